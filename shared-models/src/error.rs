@@ -1,0 +1,165 @@
+//! Wire error codes and the body of an `error` message.
+//!
+//! Every failure a user can cause maps to exactly one [`ErrorCode`]; the message says what to do
+//! next and `details` carries machine-readable specifics (for example `invalid_symbols`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// A documented, stable error code. Serialized in `SCREAMING_SNAKE_CASE`.
+///
+/// Codes are split by who must act: *invalid request* codes mean "change the request",
+/// *transient* codes ([`ErrorCode::RateLimited`], [`ErrorCode::Internal`]) mean "try again".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON, not a JSON object, or a field has the wrong type.
+    InvalidMessage,
+    /// The `type` of the message is not one the server knows.
+    UnknownType,
+    /// The frame is larger than the server's `max_message_bytes`.
+    MessageTooLarge,
+    /// One or more symbols are malformed or not in the catalog (`details.invalid_symbols`).
+    InvalidSymbol,
+    /// Dates cannot be parsed, are reversed, in the future, or outside the available data.
+    InvalidDateRange,
+    /// The timeframe is unknown or the data has no bars at that timeframe.
+    InvalidTimeframe,
+    /// `initial_capital` is below the server's minimum.
+    InsufficientCapital,
+    /// `initial_capital` is above the server's maximum.
+    CapitalTooHigh,
+    /// More symbols than `max_symbols_per_session`.
+    TooManySymbols,
+    /// The user already holds `max_sessions_per_user` sessions.
+    SessionLimitExceeded,
+    /// No session with that id belongs to this user.
+    SessionNotFound,
+    /// A field has a value the server does not accept (negative costs, oversized metadata …).
+    ValidationFailed,
+    /// Too many requests; retry after `details.retry_after_ms`.
+    RateLimited,
+    /// No credentials were presented.
+    AuthRequired,
+    /// The token is malformed, badly signed, uses another algorithm, or its key was revoked.
+    InvalidToken,
+    /// The token has expired; log in again.
+    TokenExpired,
+    /// The API key is unknown or revoked.
+    InvalidApiKey,
+    /// The server failed; the request may be retried.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in documentation order.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidMessage,
+        ErrorCode::UnknownType,
+        ErrorCode::MessageTooLarge,
+        ErrorCode::InvalidSymbol,
+        ErrorCode::InvalidDateRange,
+        ErrorCode::InvalidTimeframe,
+        ErrorCode::InsufficientCapital,
+        ErrorCode::CapitalTooHigh,
+        ErrorCode::TooManySymbols,
+        ErrorCode::SessionLimitExceeded,
+        ErrorCode::SessionNotFound,
+        ErrorCode::ValidationFailed,
+        ErrorCode::RateLimited,
+        ErrorCode::AuthRequired,
+        ErrorCode::InvalidToken,
+        ErrorCode::TokenExpired,
+        ErrorCode::InvalidApiKey,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it appears on the wire, e.g. `"SESSION_NOT_FOUND"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidMessage => "INVALID_MESSAGE",
+            ErrorCode::UnknownType => "UNKNOWN_TYPE",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            ErrorCode::InvalidSymbol => "INVALID_SYMBOL",
+            ErrorCode::InvalidDateRange => "INVALID_DATE_RANGE",
+            ErrorCode::InvalidTimeframe => "INVALID_TIMEFRAME",
+            ErrorCode::InsufficientCapital => "INSUFFICIENT_CAPITAL",
+            ErrorCode::CapitalTooHigh => "CAPITAL_TOO_HIGH",
+            ErrorCode::TooManySymbols => "TOO_MANY_SYMBOLS",
+            ErrorCode::SessionLimitExceeded => "SESSION_LIMIT_EXCEEDED",
+            ErrorCode::SessionNotFound => "SESSION_NOT_FOUND",
+            ErrorCode::ValidationFailed => "VALIDATION_FAILED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::AuthRequired => "AUTH_REQUIRED",
+            ErrorCode::InvalidToken => "INVALID_TOKEN",
+            ErrorCode::TokenExpired => "TOKEN_EXPIRED",
+            ErrorCode::InvalidApiKey => "INVALID_API_KEY",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    /// True for failures that may succeed when retried unchanged.
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Payload of the `error` message, and of the JSON body of refused HTTP requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// The stable code; branch on this, not on the message.
+    pub error_code: ErrorCode,
+    /// A sentence for humans that says what went wrong and what to do.
+    pub message: String,
+    /// Machine-readable specifics; `null` when there are none.
+    #[serde(default)]
+    pub details: Value,
+}
+
+impl ErrorBody {
+    /// An error with no details.
+    pub fn new(error_code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error_code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    /// Attach machine-readable details.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+impl fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error_code, self.message)
+    }
+}
+
+impl std::error::Error for ErrorBody {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_their_wire_names() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, *code);
+        }
+    }
+}

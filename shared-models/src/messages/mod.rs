@@ -1,0 +1,132 @@
+//! Every message of the protocol, as two enums: [`ClientMessage`] (client → server) and
+//! [`ServerMessage`] (server → client).
+//!
+//! On the wire each is `{"type": "<snake_case name>", "request_id": "...", "data": {...}}`; the
+//! envelope (with `request_id`) is in [`crate::envelope`]. Payload structs live in
+//! [`client`] and [`server`].
+
+pub mod client;
+pub mod server;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorBody;
+use crate::market::SymbolRange;
+use crate::session::{CreateSessionRequest, SessionInfo};
+use client::{GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef};
+use server::{
+    ConnectionClosing, ConnectionReady, Pong, SessionDeleted, SessionList, SessionPreview,
+    SymbolList,
+};
+
+/// A request from the client. Every request may carry a `request_id`, echoed on its reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Validate parameters against the catalog and create a session → `session_created`.
+    CreateSession(CreateSessionRequest),
+    /// Run every `create_session` check without creating anything → `session_validated`.
+    ValidateSession(CreateSessionRequest),
+    /// One of the user's sessions → `session`.
+    GetSession(SessionRef),
+    /// The user's sessions, newest first → `session_list`.
+    ListSessions(ListSessions),
+    /// Remove a session → `session_deleted`.
+    DeleteSession(SessionRef),
+    /// The catalog → `symbols`.
+    ListSymbols(ListSymbols),
+    /// First and last bar of a symbol → `symbol_range`.
+    GetSymbolRange(GetSymbolRange),
+    /// Liveness check → `pong`.
+    Ping(Ping),
+}
+
+impl ClientMessage {
+    /// The `type` names the server accepts, in documentation order.
+    pub const TYPES: &'static [&'static str] = &[
+        "create_session",
+        "validate_session",
+        "get_session",
+        "list_sessions",
+        "delete_session",
+        "list_symbols",
+        "get_symbol_range",
+        "ping",
+    ];
+
+    /// The wire `type` of this message.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientMessage::CreateSession(_) => "create_session",
+            ClientMessage::ValidateSession(_) => "validate_session",
+            ClientMessage::GetSession(_) => "get_session",
+            ClientMessage::ListSessions(_) => "list_sessions",
+            ClientMessage::DeleteSession(_) => "delete_session",
+            ClientMessage::ListSymbols(_) => "list_symbols",
+            ClientMessage::GetSymbolRange(_) => "get_symbol_range",
+            ClientMessage::Ping(_) => "ping",
+        }
+    }
+}
+
+/// A message from the server: a reply (carrying the request's `request_id`) or a push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First message on every connection.
+    ConnectionReady(ConnectionReady),
+    /// Reply to `create_session`.
+    SessionCreated(SessionInfo),
+    /// Reply to `validate_session`: what `create_session` would create.
+    SessionValidated(SessionPreview),
+    /// Reply to `get_session`.
+    Session(SessionInfo),
+    /// Reply to `list_sessions`.
+    SessionList(SessionList),
+    /// Reply to `delete_session`.
+    SessionDeleted(SessionDeleted),
+    /// Reply to `list_symbols`.
+    Symbols(SymbolList),
+    /// Reply to `get_symbol_range`.
+    SymbolRange(SymbolRange),
+    /// Reply to `ping`.
+    Pong(Pong),
+    /// A request failed; carries the request's `request_id` when it could be read.
+    Error(ErrorBody),
+    /// The server is shutting down this connection.
+    ConnectionClosing(ConnectionClosing),
+}
+
+impl ServerMessage {
+    /// The `type` names the server sends, in documentation order.
+    pub const TYPES: &'static [&'static str] = &[
+        "connection_ready",
+        "session_created",
+        "session_validated",
+        "session",
+        "session_list",
+        "session_deleted",
+        "symbols",
+        "symbol_range",
+        "pong",
+        "error",
+        "connection_closing",
+    ];
+
+    /// The wire `type` of this message.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ServerMessage::ConnectionReady(_) => "connection_ready",
+            ServerMessage::SessionCreated(_) => "session_created",
+            ServerMessage::SessionValidated(_) => "session_validated",
+            ServerMessage::Session(_) => "session",
+            ServerMessage::SessionList(_) => "session_list",
+            ServerMessage::SessionDeleted(_) => "session_deleted",
+            ServerMessage::Symbols(_) => "symbols",
+            ServerMessage::SymbolRange(_) => "symbol_range",
+            ServerMessage::Pong(_) => "pong",
+            ServerMessage::Error(_) => "error",
+            ServerMessage::ConnectionClosing(_) => "connection_closing",
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! The session model: what a user asks for (`CreateSessionRequest`), what the server keeps
+//! (`SessionParams`, normalized), and what it reports (`SessionInfo`).
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::market::Timeframe;
+
+/// A user's subscription plan, carried in tokens and `connection_ready`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    /// The default plan.
+    #[default]
+    Free,
+    /// Paid plan.
+    Pro,
+    /// Organisation plan.
+    Enterprise,
+}
+
+impl Plan {
+    /// Wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Plan {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "free" => Ok(Plan::Free),
+            "pro" => Ok(Plan::Pro),
+            "enterprise" => Ok(Plan::Enterprise),
+            _ => Err(format!("unknown plan '{s}'; use free, pro or enterprise")),
+        }
+    }
+}
+
+/// Where a session is in its life.
+///
+/// ```text
+/// created ──start──▶ running ⇄ paused
+///    │                  │         │
+///    └──────────────────┴─────────┴──▶ completed | stopped | expired | failed
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// Validated and ready to start.
+    Created,
+    /// Replaying bars.
+    Running,
+    /// Replay suspended by the user (or by a restart).
+    Paused,
+    /// Replayed every bar.
+    Completed,
+    /// Stopped early by the user or a limit.
+    Stopped,
+    /// Reached its time limit or idle timeout.
+    Expired,
+    /// Ended by a server-side error.
+    Failed,
+}
+
+impl SessionState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [SessionState; 7] = [
+        SessionState::Created,
+        SessionState::Running,
+        SessionState::Paused,
+        SessionState::Completed,
+        SessionState::Stopped,
+        SessionState::Expired,
+        SessionState::Failed,
+    ];
+
+    /// Wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Created => "created",
+            SessionState::Running => "running",
+            SessionState::Paused => "paused",
+            SessionState::Completed => "completed",
+            SessionState::Stopped => "stopped",
+            SessionState::Expired => "expired",
+            SessionState::Failed => "failed",
+        }
+    }
+
+    /// True once the session can no longer change.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            SessionState::Completed
+                | SessionState::Stopped
+                | SessionState::Expired
+                | SessionState::Failed
+        )
+    }
+
+    /// True while a simulation is running or paused.
+    pub fn is_active(self) -> bool {
+        matches!(self, SessionState::Running | SessionState::Paused)
+    }
+}
+
+impl fmt::Display for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SessionState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SessionState::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown session state '{s}'; use one of created, running, paused, completed, stopped, expired, failed"
+                )
+            })
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminationReason {
+    /// Every bar was replayed.
+    Completed,
+    /// The user asked to stop.
+    ManualStop,
+    /// The user asked for an emergency stop.
+    EmergencyStop,
+    /// The loss limit was reached.
+    LossLimit,
+    /// The time limit was reached.
+    TimeLimit,
+    /// Nobody used the session for `session_timeout_minutes`.
+    IdleTimeout,
+    /// A server-side error.
+    Error,
+}
+
+/// `create_session` data, as the user sends it. Only `symbols`, `start_date` and `end_date` are
+/// required; everything else has a server default. Strings are kept raw so that the server can
+/// answer with the precise error code (`INVALID_TIMEFRAME`, `INVALID_DATE_RANGE`) rather than a
+/// generic parse error.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionRequest {
+    /// Tickers; trimmed and upper-cased by the server.
+    pub symbols: Vec<String>,
+    /// First day (`YYYY-MM-DD`) or instant (RFC 3339), inclusive.
+    pub start_date: String,
+    /// Last day or instant, inclusive.
+    pub end_date: String,
+    /// Bar size; default `1d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeframe: Option<String>,
+    /// Starting cash; default 100000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_capital: Option<Decimal>,
+    /// Commission as a fraction of traded value (0.001 = 0.1 %); default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_rate: Option<Decimal>,
+    /// Commission per unit traded; default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_per_share: Option<Decimal>,
+    /// Minimum commission per fill; default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_min: Option<Decimal>,
+    /// Slippage against the trader in basis points; default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slippage_bps: Option<Decimal>,
+    /// Whether short selling is allowed; default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_short: Option<bool>,
+    /// Free-form labels, bounded in size by the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// The normalized parameters of a session, as the server will use them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionParams {
+    /// Upper-case tickers, in the order given, without duplicates.
+    pub symbols: Vec<String>,
+    /// Canonical start (`YYYY-MM-DD` or RFC 3339 in UTC), inclusive.
+    pub start_date: String,
+    /// Canonical end, inclusive.
+    pub end_date: String,
+    /// Bar size.
+    pub timeframe: Timeframe,
+    /// Starting cash.
+    pub initial_capital: Decimal,
+    /// Commission as a fraction of traded value.
+    pub commission_rate: Decimal,
+    /// Commission per unit traded.
+    pub commission_per_share: Decimal,
+    /// Minimum commission per fill.
+    pub commission_min: Decimal,
+    /// Slippage in basis points.
+    pub slippage_bps: Decimal,
+    /// Whether short selling is allowed.
+    pub allow_short: bool,
+    /// Free-form labels.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub metadata: Map<String, Value>,
+}
+
+/// A session as reported by `session_created`, `session` and `session_list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Opaque id; only its owner can use it.
+    pub session_id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Lifecycle state.
+    pub state: SessionState,
+    /// Normalized parameters.
+    #[serde(flatten)]
+    pub params: SessionParams,
+    /// Number of ticks (distinct bar times across the symbols) the session will replay.
+    pub bar_count: u64,
+    /// When the session was created.
+    pub created_at: DateTime<Utc>,
+    /// When anything about the session last changed or it was last used.
+    pub updated_at: DateTime<Utc>,
+    /// When an idle session will be removed unless it is used again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_expires_at: Option<DateTime<Utc>>,
+    /// When the simulation started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the session reached a terminal state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Why it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_reason: Option<TerminationReason>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn money_accepts_numbers_and_strings_and_stays_exact() {
+        let r: CreateSessionRequest = serde_json::from_str(
+            r#"{"symbols":["a"],"start_date":"2020-01-01","end_date":"2020-02-01",
+                "initial_capital": 100000.10, "commission_rate": "0.002"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.initial_capital, Some(dec!(100000.10)));
+        assert_eq!(r.commission_rate, Some(dec!(0.002)));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let r = serde_json::from_str::<CreateSessionRequest>(
+            r#"{"symbols":[],"start_date":"x","end_date":"y","capital":1}"#,
+        );
+        assert!(
+            r.unwrap_err()
+                .to_string()
+                .contains("unknown field `capital`")
+        );
+    }
+
+    #[test]
+    fn states_parse_and_classify() {
+        assert_eq!(
+            "Running".parse::<SessionState>().unwrap(),
+            SessionState::Running
+        );
+        assert!(SessionState::Expired.is_terminal());
+        assert!(SessionState::Paused.is_active());
+        assert!(!SessionState::Created.is_active());
+    }
+}

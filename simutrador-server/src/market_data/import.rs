@@ -1,0 +1,1 @@
+//! CONTRACT STUB: to be written by the market-data work.

@@ -1,0 +1,52 @@
+//! Market data: the bar catalog and the validator.
+//!
+//! CONTRACT STUB — to be replaced by the real implementation (keep these public names and
+//! signatures; adding more is fine).
+//!
+//! - [`bars`]: `Bar` (one OHLCV bar, `Decimal` prices) and `BarSeries` (columnar, compact,
+//!   shared by `Arc` between all sessions that replay it; ≤ 64 bytes per bar).
+//! - [`csv`]: reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
+//! - [`catalog`]: `Catalog`, every symbol × timeframe the daemon holds.
+//! - [`demo`]: deterministic synthetic demo data generated in code.
+//! - [`import`]: `data import` (validate a file, store it in canonical form).
+//! - [`validator`]: `MarketDataValidator`, checks symbols / timeframe / dates of a request.
+
+pub mod bars;
+pub mod catalog;
+pub mod csv;
+pub mod demo;
+pub mod import;
+pub mod validator;
+
+pub use bars::{Bar, BarSeries};
+pub use catalog::{Catalog, SymbolEntry};
+pub use validator::{MarketDataValidator, ValidatedRange};
+
+use std::path::PathBuf;
+
+/// Failures while loading or importing market data (files the operator controls).
+#[derive(Debug, thiserror::Error)]
+pub enum MarketDataError {
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A row or header is wrong; `line` is 1-based.
+    #[error("{path}:{line}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// Anything else about the data layout (bad `symbols.toml`, unknown timeframe folder …).
+    #[error("{0}")]
+    Invalid(String),
+}
