@@ -36,6 +36,8 @@ pub enum ErrorCode {
     SessionLimitExceeded,
     /// No session with that id belongs to this user.
     SessionNotFound,
+    /// The session's state does not allow this request (`details.state`, `details.allowed_from`).
+    InvalidState,
     /// A field has a value the server does not accept (negative costs, oversized metadata …).
     ValidationFailed,
     /// Too many requests; retry after `details.retry_after_ms`.
@@ -66,6 +68,7 @@ impl ErrorCode {
         ErrorCode::TooManySymbols,
         ErrorCode::SessionLimitExceeded,
         ErrorCode::SessionNotFound,
+        ErrorCode::InvalidState,
         ErrorCode::ValidationFailed,
         ErrorCode::RateLimited,
         ErrorCode::AuthRequired,
@@ -89,6 +92,7 @@ impl ErrorCode {
             ErrorCode::TooManySymbols => "TOO_MANY_SYMBOLS",
             ErrorCode::SessionLimitExceeded => "SESSION_LIMIT_EXCEEDED",
             ErrorCode::SessionNotFound => "SESSION_NOT_FOUND",
+            ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::AuthRequired => "AUTH_REQUIRED",

@@ -12,6 +12,7 @@
 pub mod dates;
 pub mod envelope;
 pub mod error;
+pub mod http;
 pub mod market;
 pub mod messages;
 pub mod session;

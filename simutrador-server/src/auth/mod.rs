@@ -62,3 +62,34 @@ impl AuthError {
         ErrorBody::new(self.code(), self.to_string())
     }
 }
+
+/// TEMPORARY STUB (replaced by the auth work): API-key exchange and token checks.
+#[derive(Debug)]
+pub struct Authenticator {
+    /// Key store.
+    pub keys: ApiKeyStore,
+    /// JWT keys.
+    pub jwt: JwtKeys,
+}
+
+impl Authenticator {
+    /// Combine a key store and JWT keys.
+    pub fn new(keys: ApiKeyStore, jwt: JwtKeys) -> Self {
+        Authenticator { keys, jwt }
+    }
+    /// Exchange an API key for a token.
+    pub fn exchange_api_key(&self, _api_key: &str) -> Result<(KeyRecord, IssuedToken), AuthError> {
+        unimplemented!()
+    }
+    /// Verify a token and that its key is still active.
+    pub fn authenticate_token(&self, _token: &str) -> Result<Claims, AuthError> {
+        unimplemented!()
+    }
+}
+
+/// TEMPORARY STUB: create a key for `local` when there is none.
+pub fn ensure_local_key(
+    _state_dir: &std::path::Path,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    unimplemented!()
+}

@@ -1,1 +1,103 @@
-//! CONTRACT STUB
+//! The listener: one port serving `GET /healthz`, `POST /auth/token` and the WebSocket at
+//! `/ws` (also `/ws/simulate`), plus start-up and graceful shutdown.
+//!
+//! - [`state`]: everything a request handler needs, shared behind an `Arc`.
+//! - [`http`]: the router and the plain HTTP endpoints.
+//! - [`ws`]: the WebSocket handshake (token check, connection limit) before handing the socket
+//!   to [`crate::protocol::connection`].
+//! - [`rate_limit`]: `governor` limiters and the per-user connection count.
+//! - [`shutdown`]: SIGINT/SIGTERM.
+
+pub mod http;
+pub mod rate_limit;
+pub mod shutdown;
+pub mod state;
+pub mod ws;
+
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::auth::{ApiKeyStore, Authenticator, JwtKeys};
+use crate::config::ServerConfig;
+use crate::market_data::Catalog;
+use crate::session::cleanup;
+pub use state::AppState;
+
+/// A daemon running in this process (the binary uses it; tests and benchmarks too).
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    join: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The bound address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (for tests and benchmarks that want to look inside).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stop accepting, tell every client `connection_closing`, let in-flight replies finish
+    /// (up to `shutdown_grace_seconds`), then return.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_seconds);
+        self.state.shutdown.cancel();
+        self.state.tracker.close();
+        if tokio::time::timeout(grace, self.state.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some connections did not close within {grace:?}; dropping them");
+        }
+        match tokio::time::timeout(grace, self.join).await {
+            Ok(joined) => joined
+                .context("server task panicked")?
+                .context("server failed"),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Build the state from `config` and `catalog`, bind `config.server.bind`, and start serving.
+pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<RunningServer> {
+    let state_dir = &config.server.state_dir;
+    let keys = ApiKeyStore::open(state_dir)
+        .with_context(|| format!("cannot open the key store in {}", state_dir.display()))?;
+    let secret = crate::auth::secret::load_or_create(state_dir, config.auth.jwt_secret.as_deref())?;
+    let jwt = JwtKeys::new(&secret, config.auth.token_ttl_seconds);
+    let auth = Authenticator::new(keys, jwt);
+
+    let listener = TcpListener::bind(config.server.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another daemon running there? pick another address with --bind", config.server.bind))?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(AppState::new(config, auth, catalog));
+
+    tokio::spawn(cleanup::run(
+        state.sessions.clone(),
+        Duration::from_secs(state.config.limits.cleanup_interval_seconds),
+        state.shutdown.clone(),
+    ));
+
+    let app = http::router(state.clone());
+    let token = state.shutdown.clone();
+    let join = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { token.cancelled().await })
+        .await
+    });
+    tracing::info!(%addr, "listening");
+    Ok(RunningServer { addr, state, join })
+}

@@ -1,0 +1,42 @@
+//! Bodies of the daemon's plain HTTP endpoints (`GET /healthz`, `POST /auth/token`).
+//! Refused requests answer with an [`crate::ErrorBody`] JSON body.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::session::Plan;
+
+/// `POST /auth/token` (header `X-API-Key`) → 200.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The JWT to send as `Authorization: Bearer …` or `?token=…`.
+    pub access_token: String,
+    /// Always `"Bearer"`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// The user the key belongs to.
+    pub user_id: String,
+    /// Their plan.
+    pub plan: Plan,
+}
+
+/// `GET /healthz` → 200 (503 with `status: "shutting_down"` during shutdown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    /// `"ok"` or `"shutting_down"`.
+    pub status: String,
+    /// Daemon version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_seconds: u64,
+    /// Sessions held (all users, all states).
+    pub sessions: u64,
+    /// Sessions per state.
+    #[serde(default)]
+    pub sessions_by_state: BTreeMap<String, u64>,
+    /// Open WebSocket connections.
+    pub connections: u64,
+    /// Symbols in the catalog.
+    pub symbols: u64,
+}

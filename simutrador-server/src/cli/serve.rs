@@ -1,0 +1,165 @@
+//! `simutrador-server serve`: load the config and the market data, start the daemon, wait for
+//! SIGINT/SIGTERM, shut down gracefully.
+
+use anyhow::Context;
+use clap::Args;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{LogFormat, Overrides, ServerConfig, ServerSection, default_data_dir};
+use crate::market_data::Catalog;
+
+/// Flags of `serve` (highest precedence over env and file).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Config file (TOML); default `$SIMUTRADOR_CONFIG` or `~/.config/simutrador/server.toml`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Listen address, e.g. `127.0.0.1:8003` (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Market data folder (`<dir>/<timeframe>/<SYMBOL>.csv`); without it the built-in demo data is served.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// State folder (API keys, JWT secret).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Also serve the built-in demo data when a data dir is given.
+    #[arg(long)]
+    pub demo_data: bool,
+    /// Log format: `human` or `json`.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. `info` or `simutrador_server=debug`.
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "human" | "text" => Ok(LogFormat::Human),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(format!("unknown log format '{s}'; use human or json")),
+    }
+}
+
+/// Run the daemon until a signal.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides {
+        bind: args.bind,
+        data_dir: args.data_dir.clone(),
+        state_dir: args.state_dir.clone(),
+        demo_data: args.demo_data.then_some(true),
+        log_format: args.log_format,
+        log_level: args.log_level.clone(),
+    };
+    let config = ServerConfig::load(
+        args.config.as_deref(),
+        &|k| std::env::var(k).ok(),
+        &overrides,
+    )?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+    let (catalog, sources) = load_catalog(&config.server)?;
+    tracing::info!(symbols = catalog.symbol_count(), bars = catalog.bar_count(), sources = %sources.join(", "), "market data loaded");
+
+    std::fs::create_dir_all(&config.server.state_dir).with_context(|| {
+        format!(
+            "cannot create the state dir {}",
+            config.server.state_dir.display()
+        )
+    })?;
+    let local_key = if config.auth.create_local_key {
+        crate::auth::ensure_local_key(&config.server.state_dir)?
+    } else {
+        None
+    };
+
+    let server = crate::server::start(config, catalog).await?;
+    let addr = server.addr();
+    // One plain line on stdout so scripts and tests can find the port.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "simutrador-server {} listening on http://{addr} (WebSocket ws://{addr}/ws)",
+        crate::VERSION
+    )?;
+    writeln!(out, "market data: {}", sources.join(", "))?;
+    if let Some(path) = local_key {
+        writeln!(
+            out,
+            "created an API key for user 'local' in {} (owner-only); `simutrador-client` finds it on loopback",
+            path.display()
+        )?;
+    }
+    out.flush()?;
+    drop(out);
+
+    crate::server::shutdown::signal().await;
+    server.shutdown().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The catalog the daemon serves: the configured data dir (plus demo data with
+/// `--demo-data`), or — with no data dir configured — the built-in demo data plus the default
+/// data dir when it exists (so `data import` without `--data-dir` just works).
+pub fn load_catalog(server: &ServerSection) -> anyhow::Result<(Catalog, Vec<String>)> {
+    let mut sources = Vec::new();
+    let (dir, demo) = match &server.data_dir {
+        Some(dir) => (Some(dir.clone()), server.demo_data.unwrap_or(false)),
+        None => {
+            let default = default_data_dir();
+            (
+                default.is_dir().then_some(default),
+                server.demo_data.unwrap_or(true),
+            )
+        }
+    };
+    let mut catalog = if demo {
+        sources.push("built-in demo data (synthetic)".to_string());
+        Catalog::demo()
+    } else {
+        Catalog::empty()
+    };
+    if let Some(dir) = dir {
+        let loaded = Catalog::load_dir(&dir)
+            .with_context(|| format!("cannot load market data from {}", dir.display()))?;
+        sources.push(format!(
+            "{} ({} symbols)",
+            dir.display(),
+            loaded.symbol_count()
+        ));
+        catalog.extend(loaded);
+    }
+    if catalog.symbol_count() == 0 {
+        anyhow::bail!(
+            "no market data: the data dir holds no CSV files; import some with `simutrador-server data import` or drop --data-dir to use the demo data"
+        );
+    }
+    Ok((catalog, sources))
+}
+
+fn init_logging(config: &ServerConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.server.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.server.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Human => builder.try_init(),
+    };
+}

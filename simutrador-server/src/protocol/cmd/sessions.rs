@@ -1,0 +1,93 @@
+//! Session requests: `create_session`, `validate_session`, `get_session`, `list_sessions`,
+//! `delete_session`.
+
+use shared_models::messages::client::{ListSessions, SessionRef};
+use shared_models::messages::server::{SessionDeleted, SessionPreview};
+use shared_models::{CreateSessionRequest, ServerMessage};
+
+use super::Apply;
+use crate::error::ApiResult;
+use crate::protocol::connection::ConnectionContext;
+use crate::session::params;
+
+/// `create_session`.
+pub struct Create(pub CreateSessionRequest);
+/// `validate_session`.
+pub struct Validate(pub CreateSessionRequest);
+/// `get_session`.
+pub struct Get(pub SessionRef);
+/// `delete_session`.
+pub struct Delete(pub SessionRef);
+
+impl Apply for Create {
+    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+        let state = &ctx.state;
+        let valid = params::validate(
+            &self.0,
+            &state.validator,
+            &state.config.limits,
+            chrono::Utc::now(),
+        )?;
+        state.rate_limits.check_create(&ctx.user_id)?;
+        let session = state
+            .sessions
+            .create(&ctx.user_id, valid.params, valid.bar_count)?;
+        tracing::info!(
+            session_id = %session.id,
+            symbols = ?session.params.symbols,
+            timeframe = %session.params.timeframe,
+            bars = session.bar_count,
+            "session created"
+        );
+        Ok(ServerMessage::SessionCreated(
+            session.info(state.sessions.limits().idle_timeout),
+        ))
+    }
+}
+
+impl Apply for Validate {
+    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+        let state = &ctx.state;
+        let valid = params::validate(
+            &self.0,
+            &state.validator,
+            &state.config.limits,
+            chrono::Utc::now(),
+        )?;
+        Ok(ServerMessage::SessionValidated(SessionPreview {
+            params: valid.params,
+            bar_count: valid.bar_count,
+        }))
+    }
+}
+
+impl Apply for Get {
+    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+        let sessions = &ctx.state.sessions;
+        let session = sessions.get(&ctx.user_id, &self.0.session_id)?;
+        Ok(ServerMessage::Session(
+            session.info(sessions.limits().idle_timeout),
+        ))
+    }
+}
+
+impl Apply for ListSessions {
+    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+        Ok(ServerMessage::SessionList(
+            ctx.state.sessions.list(&ctx.user_id, &self),
+        ))
+    }
+}
+
+impl Apply for Delete {
+    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+        let session = ctx
+            .state
+            .sessions
+            .delete(&ctx.user_id, &self.0.session_id)?;
+        tracing::info!(session_id = %session.id, "session deleted");
+        Ok(ServerMessage::SessionDeleted(SessionDeleted {
+            session_id: session.id.to_string(),
+        }))
+    }
+}

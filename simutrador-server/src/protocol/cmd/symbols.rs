@@ -1,0 +1,65 @@
+//! `list_symbols` → `symbols`, `get_symbol_range` → `symbol_range`.
+
+use serde_json::json;
+use shared_models::messages::client::{GetSymbolRange, ListSymbols};
+use shared_models::messages::server::SymbolList;
+use shared_models::{ErrorCode, ServerMessage, Timeframe};
+
+use super::Apply;
+use crate::error::{ApiResult, api_error};
+use crate::protocol::connection::ConnectionContext;
+
+fn timeframe(raw: Option<&str>) -> ApiResult<Option<Timeframe>> {
+    raw.map(|t| {
+        t.parse::<Timeframe>().map_err(|e| {
+            api_error(
+                ErrorCode::InvalidTimeframe,
+                e.to_string(),
+                json!({ "timeframe": t, "allowed": Timeframe::ALL }),
+            )
+        })
+    })
+    .transpose()
+}
+
+impl Apply for ListSymbols {
+    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+        let tf = timeframe(self.timeframe.as_deref())?;
+        let symbols = ctx.state.validator.catalog().list(self.asset_class, tf);
+        Ok(ServerMessage::Symbols(SymbolList { symbols }))
+    }
+}
+
+impl Apply for GetSymbolRange {
+    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+        let tf = timeframe(self.timeframe.as_deref())?.unwrap_or(Timeframe::D1);
+        let symbol = self.symbol.trim().to_ascii_uppercase();
+        let catalog = ctx.state.validator.catalog();
+        if let Some(range) = catalog.symbol_range(&symbol, tf) {
+            return Ok(ServerMessage::SymbolRange(range));
+        }
+        let shown: String = self.symbol.chars().take(32).collect();
+        match catalog.get(&symbol) {
+            Some(entry) => {
+                let available: Vec<Timeframe> = entry.series.keys().copied().collect();
+                Err(api_error(
+                    ErrorCode::InvalidTimeframe,
+                    format!("{symbol} has no {tf} bars; it has {}", list(&available)),
+                    json!({ "symbol": symbol, "timeframe": tf, "available_timeframes": available }),
+                ))
+            }
+            None => Err(api_error(
+                ErrorCode::InvalidSymbol,
+                format!("unknown symbol '{shown}'; see list_symbols for what this daemon holds"),
+                json!({ "invalid_symbols": [shown] }),
+            )),
+        }
+    }
+}
+
+fn list(tfs: &[Timeframe]) -> String {
+    tfs.iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,224 @@
+//! Serving one authenticated WebSocket connection.
+//!
+//! The read loop decodes each frame, applies it and queues the reply; a writer task owns the
+//! sink, so pushes from elsewhere (later: simulation ticks) share the same ordered queue. Bad
+//! input never closes the connection: malformed JSON, unknown types, wrong field types and
+//! frames over `max_message_bytes` each get an `error` reply and the loop goes on. Only frames
+//! beyond the transport cap ([`crate::server::ws::hard_frame_limit`]) or invalid UTF-8 in a
+//! *text* frame (a WebSocket protocol violation) end the connection, with close code 1009 or
+//! 1007.
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use futures_util::{SinkExt, StreamExt};
+use shared_models::messages::server::{ConnectionClosing, ConnectionReady};
+use shared_models::{Envelope, ErrorBody, ErrorCode, Plan, ServerMessage, decode_client_message};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::cmd;
+use crate::server::AppState;
+use crate::server::rate_limit::{ConnectionLimiter, ConnectionSlot};
+use crate::server::state::ConnectionCount;
+
+/// Messages queued for the writer task.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A serialized envelope.
+    Text(String),
+    /// Close the connection with a code and reason.
+    Close(u16, String),
+}
+
+/// What a handler knows about the connection it serves.
+#[derive(Debug)]
+pub struct ConnectionContext {
+    /// Daemon state.
+    pub state: Arc<AppState>,
+    /// The authenticated user.
+    pub user_id: Arc<str>,
+    /// Their plan.
+    pub plan: Plan,
+    limiter: ConnectionLimiter,
+    _slot: ConnectionSlot,
+    count: ConnectionCount,
+}
+
+impl ConnectionContext {
+    /// Context for a freshly upgraded connection.
+    pub fn new(state: Arc<AppState>, user_id: Arc<str>, plan: Plan, slot: ConnectionSlot) -> Self {
+        ConnectionContext {
+            limiter: state.rate_limits.connection_limiter(),
+            count: state.connection_opened(),
+            state,
+            user_id,
+            plan,
+            _slot: slot,
+        }
+    }
+}
+
+/// Serve `socket` until the client leaves or the daemon shuts down.
+pub async fn serve(socket: WebSocket, ctx: ConnectionContext) {
+    let span = tracing::info_span!("connection", conn = ctx.count.id, user_id = %ctx.user_id);
+    run(socket, ctx).instrument(span).await
+}
+
+async fn run(socket: WebSocket, ctx: ConnectionContext) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(1024);
+    let writer = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            let result = match out {
+                Outgoing::Text(text) => sink.send(Message::Text(text.into())).await,
+                Outgoing::Close(code, reason) => {
+                    let frame = CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    break;
+                }
+            };
+            if result.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    tracing::info!("connected");
+
+    let ready = ServerMessage::ConnectionReady(ConnectionReady {
+        user_id: ctx.user_id.to_string(),
+        plan: ctx.plan,
+        server_time: chrono::Utc::now(),
+        server_version: crate::VERSION.to_string(),
+        protocol_version: shared_models::PROTOCOL_VERSION,
+        limits: ctx.state.wire_limits.clone(),
+    });
+    let _ = tx.send(encode(ready, None)).await;
+
+    let shutdown = ctx.state.shutdown.clone();
+    let max_bytes = ctx.state.config.server.max_message_bytes;
+    loop {
+        let frame = tokio::select! {
+            _ = shutdown.cancelled() => {
+                let closing = ServerMessage::ConnectionClosing(ConnectionClosing {
+                    reason: "server_shutdown".into(),
+                    message: "the daemon is shutting down; reconnect when it is back".into(),
+                });
+                let _ = tx.send(encode(closing, None)).await;
+                let _ = tx.send(Outgoing::Close(close_code::AWAY, "server shutdown".into())).await;
+                break;
+            }
+            frame = stream.next() => frame,
+        };
+        let text = match frame {
+            None | Some(Ok(Message::Close(_))) => break,
+            Some(Ok(Message::Text(t))) => t.to_string(),
+            Some(Ok(Message::Binary(b))) => match String::from_utf8(b.to_vec()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let body = ErrorBody::new(
+                        ErrorCode::InvalidMessage,
+                        "binary frame is not UTF-8 JSON; send JSON text frames",
+                    );
+                    let _ = tx.send(encode(ServerMessage::Error(body), None)).await;
+                    continue;
+                }
+            },
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Err(e)) => {
+                close_on_transport_error(&tx, &e.to_string(), max_bytes).await;
+                break;
+            }
+        };
+        let reply = handle_text(&ctx, &text, max_bytes);
+        if tx.send(reply).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    tracing::info!("disconnected");
+}
+
+/// Decode, rate-limit and apply one frame; always produces exactly one reply.
+fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Outgoing {
+    if text.len() > max_bytes {
+        let body = ErrorBody::new(
+            ErrorCode::MessageTooLarge,
+            format!(
+                "message is {} bytes; the limit is {max_bytes} bytes, so split it",
+                text.len()
+            ),
+        )
+        .with_details(serde_json::json!({ "bytes": text.len(), "max_bytes": max_bytes }));
+        return encode(ServerMessage::Error(body), None);
+    }
+    let envelope = match decode_client_message(text) {
+        Ok(env) => env,
+        Err(e) => {
+            tracing::debug!(code = %e.body.error_code, "undecodable message");
+            return encode(ServerMessage::Error(e.body), e.request_id);
+        }
+    };
+    let request_id = envelope.request_id;
+    if let Err(body) = ctx.limiter.check() {
+        return encode(ServerMessage::Error(body), request_id);
+    }
+    let kind = envelope.message.type_name();
+    let reply = match cmd::apply(ctx, envelope.message) {
+        Ok(msg) => msg,
+        Err(body) => {
+            tracing::debug!(request = kind, code = %body.error_code, "request refused");
+            ServerMessage::Error(body)
+        }
+    };
+    encode(reply, request_id)
+}
+
+async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_bytes: usize) {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("too long") || lower.contains("too big") || lower.contains("capacity") {
+        let body = ErrorBody::new(
+            ErrorCode::MessageTooLarge,
+            format!(
+                "frame exceeds the transport limit; messages must stay under {max_bytes} bytes"
+            ),
+        );
+        let _ = tx.send(encode(ServerMessage::Error(body), None)).await;
+        let _ = tx
+            .send(Outgoing::Close(
+                close_code::SIZE,
+                "message too large".into(),
+            ))
+            .await;
+    } else if lower.contains("utf-8") || lower.contains("utf8") {
+        let _ = tx
+            .send(Outgoing::Close(
+                close_code::INVALID,
+                "text frame is not valid UTF-8".into(),
+            ))
+            .await;
+    }
+    tracing::info!(error, "connection closed after a transport error");
+}
+
+/// Serialize a server message into a frame.
+pub fn encode(message: ServerMessage, request_id: Option<String>) -> Outgoing {
+    match serde_json::to_string(&Envelope::new(message, request_id.clone())) {
+        Ok(text) => Outgoing::Text(text),
+        Err(e) => {
+            tracing::error!("cannot serialize a reply: {e}");
+            let body = ErrorBody::new(
+                ErrorCode::Internal,
+                "the server could not encode its reply; retry",
+            );
+            let text = serde_json::to_string(&Envelope::new(ServerMessage::Error(body), request_id))
+                .unwrap_or_else(|_| r#"{"type":"error","data":{"error_code":"INTERNAL","message":"encoding failed","details":null}}"#.to_string());
+            Outgoing::Text(text)
+        }
+    }
+}

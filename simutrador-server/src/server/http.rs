@@ -1,0 +1,120 @@
+//! The router and the plain HTTP endpoints: `GET /healthz` and `POST /auth/token`.
+//! Refusals answer with an [`ErrorBody`] JSON body.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use shared_models::ErrorBody;
+use shared_models::http::{HealthResponse, TokenResponse};
+use std::sync::Arc;
+
+use super::AppState;
+use super::ws;
+use crate::auth::AuthError;
+
+/// Every route the daemon serves.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/auth/token", post(token))
+        .route("/ws", any(ws::upgrade))
+        .route("/ws/simulate", any(ws::upgrade))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let shutting_down = state.shutdown.is_cancelled();
+    let body = HealthResponse {
+        status: if shutting_down { "shutting_down" } else { "ok" }.to_string(),
+        version: crate::VERSION.to_string(),
+        uptime_seconds: state.uptime().as_secs(),
+        sessions: state.sessions.len() as u64,
+        sessions_by_state: state
+            .sessions
+            .count_by_state()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        connections: state.connection_count(),
+        symbols: state.validator.catalog().symbol_count() as u64,
+    };
+    let status = if shutting_down {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    let Some(key) = key else {
+        return error_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorBody::new(
+                shared_models::ErrorCode::InvalidApiKey,
+                "send your API key in the X-API-Key header; create one with `simutrador-server keys add --user NAME`",
+            ),
+        );
+    };
+    match state.auth.exchange_api_key(key) {
+        Ok((record, issued)) => {
+            tracing::info!(user_id = %record.user_id, key_id = %record.key_id, "token issued");
+            Json(TokenResponse {
+                access_token: issued.token,
+                token_type: "Bearer".to_string(),
+                expires_in: issued.expires_in,
+                user_id: record.user_id,
+                plan: record.plan,
+            })
+            .into_response()
+        }
+        Err(e) => {
+            tracing::info!(reason = %e.code(), "token refused");
+            auth_error_response(&e)
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        ErrorBody::new(
+            shared_models::ErrorCode::UnknownType,
+            "no such endpoint; the daemon serves GET /healthz, POST /auth/token and the WebSocket at /ws",
+        ),
+    )
+}
+
+/// A JSON error body with a status.
+pub fn error_response(status: StatusCode, body: ErrorBody) -> Response {
+    (status, Json(body)).into_response()
+}
+
+/// HTTP 401 with the reason as JSON and in `WWW-Authenticate`.
+pub fn auth_error_response(e: &AuthError) -> Response {
+    let mut response = error_response(StatusCode::UNAUTHORIZED, e.to_body());
+    let challenge = format!(
+        "Bearer error=\"{}\", error_description=\"{}\"",
+        if matches!(e, AuthError::Missing) {
+            "invalid_request"
+        } else {
+            "invalid_token"
+        },
+        e.code()
+    );
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
