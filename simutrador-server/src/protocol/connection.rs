@@ -5,8 +5,8 @@
 //! input never closes the connection: malformed JSON, unknown types, wrong field types and
 //! frames over `max_message_bytes` each get an `error` reply and the loop goes on. Only frames
 //! beyond the transport cap ([`crate::server::ws::hard_frame_limit`]) or invalid UTF-8 in a
-//! *text* frame (a WebSocket protocol violation) end the connection, with close code 1009 or
-//! 1007.
+//! *text* frame (a WebSocket protocol violation, after which the transport cannot read on) end
+//! the connection: the client still gets an `error` saying why, then close code 1009 or 1007.
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::{SinkExt, StreamExt};
@@ -196,11 +196,13 @@ async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_
             ))
             .await;
     } else if lower.contains("utf-8") || lower.contains("utf8") {
+        let body = ErrorBody::new(
+            ErrorCode::InvalidMessage,
+            "text frame is not valid UTF-8, which the WebSocket protocol answers by closing (1007); reconnect and send UTF-8 JSON (binary frames with bad bytes get an error and keep the connection)",
+        );
+        let _ = tx.send(encode(ServerMessage::Error(body), None)).await;
         let _ = tx
-            .send(Outgoing::Close(
-                close_code::INVALID,
-                "text frame is not valid UTF-8".into(),
-            ))
+            .send(Outgoing::Close(close_code::INVALID, "text frame is not valid UTF-8".into()))
             .await;
     }
     tracing::info!(error, "connection closed after a transport error");

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real daemon on `127.0.0.1:0`, driven over real sockets through raw
+//! WebSocket frames, the SDK, and the `simutrador-client` / `simutrador-server` binaries.
+//! One test binary, a module per area.
+
+mod auth;
+mod cli;
+mod concurrency;
+mod protocol_errors;
+mod sdk;
+mod sessions;
+mod support;

@@ -1,0 +1,118 @@
+//! Raw WebSocket and HTTP helpers for protocol-level tests (the SDK is tested in `sdk.rs`).
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use simutrador_e2e::TestDaemon;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+/// Exchange `api_key` for a token over HTTP.
+pub async fn token_for_key(daemon: &TestDaemon, api_key: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("http://{}/auth/token", daemon.addr()))
+        .header("X-API-Key", api_key)
+        .send()
+        .await
+        .expect("token endpoint answers")
+}
+
+/// A fresh key and token for `user`.
+pub async fn login(daemon: &TestDaemon, user: &str) -> String {
+    let key = daemon.add_key(user).expect("key added");
+    let body: Value = token_for_key(daemon, &key).await.json().await.expect("json");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+/// A raw WebSocket connection.
+pub struct Raw {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The `connection_ready` data.
+    pub ready: Value,
+}
+
+impl Raw {
+    /// Connect with `?token=` and read `connection_ready`.
+    pub async fn connect(daemon: &TestDaemon, token: &str) -> Raw {
+        let url = format!("ws://{}/ws?token={token}", daemon.addr());
+        let (ws, _) = connect_async(url).await.expect("handshake accepted");
+        Raw::from_stream(ws).await
+    }
+
+    /// Wrap an open WebSocket and read `connection_ready`.
+    pub async fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Raw {
+        let mut raw = Raw { ws, ready: Value::Null };
+        let ready = raw.recv().await;
+        assert_eq!(ready["type"], "connection_ready", "{ready}");
+        raw.ready = ready["data"].clone();
+        raw
+    }
+
+    /// Send one text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("frame sent");
+    }
+
+    /// Send one raw message.
+    pub async fn send(&mut self, msg: Message) {
+        self.ws.send(msg).await.expect("frame sent");
+    }
+
+    /// The next JSON message (10 s at most).
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("a reply within 10 s")
+                .expect("connection open")
+                .expect("valid frame");
+            match next {
+                Message::Text(t) => return serde_json::from_str(&t).expect("server sends JSON"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// The next frame whatever it is, or `None` when the connection ended.
+    pub async fn next_frame(&mut self) -> Option<Message> {
+        tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+            .await
+            .expect("something within 10 s")
+            .and_then(Result::ok)
+    }
+
+    /// Send `{"type", "request_id", "data"}` and return the reply.
+    pub async fn request(&mut self, kind: &str, data: Value) -> Value {
+        let id = format!("r{}", rand_id());
+        let text = json!({ "type": kind, "request_id": id, "data": data }).to_string();
+        self.send_text(&text).await;
+        let reply = self.recv().await;
+        assert_eq!(reply["request_id"], id, "reply matches the request: {reply}");
+        reply
+    }
+
+    /// Check that the connection still answers.
+    pub async fn assert_alive(&mut self) {
+        let pong = self.request("ping", json!({})).await;
+        assert_eq!(pong["type"], "pong", "{pong}");
+    }
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A valid `create_session` data object on the demo data.
+pub fn create_data(symbol: &str) -> Value {
+    json!({ "symbols": [symbol], "start_date": "2020-01-01", "end_date": "2020-12-31" })
+}
+
+/// The error code of a reply, asserting it is an error.
+pub fn error_code(reply: &Value) -> &str {
+    assert_eq!(reply["type"], "error", "expected an error: {reply}");
+    reply["data"]["error_code"].as_str().expect("error_code")
+}
