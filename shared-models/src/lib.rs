@@ -15,7 +15,9 @@ pub mod error;
 pub mod http;
 pub mod market;
 pub mod messages;
+pub mod results;
 pub mod session;
+pub mod trading;
 
 pub use envelope::{DecodeError, Envelope, decode_client_message};
 pub use error::{ErrorBody, ErrorCode};

@@ -1,0 +1,87 @@
+//! What a finished simulation reports: [`Metrics`] (the statistics users of backtesting.py
+//! know, in snake_case) and [`SimulationResults`]. Formulas: docs/metrics.md.
+//!
+//! Statistics that are undefined for a run (no trades, zero volatility …) are `null`, never
+//! NaN, so the JSON stays valid.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::trading::{EquityPoint, PositionView, Trade};
+
+/// Summary statistics of one run. Durations are in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// First bar time.
+    pub start: DateTime<Utc>,
+    /// Last bar time.
+    pub end: DateTime<Utc>,
+    /// `end - start`, seconds.
+    pub duration: i64,
+    /// Share of bars with an open position, percent.
+    pub exposure_time_pct: f64,
+    /// Equity at the last close.
+    pub equity_final: Decimal,
+    /// Highest equity at any close.
+    pub equity_peak: Decimal,
+    /// All commissions paid.
+    pub commissions: Decimal,
+    /// Total return, percent.
+    pub return_pct: f64,
+    /// Return of holding the (first) symbol from first open… see docs/metrics.md.
+    pub buy_and_hold_return_pct: f64,
+    /// Annualized return, percent.
+    pub return_ann_pct: Option<f64>,
+    /// Annualized volatility, percent.
+    pub volatility_ann_pct: Option<f64>,
+    /// Compound annual growth rate, percent.
+    pub cagr_pct: Option<f64>,
+    /// Annualized return over annualized volatility (risk-free rate 0).
+    pub sharpe_ratio: Option<f64>,
+    /// Annualized return over annualized downside deviation.
+    pub sortino_ratio: Option<f64>,
+    /// Annualized return over maximum drawdown.
+    pub calmar_ratio: Option<f64>,
+    /// Deepest peak-to-trough fall, percent (negative or zero).
+    pub max_drawdown_pct: f64,
+    /// Mean depth of drawdown periods, percent (negative or zero).
+    pub avg_drawdown_pct: f64,
+    /// Longest drawdown, seconds.
+    pub max_drawdown_duration: Option<i64>,
+    /// Mean drawdown length, seconds.
+    pub avg_drawdown_duration: Option<i64>,
+    /// Closed trades.
+    pub num_trades: u64,
+    /// Winning closed trades, percent.
+    pub win_rate_pct: Option<f64>,
+    /// Best trade return, percent.
+    pub best_trade_pct: Option<f64>,
+    /// Worst trade return, percent.
+    pub worst_trade_pct: Option<f64>,
+    /// Geometric mean trade return, percent.
+    pub avg_trade_pct: Option<f64>,
+    /// Longest trade, seconds.
+    pub max_trade_duration: Option<i64>,
+    /// Mean trade length, seconds.
+    pub avg_trade_duration: Option<i64>,
+    /// Gross profits over gross losses.
+    pub profit_factor: Option<f64>,
+    /// Mean trade return, percent.
+    pub expectancy_pct: Option<f64>,
+    /// System Quality Number.
+    pub sqn: Option<f64>,
+}
+
+/// `results` (reply to `get_results`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulationResults {
+    /// Summary statistics.
+    pub metrics: Metrics,
+    /// Closed trades in exit order.
+    pub trades: Vec<Trade>,
+    /// Positions still open at the end (valued at the last close).
+    pub open_positions: Vec<PositionView>,
+    /// Equity at every bar's close.
+    pub equity_curve: Vec<EquityPoint>,
+}
