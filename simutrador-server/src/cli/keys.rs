@@ -5,8 +5,10 @@
 //! exactly once; `list` never shows a key or its hash.
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
 use shared_models::Plan;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,13 +89,13 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args.dir)?;
     let (record, key) = store.add(&args.user, args.plan)?;
     if args.json {
-        let doc = serde_json::json!({
-            "user_id": record.user_id,
-            "api_key": key,
-            "key_id": record.key_id,
-            "plan": record.plan,
-        });
-        println!("{doc}");
+        let doc = AddedKey {
+            user_id: &record.user_id,
+            api_key: &key,
+            key_id: &record.key_id,
+            plan: record.plan,
+        };
+        println!("{}", serde_json::to_string(&doc)?);
     } else {
         println!(
             "Created API key {} for user {} (plan {}):\n\n    {key}\n",
@@ -112,8 +114,8 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args.dir)?;
     let keys = store.list();
     if args.json {
-        let docs: Vec<serde_json::Value> = keys.iter().map(json_record).collect();
-        println!("{}", serde_json::Value::Array(docs));
+        let docs: Vec<ListedKey<'_>> = keys.iter().map(ListedKey::from).collect();
+        println!("{}", serde_json::to_string(&docs)?);
     } else if keys.is_empty() {
         println!(
             "No API keys in {}. Create one with: simutrador-server keys add --user NAME",
@@ -177,16 +179,38 @@ fn state_dir(dir: &StateDirArgs) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// A key record for `list --json` (never the key or its hash).
-fn json_record(r: &KeyRecord) -> serde_json::Value {
-    serde_json::json!({
-        "key_id": r.key_id,
-        "user_id": r.user_id,
-        "plan": r.plan,
-        "created_at": r.created_at,
-        "revoked_at": r.revoked_at,
-        "status": status(r),
-    })
+/// `keys add --json`, fields in this order.
+#[derive(Serialize)]
+struct AddedKey<'a> {
+    user_id: &'a str,
+    api_key: &'a str,
+    key_id: &'a str,
+    plan: Plan,
+}
+
+/// One entry of `keys list --json` (never the key or its hash).
+#[derive(Serialize)]
+struct ListedKey<'a> {
+    key_id: &'a str,
+    user_id: &'a str,
+    plan: Plan,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    /// `active` or `revoked`.
+    status: &'static str,
+}
+
+impl<'a> From<&'a KeyRecord> for ListedKey<'a> {
+    fn from(r: &'a KeyRecord) -> Self {
+        ListedKey {
+            key_id: &r.key_id,
+            user_id: &r.user_id,
+            plan: r.plan,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+            status: if r.is_active() { "active" } else { "revoked" },
+        }
+    }
 }
 
 fn status(r: &KeyRecord) -> String {
@@ -274,6 +298,37 @@ mod tests {
         };
         assert_eq!(revoke("alice")?, ExitCode::SUCCESS);
         assert_eq!(revoke("alice")?, ExitCode::from(1));
+        Ok(())
+    }
+
+    #[test]
+    fn add_json_shape() -> anyhow::Result<()> {
+        let doc = AddedKey {
+            user_id: "a",
+            api_key: "stk_x",
+            key_id: "k_1",
+            plan: Plan::Free,
+        };
+        let expected = r#"{"user_id":"a","api_key":"stk_x","key_id":"k_1","plan":"free"}"#;
+        assert_eq!(serde_json::to_string(&doc)?, expected);
+        Ok(())
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        keys: KeysCommand,
+    }
+
+    #[test]
+    fn parses_as_embedded_subcommand() -> anyhow::Result<()> {
+        use clap::{CommandFactory, Parser};
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["keys", "add", "--user", "bob", "--plan", "PRO", "--json"])?;
+        assert!(matches!(cli.keys, KeysCommand::Add(a) if a.plan == Plan::Pro && a.json));
+        let cli = Cli::try_parse_from(["keys", "revoke", "k_12345678", "--state-dir", "/tmp/s"])?;
+        assert!(matches!(cli.keys, KeysCommand::Revoke(r) if r.target == "k_12345678"));
+        assert!(Cli::try_parse_from(["keys", "add", "--user", "bob", "--plan", "gold"]).is_err());
         Ok(())
     }
 

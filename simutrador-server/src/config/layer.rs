@@ -96,18 +96,19 @@ impl Layer {
     /// `data_dir` / `state_dir` resolve against its folder.
     pub fn from_toml(text: &str, path: &Path) -> anyhow::Result<Self> {
         let mut layer: Layer = toml::from_str(text).map_err(|e| {
-            let at = e.span().map(|s| line_col(text, s.start));
-            let (place, excerpt) = match at {
-                Some((l, c)) => {
-                    let line = text.lines().nth(l - 1).unwrap_or_default().trim_end();
-                    (format!(":{l}:{c}"), format!("\n    {l} | {line}"))
-                }
-                None => (String::new(), String::new()),
-            };
             let message = e
                 .message()
                 .trim()
                 .replacen("unknown field", "unknown key", 1);
+            let hide_value = message.starts_with("unknown key");
+            let at = e.span().map(|s| line_col(text, s.start));
+            let (place, excerpt) = match at {
+                Some((l, c)) => {
+                    let line = excerpt_line(text, l, hide_value);
+                    (format!(":{l}:{c}"), format!("\n    {l} | {line}"))
+                }
+                None => (String::new(), String::new()),
+            };
             anyhow!(
                 "{}{place}: {message} (see docs/configuration.md for every key){excerpt}",
                 path.display()
@@ -150,6 +151,22 @@ impl Layer {
         let (s, d) = (self.rate_limits, &mut config.rate_limits);
         merge!(d, s; session_creates_per_minute, messages_per_second, message_burst,
             connections_per_user);
+    }
+}
+
+/// Line `n` (1-based) for an error message. With `hide_value`, only the part before `=` is
+/// shown (an unknown key may be a misspelled secret); a secret's value is never shown.
+fn excerpt_line(text: &str, n: usize, hide_value: bool) -> String {
+    let line = text
+        .lines()
+        .nth(n.saturating_sub(1))
+        .unwrap_or_default()
+        .trim_end();
+    match line.split_once('=') {
+        Some((key, _)) if hide_value || key.to_ascii_lowercase().contains("secret") => {
+            format!("{key}= …")
+        }
+        _ => line.to_owned(),
     }
 }
 

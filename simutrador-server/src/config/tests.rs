@@ -115,6 +115,17 @@ fn unknown_key_names_file_key_and_line() {
 }
 
 #[test]
+fn secrets_are_not_echoed_from_the_file() {
+    let text = "[auth]\njwt_secrt = \"hunter2-hunter2-hunter2-hunter2-hunter2\"\n";
+    let err = err_text(ServerConfig::from_toml_str(text, Path::new("s.toml")));
+    assert!(
+        err.contains("s.toml:2:") && err.contains("jwt_secrt"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
 fn wrong_type_in_file_names_line() {
     let text = "[limits]\n\nmax_sessions_per_user = \"five\"\n";
     let err = err_text(ServerConfig::from_toml_str(text, Path::new("c.toml")));
