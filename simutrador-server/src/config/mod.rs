@@ -1,12 +1,31 @@
 //! The daemon's configuration: defaults < TOML file < environment (`SIMUTRADOR_*`) < flags,
 //! merged into one validated [`ServerConfig`] at start-up.
 //!
-//! CONTRACT STUB — to be replaced by the real implementation (keep these public names and
-//! fields; adding more is fine).
+//! - this file: the typed configuration, its defaults and [`ServerConfig::load`];
+//! - [`layer`]: one partial layer of settings (every field optional) and the TOML file parser,
+//!   which rejects unknown keys with the file, key and line;
+//! - [`env`]: the environment variables, one per key plus a few short aliases;
+//! - [`validate`]: the checks run on the merged result.
+//!
+//! Adding a key means: a field in the section struct below and its default, the same field in
+//! [`layer`], one entry in the table in [`env`], and a line in `configs/server.toml` and
+//! `docs/configuration.md` (tests check that the last two stay in step).
 
+pub mod env;
+pub mod layer;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use anyhow::{Context, bail};
 use rust_decimal::Decimal;
-use std::net::SocketAddr;
+use serde::{Deserialize, Serialize};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use layer::Layer;
 
 /// Where the daemon keeps keys, the JWT secret and (later) session state, unless configured:
 /// `$XDG_STATE_HOME/simutrador` (usually `~/.local/state/simutrador`).
@@ -27,14 +46,36 @@ pub fn default_data_dir() -> PathBuf {
         .join("data")
 }
 
+/// The config file used when none is named and `SIMUTRADOR_CONFIG` is unset:
+/// `~/.config/simutrador/server.toml` (read only if it exists).
+pub fn default_config_file() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("simutrador").join("server.toml"))
+}
+
+/// Environment variable naming the config file.
+pub const CONFIG_ENV: &str = "SIMUTRADOR_CONFIG";
+
 /// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     #[default]
     Human,
     /// One JSON object per line.
     Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "human" | "text" | "pretty" => Ok(LogFormat::Human),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("unknown log format '{s}'; use human or json")),
+        }
+    }
 }
 
 /// `[server]`.
@@ -135,7 +176,39 @@ pub struct Overrides {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        unimplemented!()
+        ServerConfig {
+            server: ServerSection {
+                bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 8003)),
+                data_dir: None,
+                state_dir: default_state_dir(),
+                demo_data: None,
+                log_format: LogFormat::Human,
+                log_level: "info".into(),
+                max_message_bytes: 262_144,
+                shutdown_grace_seconds: 5,
+            },
+            auth: AuthSection {
+                jwt_secret: None,
+                token_ttl_seconds: 3600,
+                create_local_key: true,
+            },
+            limits: LimitsSection {
+                max_sessions_per_user: 5,
+                max_symbols_per_session: 50,
+                min_initial_capital: Decimal::from(1_000),
+                max_initial_capital: Decimal::from(10_000_000),
+                session_timeout_minutes: 60,
+                ended_session_retention_minutes: 1440,
+                max_metadata_bytes: 4096,
+                cleanup_interval_seconds: 30,
+            },
+            rate_limits: RateLimitSection {
+                session_creates_per_minute: 30,
+                messages_per_second: 500,
+                message_burst: 1000,
+                connections_per_user: 20,
+            },
+        }
     }
 }
 
@@ -143,10 +216,63 @@ impl ServerConfig {
     /// Merge defaults < `file` (or `SIMUTRADOR_CONFIG`, or `~/.config/simutrador/server.toml`
     /// when it exists) < environment (read through `env`) < `overrides`, then validate.
     pub fn load(
-        _file: Option<&Path>,
-        _env: &dyn Fn(&str) -> Option<String>,
-        _overrides: &Overrides,
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+        overrides: &Overrides,
     ) -> anyhow::Result<Self> {
-        unimplemented!()
+        let mut config = ServerConfig::default();
+        if let Some(path) = resolve_config_file(file, env)? {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("could not read the config file {}", path.display()))?;
+            config.apply(Layer::from_toml(&text, &path)?);
+        }
+        config.apply(env::layer_from_env(env)?);
+        config.apply(Layer::from_overrides(overrides));
+        validate::validate(&config)?;
+        Ok(config)
+    }
+
+    /// Defaults < the TOML `text` (as if read from `origin`, which relative paths resolve
+    /// against), validated. No environment, no flags.
+    pub fn from_toml_str(text: &str, origin: &Path) -> anyhow::Result<Self> {
+        let mut config = ServerConfig::default();
+        config.apply(Layer::from_toml(text, origin)?);
+        validate::validate(&config)?;
+        Ok(config)
+    }
+
+    /// Apply every value set in `layer` on top of this configuration.
+    fn apply(&mut self, layer: Layer) {
+        layer.merge_into(self);
+    }
+}
+
+/// The config file [`ServerConfig::load`] reads: `file`, else `SIMUTRADOR_CONFIG`, else the
+/// default file if it exists. A named file that does not exist is an error.
+pub fn resolve_config_file(
+    file: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<PathBuf>> {
+    let named = match file {
+        Some(f) => Some((f.to_path_buf(), "--config")),
+        None => env::non_empty(env, CONFIG_ENV).map(|v| (expand_home(Path::new(&v)), CONFIG_ENV)),
+    };
+    if let Some((path, origin)) = named {
+        if !path.is_file() {
+            bail!(
+                "the config file {} (from {origin}) does not exist; fix the path or create it from configs/server.toml",
+                path.display()
+            );
+        }
+        return Ok(Some(path));
+    }
+    Ok(default_config_file().filter(|p| p.is_file()))
+}
+
+/// Replace a leading `~` with the home directory.
+pub fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), dirs::home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
     }
 }

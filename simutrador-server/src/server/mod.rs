@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::auth::{ApiKeyStore, Authenticator, JwtKeys};
+use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::Catalog;
 use crate::session::cleanup;
@@ -69,13 +69,7 @@ impl RunningServer {
 
 /// Build the state from `config` and `catalog`, bind `config.server.bind`, and start serving.
 pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<RunningServer> {
-    let state_dir = &config.server.state_dir;
-    let keys = ApiKeyStore::open(state_dir)
-        .with_context(|| format!("cannot open the key store in {}", state_dir.display()))?;
-    let secret = crate::auth::secret::load_or_create(state_dir, config.auth.jwt_secret.as_deref())?;
-    let jwt = JwtKeys::new(&secret, config.auth.token_ttl_seconds);
-    let auth = Authenticator::new(keys, jwt);
-
+    let auth = Authenticator::from_config(&config)?;
     let listener = TcpListener::bind(config.server.bind)
         .await
         .with_context(|| format!("cannot listen on {}; is another daemon running there? pick another address with --bind", config.server.bind))?;

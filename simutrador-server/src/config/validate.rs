@@ -1,0 +1,120 @@
+//! Checks on the merged configuration. Every problem is reported (not just the first), each
+//! naming the key as `[section] key` with its environment variable and saying what to fix.
+
+use anyhow::bail;
+use rust_decimal::Decimal;
+
+use super::ServerConfig;
+use crate::auth::secret;
+
+/// Smallest `max_message_bytes` that still fits an ordinary request.
+pub const MIN_MESSAGE_BYTES: usize = 1024;
+
+/// Check value ranges and relations between keys.
+pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
+    let mut problems: Vec<String> = Vec::new();
+    let mut at_least_one = |section: &str, key: &str, value: u64| {
+        if value == 0 {
+            problems.push(format!("{} must be at least 1", name(section, key)));
+        }
+    };
+    let l = &c.limits;
+    let r = &c.rate_limits;
+    at_least_one("auth", "token_ttl_seconds", c.auth.token_ttl_seconds);
+    at_least_one(
+        "limits",
+        "max_sessions_per_user",
+        l.max_sessions_per_user.into(),
+    );
+    at_least_one(
+        "limits",
+        "max_symbols_per_session",
+        l.max_symbols_per_session.into(),
+    );
+    at_least_one(
+        "limits",
+        "session_timeout_minutes",
+        l.session_timeout_minutes,
+    );
+    at_least_one("limits", "max_metadata_bytes", l.max_metadata_bytes as u64);
+    at_least_one(
+        "limits",
+        "cleanup_interval_seconds",
+        l.cleanup_interval_seconds,
+    );
+    at_least_one(
+        "rate_limits",
+        "session_creates_per_minute",
+        r.session_creates_per_minute.into(),
+    );
+    at_least_one(
+        "rate_limits",
+        "messages_per_second",
+        r.messages_per_second.into(),
+    );
+    at_least_one("rate_limits", "message_burst", r.message_burst.into());
+    at_least_one(
+        "rate_limits",
+        "connections_per_user",
+        r.connections_per_user.into(),
+    );
+
+    if c.server.max_message_bytes < MIN_MESSAGE_BYTES {
+        problems.push(format!(
+            "{} is {} but must be at least {MIN_MESSAGE_BYTES}",
+            name("server", "max_message_bytes"),
+            c.server.max_message_bytes
+        ));
+    }
+    if l.max_metadata_bytes > c.server.max_message_bytes {
+        problems.push(format!(
+            "{} ({}) is larger than {} ({}); metadata must fit in a message",
+            name("limits", "max_metadata_bytes"),
+            l.max_metadata_bytes,
+            name("server", "max_message_bytes"),
+            c.server.max_message_bytes
+        ));
+    }
+    if l.min_initial_capital <= Decimal::ZERO {
+        problems.push(format!(
+            "{} must be greater than 0",
+            name("limits", "min_initial_capital")
+        ));
+    }
+    if l.min_initial_capital > l.max_initial_capital {
+        problems.push(format!(
+            "{} ({}) is greater than {} ({}); lower the minimum or raise the maximum",
+            name("limits", "min_initial_capital"),
+            l.min_initial_capital,
+            name("limits", "max_initial_capital"),
+            l.max_initial_capital
+        ));
+    }
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&c.server.log_level) {
+        problems.push(format!(
+            "{} {:?} is not a valid filter ({e}); use a level such as info or debug, or e.g. simutrador_server=debug",
+            name("server", "log_level"),
+            c.server.log_level
+        ));
+    }
+    if c.server.state_dir.as_os_str().is_empty() {
+        problems.push(format!("{} must not be empty", name("server", "state_dir")));
+    }
+    if let Some(secret) = &c.auth.jwt_secret
+        && let Err(e) = secret::check_configured(secret)
+    {
+        problems.push(format!("{}: {e}", name("auth", "jwt_secret")));
+    }
+
+    match problems.as_slice() {
+        [] => Ok(()),
+        [one] => bail!("invalid configuration: {one}"),
+        many => bail!("invalid configuration:\n  - {}", many.join("\n  - ")),
+    }
+}
+
+/// `[section] key (SIMUTRADOR_SECTION_KEY)`.
+fn name(section: &str, key: &str) -> String {
+    let var = format!("SIMUTRADOR_{section}_{key}").to_ascii_uppercase();
+    format!("[{section}] {key} ({var})")
+}
