@@ -1,0 +1,173 @@
+//! Getting an authenticated connection for a command, with no ceremony:
+//!
+//! 1. `SIMUTRADOR_TOKEN`, if set; else the stored token for this URL, if not expired;
+//! 2. when that token is missing, expired or refused as expired/invalid, log in again with a
+//!    known API key (`--api-key`, `SIMUTRADOR_API_KEY`, `api_key` in client.toml) and store
+//!    the new token;
+//! 3. on a loopback URL with no key configured, use the daemon's `local.key`, so the quick
+//!    start needs no setup.
+
+use anyhow::Context as _;
+use chrono::Utc;
+use shared_models::ErrorCode;
+use simutrador_client::{Client, ClientError, ConnectOptions};
+use std::path::Path;
+
+use super::config::{ApiKey, Settings, Source};
+use super::credentials::{CredentialStore, StoredToken};
+
+/// Connection options from the settings.
+pub fn options(settings: &Settings) -> ConnectOptions {
+    ConnectOptions::default().request_timeout(settings.timeout)
+}
+
+/// The key to log in with: a configured one, else (loopback only) the daemon's local key.
+pub fn login_key(settings: &Settings) -> Option<ApiKey> {
+    if let Some(key) = &settings.api_key {
+        return Some(key.clone());
+    }
+    if !settings.url.is_loopback() {
+        return None;
+    }
+    let path = settings.local_key_path.as_deref()?;
+    read_local_key(path).map(|value| ApiKey {
+        value,
+        source: Source::LocalKey,
+    })
+}
+
+/// The key in the daemon's `local.key`: its first line that is not blank or a `#` comment.
+pub fn read_local_key(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+}
+
+/// Exchange `key` for a token (not stored yet).
+pub async fn login(settings: &Settings, key: &ApiKey) -> anyhow::Result<StoredToken> {
+    let answer = simutrador_client::login(&settings.url, &key.value)
+        .await
+        .with_context(|| {
+            format!(
+                "logging in to {} with the API key from {}",
+                settings.url,
+                key.origin()
+            )
+        })?;
+    Ok(StoredToken::from_login(&settings.url, &answer, Utc::now()))
+}
+
+/// Connect as whoever the settings say, logging in again when needed.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
+    let url = &settings.url;
+    let store = CredentialStore::new(settings.credentials_path());
+    let key = login_key(settings);
+
+    let why_login = if let Some(token) = &settings.token {
+        match Client::connect_with_options(url, token, options(settings)).await {
+            Ok(client) => return Ok(client),
+            Err(e) if is_stale(&e) && key.is_some() => "SIMUTRADOR_TOKEN was refused",
+            Err(e) => {
+                return Err(
+                    anyhow::Error::from(e).context("connecting with the token in SIMUTRADOR_TOKEN")
+                );
+            }
+        }
+    } else {
+        match store.get(url)? {
+            Some(stored) if !stored.is_expired(Utc::now()) => {
+                match Client::connect_with_options(url, &stored.token, options(settings)).await {
+                    Ok(client) => return Ok(client),
+                    Err(e) if is_stale(&e) => "the stored token was refused",
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Some(_) => "the stored token has expired",
+            None => "not logged in",
+        }
+    };
+
+    let Some(key) = key else {
+        return Err(ClientError::Auth {
+            code: ErrorCode::AuthRequired,
+            message: format!(
+                "{why_login} to {url} and no API key is known; run `simutrador-client auth login --api-key KEY` or set SIMUTRADOR_API_KEY"
+            ),
+        }
+        .into());
+    };
+    tracing::debug!(reason = why_login, source = key.origin(), "logging in");
+    let fresh = login(settings, &key).await?;
+    if let Err(e) = store.save(fresh.clone()) {
+        // The command can still run; the next one will log in again.
+        eprintln!("warning: {e}");
+    }
+    Ok(Client::connect_with_options(url, &fresh.token, options(settings)).await?)
+}
+
+/// Refusals that a fresh token can cure.
+fn is_stale(err: &ClientError) -> bool {
+    matches!(
+        err,
+        ClientError::Auth {
+            code: ErrorCode::TokenExpired | ErrorCode::InvalidToken,
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::config::{Env, FileConfig, Flags};
+    use super::*;
+
+    fn settings(url: &str, key: Option<&str>, state_dir: &Path) -> Settings {
+        let env = Env {
+            state_dir: Some(state_dir.to_path_buf()),
+            api_key: key.map(Into::into),
+            ..Env::default()
+        };
+        let flags = Flags {
+            url: Some(url.into()),
+            api_key: None,
+        };
+        Settings::merge(flags, env, FileConfig::default(), state_dir.join("cfg")).unwrap()
+    }
+
+    #[test]
+    fn the_local_key_is_used_only_on_loopback_without_a_configured_key() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("local.key"),
+            "# written by the daemon\n\nsk_local\n",
+        )
+        .unwrap();
+
+        let key = login_key(&settings("127.0.0.1:8003", None, dir.path())).unwrap();
+        assert_eq!(
+            (key.value.as_str(), key.source),
+            ("sk_local", Source::LocalKey)
+        );
+        let key = login_key(&settings("localhost:8003", Some("sk_env"), dir.path())).unwrap();
+        assert_eq!(key.source, Source::Env);
+        assert!(login_key(&settings("sim.example.com:8003", None, dir.path())).is_none());
+
+        let empty = tempfile::tempdir().unwrap();
+        assert!(login_key(&settings("127.0.0.1:8003", None, empty.path())).is_none());
+    }
+
+    #[tokio::test]
+    async fn no_credentials_at_all_says_how_to_log_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = connect(&settings("sim.example.com:8003", None, dir.path()))
+            .await
+            .unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("not logged in") && msg.contains("auth login"),
+            "{msg}"
+        );
+    }
+}
