@@ -68,7 +68,7 @@ pub async fn login(url: &ServerUrl, api_key: &str) -> Result<TokenResponse> {
         .header("X-API-Key", api_key.trim())
         .send()
         .await
-        .map_err(|e| unreachable(url, &e))?;
+        .map_err(|e| unreachable(url, &root_cause(&e)))?;
     decode(url, &endpoint, response).await
 }
 
@@ -80,8 +80,18 @@ pub async fn health(url: &ServerUrl) -> Result<Health> {
         .get(&endpoint)
         .send()
         .await
-        .map_err(|e| unreachable(url, &e))?;
+        .map_err(|e| unreachable(url, &root_cause(&e)))?;
     decode(url, &endpoint, response).await
+}
+
+/// The innermost cause ("Connection refused (os error 111)"), which says more than reqwest's
+/// "error sending request for url".
+pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 fn http_client() -> Result<reqwest::Client> {
@@ -97,7 +107,10 @@ async fn decode<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T> {
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| unreachable(url, &e))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| unreachable(url, &root_cause(&e)))?;
     if status.is_success() {
         return serde_json::from_slice(&body).map_err(|e| {
             ClientError::Protocol(format!(

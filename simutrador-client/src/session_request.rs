@@ -192,7 +192,7 @@ pub fn require_complete(request: &CreateSessionRequest) -> Result<()> {
         Ok(())
     } else {
         Err(ClientError::Config(format!(
-            "the session request has no {}; give them as arguments (SYMBOL... --start --end) or in the session file",
+            "the session request is missing {} (required by create_session)",
             missing.join(", ")
         )))
     }

@@ -123,8 +123,7 @@ impl ServerUrl {
         if self.tls {
             return Err(ClientError::Config(format!(
                 "{self} needs TLS, which this build of simutrador-client does not include yet; \
-                 connect to the daemon with ws://{}:{} (for a remote daemon, use an SSH tunnel)",
-                self.host, self.port
+                 use a ws:// (or http://) URL, and for a remote daemon an SSH tunnel"
             )));
         }
         Ok(())

@@ -47,6 +47,7 @@ pub fn read_local_key(path: &Path) -> Option<String> {
 
 /// Exchange `key` for a token (not stored yet).
 pub async fn login(settings: &Settings, key: &ApiKey) -> anyhow::Result<StoredToken> {
+    settings.url.require_plaintext()?;
     let answer = simutrador_client::login(&settings.url, &key.value)
         .await
         .with_context(|| {
@@ -62,6 +63,7 @@ pub async fn login(settings: &Settings, key: &ApiKey) -> anyhow::Result<StoredTo
 /// Connect as whoever the settings say, logging in again when needed.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
     let url = &settings.url;
+    url.require_plaintext()?;
     let store = CredentialStore::new(settings.credentials_path());
     let key = login_key(settings);
 
@@ -90,10 +92,17 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
     };
 
     let Some(key) = key else {
+        let local = match (&settings.local_key_path, url.is_loopback()) {
+            (Some(path), true) => format!(
+                " (the daemon's local key {} does not exist: has `simutrador-server serve` been started on this machine?)",
+                path.display()
+            ),
+            _ => String::new(),
+        };
         return Err(ClientError::Auth {
             code: ErrorCode::AuthRequired,
             message: format!(
-                "{why_login} to {url} and no API key is known; run `simutrador-client auth login --api-key KEY` or set SIMUTRADOR_API_KEY"
+                "{why_login} to {url} and no API key is known{local}; run `simutrador-client auth login --api-key KEY` or set SIMUTRADOR_API_KEY"
             ),
         }
         .into());

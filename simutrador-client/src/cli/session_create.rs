@@ -24,7 +24,11 @@ pub async fn create(args: CreateArgs, ctx: &Context) -> anyhow::Result<()> {
     };
     apply_flags(&mut request, &args);
     if !args.interactive {
-        require_complete(&request).map_err(|e| usage(e.to_string()))?;
+        require_complete(&request).map_err(|e| {
+            usage(format!(
+                "{e}; give SYMBOL... --start DATE --end DATE, or put them in a session file (--config FILE)"
+            ))
+        })?;
     }
 
     let client = ctx.client().await?;

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::error::{ClientError, Result};
-use crate::http::{refusal, unreachable};
+use crate::http::{refusal, root_cause, unreachable};
 use crate::url::ServerUrl;
 
 /// The socket type of a client connection.
@@ -104,6 +104,6 @@ fn upgrade_error(url: &ServerUrl, endpoint: &str, err: tungstenite::Error) -> Cl
             let body = response.body().as_deref().unwrap_or_default();
             refusal(url, endpoint, status, body)
         }
-        other => unreachable(url, &other),
+        other => unreachable(url, &root_cause(&other)),
     }
 }
