@@ -167,6 +167,127 @@ mod tests {
         assert!(login_key(&settings("127.0.0.1:8003", None, empty.path())).is_none());
     }
 
+    /// A mock daemon on one port: `POST /auth/token` (key `sk_local` → `tok-N`) and `/ws`
+    /// (accepts issued tokens; `stale` → 401 TOKEN_EXPIRED). Returns its URL and the number of
+    /// logins so far.
+    async fn mock_daemon() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+        use tokio_tungstenite::tungstenite::http::StatusCode;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = listener.local_addr().unwrap().to_string();
+        let logins = Arc::new(AtomicUsize::new(0));
+        let counter = logins.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut tcp, _) = listener.accept().await.unwrap();
+                let mut head = [0u8; 16];
+                let n = tcp.peek(&mut head).await.unwrap();
+                if head[..n].starts_with(b"POST") {
+                    let mut buf = vec![0u8; 4096];
+                    let n = tcp.read(&mut buf).await.unwrap();
+                    let req = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                    let (status, body) = if req.contains("x-api-key: sk_local") {
+                        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                        (
+                            "200 OK",
+                            format!(
+                                r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":3600,"user_id":"local","plan":"pro"}}"#
+                            ),
+                        )
+                    } else {
+                        ("401 Unauthorized", r#"{"error_code":"INVALID_API_KEY","message":"unknown key","details":null}"#.to_string())
+                    };
+                    let reply = format!(
+                        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    tcp.write_all(reply.as_bytes()).await.unwrap();
+                    continue;
+                }
+                tokio::spawn(async move {
+                    #[allow(clippy::result_large_err)] // the signature tungstenite asks for
+                    let check = |req: &Request,
+                                 resp: Response|
+                     -> Result<Response, ErrorResponse> {
+                        let auth = req
+                            .headers()
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok());
+                        if auth.is_some_and(|a| a.starts_with("Bearer tok-")) {
+                            return Ok(resp);
+                        }
+                        let body =
+                            r#"{"error_code":"TOKEN_EXPIRED","message":"expired","details":null}"#;
+                        let mut refused = ErrorResponse::new(Some(body.into()));
+                        *refused.status_mut() = StatusCode::UNAUTHORIZED;
+                        Err(refused)
+                    };
+                    use futures_util::SinkExt;
+                    let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, check).await else {
+                        return;
+                    };
+                    let ready = r#"{"type":"connection_ready","data":{"user_id":"local","plan":"pro","server_time":"2024-01-01T00:00:00Z","server_version":"0.1.0","protocol_version":1,"limits":{"max_sessions_per_user":5,"max_symbols_per_session":50,"min_initial_capital":"1000","max_initial_capital":"10000000","session_timeout_minutes":60,"max_message_bytes":262144,"messages_per_second":100,"session_creates_per_minute":10}}}"#;
+                    let _ = ws
+                        .send(tokio_tungstenite::tungstenite::Message::text(ready))
+                        .await;
+                    let _ = futures_util::StreamExt::next(&mut ws).await;
+                });
+            }
+        });
+        (url, logins)
+    }
+
+    #[tokio::test]
+    async fn the_quick_start_logs_in_with_the_local_key_once_and_reuses_the_token() {
+        use std::sync::atomic::Ordering;
+        let (url, logins) = mock_daemon().await;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("local.key"), "sk_local\n").unwrap();
+        let s = settings(&url, None, dir.path());
+
+        let client = connect(&s).await.unwrap();
+        assert_eq!(client.connection_info().user_id, "local");
+        let store = CredentialStore::new(s.credentials_path());
+        assert_eq!(store.get(&s.url).unwrap().unwrap().token, "tok-1");
+        connect(&s).await.unwrap();
+        assert_eq!(
+            logins.load(Ordering::SeqCst),
+            1,
+            "the stored token was reused"
+        );
+
+        // A stored token the daemon calls expired is replaced by a fresh login.
+        let mut stale = store.get(&s.url).unwrap().unwrap();
+        stale.token = "stale".into();
+        store.save(stale).unwrap();
+        connect(&s).await.unwrap();
+        assert_eq!(logins.load(Ordering::SeqCst), 2);
+        assert_eq!(store.get(&s.url).unwrap().unwrap().token, "tok-2");
+    }
+
+    #[tokio::test]
+    async fn a_refused_env_token_without_a_key_is_reported_with_its_origin() {
+        let (url, _) = mock_daemon().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(&url, None, dir.path());
+        s.token = Some("stale".into());
+        let err = connect(&s).await.unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("SIMUTRADOR_TOKEN") && msg.contains("TOKEN_EXPIRED"),
+            "{msg}"
+        );
+
+        let mut s = settings(&url, Some("sk_wrong"), dir.path());
+        s.token = None;
+        let err = connect(&s).await.unwrap_err();
+        assert!(format!("{err:#}").contains("SIMUTRADOR_API_KEY"), "{err:#}");
+    }
+
     #[tokio::test]
     async fn no_credentials_at_all_says_how_to_log_in() {
         let dir = tempfile::tempdir().unwrap();
