@@ -266,6 +266,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_session_file_parses() {
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/session.toml"));
+        let request = parse_session_toml(text, "configs/session.toml").unwrap();
+        require_complete(&request).unwrap();
+        assert_eq!(request.symbols, ["ACME", "GLOBEX"]);
+        assert_eq!(request.start_date, "2020-01-02");
+        assert_eq!(request.commission_rate, Some(dec!(0.001)));
+    }
+
+    #[test]
     fn incomplete_requests_name_what_is_missing() {
         let partial = parse_session_toml("timeframe = \"1h\"\n", "p.toml").unwrap();
         let msg = require_complete(&partial).unwrap_err().to_string();

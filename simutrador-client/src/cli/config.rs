@@ -307,6 +307,13 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_file_parses() {
+        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/client.toml"));
+        let file: FileConfig = toml::from_str(text).unwrap();
+        assert_eq!(file.url.as_deref(), Some(simutrador_client::DEFAULT_URL));
+    }
+
+    #[test]
     fn the_config_file_rejects_unknown_keys_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("client.toml");
