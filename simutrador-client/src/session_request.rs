@@ -267,7 +267,10 @@ mod tests {
 
     #[test]
     fn the_example_session_file_parses() {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/session.toml"));
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../configs/session.toml"
+        ));
         let request = parse_session_toml(text, "configs/session.toml").unwrap();
         require_complete(&request).unwrap();
         assert_eq!(request.symbols, ["ACME", "GLOBEX"]);

@@ -308,7 +308,10 @@ mod tests {
 
     #[test]
     fn the_example_config_file_parses() {
-        let text = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/client.toml"));
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../configs/client.toml"
+        ));
         let file: FileConfig = toml::from_str(text).unwrap();
         assert_eq!(file.url.as_deref(), Some(simutrador_client::DEFAULT_URL));
     }

@@ -189,6 +189,7 @@ impl Client {
             let _ = tokio::time::timeout(Duration::from_secs(2), self.closed()).await;
         }
         self.inner.reader.abort();
+        self.inner.shared.closed.send_replace(true);
     }
 
     /// Send any request and wait for its reply, with the default timeout. `error` replies
@@ -212,18 +213,28 @@ impl Client {
         self.check_size(kind, text.len())?;
 
         let reply = self.inner.shared.pending.register(id.clone())?;
-        if self.inner.outgoing.send(Message::text(text)).await.is_err() {
-            self.inner.shared.pending.forget(&id);
-            return Err(self.inner.shared.pending.closed().unwrap_or_else(|| {
-                ClientError::Connection("the connection to the daemon is closed".into())
-            }));
-        }
-        match tokio::time::timeout(timeout, reply).await {
-            Ok(Ok(Ok(ServerMessage::Error(body)))) => Err(ClientError::from_body(body)),
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(ClientError::Connection(
-                "the connection to the daemon closed before the reply".into(),
-            )),
+        // The timeout covers queueing too: a daemon that stops reading must not hang us.
+        let exchange = async {
+            if self.inner.outgoing.send(Message::text(text)).await.is_err() {
+                return Err(self.inner.shared.pending.closed().unwrap_or_else(|| {
+                    ClientError::Connection("the connection to the daemon is closed".into())
+                }));
+            }
+            match reply.await {
+                Ok(Ok(ServerMessage::Error(body))) => Err(ClientError::from_body(body)),
+                Ok(result) => result,
+                Err(_) => Err(ClientError::Connection(
+                    "the connection to the daemon closed before the reply".into(),
+                )),
+            }
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => {
+                if result.is_err() {
+                    self.inner.shared.pending.forget(&id);
+                }
+                result
+            }
             Err(_) => {
                 self.inner.shared.pending.forget(&id);
                 Err(ClientError::Timeout {
