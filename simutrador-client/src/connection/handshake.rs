@@ -4,7 +4,7 @@
 
 use futures_util::StreamExt;
 use shared_models::messages::server::ConnectionReady;
-use shared_models::{Envelope, ServerMessage};
+use shared_models::{Envelope, ErrorCode, ServerMessage};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -34,7 +34,7 @@ pub(crate) async fn open(
         .map_err(|e| ClientError::Config(format!("cannot build a request for {endpoint}: {e}")))?;
     let bearer = HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
         ClientError::Auth {
-            code: shared_models::ErrorCode::InvalidToken,
+            code: ErrorCode::InvalidToken,
             message: "the token contains characters that cannot appear in a token; \
                       log in again to get a fresh one"
                 .into(),
@@ -79,10 +79,23 @@ async fn first_text(socket: &mut Socket) -> Result<String> {
         match frame {
             Ok(Message::Text(text)) => return Ok(text.as_str().to_owned()),
             Ok(Message::Close(frame)) => {
-                let why = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                return Err(ClientError::Connection(format!(
-                    "the daemon closed the connection right after accepting it ({why})"
-                )));
+                let (code, why) = frame
+                    .map(|f| (u16::from(f.code), f.reason.to_string()))
+                    .unwrap_or_default();
+                // Some daemons refuse credentials after the upgrade, with close codes
+                // 4001 missing / 4002 invalid / 4003 expired.
+                let auth = match code {
+                    4001 => Some(ErrorCode::AuthRequired),
+                    4002 => Some(ErrorCode::InvalidToken),
+                    4003 => Some(ErrorCode::TokenExpired),
+                    _ => None,
+                };
+                return Err(match auth {
+                    Some(code) => ClientError::Auth { code, message: why },
+                    None => ClientError::Connection(format!(
+                        "the daemon closed the connection right after accepting it ({why})"
+                    )),
+                });
             }
             Ok(_) => continue,
             Err(e) => {

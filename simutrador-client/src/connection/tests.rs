@@ -55,6 +55,8 @@ enum Script {
     Silent,
     /// On the first request, push `connection_closing` and close.
     ShutDown,
+    /// Accept the upgrade, then close with code 4003 (token expired) instead of greeting.
+    CloseExpired,
 }
 
 /// Start a mock daemon that accepts one connection, checks the bearer token, sends
@@ -86,6 +88,15 @@ async fn mock(script: Script) -> ServerUrl {
         let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, check).await else {
             return;
         };
+        if let Script::CloseExpired = script {
+            use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+            let frame = CloseFrame {
+                code: 4003.into(),
+                reason: "token expired".into(),
+            };
+            let _ = ws.close(Some(frame)).await;
+            return;
+        }
         let ready = serde_json::to_value(ready()).unwrap();
         ws.send(frame("connection_ready", None, ready))
             .await
@@ -96,7 +107,7 @@ async fn mock(script: Script) -> ServerUrl {
             let req: Value = serde_json::from_str(text.as_str()).unwrap();
             match script {
                 Script::DropAfterFirst => return,
-                Script::Silent => continue,
+                Script::Silent | Script::CloseExpired => continue,
                 Script::ShutDown => {
                     let notice = json!({"reason": "server_shutdown", "message": "the daemon is stopping; reconnect later"});
                     ws.send(frame("connection_closing", None, notice))
@@ -179,6 +190,13 @@ async fn a_refused_handshake_is_an_auth_error() {
             message: "bad signature".into()
         }
     );
+}
+
+#[tokio::test]
+async fn auth_close_codes_after_the_upgrade_are_auth_errors() {
+    let url = mock(Script::CloseExpired).await;
+    let err = Client::connect(&url.to_string(), "good").await.unwrap_err();
+    assert_eq!(err.error_code(), Some(ErrorCode::TokenExpired), "{err}");
 }
 
 #[tokio::test]
