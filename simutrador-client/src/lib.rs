@@ -1,1 +1,43 @@
-//! placeholder
+//! The SimuTrador SDK: talk to a `simutrador-server` daemon from Rust.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), simutrador_client::ClientError> {
+//! use simutrador_client::{Client, SessionRequestBuilder};
+//!
+//! let client = Client::connect_with_api_key("ws://127.0.0.1:8003", "sk_...").await?;
+//! let request = SessionRequestBuilder::new(["ACME"], "2020-01-02", "2020-12-31").build();
+//! let session = client.create_session(request).await?;
+//! println!("{} replays {} bars", session.session_id, session.bar_count);
+//! client.delete_session(&session.session_id).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout:
+//! - [`url`] — [`ServerUrl`], every way users write the daemon's address.
+//! - [`http`] — `POST /auth/token` ([`login`]) and `GET /healthz` ([`health`]).
+//! - [`connection`] — [`Client`], one multiplexed WebSocket connection; typed requests are in
+//!   `requests.rs`.
+//! - [`session_request`] — [`SessionRequestBuilder`] and TOML session files.
+//! - [`mod@error`] — [`ClientError`].
+//!
+//! The `simutrador-client` command-line tool (`src/cli/`) is a thin layer over this crate.
+
+#![forbid(unsafe_code)]
+// Tests may unwrap: a panic there is a failed test, not a crash a user sees.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod connection;
+pub mod error;
+pub mod http;
+mod requests;
+pub mod session_request;
+pub mod url;
+
+pub use connection::{Client, ConnectOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
+pub use error::{ClientError, Result};
+pub use http::{Health, TokenResponse, health, login};
+pub use session_request::{SessionRequestBuilder, load_session_file, parse_session_toml};
+pub use url::{DEFAULT_URL, ServerUrl};
+
+/// The wire types, re-exported so SDK users need no direct `shared-models` dependency.
+pub use shared_models;

@@ -1,1 +1,42 @@
-fn main() {}
+//! `simutrador-client`: the command-line tool. Everything happens in [`cli`]; this file parses
+//! the arguments, runs the command on a Tokio runtime, and turns failures into the documented
+//! exit codes (0 success, 1 refused by the server, 2 usage/connection/authentication).
+
+#![forbid(unsafe_code)]
+// Tests may unwrap: a panic there is a failed test, not a crash a user sees.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+use cli::output::{Failure, Output, clap_failure};
+
+fn main() -> ExitCode {
+    // `args_os`: a non-UTF-8 argument is a usage error, not a panic.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = match cli::args::Cli::try_parse_from(&raw) {
+        Ok(parsed) => parsed,
+        Err(err) => return clap_failure(err, raw.iter().any(|a| a == "--json")),
+    };
+    let out = Output::new(parsed.global.json);
+    // Two workers keep the connection's reader and writer running while a prompt blocks.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(cli::run(parsed)),
+        Err(e) => Err(anyhow::Error::from(e).context("cannot start the async runtime")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // `Failure` formats the whole chain with `{:#}`.
+            let failure = Failure::classify(&err);
+            out.failure(&failure);
+            failure.exit_code()
+        }
+    }
+}

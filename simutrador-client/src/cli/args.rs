@@ -1,0 +1,262 @@
+//! The command line as `clap` derive types: global flags, one enum per command group, and the
+//! value parsers that turn dates, timeframes and amounts into checked values at parse time.
+
+use clap::{Args, Parser, Subcommand};
+use rust_decimal::Decimal;
+use shared_models::dates::DateBound;
+use shared_models::{AssetClass, SessionState, Timeframe};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Talk to a SimuTrador daemon: log in, create and manage simulation sessions, browse market
+/// data.
+#[derive(Debug, Parser)]
+#[command(name = "simutrador-client", version, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 the server refused the request, 2 usage, \
+connection or authentication failure.\nDocumentation: docs/client.md"
+)]
+pub struct Cli {
+    /// Flags every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags usable before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Daemon address: ws://HOST:PORT (also with /ws, wss://, http://, https://, or HOST:PORT).
+    /// Default: SIMUTRADOR_URL, then `url` in client.toml, then ws://127.0.0.1:8003.
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Print exactly one JSON document on stdout (errors too) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in with an API key, show or delete the stored token.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Create, inspect, list and delete simulation sessions.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Browse the daemon's market data.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Check that the daemon is up (no login needed).
+    Health,
+}
+
+/// `auth …`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Exchange an API key for a token and store it (owner-only) for later commands.
+    Login {
+        /// The key (default: SIMUTRADOR_API_KEY, `api_key` in client.toml, the daemon's
+        /// local key on loopback, else a prompt). Beware: flags end up in shell history.
+        #[arg(long, value_name = "KEY")]
+        api_key: Option<String>,
+    },
+    /// Show who is logged in to the daemon and whether the token still works.
+    Status,
+    /// Delete the stored token for the daemon.
+    Logout,
+}
+
+/// `session …`.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Validate, preview and create a session.
+    Create(CreateArgs),
+    /// Show one session.
+    Status {
+        /// The session id.
+        id: String,
+    },
+    /// List your sessions, newest first.
+    List(ListArgs),
+    /// Delete a session.
+    Delete {
+        /// The session id.
+        id: String,
+    },
+}
+
+/// `session create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Symbols to replay, e.g. `ACME GLOBEX` or `ACME,GLOBEX`.
+    #[arg(value_delimiter = ',', value_name = "SYMBOL")]
+    pub symbols: Vec<String>,
+    /// First day replayed (YYYY-MM-DD or RFC 3339), inclusive.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub start: Option<String>,
+    /// Last day replayed, inclusive.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub end: Option<String>,
+    /// Starting cash [server default: 100000].
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_decimal)]
+    pub capital: Option<Decimal>,
+    /// Bar size: 1m 5m 15m 30m 1h 4h 1d 1w 1mo [server default: 1d].
+    #[arg(long, value_name = "TF", value_parser = parse_timeframe)]
+    pub timeframe: Option<Timeframe>,
+    /// Commission as a fraction of traded value (0.001 = 0.1 %).
+    #[arg(long, value_name = "RATE", value_parser = parse_decimal)]
+    pub commission_rate: Option<Decimal>,
+    /// Commission per unit traded.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_decimal)]
+    pub commission_per_share: Option<Decimal>,
+    /// Minimum commission per fill.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_decimal)]
+    pub commission_min: Option<Decimal>,
+    /// Slippage against you, in basis points.
+    #[arg(long, value_name = "BPS", value_parser = parse_decimal)]
+    pub slippage_bps: Option<Decimal>,
+    /// Forbid short selling.
+    #[arg(long)]
+    pub no_short: bool,
+    /// Session file (TOML with the keys of create_session); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Walk through every field with prompts (needs a terminal).
+    #[arg(long, short = 'i')]
+    pub interactive: bool,
+    /// With --interactive: create without asking for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `session list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only sessions in this state (created, running, paused, completed, stopped, expired,
+    /// failed).
+    #[arg(long, value_name = "STATE", value_parser = SessionState::from_str)]
+    pub state: Option<SessionState>,
+    /// Page size [server default: 50, at most 500].
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Sessions to skip.
+    #[arg(long, value_name = "N")]
+    pub offset: Option<u32>,
+}
+
+/// `data …`.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// List the symbols the daemon has bars for.
+    Symbols {
+        /// Only this asset class: equity, forex or crypto.
+        #[arg(long, value_name = "CLASS", value_parser = AssetClass::from_str)]
+        asset_class: Option<AssetClass>,
+        /// Only symbols with bars at this timeframe.
+        #[arg(long, value_name = "TF", value_parser = parse_timeframe)]
+        timeframe: Option<Timeframe>,
+    },
+    /// Show the first and last bar of a symbol.
+    Range {
+        /// The symbol.
+        symbol: String,
+        /// Bar size [server default: 1d].
+        #[arg(long, value_name = "TF", value_parser = parse_timeframe)]
+        timeframe: Option<Timeframe>,
+    },
+}
+
+/// A date as `YYYY-MM-DD` or RFC 3339, normalized.
+pub fn parse_date(text: &str) -> Result<String, String> {
+    DateBound::parse(text)
+        .map(|d| d.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A timeframe in any accepted spelling.
+pub fn parse_timeframe(text: &str) -> Result<Timeframe, String> {
+    text.parse()
+        .map_err(|e: shared_models::market::UnknownTimeframe| e.to_string())
+}
+
+/// An exact decimal amount; `_` separators and scientific notation are accepted.
+pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
+    let clean: String = text.trim().chars().filter(|c| *c != '_').collect();
+    Decimal::from_str(&clean)
+        .or_else(|_| Decimal::from_scientific(&clean))
+        .map_err(|_| format!("'{text}' is not a number; write it like 100000 or 0.001"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_before_and_after_the_subcommand() {
+        for argv in [
+            vec!["c", "--json", "--url", "h:1", "session", "list"],
+            vec!["c", "session", "list", "--url", "h:1", "--json"],
+            vec!["c", "session", "--json", "list", "--url=h:1"],
+        ] {
+            let cli = Cli::try_parse_from(&argv).unwrap();
+            assert!(cli.global.json, "{argv:?}");
+            assert_eq!(cli.global.url.as_deref(), Some("h:1"));
+        }
+    }
+
+    #[test]
+    fn create_arguments_are_checked_at_parse_time() {
+        let cli = Cli::try_parse_from([
+            "c",
+            "session",
+            "create",
+            "acme,globex",
+            "initech",
+            "--start",
+            "2020-01-02",
+            "--end",
+            "2020-12-31T00:00:00+01:00",
+            "--capital",
+            "1_000_000",
+            "--timeframe",
+            "daily",
+            "--slippage-bps",
+            "2.5",
+            "--no-short",
+        ])
+        .unwrap();
+        let Command::Session(SessionCommand::Create(args)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.symbols, ["acme", "globex", "initech"]);
+        assert_eq!(args.end.as_deref(), Some("2020-12-30T23:00:00Z"));
+        assert_eq!(args.capital, Some(Decimal::from(1_000_000)));
+        assert_eq!(args.timeframe, Some(Timeframe::D1));
+        assert!(args.no_short);
+
+        for bad in [
+            vec!["c", "session", "create", "A", "--start", "2020-02-30"],
+            vec!["c", "session", "create", "A", "--timeframe", "2d"],
+            vec!["c", "session", "create", "A", "--capital", "lots"],
+            vec!["c", "session", "list", "--state", "sleeping"],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decimals_accept_separators_and_exponents() {
+        assert_eq!(parse_decimal("100_000").unwrap(), Decimal::from(100_000));
+        assert_eq!(parse_decimal("1e5").unwrap(), Decimal::from(100_000));
+        assert_eq!(parse_decimal("0.002").unwrap(), Decimal::new(2, 3));
+    }
+}

@@ -1,0 +1,67 @@
+//! The `simutrador-client` command-line tool, a thin layer over the SDK.
+//!
+//! - [`args`]: the `clap` types (raw flags).
+//! - [`config`]: flags > env > `client.toml` > defaults, merged into one [`config::Settings`].
+//! - [`credentials`]: stored tokens (owner-only); [`connect`]: getting an authenticated
+//!   connection, logging in again when needed.
+//! - [`output`]: human text or one JSON document, error shapes and exit codes;
+//!   [`render`]: tables and previews.
+//! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
+//!   [`interactive`]), [`data`], [`health`].
+
+pub mod args;
+pub mod auth;
+pub mod config;
+pub mod connect;
+pub mod credentials;
+pub mod data;
+pub mod health;
+pub mod interactive;
+pub mod output;
+pub mod render;
+pub mod session;
+pub mod session_create;
+
+use std::process::ExitCode;
+
+use args::{AuthCommand, Cli, Command};
+use config::{Flags, Settings};
+use output::Output;
+
+/// What every command gets: the merged settings and where to print.
+#[derive(Debug)]
+pub struct Context {
+    /// Merged, validated settings.
+    pub settings: Settings,
+    /// Human or JSON output.
+    pub out: Output,
+}
+
+impl Context {
+    /// An authenticated connection to the daemon.
+    pub async fn client(&self) -> anyhow::Result<simutrador_client::Client> {
+        connect::connect(&self.settings).await
+    }
+}
+
+/// Run one parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let api_key = match &cli.command {
+        Command::Auth(AuthCommand::Login { api_key }) => api_key.clone(),
+        _ => None,
+    };
+    let settings = Settings::load(Flags {
+        url: cli.global.url.clone(),
+        api_key,
+    })?;
+    let ctx = Context {
+        settings,
+        out: Output::new(cli.global.json),
+    };
+    match cli.command {
+        Command::Auth(cmd) => auth::run(cmd, &ctx).await,
+        Command::Session(cmd) => session::run(cmd, &ctx).await.map(|()| ExitCode::SUCCESS),
+        Command::Data(cmd) => data::run(cmd, &ctx).await.map(|()| ExitCode::SUCCESS),
+        Command::Health => health::run(&ctx).await.map(|()| ExitCode::SUCCESS),
+    }
+}

@@ -1,0 +1,229 @@
+//! How the CLI speaks: human text or exactly one JSON document on stdout (`--json`), errors on
+//! stderr (human) or as `{"error": {...}}` on stdout (`--json`), and the exit code of every
+//! failure: 1 when the server refused the request, 2 for usage, connection and authentication
+//! failures.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use simutrador_client::ClientError;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Exit code when the server refused the request.
+pub const EXIT_REFUSED: u8 = 1;
+/// Exit code for usage, connection and authentication failures.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// A mistake in how the command was used (missing argument, no terminal for `--interactive`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Shorthand for a [`UsageError`] as an `anyhow::Error`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// Where results go.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    /// Human output, or JSON with `json`.
+    pub fn new(json: bool) -> Self {
+        Output { json }
+    }
+
+    /// Print the command's result: `value` as JSON, or the text `human` builds.
+    pub fn emit<T: Serialize>(
+        &self,
+        value: &T,
+        human: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
+        if self.json {
+            let text = serde_json::to_string_pretty(value)?;
+            stdout_line(&text);
+        } else {
+            stdout_line(human().trim_end());
+        }
+        Ok(())
+    }
+
+    /// Print text that only humans need (previews, progress); nothing with `--json`.
+    pub fn note(&self, text: &str) {
+        if !self.json {
+            stdout_line(text.trim_end());
+        }
+    }
+
+    /// Report a failure: on stderr for humans, as the one JSON document with `--json`.
+    pub fn failure(&self, failure: &Failure) {
+        if self.json {
+            let doc = json!({"error": {
+                "error_code": failure.code,
+                "message": failure.message,
+                "details": failure.details,
+            }});
+            stdout_line(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+        } else {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "error: {}", failure.message);
+        }
+    }
+}
+
+/// Write one line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn stdout_line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+}
+
+/// A failed command, classified: code, message (with what to do next), details, exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// A wire error code (`SESSION_NOT_FOUND`) or a client-side one (`CONNECTION_FAILED`,
+    /// `TIMEOUT`, `PROTOCOL_ERROR`, `CONFIG_ERROR`, `USAGE_ERROR`, `ERROR`).
+    pub code: String,
+    /// The whole error chain, `{:#}`-formatted, plus a hint where the chain has none.
+    pub message: String,
+    /// Machine-readable details from the server, or `null`.
+    pub details: Value,
+    /// 1 or 2.
+    pub exit: u8,
+}
+
+impl Failure {
+    /// Classify an error from a command.
+    pub fn classify(err: &anyhow::Error) -> Self {
+        let chain = format!("{err:#}");
+        if err.chain().any(|e| e.is::<UsageError>()) {
+            return Failure::new("USAGE_ERROR", chain, EXIT_FAILURE);
+        }
+        let Some(client) = err.chain().find_map(|e| e.downcast_ref::<ClientError>()) else {
+            return Failure::new("ERROR", chain, EXIT_FAILURE);
+        };
+        match client {
+            ClientError::Server { code, details, .. } => Failure {
+                code: code.as_str().to_string(),
+                message: chain,
+                details: details.clone(),
+                exit: EXIT_REFUSED,
+            },
+            ClientError::Auth { code, .. } => {
+                let hint = match code {
+                    shared_models::ErrorCode::InvalidApiKey => {
+                        "check the key, or create one with `simutrador-server keys add --user NAME`"
+                    }
+                    shared_models::ErrorCode::AuthRequired => {
+                        "run `simutrador-client auth login --api-key KEY` or set SIMUTRADOR_API_KEY"
+                    }
+                    _ => "run `simutrador-client auth login` to get a new token",
+                };
+                let message = if chain.contains("auth login") {
+                    chain
+                } else {
+                    format!("{chain}; {hint}")
+                };
+                Failure::new(code.as_str(), message, EXIT_FAILURE)
+            }
+            ClientError::Connection(_) => Failure::new("CONNECTION_FAILED", chain, EXIT_FAILURE),
+            ClientError::Timeout { .. } => Failure::new("TIMEOUT", chain, EXIT_FAILURE),
+            ClientError::Protocol(_) => Failure::new("PROTOCOL_ERROR", chain, EXIT_FAILURE),
+            ClientError::Config(_) => Failure::new("CONFIG_ERROR", chain, EXIT_FAILURE),
+        }
+    }
+
+    fn new(code: &str, message: String, exit: u8) -> Self {
+        Failure {
+            code: code.to_string(),
+            message,
+            details: Value::Null,
+            exit,
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit)
+    }
+}
+
+/// Report a command-line parsing error (or print `--help`/`--version`) and pick the exit code.
+/// With `--json` anywhere on the command line, a usage error is the JSON error document.
+pub fn clap_failure(err: clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !json
+        || matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        )
+    {
+        let _ = err.print();
+        return ExitCode::from(if err.use_stderr() { EXIT_FAILURE } else { 0 });
+    }
+    let message = err.render().to_string();
+    let first = message.lines().next().unwrap_or("invalid arguments");
+    let first = first.trim_start_matches("error: ");
+    let failure = Failure::new(
+        "USAGE_ERROR",
+        format!("{first}; see `simutrador-client --help`"),
+        EXIT_FAILURE,
+    );
+    Output::new(true).failure(&failure);
+    failure.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared_models::{ErrorBody, ErrorCode};
+
+    #[test]
+    fn server_refusals_exit_1_with_code_and_details() {
+        let body = ErrorBody::new(ErrorCode::InvalidSymbol, "unknown symbol 'XYZ'")
+            .with_details(json!({"invalid_symbols": ["XYZ"]}));
+        let err = anyhow::Error::from(ClientError::from(body)).context("creating the session");
+        let f = Failure::classify(&err);
+        assert_eq!(f.exit, 1);
+        assert_eq!(f.code, "INVALID_SYMBOL");
+        assert_eq!(
+            f.message,
+            "creating the session: INVALID_SYMBOL: unknown symbol 'XYZ'"
+        );
+        assert_eq!(f.details["invalid_symbols"][0], "XYZ");
+    }
+
+    #[test]
+    fn the_json_error_document_has_the_documented_shape() {
+        let f = Failure::classify(
+            &ClientError::from(ErrorBody::new(ErrorCode::SessionNotFound, "gone")).into(),
+        );
+        let doc =
+            json!({"error": {"error_code": f.code, "message": f.message, "details": f.details}});
+        assert_eq!(doc["error"]["error_code"], "SESSION_NOT_FOUND");
+        assert_eq!(doc["error"]["message"], "SESSION_NOT_FOUND: gone");
+        assert!(doc["error"]["details"].is_null());
+        assert_eq!(doc.as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn local_failures_exit_2_and_say_what_to_do() {
+        let auth = ClientError::Auth {
+            code: ErrorCode::TokenExpired,
+            message: "expired".into(),
+        };
+        let f = Failure::classify(&auth.into());
+        assert_eq!((f.exit, f.code.as_str()), (2, "TOKEN_EXPIRED"));
+        assert!(f.message.contains("auth login"), "{}", f.message);
+
+        let f = Failure::classify(&ClientError::Connection("refused".into()).into());
+        assert_eq!((f.exit, f.code.as_str()), (2, "CONNECTION_FAILED"));
+        let f = Failure::classify(&usage("--interactive needs a terminal"));
+        assert_eq!((f.exit, f.code.as_str()), (2, "USAGE_ERROR"));
+        let f = Failure::classify(&anyhow::anyhow!("disk full"));
+        assert_eq!(f.exit, 2);
+    }
+}

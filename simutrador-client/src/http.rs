@@ -1,0 +1,223 @@
+//! The daemon's two plain-HTTP endpoints: `POST /auth/token` (exchange an API key for a JWT,
+//! [`login`]) and `GET /healthz` ([`health`]). No TLS in this build: `https` URLs are refused
+//! with a clear [`ClientError::Config`].
+
+use serde::{Deserialize, Serialize};
+use shared_models::{ErrorBody, Plan};
+use std::time::Duration;
+
+use crate::error::{ClientError, Result};
+use crate::url::ServerUrl;
+
+/// How long an HTTP call may take before it is reported as a connection failure.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The answer to `POST /auth/token`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The JWT to present as `Authorization: Bearer …`. Never log or print it.
+    pub access_token: String,
+    /// Always `"Bearer"`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// The user the key belongs to.
+    pub user_id: String,
+    /// Their plan.
+    pub plan: Plan,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    /// Redacts the token so it cannot end up in logs by accident.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("user_id", &self.user_id)
+            .field("plan", &self.plan)
+            .finish()
+    }
+}
+
+/// The answer to `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// `"ok"` when the daemon is serving.
+    pub status: String,
+    /// The daemon's version.
+    pub version: String,
+    /// Seconds since the daemon started.
+    pub uptime_seconds: u64,
+    /// Sessions held, all users.
+    pub sessions: u64,
+    /// Open WebSocket connections.
+    #[serde(default)]
+    pub connections: u64,
+}
+
+/// Exchange an API key for a token at `POST /auth/token`.
+///
+/// A refused key is [`ClientError::Auth`] (`INVALID_API_KEY`); an unreachable daemon is
+/// [`ClientError::Connection`].
+pub async fn login(url: &ServerUrl, api_key: &str) -> Result<TokenResponse> {
+    url.require_plaintext()?;
+    let endpoint = url.endpoint("/auth/token");
+    let response = http_client()?
+        .post(&endpoint)
+        .header("X-API-Key", api_key.trim())
+        .send()
+        .await
+        .map_err(|e| unreachable(url, &root_cause(&e)))?;
+    decode(url, &endpoint, response).await
+}
+
+/// Ask the daemon whether it is alive at `GET /healthz` (no credentials needed).
+pub async fn health(url: &ServerUrl) -> Result<Health> {
+    url.require_plaintext()?;
+    let endpoint = url.endpoint("/healthz");
+    let response = http_client()?
+        .get(&endpoint)
+        .send()
+        .await
+        .map_err(|e| unreachable(url, &root_cause(&e)))?;
+    decode(url, &endpoint, response).await
+}
+
+/// The innermost cause ("Connection refused (os error 111)"), which says more than reqwest's
+/// "error sending request for url".
+pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn http_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(HTTP_TIMEOUT)
+        .build()
+        .map_err(|e| ClientError::Config(format!("cannot set up the HTTP client: {e}")))
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(
+    url: &ServerUrl,
+    endpoint: &str,
+    response: reqwest::Response,
+) -> Result<T> {
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| unreachable(url, &root_cause(&e)))?;
+    if status.is_success() {
+        return serde_json::from_slice(&body).map_err(|e| {
+            ClientError::Protocol(format!(
+                "{endpoint} answered with JSON this client does not understand ({e}); \
+                 is {url} a SimuTrador daemon of a matching version?"
+            ))
+        });
+    }
+    Err(refusal(url, endpoint, status.as_u16(), &body))
+}
+
+/// Turn a non-2xx HTTP answer (login, health, or a refused WebSocket handshake) into an error.
+pub(crate) fn refusal(url: &ServerUrl, endpoint: &str, status: u16, body: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(body) => ClientError::from_body(body),
+        Err(_) => ClientError::Connection(format!(
+            "{endpoint} answered HTTP {status} without a SimuTrador error body; \
+             is {url} really a SimuTrador daemon?"
+        )),
+    }
+}
+
+/// The connection-failure message, with what to do about it.
+pub(crate) fn unreachable(url: &ServerUrl, err: &dyn std::fmt::Display) -> ClientError {
+    ClientError::Connection(format!(
+        "cannot reach the daemon at {url} ({err}); is the daemon running? \
+         start it with `simutrador-server serve`, or pass --url"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared_models::ErrorCode;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A one-shot HTTP server: answers the first request with `status` and `body`, and returns
+    /// the raw request it received.
+    async fn one_shot(
+        status: &'static str,
+        body: &'static str,
+    ) -> (ServerUrl, tokio::task::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = ServerUrl::parse(&listener.local_addr().unwrap().to_string()).unwrap();
+        let task = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = sock.read(&mut chunk).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let reply = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            sock.write_all(reply.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&buf).into_owned()
+        });
+        (url, task)
+    }
+
+    #[tokio::test]
+    async fn login_sends_the_key_and_reads_the_token() {
+        let (url, server) = one_shot(
+            "200 OK",
+            r#"{"access_token":"jwt","token_type":"Bearer","expires_in":3600,"user_id":"local","plan":"pro"}"#,
+        )
+        .await;
+        let token = login(&url, " key-1 \n").await.unwrap();
+        assert_eq!(token.access_token, "jwt");
+        assert_eq!(token.plan, Plan::Pro);
+        assert!(!format!("{token:?}").contains("jwt"));
+        let request = server.await.unwrap().to_ascii_lowercase();
+        assert!(request.starts_with("post /auth/token "), "{request}");
+        assert!(request.contains("x-api-key: key-1\r\n"), "{request}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_key_is_an_auth_error() {
+        let (url, _server) = one_shot(
+            "401 Unauthorized",
+            r#"{"error_code":"INVALID_API_KEY","message":"unknown key","details":null}"#,
+        )
+        .await;
+        let err = login(&url, "nope").await.unwrap_err();
+        assert_eq!(err.error_code(), Some(ErrorCode::InvalidApiKey));
+        assert!(matches!(err, ClientError::Auth { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_foreign_server_and_a_dead_port_are_connection_errors() {
+        let (url, _server) = one_shot("404 Not Found", "nothing here").await;
+        let err = health(&url).await.unwrap_err();
+        assert!(
+            matches!(err, ClientError::Connection(ref m) if m.contains("HTTP 404")),
+            "{err}"
+        );
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = ServerUrl::parse(&listener.local_addr().unwrap().to_string()).unwrap();
+        drop(listener);
+        let err = health(&url).await.unwrap_err();
+        assert!(err.to_string().contains("simutrador-server serve"), "{err}");
+    }
+}

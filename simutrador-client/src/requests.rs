@@ -1,0 +1,102 @@
+//! One typed method per request of the protocol, on [`Client`]: each sends its message,
+//! waits for the documented reply and returns its payload. Anything else is a
+//! [`ClientError::Protocol`].
+
+use chrono::{DateTime, Utc};
+use shared_models::messages::client::{
+    GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef,
+};
+use shared_models::messages::server::{SessionList, SessionPreview, SymbolList};
+use shared_models::{
+    ClientMessage, CreateSessionRequest, ServerMessage, SessionInfo, SymbolRange, Timeframe,
+};
+
+use crate::connection::Client;
+use crate::error::{ClientError, Result};
+
+/// Unwrap the expected reply variant or explain what came instead.
+macro_rules! expect_reply {
+    ($reply:expr, $variant:ident, $wire:literal) => {
+        match $reply {
+            ServerMessage::$variant(data) => Ok(data),
+            other => Err(unexpected($wire, &other)),
+        }
+    };
+}
+
+fn unexpected(expected: &str, got: &ServerMessage) -> ClientError {
+    ClientError::Protocol(format!(
+        "expected '{expected}' but the daemon replied '{}'",
+        got.type_name()
+    ))
+}
+
+impl Client {
+    /// Validate the parameters against the daemon's market data and create a session.
+    pub async fn create_session(&self, request: CreateSessionRequest) -> Result<SessionInfo> {
+        let reply = self.request(ClientMessage::CreateSession(request)).await?;
+        expect_reply!(reply, SessionCreated, "session_created")
+    }
+
+    /// Run every `create_session` check without creating anything: the normalized parameters
+    /// and the number of bars the session would replay.
+    pub async fn validate_session(&self, request: CreateSessionRequest) -> Result<SessionPreview> {
+        let reply = self
+            .request(ClientMessage::ValidateSession(request))
+            .await?;
+        expect_reply!(reply, SessionValidated, "session_validated")
+    }
+
+    /// One of your sessions.
+    pub async fn get_session(&self, session_id: &str) -> Result<SessionInfo> {
+        let reply = self
+            .request(ClientMessage::GetSession(SessionRef {
+                session_id: session_id.to_string(),
+            }))
+            .await?;
+        expect_reply!(reply, Session, "session")
+    }
+
+    /// A page of your sessions, newest first.
+    pub async fn list_sessions(&self, filter: ListSessions) -> Result<SessionList> {
+        let reply = self.request(ClientMessage::ListSessions(filter)).await?;
+        expect_reply!(reply, SessionList, "session_list")
+    }
+
+    /// Remove a session; returns its id.
+    pub async fn delete_session(&self, session_id: &str) -> Result<String> {
+        let reply = self
+            .request(ClientMessage::DeleteSession(SessionRef {
+                session_id: session_id.to_string(),
+            }))
+            .await?;
+        expect_reply!(reply, SessionDeleted, "session_deleted").map(|d| d.session_id)
+    }
+
+    /// The daemon's market-data catalog, optionally filtered.
+    pub async fn list_symbols(&self, filter: ListSymbols) -> Result<SymbolList> {
+        let reply = self.request(ClientMessage::ListSymbols(filter)).await?;
+        expect_reply!(reply, Symbols, "symbols")
+    }
+
+    /// First and last bar of `symbol` at `timeframe` (the daemon's default, `1d`, when `None`).
+    pub async fn symbol_range(
+        &self,
+        symbol: &str,
+        timeframe: Option<Timeframe>,
+    ) -> Result<SymbolRange> {
+        let reply = self
+            .request(ClientMessage::GetSymbolRange(GetSymbolRange {
+                symbol: symbol.to_string(),
+                timeframe: timeframe.map(|t| t.as_str().to_string()),
+            }))
+            .await?;
+        expect_reply!(reply, SymbolRange, "symbol_range")
+    }
+
+    /// Round trip to the daemon; returns its clock.
+    pub async fn ping(&self) -> Result<DateTime<Utc>> {
+        let reply = self.request(ClientMessage::Ping(Ping {})).await?;
+        expect_reply!(reply, Pong, "pong").map(|p| p.server_time)
+    }
+}
