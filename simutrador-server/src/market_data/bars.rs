@@ -318,6 +318,7 @@ fn shrink(mut v: Vec<i64>) -> Vec<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;

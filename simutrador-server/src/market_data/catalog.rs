@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::calendar::{CalendarIndex, FnvBuild};
 use super::csv::read_csv_file;
 use super::metadata::{SYMBOLS_FILE, read_symbols_file};
 use super::timefmt::to_datetime;
@@ -75,14 +76,16 @@ impl SymbolEntry {
 /// The catalog: immutable after loading, shared behind an `Arc`.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    entries: HashMap<String, SymbolEntry>,
+    entries: HashMap<String, SymbolEntry, FnvBuild>,
+    calendars: CalendarIndex,
 }
 
 impl Catalog {
     /// No symbols.
     pub fn empty() -> Self {
         Catalog {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
+            calendars: CalendarIndex::default(),
         }
     }
     /// The built-in synthetic demo data.
@@ -140,6 +143,7 @@ impl Catalog {
     /// Add (or replace) one symbol with all its series.
     pub fn insert(&mut self, entry: SymbolEntry) {
         self.entries.insert(entry.symbol.clone(), entry);
+        self.share_calendars();
     }
     /// A symbol by its normalized (upper-case) name.
     pub fn get(&self, symbol: &str) -> Option<&SymbolEntry> {
@@ -221,6 +225,21 @@ impl Catalog {
                 }
             }
         }
+        let mut index = CalendarIndex::default();
+        for tf in Timeframe::ALL {
+            let cols: Vec<&BarSeries> = canon
+                .iter()
+                .filter(|(k, _)| k.0 == tf)
+                .flat_map(|(_, v)| v.iter().map(|s| s.as_ref()))
+                .collect();
+            index.add_timeframe(&cols);
+        }
+        self.calendars = index;
+    }
+
+    /// Which calendar (timestamp column) is contained in which; used to count bars fast.
+    pub fn calendars(&self) -> &CalendarIndex {
+        &self.calendars
     }
 }
 
@@ -310,5 +329,6 @@ fn load_parallel(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "catalog_tests.rs"]
 mod tests;

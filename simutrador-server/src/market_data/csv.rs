@@ -337,5 +337,6 @@ fn check_scale(m: i64, scale: u32, what: &str, t: &str) -> Result<(i64, u32), St
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "csv_tests.rs"]
 mod tests;

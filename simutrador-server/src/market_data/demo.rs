@@ -279,5 +279,6 @@ pub fn minute_series(symbol_seed: &str, start: i64, bars: usize) -> BarSeries {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "demo_tests.rs"]
 mod tests;

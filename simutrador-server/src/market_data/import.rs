@@ -134,6 +134,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MarketDataError
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::market_data::Catalog;

@@ -97,6 +97,7 @@ pub fn write_symbols_file(path: &Path, symbols: &SymbolsFile) -> Result<(), Mark
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -7,10 +7,12 @@
 //! - [`demo`]: deterministic synthetic demo data generated in code.
 //! - [`import`]: `data import` (validate a file, store it in canonical form).
 //! - [`validator`]: `MarketDataValidator`, checks symbols / timeframe / dates of a request.
+//! - [`calendar`]: shared timestamp columns and fast distinct-bar counting.
 //! - [`metadata`]: `symbols.toml` (asset class, exchange, description per symbol).
 //! - [`timefmt`]: bar timestamps as text (parsing CSV forms, RFC 3339 output).
 
 pub mod bars;
+pub mod calendar;
 pub mod catalog;
 pub mod csv;
 pub mod demo;

@@ -5,6 +5,7 @@
 //! Fractional seconds are refused: bars are stamped to the second.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use shared_models::dates::{DateBound, InvalidDate};
 
 const FORMATS_HINT: &str =
     "use YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] or RFC 3339 such as 2004-08-19T00:00:00Z";
@@ -68,6 +69,17 @@ fn hms(h: &[u8], m: &[u8], s: &[u8]) -> Option<i64> {
     (h < 24 && m < 60 && s < 60).then(|| i64::from(h * 3600 + m * 60 + s))
 }
 
+/// [`DateBound::parse`] with a fast path for plain `YYYY-MM-DD` (same results).
+pub fn parse_date_bound(s: &str) -> Result<DateBound, InvalidDate> {
+    let t = s.trim().as_bytes();
+    if t.len() == 10
+        && let Some(d) = parse_date(t)
+    {
+        return Ok(DateBound::Date(d));
+    }
+    DateBound::parse(s)
+}
+
 /// Days from 1970-01-01 to `d`.
 pub fn days_since_epoch(d: NaiveDate) -> Option<i64> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
@@ -90,6 +102,7 @@ pub fn day_of(ts: i64) -> NaiveDate {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -111,6 +124,20 @@ mod tests {
         );
         assert_eq!(parse_timestamp("1969-12-31"), Ok(-86_400));
         assert_eq!(format_rfc3339(day), "2004-08-19T00:00:00Z");
+    }
+
+    #[test]
+    fn date_bounds_match_the_shared_parser() {
+        for s in [
+            "2020-01-31",
+            " 2020-02-29 ",
+            "2021-02-29",
+            "2020-1-31",
+            "2020-01-31T10:00:00Z",
+            "x",
+        ] {
+            assert_eq!(parse_date_bound(s), DateBound::parse(s), "{s}");
+        }
     }
 
     #[test]

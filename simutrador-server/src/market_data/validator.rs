@@ -16,9 +16,11 @@ use shared_models::Timeframe;
 use shared_models::dates::DateBound;
 use std::sync::Arc;
 
-use super::timefmt::{day_of, format_rfc3339};
+use super::calendar::{FnvHasher, count_distinct};
+use super::timefmt::{day_of, days_since_epoch, format_rfc3339, parse_date_bound};
 use super::{BarSeries, Catalog};
 use crate::error::{ApiResult, ErrorCode, api_error};
+use std::hash::Hasher;
 
 /// The market-data part of a request, normalized and checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,14 +63,18 @@ pub fn normalize_symbol(s: &str) -> String {
     s.trim().to_ascii_uppercase()
 }
 
+fn symbol_hash(s: &str) -> u64 {
+    let mut h = FnvHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
 /// Checks symbols, timeframe and dates against the catalog. Never re-reads files.
 #[derive(Debug, Clone)]
 pub struct MarketDataValidator {
     catalog: Arc<Catalog>,
     max_symbols: usize,
 }
-
-const INLINE: usize = 64;
 
 impl MarketDataValidator {
     /// A validator over `catalog` allowing at most `max_symbols` per request.
@@ -103,7 +109,7 @@ impl MarketDataValidator {
         let (start, end) = parse_range(start, end, now)?;
         check_available(&symbols, &series, tf, &start, &end)?;
         let (first, last) = (start.first_second(), end.last_second());
-        let bar_count = count_bars(&series, first, last);
+        let bar_count = count_distinct(&series, first, last, Some(self.catalog.calendars()));
         if bar_count == 0 {
             return Err(api_error(
                 ErrorCode::InvalidDateRange,
@@ -131,11 +137,19 @@ impl MarketDataValidator {
             ));
         }
         let mut out: Vec<String> = Vec::with_capacity(raw.len().min(self.max_symbols + 1));
+        // Duplicates: compare hashes first (on the stack for the usual ≤ 64 symbols).
+        let mut hashes = [0u64; 64];
         let mut seen = std::collections::HashSet::new();
         for s in raw {
             let n = normalize_symbol(s);
-            let dup = if raw.len() <= INLINE {
-                out.contains(&n)
+            let dup = if raw.len() <= hashes.len() {
+                let h = symbol_hash(&n);
+                let k = out.len();
+                // Branch-free scan of the hashes (vectorizes); strings only on a hash match.
+                let hit = hashes[..k].iter().fold(false, |acc, &x| acc | (x == h));
+                let dup = hit && (0..k).any(|i| hashes[i] == h && out[i] == n);
+                hashes[k] = h;
+                dup
             } else {
                 !seen.insert(n.clone())
             };
@@ -255,7 +269,7 @@ fn parse_timeframe(tf: Option<&str>) -> ApiResult<Timeframe> {
 
 fn parse_range(start: &str, end: &str, now: DateTime<Utc>) -> ApiResult<(DateBound, DateBound)> {
     let parse = |field: &str, v: &str| {
-        DateBound::parse(v).map_err(|e| {
+        parse_date_bound(v).map_err(|e| {
             api_error(
                 ErrorCode::InvalidDateRange,
                 format!("{field}: {e}"),
@@ -293,8 +307,12 @@ fn check_available(
     start: &DateBound,
     end: &DateBound,
 ) -> ApiResult<()> {
+    let (start_day, end_day) = (
+        days_since_epoch(start.date()).unwrap_or(i64::MIN),
+        days_since_epoch(end.date()).unwrap_or(i64::MAX),
+    );
     let outside = |s: &BarSeries| match (s.first_ts(), s.last_ts()) {
-        (Some(f), Some(l)) => start.date() < day_of(f) || end.date() > day_of(l),
+        (Some(f), Some(l)) => start_day < f.div_euclid(86_400) || end_day > l.div_euclid(86_400),
         _ => true,
     };
     if !series.iter().any(|s| outside(s)) {
@@ -329,57 +347,10 @@ fn check_available(
 /// Distinct timestamps in `first..=last` across the series (a k-way merge over the distinct
 /// calendars; a single calendar is just the length of its index range).
 pub fn count_bars(series: &[&BarSeries], first: i64, last: i64) -> u64 {
-    let mut inline: [&[i64]; INLINE] = [&[]; INLINE];
-    let mut heap: Vec<&[i64]> = Vec::new();
-    let mut k = 0;
-    for s in series {
-        let ts = &s.timestamps()[s.index_range(first, last)];
-        if ts.is_empty() {
-            continue;
-        }
-        let known = inline[..k.min(INLINE)]
-            .iter()
-            .chain(heap.iter())
-            .any(|c| std::ptr::eq(c.as_ptr(), ts.as_ptr()) && c.len() == ts.len());
-        if known {
-            continue;
-        }
-        if k < INLINE {
-            inline[k] = ts;
-        } else {
-            heap.push(ts);
-        }
-        k += 1;
-    }
-    if heap.is_empty() {
-        merge_count(&mut inline[..k])
-    } else {
-        heap.extend_from_slice(&inline);
-        merge_count(&mut heap)
-    }
-}
-
-fn merge_count(cursors: &mut [&[i64]]) -> u64 {
-    match cursors {
-        [] => 0,
-        [one] => one.len() as u64,
-        _ => {
-            let mut count = 0;
-            loop {
-                let Some(min) = cursors.iter().filter_map(|c| c.first().copied()).min() else {
-                    return count;
-                };
-                count += 1;
-                for c in cursors.iter_mut() {
-                    if c.first() == Some(&min) {
-                        *c = &c[1..];
-                    }
-                }
-            }
-        }
-    }
+    count_distinct(series, first, last, None)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "validator_tests.rs"]
 mod tests;

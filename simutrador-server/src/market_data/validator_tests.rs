@@ -332,3 +332,18 @@ fn demo_catalog_validates() {
         .unwrap();
     assert_eq!(r.bar_count, 2, "the weekend has crypto bars only");
 }
+
+#[test]
+fn demo_calendars_nest() {
+    let c = Catalog::demo();
+    let a = c.series("ACME", Timeframe::D1).unwrap();
+    let b = c.series("BITDEMO", Timeframe::D1).unwrap();
+    assert!(c.calendars().contains(a, b));
+    assert!(!c.calendars().contains(b, a));
+    let am = c.series("ACME", Timeframe::M1).unwrap();
+    let fm = c.series("FXEUR", Timeframe::M1).unwrap();
+    assert!(
+        c.calendars().contains(am, fm),
+        "equity hours lie inside forex hours"
+    );
+}
