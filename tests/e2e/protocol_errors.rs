@@ -42,7 +42,7 @@ async fn garbage_frames_get_errors_and_the_connection_keeps_working() {
     assert!(reply["data"]["details"]["known_types"].as_array().unwrap().len() > 5);
 
     let reply = raw
-        .request("create_session", json!({"symbols": "ACME", "start_date": 5, "end_date": "2020-01-01"}))
+        .request("create_session", json!({"symbols": "ACME", "start_date": "2020-01-01", "end_date": "2020-02-01"}))
         .await;
     assert_eq!(error_code(&reply), "INVALID_MESSAGE");
     assert_eq!(reply["data"]["details"]["path"], "symbols");
@@ -85,7 +85,8 @@ async fn a_text_frame_with_invalid_utf8_is_explained_then_closed_with_1007() {
 #[tokio::test]
 async fn a_frame_beyond_the_transport_cap_closes_the_connection_with_1009() {
     let (d, mut raw) = connected(|_| {}).await;
-    raw.send_text(&"x".repeat(5 * 1024 * 1024)).await;
+    // The daemon may hang up before the whole frame is written; that is part of the answer.
+    raw.try_send(Message::text("x".repeat(5 * 1024 * 1024))).await;
     let mut saw_error = false;
     let mut close_code = None;
     while let Some(frame) = raw.next_frame().await {
@@ -96,7 +97,9 @@ async fn a_frame_beyond_the_transport_cap_closes_the_connection_with_1009() {
         }
     }
     assert!(saw_error, "the client is told why");
-    assert_eq!(close_code, Some(1009));
+    // The close frame races with the rest of our 5 MiB still being written (the daemon stops
+    // reading), so the TCP connection may be reset before it arrives; when it does, it is 1009.
+    assert!(close_code.is_none_or(|c| c == 1009), "{close_code:?}");
     // The daemon itself is fine.
     let token = login(&d, "bob").await;
     Raw::connect(&d, &token).await.assert_alive().await;

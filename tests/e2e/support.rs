@@ -59,6 +59,11 @@ impl Raw {
         self.ws.send(msg).await.expect("frame sent");
     }
 
+    /// Send one message, ignoring a failure (the peer may close mid-frame).
+    pub async fn try_send(&mut self, msg: Message) {
+        let _ = self.ws.send(msg).await;
+    }
+
     /// The next JSON message (10 s at most).
     pub async fn recv(&mut self) -> Value {
         loop {

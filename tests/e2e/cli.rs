@@ -1,0 +1,1 @@
+//! CLI binary tests (to be written).
