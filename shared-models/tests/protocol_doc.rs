@@ -42,7 +42,10 @@ fn every_client_example_decodes() {
         seen.insert(env.message.type_name());
     }
     for t in ClientMessage::TYPES {
-        assert!(seen.contains(t), "docs/protocol.md has no client example of '{t}'");
+        assert!(
+            seen.contains(t),
+            "docs/protocol.md has no client example of '{t}'"
+        );
     }
 }
 
@@ -55,7 +58,10 @@ fn every_server_example_decodes() {
         seen.insert(env.message.type_name());
     }
     for t in ServerMessage::TYPES {
-        assert!(seen.contains(t), "docs/protocol.md has no server example of '{t}'");
+        assert!(
+            seen.contains(t),
+            "docs/protocol.md has no server example of '{t}'"
+        );
     }
 }
 

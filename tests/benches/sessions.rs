@@ -38,7 +38,9 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 async fn connect(url: &str, token: &str) -> Ws {
-    let (mut ws, _) = connect_async(format!("{url}/ws?token={token}")).await.expect("connect");
+    let (mut ws, _) = connect_async(format!("{url}/ws?token={token}"))
+        .await
+        .expect("connect");
     let _ready = ws.next().await;
     ws
 }
@@ -171,9 +173,11 @@ async fn main() {
     for (i, mut s) in sockets.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
-            s.send(Message::text(json!({"type": "ping", "request_id": i.to_string()}).to_string()))
-                .await
-                .expect("ping");
+            s.send(Message::text(
+                json!({"type": "ping", "request_id": i.to_string()}).to_string(),
+            ))
+            .await
+            .expect("ping");
             let r = reply(&mut s).await;
             assert_eq!(r["type"], "pong");
             (t.elapsed(), s)

@@ -25,7 +25,10 @@ async fn refused(url: String) -> (u16, Value) {
         Err(WsError::Http(resp)) => {
             let status = resp.status().as_u16();
             let body = resp.body().clone().unwrap_or_default();
-            (status, serde_json::from_slice(&body).expect("JSON error body"))
+            (
+                status,
+                serde_json::from_slice(&body).expect("JSON error body"),
+            )
         }
         Err(e) => panic!("unexpected error {e}"),
     }
@@ -38,7 +41,12 @@ fn claims(user: &str, kid: &str, exp_offset: i64) -> Value {
 
 fn kid_of(daemon: &TestDaemon, user: &str) -> String {
     let store = simutrador_server::auth::ApiKeyStore::open(daemon.state_dir.path()).unwrap();
-    store.list().into_iter().find(|k| k.user_id == user).unwrap().key_id
+    store
+        .list()
+        .into_iter()
+        .find(|k| k.user_id == user)
+        .unwrap()
+        .key_id
 }
 
 #[tokio::test]
@@ -74,10 +82,17 @@ async fn the_websocket_accepts_a_bearer_header_or_a_query_token() {
     let mut raw = Raw::connect(&d, &token).await;
     assert_eq!(raw.ready["user_id"], "alice");
     assert_eq!(raw.ready["plan"], "pro");
-    assert!(raw.ready["limits"]["max_sessions_per_user"].as_u64().unwrap() > 0);
+    assert!(
+        raw.ready["limits"]["max_sessions_per_user"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
     raw.assert_alive().await;
 
-    let mut req = format!("ws://{}/ws/simulate", d.addr()).into_client_request().unwrap();
+    let mut req = format!("ws://{}/ws/simulate", d.addr())
+        .into_client_request()
+        .unwrap();
     req.headers_mut().insert(
         "Authorization",
         HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
@@ -95,10 +110,16 @@ async fn handshakes_without_a_valid_token_are_refused_with_the_reason() {
     let kid = kid_of(&d, "alice");
 
     let (status, body) = refused(format!("ws://{addr}/ws")).await;
-    assert_eq!((status, body["error_code"].as_str()), (401, Some("AUTH_REQUIRED")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("AUTH_REQUIRED"))
+    );
 
     let (status, body) = refused(format!("ws://{addr}/ws?token=garbage")).await;
-    assert_eq!((status, body["error_code"].as_str()), (401, Some("INVALID_TOKEN")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("INVALID_TOKEN"))
+    );
 
     let forged = encode(
         &Header::new(Algorithm::HS256),
@@ -107,7 +128,10 @@ async fn handshakes_without_a_valid_token_are_refused_with_the_reason() {
     )
     .unwrap();
     let (status, body) = refused(format!("ws://{addr}/ws?token={forged}")).await;
-    assert_eq!((status, body["error_code"].as_str()), (401, Some("INVALID_TOKEN")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("INVALID_TOKEN"))
+    );
 
     let expired = encode(
         &Header::new(Algorithm::HS256),
@@ -116,7 +140,10 @@ async fn handshakes_without_a_valid_token_are_refused_with_the_reason() {
     )
     .unwrap();
     let (status, body) = refused(format!("ws://{addr}/ws?token={expired}")).await;
-    assert_eq!((status, body["error_code"].as_str()), (401, Some("TOKEN_EXPIRED")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("TOKEN_EXPIRED"))
+    );
 
     // alg: none — an unsigned token must never be accepted.
     let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
@@ -124,7 +151,10 @@ async fn handshakes_without_a_valid_token_are_refused_with_the_reason() {
     let payload = b64(claims("alice", &kid, 600).to_string().as_bytes());
     let unsigned = format!("{header}.{payload}.");
     let (status, body) = refused(format!("ws://{addr}/ws?token={unsigned}")).await;
-    assert_eq!((status, body["error_code"].as_str()), (401, Some("INVALID_TOKEN")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("INVALID_TOKEN"))
+    );
 
     // RS256 header over an HMAC signature made with the server's own secret.
     let valid = encode(
@@ -137,11 +167,19 @@ async fn handshakes_without_a_valid_token_are_refused_with_the_reason() {
     let rs_header = b64(br#"{"alg":"RS256","typ":"JWT"}"#);
     parts[0] = &rs_header;
     let (status, body) = refused(format!("ws://{addr}/ws?token={}", parts.join("."))).await;
-    assert_eq!((status, body["error_code"].as_str()), (401, Some("INVALID_TOKEN")));
-    assert!(body["message"].as_str().unwrap().contains("RS256"), "{body}");
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("INVALID_TOKEN"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("RS256"),
+        "{body}"
+    );
 
     // The genuine token works.
-    connect_async(format!("ws://{addr}/ws?token={valid}")).await.expect("valid token accepted");
+    connect_async(format!("ws://{addr}/ws?token={valid}"))
+        .await
+        .expect("valid token accepted");
     d.stop().await.unwrap();
 }
 
@@ -158,7 +196,10 @@ async fn revoking_a_key_stops_its_tokens_and_the_key_itself() {
     assert_eq!(store.revoke("mallory").unwrap(), 1);
 
     let (status, body) = refused(format!("ws://{}/ws?token={token}", d.addr())).await;
-    assert_eq!((status, body["error_code"].as_str()), (401, Some("INVALID_TOKEN")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (401, Some("INVALID_TOKEN"))
+    );
     let again = token_for_key(&d, &key).await;
     assert_eq!(again.status(), 401);
     d.stop().await.unwrap();

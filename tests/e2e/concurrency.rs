@@ -8,7 +8,9 @@ use std::collections::HashSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_concurrent_clients_create_sessions_without_loss_or_duplicates() {
-    let d = TestDaemon::start_with(|c| c.limits.max_sessions_per_user = 1_000).await.unwrap();
+    let d = TestDaemon::start_with(|c| c.limits.max_sessions_per_user = 1_000)
+        .await
+        .unwrap();
     let token = login(&d, "alice").await;
     let acme = demo_symbol(AssetClass::Equity);
     let mut tasks = Vec::new();
@@ -16,7 +18,9 @@ async fn a_hundred_concurrent_clients_create_sessions_without_loss_or_duplicates
         let (token, acme, addr) = (token.clone(), acme.clone(), d.addr());
         tasks.push(tokio::spawn(async move {
             let url = format!("ws://{addr}/ws?token={token}");
-            let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+            let (ws, _) = tokio_tungstenite::connect_async(url)
+                .await
+                .expect("connect");
             let mut raw = Raw::from_stream(ws).await;
             let mut ids = Vec::new();
             for _ in 0..5 {
@@ -39,7 +43,9 @@ async fn a_hundred_concurrent_clients_create_sessions_without_loss_or_duplicates
     let mut listed = HashSet::new();
     let mut offset = 0;
     loop {
-        let page = raw.request("list_sessions", json!({"limit": 500, "offset": offset})).await;
+        let page = raw
+            .request("list_sessions", json!({"limit": 500, "offset": offset}))
+            .await;
         assert_eq!(page["data"]["total"], 500);
         for s in page["data"]["sessions"].as_array().unwrap() {
             listed.insert(s["session_id"].as_str().unwrap().to_string());
@@ -49,13 +55,18 @@ async fn a_hundred_concurrent_clients_create_sessions_without_loss_or_duplicates
             break;
         }
     }
-    assert_eq!(listed, unique, "every created session is listed exactly once");
+    assert_eq!(
+        listed, unique,
+        "every created session is listed exactly once"
+    );
     d.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_limit_holds_under_contention() {
-    let d = TestDaemon::start_with(|c| c.limits.max_sessions_per_user = 50).await.unwrap();
+    let d = TestDaemon::start_with(|c| c.limits.max_sessions_per_user = 50)
+        .await
+        .unwrap();
     let token = login(&d, "alice").await;
     let acme = demo_symbol(AssetClass::Equity);
     let mut tasks = Vec::new();
@@ -63,7 +74,9 @@ async fn the_session_limit_holds_under_contention() {
         let (token, acme, addr) = (token.clone(), acme.clone(), d.addr());
         tasks.push(tokio::spawn(async move {
             let url = format!("ws://{addr}/ws?token={token}");
-            let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+            let (ws, _) = tokio_tungstenite::connect_async(url)
+                .await
+                .expect("connect");
             let mut raw = Raw::from_stream(ws).await;
             let r = raw.request("create_session", create_data(&acme)).await;
             r["type"] == "session_created"

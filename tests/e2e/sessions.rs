@@ -29,7 +29,10 @@ async fn create_status_list_delete() {
     assert_eq!(s["allow_short"], true);
     assert_eq!(s["metadata"]["label"], "e2e");
     let bars = s["bar_count"].as_u64().unwrap();
-    assert!((250..=262).contains(&bars), "about a year of weekdays: {bars}");
+    assert!(
+        (250..=262).contains(&bars),
+        "about a year of weekdays: {bars}"
+    );
     assert_eq!(preview["data"]["bar_count"], bars);
     let id = s["session_id"].as_str().unwrap().to_string();
 
@@ -44,15 +47,24 @@ async fn create_status_list_delete() {
     assert_eq!(page["data"]["total"], 3);
     assert_eq!(page["data"]["has_more"], true);
     assert_eq!(page["data"]["sessions"].as_array().unwrap().len(), 2);
-    let rest = raw.request("list_sessions", json!({"limit": 2, "offset": 2})).await;
+    let rest = raw
+        .request("list_sessions", json!({"limit": 2, "offset": 2}))
+        .await;
     assert_eq!(rest["data"]["sessions"][0]["session_id"], id, "oldest last");
     assert_eq!(rest["data"]["has_more"], false);
-    let none = raw.request("list_sessions", json!({"state": "running"})).await;
+    let none = raw
+        .request("list_sessions", json!({"state": "running"}))
+        .await;
     assert_eq!(none["data"]["total"], 0);
 
-    let deleted = raw.request("delete_session", json!({"session_id": id})).await;
+    let deleted = raw
+        .request("delete_session", json!({"session_id": id}))
+        .await;
     assert_eq!(deleted["type"], "session_deleted");
-    assert_eq!(error_code(&raw.request("get_session", json!({"session_id": id})).await), "SESSION_NOT_FOUND");
+    assert_eq!(
+        error_code(&raw.request("get_session", json!({"session_id": id})).await),
+        "SESSION_NOT_FOUND"
+    );
     d.stop().await.unwrap();
 }
 
@@ -65,11 +77,28 @@ async fn two_users_cannot_see_or_touch_each_others_sessions() {
     let created = alice.request("create_session", create_data(&acme)).await;
     let id = created["data"]["session_id"].as_str().unwrap();
 
-    assert_eq!(error_code(&bob.request("get_session", json!({"session_id": id})).await), "SESSION_NOT_FOUND");
-    assert_eq!(error_code(&bob.request("delete_session", json!({"session_id": id})).await), "SESSION_NOT_FOUND");
-    assert_eq!(bob.request("list_sessions", json!({})).await["data"]["total"], 0);
+    assert_eq!(
+        error_code(&bob.request("get_session", json!({"session_id": id})).await),
+        "SESSION_NOT_FOUND"
+    );
+    assert_eq!(
+        error_code(
+            &bob.request("delete_session", json!({"session_id": id}))
+                .await
+        ),
+        "SESSION_NOT_FOUND"
+    );
+    assert_eq!(
+        bob.request("list_sessions", json!({})).await["data"]["total"],
+        0
+    );
     // Still there for its owner.
-    assert_eq!(alice.request("get_session", json!({"session_id": id})).await["type"], "session");
+    assert_eq!(
+        alice
+            .request("get_session", json!({"session_id": id}))
+            .await["type"],
+        "session"
+    );
     d.stop().await.unwrap();
 }
 
@@ -81,25 +110,58 @@ async fn symbols_and_ranges_come_from_the_catalog() {
     let symbols = all["data"]["symbols"].as_array().unwrap();
     assert!(symbols.len() >= 3);
     for class in ["equity", "forex", "crypto"] {
-        assert!(symbols.iter().any(|s| s["asset_class"] == class), "demo data has {class}");
+        assert!(
+            symbols.iter().any(|s| s["asset_class"] == class),
+            "demo data has {class}"
+        );
     }
     assert!(symbols.iter().all(|s| s["synthetic"] == true));
-    let crypto = raw.request("list_symbols", json!({"asset_class": "crypto"})).await;
-    assert!(crypto["data"]["symbols"].as_array().unwrap().iter().all(|s| s["asset_class"] == "crypto"));
-    let minute = raw.request("list_symbols", json!({"timeframe": "1m"})).await;
+    let crypto = raw
+        .request("list_symbols", json!({"asset_class": "crypto"}))
+        .await;
+    assert!(
+        crypto["data"]["symbols"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["asset_class"] == "crypto")
+    );
+    let minute = raw
+        .request("list_symbols", json!({"timeframe": "1m"}))
+        .await;
     assert!(!minute["data"]["symbols"].as_array().unwrap().is_empty());
 
     let acme = demo_symbol(AssetClass::Equity);
-    let range = raw.request("get_symbol_range", json!({"symbol": acme.to_lowercase()})).await;
+    let range = raw
+        .request("get_symbol_range", json!({"symbol": acme.to_lowercase()}))
+        .await;
     assert_eq!(range["type"], "symbol_range", "{range}");
     assert_eq!(range["data"]["symbol"], acme);
     let first = range["data"]["first"].as_str().unwrap();
     let last = range["data"]["last"].as_str().unwrap();
-    assert!(first < "2010-01-06" && last > "2024-12-01", "{first} .. {last}");
+    assert!(
+        first < "2010-01-06" && last > "2024-12-01",
+        "{first} .. {last}"
+    );
     assert!(range["data"]["bars"].as_u64().unwrap() > 2500);
 
-    assert_eq!(error_code(&raw.request("get_symbol_range", json!({"symbol": "NOPE"})).await), "INVALID_SYMBOL");
-    assert_eq!(error_code(&raw.request("get_symbol_range", json!({"symbol": acme, "timeframe": "2h"})).await), "INVALID_TIMEFRAME");
+    assert_eq!(
+        error_code(
+            &raw.request("get_symbol_range", json!({"symbol": "NOPE"}))
+                .await
+        ),
+        "INVALID_SYMBOL"
+    );
+    assert_eq!(
+        error_code(
+            &raw.request(
+                "get_symbol_range",
+                json!({"symbol": acme, "timeframe": "2h"})
+            )
+            .await
+        ),
+        "INVALID_TIMEFRAME"
+    );
     d.stop().await.unwrap();
 }
 

@@ -21,7 +21,11 @@ pub async fn token_for_key(daemon: &TestDaemon, api_key: &str) -> reqwest::Respo
 /// A fresh key and token for `user`.
 pub async fn login(daemon: &TestDaemon, user: &str) -> String {
     let key = daemon.add_key(user).expect("key added");
-    let body: Value = token_for_key(daemon, &key).await.json().await.expect("json");
+    let body: Value = token_for_key(daemon, &key)
+        .await
+        .json()
+        .await
+        .expect("json");
     body["access_token"].as_str().expect("token").to_string()
 }
 
@@ -42,7 +46,10 @@ impl Raw {
 
     /// Wrap an open WebSocket and read `connection_ready`.
     pub async fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Raw {
-        let mut raw = Raw { ws, ready: Value::Null };
+        let mut raw = Raw {
+            ws,
+            ready: Value::Null,
+        };
         let ready = raw.recv().await;
         assert_eq!(ready["type"], "connection_ready", "{ready}");
         raw.ready = ready["data"].clone();
@@ -94,7 +101,10 @@ impl Raw {
         let text = json!({ "type": kind, "request_id": id, "data": data }).to_string();
         self.send_text(&text).await;
         let reply = self.recv().await;
-        assert_eq!(reply["request_id"], id, "reply matches the request: {reply}");
+        assert_eq!(
+            reply["request_id"], id,
+            "reply matches the request: {reply}"
+        );
         reply
     }
 

@@ -198,7 +198,12 @@ impl DaemonProcess {
                 let addr = rest.split_whitespace().next().unwrap_or_default().parse()?;
                 // Keep draining stdout so the daemon never blocks on a full pipe.
                 std::thread::spawn(move || for _ in lines.by_ref() {});
-                return Ok(DaemonProcess { child, addr, banner, log: state_dir.join("daemon.log") });
+                return Ok(DaemonProcess {
+                    child,
+                    addr,
+                    banner,
+                    log: state_dir.join("daemon.log"),
+                });
             }
         }
         bail!("simutrador-server did not start listening within 60 s")

@@ -87,13 +87,9 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
 
     let server = crate::server::start(config, catalog).await?;
     let addr = server.addr();
-    // One plain line on stdout so scripts and tests can find the port.
+    // Plain lines on stdout; the "listening on" line comes last, so a script that waits for it
+    // knows the daemon is ready and has everything else already.
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "simutrador-server {} listening on http://{addr} (WebSocket ws://{addr}/ws)",
-        crate::VERSION
-    )?;
     writeln!(out, "market data: {}", sources.join(", "))?;
     if let Some(path) = local_key {
         writeln!(
@@ -102,6 +98,11 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
             path.display()
         )?;
     }
+    writeln!(
+        out,
+        "simutrador-server {} listening on http://{addr} (WebSocket ws://{addr}/ws)",
+        crate::VERSION
+    )?;
     out.flush()?;
     drop(out);
 
@@ -157,6 +158,7 @@ fn init_logging(config: &ServerConfig) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match config.server.log_format {
         LogFormat::Json => builder.json().try_init(),

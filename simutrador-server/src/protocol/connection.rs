@@ -202,7 +202,10 @@ async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_
         );
         let _ = tx.send(encode(ServerMessage::Error(body), None)).await;
         let _ = tx
-            .send(Outgoing::Close(close_code::INVALID, "text frame is not valid UTF-8".into()))
+            .send(Outgoing::Close(
+                close_code::INVALID,
+                "text frame is not valid UTF-8".into(),
+            ))
             .await;
     }
     tracing::info!(error, "connection closed after a transport error");
