@@ -27,3 +27,16 @@ mod portfolio;
 pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec};
 pub use engine::Engine;
 pub use orders::RejectCode;
+
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod fills_tests;
+#[cfg(test)]
+mod metrics_tests;
+#[cfg(test)]
+mod orders_tests;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod test_util;
