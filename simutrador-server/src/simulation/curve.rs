@@ -22,6 +22,12 @@ impl EquityCurve {
         self.values.push(equity);
     }
 
+    /// Reserves room for `n` more points.
+    pub fn reserve(&mut self, n: usize) {
+        self.times.reserve(n);
+        self.values.reserve(n);
+    }
+
     /// Replaces the equity of the last point (used by `flatten`); no-op when empty.
     pub fn set_last(&mut self, equity: Decimal) {
         if let Some(v) = self.values.last_mut() {

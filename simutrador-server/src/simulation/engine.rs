@@ -59,6 +59,12 @@ impl Engine {
         })
     }
 
+    /// Reserves room for `bars` more equity points, so a run of known length never
+    /// reallocates (and copies) the curve while settling.
+    pub fn reserve_bars(&mut self, bars: usize) {
+        self.curve.reserve(bars);
+    }
+
     /// The configuration the engine was built with.
     pub fn config(&self) -> &EngineConfig {
         &self.config
@@ -189,6 +195,14 @@ impl Engine {
     /// Cash.
     pub fn cash(&self) -> Decimal {
         self.books.cash
+    }
+
+    /// Signed quantity held in `config.symbols[symbol]` (zero for an unknown index).
+    pub fn position(&self, symbol: usize) -> Decimal {
+        self.books
+            .positions
+            .get(symbol)
+            .map_or(Decimal::ZERO, |p| p.qty)
     }
 
     /// Closed trades so far, in exit order.

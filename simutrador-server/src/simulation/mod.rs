@@ -11,7 +11,8 @@
 //! - `orders`: validation of an `OrderRequest` into a working order.
 //! - `fills`: when an order touches a bar, and at what price.
 //! - `portfolio`: cash, positions, commissions, buying power, sizing, trade booking.
-//! - `engine`: [`Engine`], which ties them together (brackets and time in force live there).
+//! - `engine`: [`Engine`] and its public calls; `execution`: the per-bar order work (time in
+//!   force, fills in submission order, brackets).
 //! - `curve`: the compact equity curve.
 //! - [`metrics`]: statistics over a finished run.
 
