@@ -7,7 +7,7 @@
 //! formulas in `docs/metrics.md`.
 //!
 //! Layout:
-//! - [`config`]: [`EngineConfig`], [`SymbolSpec`], [`Candle`], [`BarEvents`], [`EngineError`].
+//! - `config`: [`EngineConfig`], [`SymbolSpec`], [`Candle`], [`BarEvents`], [`EngineError`].
 //! - `orders`: validation of an `OrderRequest` into a working order.
 //! - `fills`: when an order touches a bar, and at what price.
 //! - `portfolio`: cash, positions, commissions, buying power, sizing, trade booking.
