@@ -1,0 +1,335 @@
+//! [`Engine`]: the public face of the simulation. It owns the config, the books, the working
+//! orders and the equity curve; `execution.rs` holds the per-bar order work (fills, brackets,
+//! time in force).
+
+use std::collections::HashSet;
+
+use rust_decimal::Decimal;
+use shared_models::results::SimulationResults;
+use shared_models::trading::{
+    AccountSnapshot, ExecutionReport, OrderRequest, OrderSide, OrderStatus, OrderUpdate,
+};
+
+use super::config::{BarEvents, Candle, EngineConfig, EngineError};
+use super::curve::EquityCurve;
+use super::fills::Slippage;
+use super::metrics::{self, MetricsInput};
+use super::orders::{self, RejectCode, WorkingOrder, child_ids};
+use super::portfolio::{Books, utc};
+
+/// A deterministic, single-threaded simulation of one account over a stream of bars.
+///
+/// Call [`Engine::submit`] with the strategy's decisions after each bar it saw, and
+/// [`Engine::settle`] for every bar time in order. See `docs/execution-model.md`.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub(super) config: EngineConfig,
+    pub(super) books: Books,
+    pub(super) slippage: Slippage,
+    /// Working orders in submission (creation) order.
+    pub(super) orders: Vec<WorkingOrder>,
+    /// Every accepted order id (and reserved bracket child ids). Only looked up, never
+    /// iterated, so its hashing cannot affect output order.
+    pub(super) ids: HashSet<String>,
+    pub(super) curve: EquityCurve,
+    pub(super) equity: Decimal,
+    pub(super) next_execution: u64,
+    pub(super) next_group: u64,
+    pub(super) exposed_bars: usize,
+    /// Set by any fill during the current `settle`.
+    pub(super) filled_this_bar: bool,
+}
+
+impl Engine {
+    /// An engine with cash = `initial_capital`, no positions, no orders.
+    pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
+        config.validate()?;
+        Ok(Engine {
+            books: Books::new(&config),
+            slippage: Slippage::new(config.slippage_bps),
+            equity: config.initial_capital,
+            config,
+            orders: Vec::new(),
+            ids: HashSet::new(),
+            curve: EquityCurve::default(),
+            next_execution: 0,
+            next_group: 0,
+            exposed_bars: 0,
+            filled_this_bar: false,
+        })
+    }
+
+    /// Reserves room for `bars` more equity points, so a run of known length never
+    /// reallocates (and copies) the curve while settling.
+    pub fn reserve_bars(&mut self, bars: usize) {
+        self.curve.reserve(bars);
+    }
+
+    /// The configuration the engine was built with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Orders and cancels decided at the close of the bar at `decided_at` (unix seconds). They
+    /// can fill from the next bar of their symbol on, never on `decided_at`'s bar.
+    ///
+    /// Cancels are applied first: a cancel of a working order emits `cancelled`; a cancel of
+    /// an unknown or finished id is a no-op (the order's own final update was already sent).
+    /// Then each order is validated: an invalid one gets a `rejected` update whose reason
+    /// starts with a [`RejectCode`] (`INVALID_ORDER: …`, `SHORT_NOT_ALLOWED: …`), a valid one
+    /// an `accepted` update.
+    pub fn submit(
+        &mut self,
+        decided_at: i64,
+        orders: Vec<OrderRequest>,
+        cancels: &[String],
+        out: &mut BarEvents,
+    ) {
+        let at = utc(decided_at);
+        for id in cancels {
+            if let Some(o) = self.orders.iter_mut().find(|o| !o.done && o.id == *id) {
+                o.done = true;
+                out.order_updates.push(OrderUpdate {
+                    order_id: o.id.clone(),
+                    status: OrderStatus::Cancelled,
+                    reason: Some("cancelled by the strategy".into()),
+                    sim_time: at,
+                });
+            }
+        }
+        for req in orders {
+            let checked = if self.ids.contains(&req.order_id) {
+                Err(RejectCode::InvalidOrder.reason(format!(
+                    "order_id '{}' was already used in this session; use a new id",
+                    req.order_id
+                )))
+            } else {
+                orders::validate(
+                    &req,
+                    &self.config.symbols,
+                    self.config.allow_short,
+                    decided_at,
+                )
+            };
+            let checked = checked.and_then(|o| self.reserve_ids(o));
+            let (status, reason) = match checked {
+                Ok(order) => {
+                    self.orders.push(order);
+                    (OrderStatus::Accepted, None)
+                }
+                Err(reason) => (OrderStatus::Rejected, Some(reason)),
+            };
+            out.order_updates.push(OrderUpdate {
+                order_id: req.order_id,
+                status,
+                reason,
+                sim_time: at,
+            });
+        }
+        self.orders.retain(|o| !o.done);
+    }
+
+    /// Reserves the order's id and, for a bracket entry, its children's ids.
+    fn reserve_ids(&mut self, order: WorkingOrder) -> Result<WorkingOrder, String> {
+        let (sl, tp) = if order.stop_loss.is_some() || order.take_profit.is_some() {
+            let (sl, tp) = child_ids(&order.id);
+            if self.ids.contains(&sl) || self.ids.contains(&tp) {
+                return Err(RejectCode::InvalidOrder.reason(format!(
+                    "the bracket ids '{sl}'/'{tp}' of this order are already used; use a new id"
+                )));
+            }
+            (Some(sl), Some(tp))
+        } else {
+            (None, None)
+        };
+        self.ids.insert(order.id.clone());
+        self.ids.extend(sl);
+        self.ids.extend(tp);
+        Ok(order)
+    }
+
+    /// Settles one tick at `time`: `candles[i]` is the bar of `config.symbols[i]` (`None`, or
+    /// a missing trailing entry, means no bar for that symbol). Works the orders in submission
+    /// order (each sized after the earlier ones filled, bracket children right after their
+    /// entry), applies time in force, marks every position at its last close and appends one
+    /// equity point. A `time` at or before the last settled one is ignored.
+    pub fn settle(&mut self, time: i64, candles: &[Option<Candle>], out: &mut BarEvents) {
+        if self.curve.last_time().is_some_and(|t| time <= t) {
+            return;
+        }
+        self.filled_this_bar = false;
+        if !self.orders.is_empty() {
+            self.work_orders(time, candles, out);
+        }
+        let mut open = false;
+        for (p, c) in self.books.positions.iter_mut().zip(candles) {
+            if let Some(c) = c {
+                p.last_close = c.close;
+                if p.first_close.is_none() {
+                    p.first_close = Some(c.close);
+                }
+            }
+            open |= !p.qty.is_zero();
+        }
+        self.equity = if open {
+            self.books.cash.saturating_add(self.books.positions_value())
+        } else {
+            self.books.cash
+        };
+        if open || self.filled_this_bar {
+            self.exposed_bars += 1;
+        }
+        self.curve.push(time, self.equity);
+    }
+
+    /// True when some order could still fill on a later bar.
+    pub fn has_working_orders(&self) -> bool {
+        !self.orders.is_empty()
+    }
+
+    /// Equity at the last settled close (cash before the first bar).
+    pub fn equity(&self) -> Decimal {
+        self.equity
+    }
+
+    /// Cash.
+    pub fn cash(&self) -> Decimal {
+        self.books.cash
+    }
+
+    /// Signed quantity held in `config.symbols[symbol]` (zero for an unknown index).
+    pub fn position(&self, symbol: usize) -> Decimal {
+        self.books
+            .positions
+            .get(symbol)
+            .map_or(Decimal::ZERO, |p| p.qty)
+    }
+
+    /// Closed trades so far, in exit order.
+    pub fn trades(&self) -> &[shared_models::trading::Trade] {
+        &self.books.trades
+    }
+
+    /// Number of settled bars (points on the equity curve).
+    pub fn bars(&self) -> usize {
+        self.curve.len()
+    }
+
+    /// Heap bytes held by the equity curve.
+    pub fn equity_curve_bytes(&self) -> usize {
+        self.curve.heap_bytes()
+    }
+
+    /// Cash, equity, buying power, open positions and working order ids.
+    pub fn account(&self) -> AccountSnapshot {
+        AccountSnapshot {
+            cash: self.books.cash,
+            equity: self.equity,
+            buying_power: self.books.buying_power(),
+            positions: self.books.position_views(&self.config.symbols),
+            open_orders: self.orders.iter().map(|o| o.id.clone()).collect(),
+        }
+    }
+
+    /// Cancels every working order and closes every position at its last settled close (no
+    /// slippage; booked as trades, commissions charged; executions carry the order id
+    /// `flatten:SYMBOL`). The last equity point is updated to the flat equity. Used for
+    /// stops, loss limits and `close_at_end`.
+    pub fn flatten(&mut self, time: i64, out: &mut BarEvents) {
+        for o in self.orders.drain(..) {
+            out.order_updates.push(OrderUpdate {
+                order_id: o.id,
+                status: OrderStatus::Cancelled,
+                reason: Some("cancelled: the session is closing all positions".into()),
+                sim_time: utc(time),
+            });
+        }
+        for i in 0..self.books.positions.len() {
+            let p = &self.books.positions[i];
+            if p.qty.is_zero() {
+                continue;
+            }
+            let side = if p.qty > Decimal::ZERO {
+                OrderSide::Sell
+            } else {
+                OrderSide::Buy
+            };
+            let (units, price) = (p.qty.abs(), p.last_close);
+            let spec = &self.config.symbols[i];
+            if let Ok(b) = self.books.fill(i, spec, side, units, price, time) {
+                let id = format!("flatten:{}", spec.symbol);
+                self.report(
+                    id,
+                    i,
+                    side,
+                    b.units,
+                    price,
+                    b.commission,
+                    Decimal::ZERO,
+                    time,
+                    out,
+                );
+            }
+        }
+        self.equity = self.books.cash.saturating_add(self.books.positions_value());
+        self.curve.set_last(self.equity);
+    }
+
+    /// End of data: with `close_at_end`, flattens at the last settled bar; otherwise leaves
+    /// positions open. Call it once before [`Engine::results`].
+    pub fn finish(&mut self, out: &mut BarEvents) {
+        if let (true, Some(t)) = (self.config.close_at_end, self.curve.last_time()) {
+            self.flatten(t, out);
+        }
+    }
+
+    /// Final results: metrics, closed trades, open positions and the equity curve.
+    /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
+    pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
+        let bh = self.books.positions.get(buy_and_hold_symbol);
+        let input = MetricsInput {
+            times: self.curve.times(),
+            equity: self.curve.values(),
+            initial_capital: self.config.initial_capital,
+            trades: &self.books.trades,
+            exposed_bars: self.exposed_bars,
+            commissions: self.books.commissions,
+            buy_and_hold: bh.and_then(|p| p.first_close.map(|f| (f, p.last_close))),
+        };
+        SimulationResults {
+            metrics: metrics::compute(&input),
+            trades: self.books.trades.clone(),
+            open_positions: self.books.position_views(&self.config.symbols),
+            equity_curve: self.curve.to_points(),
+        }
+    }
+
+    /// Appends an execution report and a `filled` update.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn report(
+        &mut self,
+        order_id: String,
+        symbol: usize,
+        side: OrderSide,
+        quantity: Decimal,
+        price: Decimal,
+        commission: Decimal,
+        slippage: Decimal,
+        time: i64,
+        out: &mut BarEvents,
+    ) {
+        self.next_execution += 1;
+        self.filled_this_bar = true;
+        out.executions.push(ExecutionReport {
+            execution_id: format!("E{}", self.next_execution),
+            order_id,
+            symbol: self.config.symbols[symbol].symbol.clone(),
+            side,
+            quantity,
+            price,
+            commission,
+            slippage,
+            sim_time: utc(time),
+        });
+    }
+}

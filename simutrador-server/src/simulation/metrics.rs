@@ -1,0 +1,273 @@
+//! Statistics of a finished run, following backtesting.py's `compute_stats`
+//! (`backtesting/_stats.py`); every formula is in docs/metrics.md.
+//!
+//! A pure function over the equity curve and the closed trades. Money stays `Decimal`
+//! (`equity_final`, `equity_peak`, `commissions`); ratios are computed in `f64`. A value that
+//! backtesting.py reports as NaN is `None` here.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use shared_models::results::Metrics;
+use shared_models::trading::Trade;
+
+use super::portfolio::utc;
+
+const DAY: i64 = 86_400;
+
+/// What [`compute`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsInput<'a> {
+    /// Bar times (unix seconds), increasing.
+    pub times: &'a [i64],
+    /// Equity at each bar's close, parallel to `times`.
+    pub equity: &'a [Decimal],
+    /// Starting cash: the base of Return % and CAGR.
+    pub initial_capital: Decimal,
+    /// Closed trades.
+    pub trades: &'a [Trade],
+    /// Bars during which a position was open (at the close, or closed within the bar).
+    pub exposed_bars: usize,
+    /// Every commission paid (open positions' entry commissions included).
+    pub commissions: Decimal,
+    /// First and last close of the Buy & Hold symbol, if it ever had a bar.
+    pub buy_and_hold: Option<(Decimal, Decimal)>,
+}
+
+fn f(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(f64::NAN)
+}
+
+/// `Some(x)` when finite.
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// backtesting.py's `geometric_mean`: 0 if any 1 + r ≤ 0, else exp(mean ln(1 + r)) − 1.
+pub fn geometric_mean(returns: &[f64]) -> f64 {
+    if returns.is_empty() {
+        return f64::NAN;
+    }
+    if returns.iter().any(|r| 1.0 + r <= 0.0) {
+        return 0.0;
+    }
+    (returns.iter().map(|r| (1.0 + r).ln()).sum::<f64>() / returns.len() as f64).exp() - 1.0
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+/// Sample variance (ddof = 1); NaN below two values.
+fn variance(xs: &[f64]) -> f64 {
+    if xs.len() < 2 {
+        return f64::NAN;
+    }
+    let m = mean(xs);
+    xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64
+}
+
+/// Rounds a duration up to the resolution of the data period (the median spacing of the last
+/// 100 bars): whole days for daily bars, hours, minutes or seconds otherwise.
+fn round_up(seconds: f64, unit: i64) -> i64 {
+    ((seconds / unit as f64).ceil() * unit as f64) as i64
+}
+
+fn resolution(times: &[i64]) -> i64 {
+    let tail = &times[times.len().saturating_sub(100)..];
+    let mut diffs: Vec<i64> = tail.windows(2).map(|w| w[1] - w[0]).collect();
+    if diffs.is_empty() {
+        return 1;
+    }
+    diffs.sort_unstable();
+    let n = diffs.len();
+    let median = if n % 2 == 1 {
+        diffs[n / 2]
+    } else {
+        (diffs[n / 2 - 1] + diffs[n / 2]) / 2
+    };
+    [DAY, 3_600, 60]
+        .into_iter()
+        .find(|u| median > 0 && median % u == 0)
+        .unwrap_or(1)
+}
+
+/// Drawdown statistics: (max dd fraction, per-period (duration s, peak dd fraction)).
+fn drawdowns(times: &[i64], equity: &[f64]) -> (f64, Vec<(i64, f64)>) {
+    let mut peak = f64::NEG_INFINITY;
+    let dd: Vec<f64> = equity
+        .iter()
+        .map(|&e| {
+            peak = peak.max(e);
+            1.0 - e / peak
+        })
+        .collect();
+    let max_dd = dd
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(0.0, f64::max);
+    // Period ends: bars at a peak (dd == 0) plus the last bar; a period is two such ends more
+    // than one bar apart.
+    let mut ends: Vec<usize> = (0..dd.len()).filter(|&i| dd[i] == 0.0).collect();
+    if ends.last() != Some(&(dd.len() - 1)) {
+        ends.push(dd.len() - 1);
+    }
+    let periods = ends
+        .windows(2)
+        .filter(|w| w[1] > w[0] + 1)
+        .map(|w| {
+            let depth = dd[w[0]..=w[1]]
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
+            (times[w[1]] - times[w[0]], depth)
+        })
+        .collect();
+    (max_dd, periods)
+}
+
+/// Computes every metric (see docs/metrics.md).
+pub fn compute(input: &MetricsInput<'_>) -> Metrics {
+    let n = input.times.len().min(input.equity.len());
+    let times = &input.times[..n];
+    let eq_dec = &input.equity[..n];
+    let initial = f(input.initial_capital);
+    let equity: Vec<f64> = eq_dec.iter().map(|&e| f(e)).collect();
+    let (start, end) = (
+        times.first().copied().unwrap_or(0),
+        times.last().copied().unwrap_or(0),
+    );
+    let final_dec = eq_dec.last().copied().unwrap_or(input.initial_capital);
+    let final_eq = f(final_dec);
+    let unit = resolution(times);
+
+    // Daily returns: last equity of each UTC day with bars, pct change (the first is NaN and
+    // counts as 0 in the geometric mean, exactly as in backtesting.py).
+    let mut daily: Vec<f64> = Vec::new();
+    let mut last_day = None;
+    for (&t, &e) in times.iter().zip(&equity) {
+        let d = t.div_euclid(DAY);
+        if last_day == Some(d) {
+            if let Some(v) = daily.last_mut() {
+                *v = e;
+            }
+        } else {
+            daily.push(e);
+            last_day = Some(d);
+        }
+    }
+    let rets: Vec<f64> = daily.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    let mut with_first = Vec::with_capacity(rets.len() + 1);
+    with_first.push(0.0);
+    with_first.extend_from_slice(&rets);
+    let g = if n == 0 {
+        f64::NAN
+    } else {
+        geometric_mean(&with_first)
+    };
+    let weekend = times
+        .iter()
+        .filter(|&&t| (t.div_euclid(DAY) + 3).rem_euclid(7) >= 5)
+        .count();
+    let periods = if n > 0 && weekend as f64 / n as f64 > 2.0 / 7.0 * 0.6 {
+        365.0
+    } else {
+        252.0
+    };
+    let ret_ann = (1.0 + g).powf(periods) - 1.0;
+    let var = variance(&rets);
+    let vol_ann = ((var + (1.0 + g).powi(2)).powf(periods) - (1.0 + g).powf(2.0 * periods)).sqrt();
+    let downside = if rets.is_empty() {
+        f64::NAN
+    } else {
+        (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / rets.len() as f64).sqrt()
+            * periods.sqrt()
+    };
+    let years = (end - start) as f64 / DAY as f64 / periods;
+    let cagr = if years > 0.0 {
+        (final_eq / initial).powf(1.0 / years) - 1.0
+    } else {
+        f64::NAN
+    };
+
+    let (max_dd, dd_periods) = if n == 0 {
+        (0.0, Vec::new())
+    } else {
+        drawdowns(times, &equity)
+    };
+    let dd_durations: Vec<f64> = dd_periods.iter().map(|p| p.0 as f64).collect();
+    let dd_depths: Vec<f64> = dd_periods.iter().map(|p| p.1).collect();
+
+    let trades = input.trades;
+    let nt = trades.len();
+    let returns: Vec<f64> = trades.iter().map(|t| t.return_pct / 100.0).collect();
+    let pnl: Vec<f64> = trades.iter().map(|t| f(t.pnl)).collect();
+    let durations: Vec<f64> = trades.iter().map(|t| t.duration as f64).collect();
+    let wins: f64 = returns.iter().filter(|r| **r > 0.0).sum();
+    let losses: f64 = returns.iter().filter(|r| **r < 0.0).sum::<f64>().abs();
+    let pnl_std = variance(&pnl).sqrt();
+    let some_trades = |x: f64| if nt == 0 { None } else { finite(x) };
+
+    Metrics {
+        start: utc(start),
+        end: utc(end),
+        duration: end - start,
+        exposure_time_pct: if n == 0 {
+            0.0
+        } else {
+            input.exposed_bars as f64 / n as f64 * 100.0
+        },
+        equity_final: final_dec,
+        equity_peak: eq_dec
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(input.initial_capital),
+        commissions: input.commissions,
+        return_pct: finite((final_eq - initial) / initial * 100.0).unwrap_or(0.0),
+        buy_and_hold_return_pct: input
+            .buy_and_hold
+            .and_then(|(first, last)| finite((f(last) - f(first)) / f(first) * 100.0))
+            .unwrap_or(0.0),
+        return_ann_pct: finite(ret_ann * 100.0),
+        volatility_ann_pct: finite(vol_ann * 100.0),
+        cagr_pct: finite(cagr * 100.0),
+        sharpe_ratio: (vol_ann != 0.0)
+            .then(|| finite(ret_ann / vol_ann))
+            .flatten(),
+        sortino_ratio: (downside != 0.0)
+            .then(|| finite(ret_ann / downside))
+            .flatten(),
+        calmar_ratio: (max_dd != 0.0).then(|| finite(ret_ann / max_dd)).flatten(),
+        max_drawdown_pct: -max_dd * 100.0,
+        avg_drawdown_pct: if dd_depths.is_empty() {
+            0.0
+        } else {
+            -mean(&dd_depths) * 100.0
+        },
+        max_drawdown_duration: dd_durations
+            .iter()
+            .copied()
+            .reduce(f64::max)
+            .map(|d| round_up(d, unit)),
+        avg_drawdown_duration: (!dd_durations.is_empty())
+            .then(|| round_up(mean(&dd_durations), unit)),
+        num_trades: nt as u64,
+        win_rate_pct: some_trades(
+            pnl.iter().filter(|p| **p > 0.0).count() as f64 / nt as f64 * 100.0,
+        ),
+        best_trade_pct: some_trades(
+            returns.iter().copied().fold(f64::NEG_INFINITY, f64::max) * 100.0,
+        ),
+        worst_trade_pct: some_trades(returns.iter().copied().fold(f64::INFINITY, f64::min) * 100.0),
+        avg_trade_pct: some_trades(geometric_mean(&returns) * 100.0),
+        max_trade_duration: (nt > 0)
+            .then(|| round_up(durations.iter().copied().fold(0.0, f64::max), unit)),
+        avg_trade_duration: (nt > 0).then(|| round_up(mean(&durations), unit)),
+        profit_factor: (losses != 0.0).then(|| finite(wins / losses)).flatten(),
+        expectancy_pct: some_trades(mean(&returns) * 100.0),
+        sqn: (nt > 1 && pnl_std != 0.0)
+            .then(|| finite((nt as f64).sqrt() * mean(&pnl) / pnl_std))
+            .flatten(),
+    }
+}

@@ -1,0 +1,181 @@
+//! The metrics of a tiny run, computed by hand (see docs/metrics.md for the formulas).
+//!
+//! Six daily closes, Monday 2024-01-01 to Monday 2024-01-08 (no weekend bars → 252 periods):
+//! equity 100, 110, 99, 105, 120, 114; two trades: +10% (pnl 10, 1 day) and −5% (pnl −5,
+//! 2 days).
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use shared_models::trading::{Trade, TradeSide};
+
+use super::metrics::{MetricsInput, compute, geometric_mean};
+use super::portfolio::utc;
+use super::test_util::{DAY, T0};
+
+fn trade(pnl: Decimal, ret: f64, days: i64) -> Trade {
+    Trade {
+        symbol: "AAA".into(),
+        side: TradeSide::Long,
+        quantity: dec!(1),
+        entry_time: utc(T0),
+        entry_price: dec!(100),
+        exit_time: utc(T0 + days * DAY),
+        exit_price: dec!(100),
+        pnl,
+        return_pct: ret,
+        commission: dec!(0),
+        duration: days * DAY,
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+#[test]
+fn six_daily_points_and_two_trades() {
+    let times = [
+        T0,
+        T0 + DAY,
+        T0 + 2 * DAY,
+        T0 + 3 * DAY,
+        T0 + 4 * DAY,
+        T0 + 7 * DAY,
+    ];
+    let equity = [
+        dec!(100),
+        dec!(110),
+        dec!(99),
+        dec!(105),
+        dec!(120),
+        dec!(114),
+    ];
+    let trades = [trade(dec!(10), 10.0, 1), trade(dec!(-5), -5.0, 2)];
+    let m = compute(&MetricsInput {
+        times: &times,
+        equity: &equity,
+        initial_capital: dec!(100),
+        trades: &trades,
+        exposed_bars: 3,
+        commissions: dec!(1.5),
+        buy_and_hold: Some((dec!(50), dec!(60))),
+    });
+    assert_eq!(
+        (m.duration, m.equity_final, m.equity_peak),
+        (7 * DAY, dec!(114), dec!(120))
+    );
+    assert!(close(m.exposure_time_pct, 50.0));
+    assert!(close(m.return_pct, 14.0));
+    assert!(close(m.buy_and_hold_return_pct, 20.0));
+    // Daily returns r = .1, −.1, 6/99, 15/105, −.05; the first day counts as 0 in the
+    // geometric mean, so g = (114/100)^(1/6) − 1 and Return (Ann.) = 1.14^(252/6) − 1.
+    let g = 1.14f64.powf(1.0 / 6.0) - 1.0;
+    let ann = 1.14f64.powi(42) - 1.0;
+    assert!(close(m.return_ann_pct.unwrap_or(0.0), ann * 100.0));
+    let r = [0.1, -0.1, 6.0 / 99.0, 15.0 / 105.0, -0.05];
+    let mean = r.iter().sum::<f64>() / 5.0;
+    let var = r.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 4.0;
+    let vol = ((var + (1.0 + g).powi(2)).powi(252) - (1.0 + g).powi(504)).sqrt();
+    assert!(close(m.volatility_ann_pct.unwrap_or(0.0), vol * 100.0));
+    assert!(close(m.sharpe_ratio.unwrap_or(0.0), ann / vol));
+    // Downside: sqrt(((−.1)² + (−.05)²) / 5) × sqrt(252).
+    let down = (0.0125f64 / 5.0).sqrt() * 252f64.sqrt();
+    assert!(close(m.sortino_ratio.unwrap_or(0.0), ann / down));
+    // 7 calendar days / 252 "years": CAGR = 1.14^36 − 1.
+    assert!(close(
+        m.cagr_pct.unwrap_or(0.0),
+        (1.14f64.powi(36) - 1.0) * 100.0
+    ));
+    // Drawdown 99 from 110 = 10%; one closed period (Jan 2 → Jan 5, 3 days). The 1-bar dip
+    // at the end (114 from 120) is not a period in backtesting.py's rule.
+    assert!(close(m.max_drawdown_pct, -10.0));
+    assert!(close(m.avg_drawdown_pct, -10.0));
+    assert!(close(m.calmar_ratio.unwrap_or(0.0), ann / 0.1));
+    assert_eq!(m.max_drawdown_duration, Some(3 * DAY));
+    assert_eq!(m.avg_drawdown_duration, Some(3 * DAY));
+    assert_eq!(m.num_trades, 2);
+    assert!(close(m.win_rate_pct.unwrap_or(0.0), 50.0));
+    assert!(close(m.best_trade_pct.unwrap_or(0.0), 10.0));
+    assert!(close(m.worst_trade_pct.unwrap_or(0.0), -5.0));
+    // sqrt(1.1 × 0.95) − 1 = 2.2252…%
+    assert!(close(
+        m.avg_trade_pct.unwrap_or(0.0),
+        ((1.1f64 * 0.95).sqrt() - 1.0) * 100.0
+    ));
+    assert_eq!(m.max_trade_duration, Some(2 * DAY));
+    assert_eq!(m.avg_trade_duration, Some(2 * DAY)); // 1.5 days rounded up to whole days
+    assert!(close(m.profit_factor.unwrap_or(0.0), 2.0));
+    assert!(close(m.expectancy_pct.unwrap_or(0.0), 2.5));
+    // sqrt(2) × 2.5 / std(10, −5) = sqrt(2) × 2.5 / (15 / sqrt(2)) = 1/3.
+    assert!(close(m.sqn.unwrap_or(0.0), 1.0 / 3.0));
+    assert_eq!(m.commissions, dec!(1.5));
+}
+
+#[test]
+fn undefined_values_are_none() {
+    let times = [T0];
+    let equity = [dec!(100)];
+    let m = compute(&MetricsInput {
+        times: &times,
+        equity: &equity,
+        initial_capital: dec!(100),
+        trades: &[],
+        exposed_bars: 0,
+        commissions: dec!(0),
+        buy_and_hold: None,
+    });
+    assert_eq!(m.num_trades, 0);
+    assert_eq!(
+        (m.win_rate_pct, m.sqn, m.profit_factor, m.avg_trade_pct),
+        (None, None, None, None)
+    );
+    assert_eq!(
+        (m.sharpe_ratio, m.volatility_ann_pct, m.cagr_pct),
+        (None, None, None)
+    );
+    assert_eq!(m.max_drawdown_duration, None);
+    assert_eq!(m.max_drawdown_pct, 0.0);
+    let empty = compute(&MetricsInput {
+        times: &[],
+        equity: &[],
+        ..MetricsInput {
+            times: &times,
+            equity: &equity,
+            initial_capital: dec!(100),
+            trades: &[],
+            exposed_bars: 0,
+            commissions: dec!(0),
+            buy_and_hold: None,
+        }
+    });
+    assert_eq!(empty.equity_final, dec!(100));
+}
+
+#[test]
+fn weekend_bars_mean_365_periods() {
+    // Seven consecutive days (2 of 7 on a weekend > 2/7 × 0.6), equity +1% a day.
+    let times: Vec<i64> = (0..7).map(|d| T0 + d * DAY).collect();
+    let mut e = dec!(100);
+    let equity: Vec<Decimal> = (0..7)
+        .map(|_| {
+            let v = e;
+            e *= dec!(1.01);
+            v
+        })
+        .collect();
+    let m = compute(&MetricsInput {
+        times: &times,
+        equity: &equity,
+        initial_capital: dec!(100),
+        trades: &[],
+        exposed_bars: 7,
+        commissions: dec!(0),
+        buy_and_hold: None,
+    });
+    let g = 1.01f64.powf(6.0 / 7.0) - 1.0;
+    assert!(close(
+        m.return_ann_pct.unwrap_or(0.0),
+        ((1.0 + g).powf(365.0) - 1.0) * 100.0
+    ));
+    assert!(geometric_mean(&[0.0, -1.0]) == 0.0);
+}

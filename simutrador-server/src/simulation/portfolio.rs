@@ -1,0 +1,348 @@
+//! The books: cash, one net position per symbol, commissions, buying power, percent sizing and
+//! trade booking. All `Decimal`, all checked: an overflow makes a fill fail, never a panic.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use shared_models::trading::{OrderSide, PositionView, Trade, TradeSide};
+
+use super::config::{EngineConfig, SymbolSpec};
+use super::orders::RejectCode;
+
+/// One symbol's net position and last known prices.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Position {
+    /// Signed units (negative = short).
+    pub qty: Decimal,
+    /// Average entry price of the open units.
+    pub avg_price: Decimal,
+    /// Time of the fill that opened the position.
+    pub entry_time: i64,
+    /// Entry commissions not yet attributed to a closed trade.
+    pub entry_commission: Decimal,
+    /// Last settled close (zero before the first bar).
+    pub last_close: Decimal,
+    /// First settled close (for Buy & Hold).
+    pub first_close: Option<Decimal>,
+}
+
+/// A fill the books accepted: what to report.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Booked {
+    pub units: Decimal,
+    pub commission: Decimal,
+}
+
+/// Cash, positions, closed trades and cost settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Books {
+    pub cash: Decimal,
+    pub positions: Vec<Position>,
+    pub trades: Vec<Trade>,
+    pub commissions: Decimal,
+    rate: Decimal,
+    per_share: Decimal,
+    min: Decimal,
+    /// 1 + short margin: how much a short of value V reduces buying power beyond its proceeds.
+    short_factor: Decimal,
+    short_margin: Decimal,
+    allow_short: bool,
+}
+
+fn overflow() -> String {
+    RejectCode::InvalidOrder.reason("the order's value overflows the engine's arithmetic")
+}
+
+/// `DateTime` for a bar time (the epoch for times chrono cannot represent).
+pub(crate) fn utc(t: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+impl Books {
+    /// Empty books with the configured capital and costs.
+    pub fn new(config: &EngineConfig) -> Self {
+        Books {
+            cash: config.initial_capital,
+            positions: vec![Position::default(); config.symbols.len()],
+            trades: Vec::new(),
+            commissions: Decimal::ZERO,
+            rate: config.commission_rate,
+            per_share: config.commission_per_share,
+            min: config.commission_min,
+            short_factor: Decimal::ONE + config.short_margin,
+            short_margin: config.short_margin,
+            allow_short: config.allow_short,
+        }
+    }
+
+    /// max(min, units × price × rate + units × per_share); the minimum only for units > 0.
+    pub fn commission(&self, units: Decimal, price: Decimal) -> Option<Decimal> {
+        let v = units
+            .checked_mul(price)?
+            .checked_mul(self.rate)?
+            .checked_add(units.checked_mul(self.per_share)?)?;
+        Some(if units > Decimal::ZERO && self.min > v {
+            self.min
+        } else {
+            v
+        })
+    }
+
+    /// Σ |short value| at the last closes, except `skip`.
+    fn shorts_value(&self, skip: Option<usize>) -> Option<Decimal> {
+        let mut sum = Decimal::ZERO;
+        for (i, p) in self.positions.iter().enumerate() {
+            if p.qty < Decimal::ZERO && Some(i) != skip {
+                sum = sum.checked_add(p.qty.abs().checked_mul(p.last_close)?)?;
+            }
+        }
+        Some(sum)
+    }
+
+    /// equity − Σ long value − Σ |short value| × margin, which is cash − (1 + margin) × Σ |short
+    /// value| (longs are already paid for out of cash).
+    pub fn buying_power(&self) -> Decimal {
+        self.shorts_value(None)
+            .and_then(|s| s.checked_mul(self.short_factor))
+            .and_then(|s| self.cash.checked_sub(s))
+            .unwrap_or(Decimal::MIN)
+    }
+
+    /// Σ quantity × last close.
+    pub fn positions_value(&self) -> Decimal {
+        let mut v = Decimal::ZERO;
+        for p in &self.positions {
+            if !p.qty.is_zero() {
+                v = v.saturating_add(p.qty.saturating_mul(p.last_close));
+            }
+        }
+        v
+    }
+
+    /// The largest multiple of `lot` with units × price × factor + commission ≤ budget, where
+    /// factor is 1 for buys and the short margin for sells. Zero if not even one lot fits.
+    pub fn size_for(&self, side: OrderSide, p: Decimal, price: Decimal, lot: Decimal) -> Decimal {
+        let budget = self.buying_power().checked_mul(p).unwrap_or(Decimal::ZERO);
+        if budget <= Decimal::ZERO || price <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        let factor = if side == OrderSide::Buy {
+            Decimal::ONE
+        } else {
+            self.short_margin
+        };
+        let cost = |u: Decimal| -> Option<Decimal> {
+            u.checked_mul(price)?
+                .checked_mul(factor)?
+                .checked_add(self.commission(u, price)?)
+        };
+        let floor_lot = |x: Decimal| {
+            x.checked_div(lot)
+                .map_or(Decimal::ZERO, |n| n.floor().saturating_mul(lot))
+        };
+        let per_unit = price
+            .saturating_mul(factor)
+            .saturating_add(price.saturating_mul(self.rate))
+            .saturating_add(self.per_share);
+        let mut units = match budget.checked_div(per_unit) {
+            Some(u) => floor_lot(u),
+            None => return Decimal::ZERO,
+        };
+        if self.min > Decimal::ZERO && cost(units).is_none_or(|c| c > budget) {
+            let rest = (budget - self.min).max(Decimal::ZERO);
+            units = units.min(
+                rest.checked_div(price.saturating_mul(factor))
+                    .map_or(Decimal::ZERO, floor_lot),
+            );
+        }
+        // Rounding guard: step down until affordable (at most a couple of steps in practice).
+        for _ in 0..4 {
+            if units <= Decimal::ZERO || cost(units).is_some_and(|c| c <= budget) {
+                return units.max(Decimal::ZERO);
+            }
+            units -= lot;
+        }
+        Decimal::ZERO
+    }
+
+    /// Applies a fill of `units` (> 0) at `price`: checks shorting and buying power, moves
+    /// cash, books the closed part as a trade and opens the rest. `symbol_name` is only used
+    /// for the trade record. On `Err` nothing changed and the string is the rejection reason.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fill(
+        &mut self,
+        symbol: usize,
+        spec: &SymbolSpec,
+        side: OrderSide,
+        units: Decimal,
+        price: Decimal,
+        time: i64,
+    ) -> Result<Booked, String> {
+        let pos = &self.positions[symbol];
+        let sign = if side == OrderSide::Buy {
+            Decimal::ONE
+        } else {
+            Decimal::NEGATIVE_ONE
+        };
+        let opposite = !pos.qty.is_zero() && pos.qty.is_sign_negative() != sign.is_sign_negative();
+        let closing = if opposite {
+            units.min(pos.qty.abs())
+        } else {
+            Decimal::ZERO
+        };
+        let opening = units - closing;
+        let new_qty = pos.qty.checked_add(sign * units).ok_or_else(overflow)?;
+        if !self.allow_short && new_qty < Decimal::ZERO {
+            return Err(RejectCode::ShortNotAllowed.reason(format!(
+                "selling {units} {} would leave a short of {}; this session does not allow shorts",
+                spec.symbol,
+                new_qty.abs()
+            )));
+        }
+        let commission = self.commission(units, price).ok_or_else(overflow)?;
+        let value = units.checked_mul(price).ok_or_else(overflow)?;
+        let cash = if side == OrderSide::Buy {
+            self.cash
+                .checked_sub(value)
+                .and_then(|c| c.checked_sub(commission))
+        } else {
+            self.cash
+                .checked_add(value)
+                .and_then(|c| c.checked_sub(commission))
+        }
+        .ok_or_else(overflow)?;
+        if opening > Decimal::ZERO {
+            // Buying power after the fill, with this symbol's short (if any) at the fill price.
+            let others = self.shorts_value(Some(symbol)).ok_or_else(overflow)?;
+            let own = if new_qty < Decimal::ZERO {
+                new_qty.abs().checked_mul(price).ok_or_else(overflow)?
+            } else {
+                Decimal::ZERO
+            };
+            let after = others
+                .checked_add(own)
+                .and_then(|s| s.checked_mul(self.short_factor))
+                .and_then(|s| cash.checked_sub(s))
+                .ok_or_else(overflow)?;
+            if after < Decimal::ZERO {
+                return Err(RejectCode::InsufficientBuyingPower.reason(format!(
+                    "{side:?} {units} {} at {price} needs {} more buying power than the {} \
+                     available; reduce the quantity or use percent_of_equity",
+                    spec.symbol,
+                    -after,
+                    self.buying_power()
+                )));
+            }
+        }
+        // Commit.
+        self.cash = cash;
+        self.commissions += commission;
+        let close_commission = if closing.is_zero() {
+            Decimal::ZERO
+        } else if opening.is_zero() {
+            commission
+        } else {
+            commission * closing / units
+        };
+        if closing > Decimal::ZERO {
+            self.book_trade(symbol, spec, closing, price, close_commission, time);
+        }
+        let pos = &mut self.positions[symbol];
+        if opening > Decimal::ZERO {
+            let open_commission = commission - close_commission;
+            if pos.qty.is_zero() {
+                pos.avg_price = price;
+                pos.entry_time = time;
+                pos.entry_commission = open_commission;
+            } else {
+                let held = pos.qty.abs();
+                pos.avg_price = pos
+                    .avg_price
+                    .saturating_mul(held)
+                    .saturating_add(value)
+                    .checked_div(held + units)
+                    .unwrap_or(pos.avg_price);
+                pos.entry_commission += open_commission;
+            }
+        }
+        pos.qty = new_qty;
+        if pos.qty.is_zero() {
+            pos.avg_price = Decimal::ZERO;
+            pos.entry_commission = Decimal::ZERO;
+        }
+        Ok(Booked { units, commission })
+    }
+
+    /// Books the closing of `units` of the position at `price` as a trade.
+    fn book_trade(
+        &mut self,
+        symbol: usize,
+        spec: &SymbolSpec,
+        units: Decimal,
+        price: Decimal,
+        exit_commission: Decimal,
+        time: i64,
+    ) {
+        let pos = &mut self.positions[symbol];
+        let held = pos.qty.abs();
+        let entry_share = if units == held {
+            pos.entry_commission
+        } else {
+            pos.entry_commission * units / held
+        };
+        pos.entry_commission -= entry_share;
+        let long = pos.qty > Decimal::ZERO;
+        let diff = if long {
+            price - pos.avg_price
+        } else {
+            pos.avg_price - price
+        };
+        let gross = diff.saturating_mul(units);
+        let commission = entry_share + exit_commission;
+        let pnl = gross.saturating_sub(commission);
+        let basis = pos.avg_price.saturating_mul(units);
+        let return_pct = if basis.is_zero() {
+            0.0
+        } else {
+            pnl.checked_div(basis)
+                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+                .and_then(|r| r.to_f64())
+                .unwrap_or(0.0)
+        };
+        self.trades.push(Trade {
+            symbol: spec.symbol.clone(),
+            side: if long {
+                TradeSide::Long
+            } else {
+                TradeSide::Short
+            },
+            quantity: units,
+            entry_time: utc(pos.entry_time),
+            entry_price: pos.avg_price,
+            exit_time: utc(time),
+            exit_price: price,
+            pnl,
+            return_pct,
+            commission,
+            duration: time.saturating_sub(pos.entry_time),
+        });
+    }
+
+    /// The open positions, valued at the last closes.
+    pub fn position_views(&self, symbols: &[SymbolSpec]) -> Vec<PositionView> {
+        self.positions
+            .iter()
+            .zip(symbols)
+            .filter(|(p, _)| !p.qty.is_zero())
+            .map(|(p, s)| {
+                let market_value = p.qty.saturating_mul(p.last_close);
+                PositionView {
+                    symbol: s.symbol.clone(),
+                    quantity: p.qty,
+                    avg_price: p.avg_price,
+                    market_value,
+                    unrealized_pnl: market_value.saturating_sub(p.qty.saturating_mul(p.avg_price)),
+                }
+            })
+            .collect()
+    }
+}
