@@ -1,6 +1,8 @@
 //! Parses every JSON example in `docs/protocol.md` with the real wire types, and checks that
 //! every message type has an example, so the document cannot drift from the code.
 
+#![allow(clippy::expect_used)] // a test: a panic is a failure
+
 use shared_models::http::{HealthResponse, TokenResponse};
 use shared_models::{ClientMessage, Envelope, ErrorBody, ServerMessage, decode_client_message};
 use std::collections::BTreeSet;

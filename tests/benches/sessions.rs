@@ -6,6 +6,8 @@
 //! Run: `cargo build --release --workspace && cargo bench -p simutrador-e2e --bench sessions`
 //! (figures go to docs/benchmarks.md). Not a test: it asserts nothing about speed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: panics abort the run
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use simutrador_e2e::{DaemonProcess, add_key};

@@ -2,6 +2,9 @@
 //! WebSocket frames, the SDK, and the `simutrador-client` / `simutrador-server` binaries.
 //! One test binary, a module per area.
 
+// Tests: a panic is a failed test, so helpers may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod auth;
 mod cli;
 mod concurrency;

@@ -7,6 +7,8 @@
 //! health check), never by fixed sleeps.
 
 #![forbid(unsafe_code)]
+// Test harness: a panic here is a failed test or benchmark, never a crash a user sees.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyhow::{Context, Result, bail};
 use shared_models::Plan;

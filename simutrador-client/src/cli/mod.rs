@@ -1,10 +1,10 @@
 //! The `simutrador-client` command-line tool, a thin layer over the SDK.
 //!
-//! - [`args`]: the `clap` types (raw flags).
-//! - [`config`]: flags > env > `client.toml` > defaults, merged into one [`config::Settings`].
-//! - [`credentials`]: stored tokens (owner-only); [`connect`]: getting an authenticated
+//! - [`args`] — the `clap` types (raw flags).
+//! - [`config`] — flags > env > `client.toml` > defaults, merged into one [`config::Settings`].
+//! - [`credentials`] — stored tokens (owner-only); [`connect`]: getting an authenticated
 //!   connection, logging in again when needed.
-//! - [`output`]: human text or one JSON document, error shapes and exit codes;
+//! - [`output`] — human text or one JSON document, error shapes and exit codes;
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
 //!   [`interactive`]), [`data`], [`health`].

@@ -1,9 +1,9 @@
 //! Authentication: API keys exchanged for HS256 JWTs.
 //!
-//! - [`api_keys`]: `ApiKeyStore`, keys stored hashed in an owner-only file in the state dir.
-//! - [`jwt`]: `JwtKeys`, issue and verify tokens (`sub`, `plan`, `kid`, `iat`, `exp`).
-//! - [`secret`]: the JWT secret from config, or generated once and kept in the state dir.
-//! - [`private_file`]: owner-only directories and atomic owner-only file writes.
+//! - [`api_keys`] — `ApiKeyStore`, keys stored hashed in an owner-only file in the state dir.
+//! - [`jwt`] — `JwtKeys`, issue and verify tokens (`sub`, `plan`, `kid`, `iat`, `exp`).
+//! - [`secret`] — the JWT secret from config, or generated once and kept in the state dir.
+//! - [`private_file`] — owner-only directories and atomic owner-only file writes.
 //!
 //! [`Authenticator`] ties them together for the server: `POST /auth/token` calls
 //! [`Authenticator::exchange_api_key`], the WebSocket handshake calls

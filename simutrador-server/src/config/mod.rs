@@ -2,10 +2,10 @@
 //! merged into one validated [`ServerConfig`] at start-up.
 //!
 //! - this file: the typed configuration, its defaults and [`ServerConfig::load`];
-//! - [`layer`]: one partial layer of settings (every field optional) and the TOML file parser,
+//! - [`layer`] — one partial layer of settings (every field optional) and the TOML file parser,
 //!   which rejects unknown keys with the file, key and line;
-//! - [`env`]: the environment variables, one per key plus a few short aliases;
-//! - [`validate`]: the checks run on the merged result.
+//! - [`env`] — the environment variables, one per key plus a few short aliases;
+//! - [`validate`] — the checks run on the merged result.
 //!
 //! Adding a key means: a field in the section struct below and its default, the same field in
 //! [`layer`], one entry in the table in [`env`], and a line in `configs/server.toml` and

@@ -1,15 +1,15 @@
 //! Market data: the bar catalog and the validator.
 //!
-//! - [`bars`]: `Bar` (one OHLCV bar, `Decimal` prices) and `BarSeries` (columnar, compact,
+//! - [`bars`] — `Bar` (one OHLCV bar, `Decimal` prices) and `BarSeries` (columnar, compact,
 //!   shared by `Arc` between all sessions that replay it; ≤ 64 bytes per bar).
-//! - [`csv`]: reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
-//! - [`catalog`]: `Catalog`, every symbol × timeframe the daemon holds.
-//! - [`demo`]: deterministic synthetic demo data generated in code.
-//! - [`import`]: `data import` (validate a file, store it in canonical form).
-//! - [`validator`]: `MarketDataValidator`, checks symbols / timeframe / dates of a request.
-//! - [`calendar`]: shared timestamp columns and fast distinct-bar counting.
-//! - [`metadata`]: `symbols.toml` (asset class, exchange, description per symbol).
-//! - [`timefmt`]: bar timestamps as text (parsing CSV forms, RFC 3339 output).
+//! - [`csv`] — reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
+//! - [`catalog`] — `Catalog`, every symbol × timeframe the daemon holds.
+//! - [`demo`] — deterministic synthetic demo data generated in code.
+//! - [`import`] — `data import` (validate a file, store it in canonical form).
+//! - [`validator`] — `MarketDataValidator`, checks symbols / timeframe / dates of a request.
+//! - [`calendar`] — shared timestamp columns and fast distinct-bar counting.
+//! - [`metadata`] — `symbols.toml` (asset class, exchange, description per symbol).
+//! - [`timefmt`] — bar timestamps as text (parsing CSV forms, RFC 3339 output).
 
 pub mod bars;
 pub mod calendar;

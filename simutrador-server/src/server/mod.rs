@@ -1,12 +1,12 @@
 //! The listener: one port serving `GET /healthz`, `POST /auth/token` and the WebSocket at
 //! `/ws` (also `/ws/simulate`), plus start-up and graceful shutdown.
 //!
-//! - [`state`]: everything a request handler needs, shared behind an `Arc`.
-//! - [`http`]: the router and the plain HTTP endpoints.
-//! - [`ws`]: the WebSocket handshake (token check, connection limit) before handing the socket
+//! - [`state`] — everything a request handler needs, shared behind an `Arc`.
+//! - [`http`] — the router and the plain HTTP endpoints.
+//! - [`ws`] — the WebSocket handshake (token check, connection limit) before handing the socket
 //!   to [`crate::protocol::connection`].
-//! - [`rate_limit`]: `governor` limiters and the per-user connection count.
-//! - [`shutdown`]: SIGINT/SIGTERM.
+//! - [`rate_limit`] — `governor` limiters and the per-user connection count.
+//! - [`shutdown`] — SIGINT/SIGTERM.
 
 pub mod http;
 pub mod rate_limit;

@@ -181,10 +181,11 @@ impl SessionManager {
         reason: Option<TerminationReason>,
     ) -> ApiResult<SessionState> {
         let from = session.transition(to, reason)?;
-        if !from.is_terminal() && to.is_terminal() {
-            if let Some(mut index) = self.by_user.get_mut(&*session.user_id) {
-                index.open = index.open.saturating_sub(1);
-            }
+        if !from.is_terminal()
+            && to.is_terminal()
+            && let Some(mut index) = self.by_user.get_mut(&*session.user_id)
+        {
+            index.open = index.open.saturating_sub(1);
         }
         Ok(from)
     }

@@ -1,11 +1,11 @@
 //! Simulation sessions: what one user asked to simulate, and where it is in its life.
 //!
-//! - [`params`]: turns a `create_session` request into validated, normalized parameters
+//! - [`params`] — turns a `create_session` request into validated, normalized parameters
 //!   (market data through the [`crate::market_data::MarketDataValidator`], capital, costs,
 //!   metadata against the `[limits]` of the config).
-//! - [`record`]: one [`Session`]: immutable parameters plus a small locked lifecycle.
-//! - [`manager`]: the [`SessionManager`], a `DashMap` of sessions with a per-user index.
-//! - [`cleanup`]: the background task that expires idle sessions and drops old ended ones.
+//! - [`record`] — one [`Session`]: immutable parameters plus a small locked lifecycle.
+//! - [`manager`] — the [`SessionManager`], a `DashMap` of sessions with a per-user index.
+//! - [`cleanup`] — the background task that expires idle sessions and drops old ended ones.
 
 pub mod cleanup;
 pub mod manager;

@@ -14,7 +14,7 @@
 //! - `engine`: [`Engine`] and its public calls; `execution`: the per-bar order work (time in
 //!   force, fills in submission order, brackets).
 //! - `curve`: the compact equity curve.
-//! - [`metrics`]: statistics over a finished run.
+//! - [`metrics`] — statistics over a finished run.
 
 mod config;
 mod curve;

@@ -150,7 +150,11 @@ fn cfg_for(short: bool, rate: u8, bps: u8, close_at_end: bool) -> EngineConfig {
     c.symbols = vec![spec("AAA", dec!(1))];
     c.allow_short = short;
     c.commission_rate = Decimal::new(i64::from(rate), 4);
-    c.commission_min = if rate.is_multiple_of(2) { dec!(1) } else { dec!(0) };
+    c.commission_min = if rate.is_multiple_of(2) {
+        dec!(1)
+    } else {
+        dec!(0)
+    };
     c.slippage_bps = Decimal::from(bps);
     c.close_at_end = close_at_end;
     c
