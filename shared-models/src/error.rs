@@ -38,6 +38,12 @@ pub enum ErrorCode {
     SessionNotFound,
     /// The session's state does not allow this request (`details.state`, `details.allowed_from`).
     InvalidState,
+    /// An order is malformed (both or neither of quantity and percent, missing prices …).
+    InvalidOrder,
+    /// An order could not be afforded when it came to fill.
+    InsufficientBuyingPower,
+    /// A short sale in a session that does not allow shorting.
+    ShortNotAllowed,
     /// A field has a value the server does not accept (negative costs, oversized metadata …).
     ValidationFailed,
     /// Too many requests; retry after `details.retry_after_ms`.
@@ -69,6 +75,9 @@ impl ErrorCode {
         ErrorCode::SessionLimitExceeded,
         ErrorCode::SessionNotFound,
         ErrorCode::InvalidState,
+        ErrorCode::InvalidOrder,
+        ErrorCode::InsufficientBuyingPower,
+        ErrorCode::ShortNotAllowed,
         ErrorCode::ValidationFailed,
         ErrorCode::RateLimited,
         ErrorCode::AuthRequired,
@@ -93,6 +102,9 @@ impl ErrorCode {
             ErrorCode::SessionLimitExceeded => "SESSION_LIMIT_EXCEEDED",
             ErrorCode::SessionNotFound => "SESSION_NOT_FOUND",
             ErrorCode::InvalidState => "INVALID_STATE",
+            ErrorCode::InvalidOrder => "INVALID_ORDER",
+            ErrorCode::InsufficientBuyingPower => "INSUFFICIENT_BUYING_POWER",
+            ErrorCode::ShortNotAllowed => "SHORT_NOT_ALLOWED",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::AuthRequired => "AUTH_REQUIRED",

@@ -199,6 +199,10 @@ pub struct CreateSessionRequest {
     /// Free-form labels, bounded in size by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// Close open positions at the last bar's close; default false (they stay open and are
+    /// valued at the last close).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_at_end: Option<bool>,
 }
 
 /// The normalized parameters of a session, as the server will use them.
@@ -224,6 +228,9 @@ pub struct SessionParams {
     pub slippage_bps: Decimal,
     /// Whether short selling is allowed.
     pub allow_short: bool,
+    /// Whether open positions are closed at the last bar.
+    #[serde(default)]
+    pub close_at_end: bool,
     /// Free-form labels.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub metadata: Map<String, Value>,

@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod server;
+pub mod simulation;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,11 @@ use crate::error::ErrorBody;
 use crate::market::SymbolRange;
 use crate::session::{CreateSessionRequest, SessionInfo};
 use client::{GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef};
+use simulation::{
+    AccountEvent, BarSettled, BatchAck, ExecutionEvent, HistorySnapshot, OrderBatch,
+    OrderUpdateEvent, ResultsReply, SimulationControl, SimulationEnd, SimulationStarted,
+    StartSimulation, Tick, TickAck, TickBlock,
+};
 use server::{
     ConnectionClosing, ConnectionReady, Pong, SessionDeleted, SessionList, SessionPreview,
     SymbolList,
@@ -39,6 +45,20 @@ pub enum ClientMessage {
     GetSymbolRange(GetSymbolRange),
     /// Liveness check → `pong`.
     Ping(Ping),
+    /// Start replaying a `created` session → `simulation_started`, then ticks.
+    StartSimulation(StartSimulation),
+    /// Acknowledge ticks up to a sequence id, with the orders decided there.
+    TickAck(TickAck),
+    /// Orders outside an acknowledgement → `batch_ack`.
+    OrderBatch(OrderBatch),
+    /// Stop sending ticks → `simulation_paused`.
+    PauseSimulation(SessionRef),
+    /// Continue → `simulation_resumed`.
+    ResumeSimulation(SessionRef),
+    /// Results of a finished (or running) simulation → `results`.
+    GetResults(SessionRef),
+    /// The account now → `account_snapshot`.
+    GetAccount(SessionRef),
 }
 
 impl ClientMessage {
@@ -52,6 +72,13 @@ impl ClientMessage {
         "list_symbols",
         "get_symbol_range",
         "ping",
+        "start_simulation",
+        "tick_ack",
+        "order_batch",
+        "pause_simulation",
+        "resume_simulation",
+        "get_results",
+        "get_account",
     ];
 
     /// The wire `type` of this message.
@@ -65,6 +92,13 @@ impl ClientMessage {
             ClientMessage::ListSymbols(_) => "list_symbols",
             ClientMessage::GetSymbolRange(_) => "get_symbol_range",
             ClientMessage::Ping(_) => "ping",
+            ClientMessage::StartSimulation(_) => "start_simulation",
+            ClientMessage::TickAck(_) => "tick_ack",
+            ClientMessage::OrderBatch(_) => "order_batch",
+            ClientMessage::PauseSimulation(_) => "pause_simulation",
+            ClientMessage::ResumeSimulation(_) => "resume_simulation",
+            ClientMessage::GetResults(_) => "get_results",
+            ClientMessage::GetAccount(_) => "get_account",
         }
     }
 }
@@ -95,6 +129,32 @@ pub enum ServerMessage {
     Error(ErrorBody),
     /// The server is shutting down this connection.
     ConnectionClosing(ConnectionClosing),
+    /// Reply to `start_simulation`.
+    SimulationStarted(SimulationStarted),
+    /// Warm-up bars, after `simulation_started`.
+    HistorySnapshot(HistorySnapshot),
+    /// One tick (`tick_encoding: tick`).
+    Tick(Tick),
+    /// Many ticks as columns (`tick_encoding: block`).
+    TickBlock(TickBlock),
+    /// An order changed state.
+    OrderUpdate(OrderUpdateEvent),
+    /// A fill.
+    ExecutionReport(ExecutionEvent),
+    /// The account (pushed per `account_updates`, or reply to `get_account`).
+    AccountSnapshot(AccountEvent),
+    /// Every event of a bar has been sent.
+    BarSettled(BarSettled),
+    /// Reply to `order_batch`.
+    BatchAck(BatchAck),
+    /// Reply to `pause_simulation`.
+    SimulationPaused(SimulationControl),
+    /// Reply to `resume_simulation`.
+    SimulationResumed(SimulationControl),
+    /// The run ended.
+    SimulationEnd(SimulationEnd),
+    /// Reply to `get_results`.
+    Results(ResultsReply),
 }
 
 impl ServerMessage {
@@ -111,6 +171,19 @@ impl ServerMessage {
         "pong",
         "error",
         "connection_closing",
+        "simulation_started",
+        "history_snapshot",
+        "tick",
+        "tick_block",
+        "order_update",
+        "execution_report",
+        "account_snapshot",
+        "bar_settled",
+        "batch_ack",
+        "simulation_paused",
+        "simulation_resumed",
+        "simulation_end",
+        "results",
     ];
 
     /// The wire `type` of this message.
@@ -127,6 +200,19 @@ impl ServerMessage {
             ServerMessage::Pong(_) => "pong",
             ServerMessage::Error(_) => "error",
             ServerMessage::ConnectionClosing(_) => "connection_closing",
+            ServerMessage::SimulationStarted(_) => "simulation_started",
+            ServerMessage::HistorySnapshot(_) => "history_snapshot",
+            ServerMessage::Tick(_) => "tick",
+            ServerMessage::TickBlock(_) => "tick_block",
+            ServerMessage::OrderUpdate(_) => "order_update",
+            ServerMessage::ExecutionReport(_) => "execution_report",
+            ServerMessage::AccountSnapshot(_) => "account_snapshot",
+            ServerMessage::BarSettled(_) => "bar_settled",
+            ServerMessage::BatchAck(_) => "batch_ack",
+            ServerMessage::SimulationPaused(_) => "simulation_paused",
+            ServerMessage::SimulationResumed(_) => "simulation_resumed",
+            ServerMessage::SimulationEnd(_) => "simulation_end",
+            ServerMessage::Results(_) => "results",
         }
     }
 }

@@ -16,6 +16,7 @@ fn params() -> SessionParams {
         commission_min: Decimal::ZERO,
         slippage_bps: Decimal::ZERO,
         allow_short: true,
+        close_at_end: false,
         metadata: Default::default(),
     }
 }

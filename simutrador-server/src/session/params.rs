@@ -99,6 +99,7 @@ pub fn validate(
             commission_min,
             slippage_bps,
             allow_short: req.allow_short.unwrap_or(true),
+            close_at_end: req.close_at_end.unwrap_or(false),
             metadata,
         },
     })

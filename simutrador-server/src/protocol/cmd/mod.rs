@@ -28,5 +28,10 @@ pub fn apply(ctx: &ConnectionContext, message: ClientMessage) -> ApiResult<Serve
         ClientMessage::ListSymbols(req) => req.apply(ctx),
         ClientMessage::GetSymbolRange(req) => req.apply(ctx),
         ClientMessage::Ping(req) => req.apply(ctx),
+        other => Err(crate::error::api_error(
+            shared_models::ErrorCode::InvalidState,
+            format!("'{}' is not available yet", other.type_name()),
+            serde_json::Value::Null,
+        )),
     }
 }

@@ -1,0 +1,265 @@
+//! Payloads of the simulation messages: starting a run, the tick stream and its
+//! acknowledgements, orders, fills, account views, and the end of a run.
+//!
+//! Flow control and determinism are described in `docs/protocol.md` ("Running a simulation").
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::market::Timeframe;
+use crate::results::{Metrics, SimulationResults};
+use crate::session::TerminationReason;
+use crate::trading::{AccountSnapshot, ExecutionReport, OrderRequest, OrderUpdate};
+
+/// When the server pushes `account_snapshot`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountUpdates {
+    /// After every settled bar that had a fill (default).
+    #[default]
+    EveryFill,
+    /// After every settled bar the client waits for (see the protocol doc).
+    EveryTick,
+    /// Only in reply to `get_account`.
+    OnDemand,
+}
+
+/// How ticks travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TickEncoding {
+    /// One `tick` message per bar time, prices as decimal strings (default; easy to read).
+    #[default]
+    Tick,
+    /// `tick_block` messages packing many ticks as integer columns (fast; what the SDK uses).
+    Block,
+}
+
+/// `start_simulation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartSimulation {
+    /// The session to run (state `created`).
+    pub session_id: String,
+    /// Bars before `start_date` to send first as `history_snapshot` (default 0, at most 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_bars: Option<u32>,
+    /// Ticks the server may send beyond the last acknowledged one (default 1, at most 65536).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pending_ticks: Option<u32>,
+    /// Default `every_fill`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_updates: Option<AccountUpdates>,
+    /// Default `tick`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_encoding: Option<TickEncoding>,
+}
+
+/// `simulation_started`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulationStarted {
+    /// The session.
+    pub session_id: String,
+    /// Ticks that will be replayed (sequence ids `0 .. total_ticks`).
+    pub total_ticks: u64,
+    /// Symbols, in the order used by `tick_block`.
+    pub symbols: Vec<String>,
+    /// Bar size.
+    pub timeframe: Timeframe,
+    /// Starting cash.
+    pub initial_capital: Decimal,
+    /// Effective window.
+    pub max_pending_ticks: u32,
+    /// Effective account update mode.
+    pub account_updates: AccountUpdates,
+    /// Effective tick encoding.
+    pub tick_encoding: TickEncoding,
+    /// Bars in the `history_snapshot` that follows (0 = none is sent).
+    pub warmup_bars: u32,
+}
+
+/// One bar of one symbol in a `tick` (prices as exact decimals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandleData {
+    /// Open.
+    pub open: Decimal,
+    /// High.
+    pub high: Decimal,
+    /// Low.
+    pub low: Decimal,
+    /// Close.
+    pub close: Decimal,
+    /// Volume.
+    pub volume: Decimal,
+}
+
+/// A bar with its time (`history_snapshot`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedCandle {
+    /// Bar time.
+    pub time: DateTime<Utc>,
+    /// The bar.
+    #[serde(flatten)]
+    pub candle: CandleData,
+}
+
+/// `history_snapshot`: warm-up bars before the first tick, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistorySnapshot {
+    /// The session.
+    pub session_id: String,
+    /// Bars per symbol.
+    pub bars: BTreeMap<String, Vec<TimedCandle>>,
+}
+
+/// `tick`: every symbol's bar at one bar time (a symbol with no bar then is absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tick {
+    /// The session.
+    pub session_id: String,
+    /// 0-based position in the replay.
+    pub sequence_id: u64,
+    /// The bar time.
+    pub sim_time: DateTime<Utc>,
+    /// Bars by symbol.
+    pub candles: BTreeMap<String, CandleData>,
+}
+
+/// One symbol's columns in a `tick_block`. Prices are integers: the real value is
+/// `value / 10^price_scale` (volumes: `/ 10^volume_scale`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockColumns {
+    /// Decimal places of prices.
+    pub price_scale: u32,
+    /// Decimal places of volumes.
+    pub volume_scale: u32,
+    /// Positions in the block's `times` where this symbol has a bar; absent = every position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<u32>>,
+    /// Opens.
+    pub open: Vec<i64>,
+    /// Highs.
+    pub high: Vec<i64>,
+    /// Lows.
+    pub low: Vec<i64>,
+    /// Closes.
+    pub close: Vec<i64>,
+    /// Volumes.
+    pub volume: Vec<i64>,
+}
+
+/// `tick_block`: consecutive ticks `first_sequence_id ..` packed as columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickBlock {
+    /// The session.
+    pub session_id: String,
+    /// Sequence id of `times[0]`.
+    pub first_sequence_id: u64,
+    /// Bar times, Unix seconds (UTC).
+    pub times: Vec<i64>,
+    /// Columns by symbol.
+    pub symbols: BTreeMap<String, BlockColumns>,
+}
+
+/// `tick_ack`: the client has processed every tick up to `sequence_id`; `orders` and `cancels`
+/// were decided at that tick and can act from the next bar on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TickAck {
+    /// The session.
+    pub session_id: String,
+    /// Last processed tick (cumulative).
+    pub sequence_id: u64,
+    /// New orders, executed in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<OrderRequest>,
+    /// Ids of working orders to cancel (applied before `orders`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancels: Vec<String>,
+}
+
+/// `order_batch`: orders sent outside an acknowledgement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBatch {
+    /// The session.
+    pub session_id: String,
+    /// Client-chosen id, echoed in `batch_ack`.
+    pub batch_id: String,
+    /// Orders.
+    pub orders: Vec<OrderRequest>,
+}
+
+/// `batch_ack`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchAck {
+    /// The session.
+    pub session_id: String,
+    /// The batch.
+    pub batch_id: String,
+    /// Ids accepted.
+    pub accepted: Vec<String>,
+    /// Rejected ids with the reason.
+    pub rejected: BTreeMap<String, String>,
+}
+
+/// A session-scoped push wrapping an event (`order_update`, `execution_report`,
+/// `account_snapshot`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionEvent<T> {
+    /// The session.
+    pub session_id: String,
+    /// The event's fields.
+    #[serde(flatten)]
+    pub event: T,
+}
+
+/// `bar_settled`: the server has settled this tick's bar and sent every event of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BarSettled {
+    /// The session.
+    pub session_id: String,
+    /// The tick whose bar was settled.
+    pub sequence_id: u64,
+    /// Equity at that bar's close.
+    pub equity: Decimal,
+}
+
+/// `simulation_paused` / `simulation_resumed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulationControl {
+    /// The session.
+    pub session_id: String,
+    /// Ticks sent so far.
+    pub ticks_sent: u64,
+}
+
+/// `simulation_end`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulationEnd {
+    /// The session.
+    pub session_id: String,
+    /// Why it ended.
+    pub reason: TerminationReason,
+    /// Final statistics.
+    pub metrics: Metrics,
+}
+
+/// `results`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultsReply {
+    /// The session.
+    pub session_id: String,
+    /// Metrics, trades, open positions, equity curve.
+    #[serde(flatten)]
+    pub results: SimulationResults,
+}
+
+/// Aliases for the session-scoped pushes.
+pub type OrderUpdateEvent = SessionEvent<OrderUpdate>;
+/// `execution_report`.
+pub type ExecutionEvent = SessionEvent<ExecutionReport>;
+/// `account_snapshot`.
+pub type AccountEvent = SessionEvent<AccountSnapshot>;
