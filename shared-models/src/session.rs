@@ -266,6 +266,9 @@ pub struct SessionInfo {
     /// Why it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_reason: Option<TerminationReason>,
+    /// Ticks of the run whose bar has been settled (0 before the start; `bar_count` at the end).
+    #[serde(default)]
+    pub settled_ticks: u64,
 }
 
 #[cfg(test)]

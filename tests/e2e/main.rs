@@ -11,4 +11,5 @@ mod concurrency;
 mod protocol_errors;
 mod sdk;
 mod sessions;
+mod simulation;
 mod support;

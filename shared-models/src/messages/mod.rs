@@ -15,14 +15,14 @@ use crate::error::ErrorBody;
 use crate::market::SymbolRange;
 use crate::session::{CreateSessionRequest, SessionInfo};
 use client::{GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef};
+use server::{
+    ConnectionClosing, ConnectionReady, Pong, SessionDeleted, SessionList, SessionPreview,
+    SymbolList,
+};
 use simulation::{
     AccountEvent, BarSettled, BatchAck, ExecutionEvent, HistorySnapshot, OrderBatch,
     OrderUpdateEvent, ResultsReply, SimulationControl, SimulationEnd, SimulationStarted,
     StartSimulation, Tick, TickAck, TickBlock,
-};
-use server::{
-    ConnectionClosing, ConnectionReady, Pong, SessionDeleted, SessionList, SessionPreview,
-    SymbolList,
 };
 
 /// A request from the client. Every request may carry a `request_id`, echoed on its reply.

@@ -9,12 +9,14 @@
 //! the connection: the client still gets an `error` saying why, then close code 1009 or 1007.
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use shared_models::messages::server::{ConnectionClosing, ConnectionReady};
 use shared_models::{Envelope, ErrorBody, ErrorCode, Plan, ServerMessage, decode_client_message};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::cmd;
@@ -40,53 +42,49 @@ pub struct ConnectionContext {
     pub user_id: Arc<str>,
     /// Their plan.
     pub plan: Plan,
+    /// This connection's outgoing queue (replies and pushes, in order).
+    pub outbound: mpsc::Sender<Outgoing>,
     limiter: ConnectionLimiter,
     _slot: ConnectionSlot,
     count: ConnectionCount,
 }
 
 impl ConnectionContext {
-    /// Context for a freshly upgraded connection.
-    pub fn new(state: Arc<AppState>, user_id: Arc<str>, plan: Plan, slot: ConnectionSlot) -> Self {
-        ConnectionContext {
+    /// Context for a freshly upgraded connection, and the receiving end of its outgoing queue.
+    pub fn new(
+        state: Arc<AppState>,
+        user_id: Arc<str>,
+        plan: Plan,
+        slot: ConnectionSlot,
+    ) -> (Self, mpsc::Receiver<Outgoing>) {
+        let (outbound, rx) = mpsc::channel(OUTGOING_QUEUE);
+        let ctx = ConnectionContext {
+            outbound,
             limiter: state.rate_limits.connection_limiter(),
             count: state.connection_opened(),
             state,
             user_id,
             plan,
             _slot: slot,
-        }
+        };
+        (ctx, rx)
     }
 }
 
+/// Frames queued for the writer before senders wait (back-pressure on tick streams).
+pub const OUTGOING_QUEUE: usize = 64;
+
 /// Serve `socket` until the client leaves or the daemon shuts down.
-pub async fn serve(socket: WebSocket, ctx: ConnectionContext) {
+pub async fn serve(socket: WebSocket, ctx: ConnectionContext, rx: mpsc::Receiver<Outgoing>) {
     let span = tracing::info_span!("connection", conn = ctx.count.id, user_id = %ctx.user_id);
-    run(socket, ctx).instrument(span).await
+    run(socket, ctx, rx).instrument(span).await
 }
 
-async fn run(socket: WebSocket, ctx: ConnectionContext) {
-    let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Outgoing>(1024);
-    let writer = tokio::spawn(async move {
-        while let Some(out) = rx.recv().await {
-            let result = match out {
-                Outgoing::Text(text) => sink.send(Message::Text(text.into())).await,
-                Outgoing::Close(code, reason) => {
-                    let frame = CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    break;
-                }
-            };
-            if result.is_err() {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
+async fn run(socket: WebSocket, ctx: ConnectionContext, rx: mpsc::Receiver<Outgoing>) {
+    let (sink, mut stream) = socket.split();
+    let tx = ctx.outbound.clone();
+    let stop_writer = CancellationToken::new();
+    let writer = tokio::spawn(write_loop(sink, rx, stop_writer.clone()));
     tracing::info!("connected");
 
     let ready = ServerMessage::ConnectionReady(ConnectionReady {
@@ -134,18 +132,53 @@ async fn run(socket: WebSocket, ctx: ConnectionContext) {
                 break;
             }
         };
-        let reply = handle_text(&ctx, &text, max_bytes);
-        if tx.send(reply).await.is_err() {
+        if let Some(reply) = handle_text(&ctx, &text, max_bytes)
+            && tx.send(reply).await.is_err()
+        {
             break;
         }
     }
     drop(tx);
+    stop_writer.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
     tracing::info!("disconnected");
 }
 
-/// Decode, rate-limit and apply one frame; always produces exactly one reply.
-fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Outgoing {
+/// Own the sink: write queued frames, flushing when the queue runs dry (so a burst of tick
+/// blocks goes out in few syscalls). On `stop`, write what is already queued and close.
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outgoing>,
+    stop: CancellationToken,
+) {
+    loop {
+        let out = tokio::select! {
+            biased;
+            out = rx.recv() => out,
+            _ = stop.cancelled() => rx.try_recv().ok(),
+        };
+        let Some(out) = out else { break };
+        let result = match out {
+            Outgoing::Text(text) => sink.feed(Message::Text(text.into())).await,
+            Outgoing::Close(code, reason) => {
+                let frame = CloseFrame {
+                    code,
+                    reason: reason.into(),
+                };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                break;
+            }
+        };
+        if result.is_err() || (rx.is_empty() && sink.flush().await.is_err()) {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// Decode, rate-limit and apply one frame. Produces its reply, or `None` when another task
+/// answers (simulation requests) or the request needs no answer (a successful `tick_ack`).
+fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<Outgoing> {
     if text.len() > max_bytes {
         let body = ErrorBody::new(
             ErrorCode::MessageTooLarge,
@@ -155,28 +188,28 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Outgoin
             ),
         )
         .with_details(serde_json::json!({ "bytes": text.len(), "max_bytes": max_bytes }));
-        return encode(ServerMessage::Error(body), None);
+        return Some(encode(ServerMessage::Error(body), None));
     }
     let envelope = match decode_client_message(text) {
         Ok(env) => env,
         Err(e) => {
             tracing::debug!(code = %e.body.error_code, "undecodable message");
-            return encode(ServerMessage::Error(e.body), e.request_id);
+            return Some(encode(ServerMessage::Error(e.body), e.request_id));
         }
     };
     let request_id = envelope.request_id;
     if let Err(body) = ctx.limiter.check() {
-        return encode(ServerMessage::Error(body), request_id);
+        return Some(encode(ServerMessage::Error(body), request_id));
     }
     let kind = envelope.message.type_name();
-    let reply = match cmd::apply(ctx, envelope.message) {
-        Ok(msg) => msg,
+    match cmd::apply(ctx, envelope.message, request_id.as_deref()) {
+        Ok(cmd::Reply::Message(msg)) => Some(encode(msg, request_id)),
+        Ok(cmd::Reply::Deferred) => None,
         Err(body) => {
             tracing::debug!(request = kind, code = %body.error_code, "request refused");
-            ServerMessage::Error(body)
+            Some(encode(ServerMessage::Error(body), request_id))
         }
-    };
-    encode(reply, request_id)
+    }
 }
 
 async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_bytes: usize) {

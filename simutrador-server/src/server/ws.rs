@@ -67,8 +67,8 @@ pub async fn upgrade(
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| {
-            let ctx = ConnectionContext::new(state, user, claims.plan, slot);
-            tracker.track_future(connection::serve(socket, ctx))
+            let (ctx, rx) = ConnectionContext::new(state, user, claims.plan, slot);
+            tracker.track_future(connection::serve(socket, ctx, rx))
         })
 }
 

@@ -220,12 +220,14 @@ impl SessionManager {
                 )
                 .is_ok()
             {
+                session.abort_run();
                 tracing::info!(session_id = %session.id, user_id = %session.user_id, "session expired after idle timeout");
                 report.expired += 1;
             }
         }
         for session in to_remove {
             if self.sessions.remove(&session.id).is_some() {
+                session.abort_run();
                 self.unindex(&session);
                 report.removed += 1;
             }

@@ -7,11 +7,14 @@
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde_json::json;
+use shared_models::results::SimulationResults;
 use shared_models::{ErrorCode, SessionInfo, SessionParams, SessionState, TerminationReason};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
+use super::run::RunHandle;
 use crate::error::{ApiResult, api_error};
 
 /// The mutable part of a session.
@@ -47,6 +50,9 @@ pub struct Session {
     /// Creation time.
     pub created_at: DateTime<Utc>,
     lifecycle: Mutex<Lifecycle>,
+    run: Mutex<Option<RunHandle>>,
+    results: Mutex<Option<Arc<SimulationResults>>>,
+    settled_ticks: AtomicU64,
 }
 
 impl Session {
@@ -68,7 +74,42 @@ impl Session {
                 ended_instant: None,
                 termination_reason: None,
             }),
+            run: Mutex::new(None),
+            results: Mutex::new(None),
+            settled_ticks: AtomicU64::new(0),
         }
+    }
+
+    /// The control handle of the running simulation, if one was started.
+    pub fn run_handle(&self) -> Option<RunHandle> {
+        self.run.lock().clone()
+    }
+
+    /// Attach the simulation's control handle.
+    pub fn set_run_handle(&self, handle: RunHandle) {
+        *self.run.lock() = Some(handle);
+    }
+
+    /// Stop the simulation task, if any (session deleted or expired).
+    pub fn abort_run(&self) {
+        if let Some(handle) = self.run.lock().take() {
+            handle.abort();
+        }
+    }
+
+    /// Final results, once the run has ended.
+    pub fn results(&self) -> Option<Arc<SimulationResults>> {
+        self.results.lock().clone()
+    }
+
+    /// Store the final results.
+    pub fn set_results(&self, results: SimulationResults) {
+        *self.results.lock() = Some(Arc::new(results));
+    }
+
+    /// Record simulation progress (ticks whose bar has been settled).
+    pub fn set_settled_ticks(&self, n: u64) {
+        self.settled_ticks.store(n, Ordering::Relaxed);
     }
 
     /// A copy of the lifecycle.
@@ -144,6 +185,7 @@ impl Session {
             started_at: l.started_at,
             ended_at: l.ended_at,
             termination_reason: l.termination_reason,
+            settled_ticks: self.settled_ticks.load(Ordering::Relaxed),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod ping;
 mod sessions;
+mod simulation;
 mod symbols;
 
 use shared_models::{ClientMessage, ServerMessage};
@@ -11,27 +12,50 @@ use shared_models::{ClientMessage, ServerMessage};
 use super::connection::ConnectionContext;
 use crate::error::ApiResult;
 
+/// What a handler answers.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // short-lived on the stack, encoded at once
+pub enum Reply {
+    /// Send this now, with the request's id.
+    Message(ServerMessage),
+    /// Another task (the session's run task) answers, in order with what it streams.
+    Deferred,
+}
+
+impl From<ServerMessage> for Reply {
+    fn from(message: ServerMessage) -> Self {
+        Reply::Message(message)
+    }
+}
+
 /// A request that knows how to carry itself out.
 pub trait Apply {
     /// Carry out the request for the connection's user.
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage>;
+    fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply>;
 }
 
 /// Route a decoded message to its handler.
-pub fn apply(ctx: &ConnectionContext, message: ClientMessage) -> ApiResult<ServerMessage> {
+pub fn apply(
+    ctx: &ConnectionContext,
+    message: ClientMessage,
+    request_id: Option<&str>,
+) -> ApiResult<Reply> {
+    let r = request_id;
     match message {
-        ClientMessage::CreateSession(req) => sessions::Create(req).apply(ctx),
-        ClientMessage::ValidateSession(req) => sessions::Validate(req).apply(ctx),
-        ClientMessage::GetSession(req) => sessions::Get(req).apply(ctx),
-        ClientMessage::ListSessions(req) => req.apply(ctx),
-        ClientMessage::DeleteSession(req) => sessions::Delete(req).apply(ctx),
-        ClientMessage::ListSymbols(req) => req.apply(ctx),
-        ClientMessage::GetSymbolRange(req) => req.apply(ctx),
-        ClientMessage::Ping(req) => req.apply(ctx),
-        other => Err(crate::error::api_error(
-            shared_models::ErrorCode::InvalidState,
-            format!("'{}' is not available yet", other.type_name()),
-            serde_json::Value::Null,
-        )),
+        ClientMessage::CreateSession(req) => sessions::Create(req).apply(ctx, r),
+        ClientMessage::ValidateSession(req) => sessions::Validate(req).apply(ctx, r),
+        ClientMessage::GetSession(req) => sessions::Get(req).apply(ctx, r),
+        ClientMessage::ListSessions(req) => req.apply(ctx, r),
+        ClientMessage::DeleteSession(req) => sessions::Delete(req).apply(ctx, r),
+        ClientMessage::ListSymbols(req) => req.apply(ctx, r),
+        ClientMessage::GetSymbolRange(req) => req.apply(ctx, r),
+        ClientMessage::Ping(req) => req.apply(ctx, r),
+        ClientMessage::StartSimulation(req) => req.apply(ctx, r),
+        ClientMessage::TickAck(req) => req.apply(ctx, r),
+        ClientMessage::OrderBatch(req) => req.apply(ctx, r),
+        ClientMessage::PauseSimulation(req) => simulation::Pause(req).apply(ctx, r),
+        ClientMessage::ResumeSimulation(req) => simulation::Resume(req).apply(ctx, r),
+        ClientMessage::GetResults(req) => simulation::Results(req).apply(ctx, r),
+        ClientMessage::GetAccount(req) => simulation::Account(req).apply(ctx, r),
     }
 }

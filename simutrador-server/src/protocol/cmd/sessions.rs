@@ -5,7 +5,7 @@ use shared_models::messages::client::{ListSessions, SessionRef};
 use shared_models::messages::server::{SessionDeleted, SessionPreview};
 use shared_models::{CreateSessionRequest, ServerMessage};
 
-use super::Apply;
+use super::{Apply, Reply};
 use crate::error::ApiResult;
 use crate::protocol::connection::ConnectionContext;
 use crate::session::params;
@@ -20,7 +20,7 @@ pub struct Get(pub SessionRef);
 pub struct Delete(pub SessionRef);
 
 impl Apply for Create {
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let state = &ctx.state;
         let valid = params::validate(
             &self.0,
@@ -39,14 +39,15 @@ impl Apply for Create {
             bars = session.bar_count,
             "session created"
         );
-        Ok(ServerMessage::SessionCreated(
-            session.info(state.sessions.limits().idle_timeout),
-        ))
+        Ok(
+            ServerMessage::SessionCreated(session.info(state.sessions.limits().idle_timeout))
+                .into(),
+        )
     }
 }
 
 impl Apply for Validate {
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let state = &ctx.state;
         let valid = params::validate(
             &self.0,
@@ -57,30 +58,27 @@ impl Apply for Validate {
         Ok(ServerMessage::SessionValidated(SessionPreview {
             params: valid.params,
             bar_count: valid.bar_count,
-        }))
+        })
+        .into())
     }
 }
 
 impl Apply for Get {
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let sessions = &ctx.state.sessions;
         let session = sessions.get(&ctx.user_id, &self.0.session_id)?;
-        Ok(ServerMessage::Session(
-            session.info(sessions.limits().idle_timeout),
-        ))
+        Ok(ServerMessage::Session(session.info(sessions.limits().idle_timeout)).into())
     }
 }
 
 impl Apply for ListSessions {
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
-        Ok(ServerMessage::SessionList(
-            ctx.state.sessions.list(&ctx.user_id, &self),
-        ))
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
+        Ok(ServerMessage::SessionList(ctx.state.sessions.list(&ctx.user_id, &self)).into())
     }
 }
 
 impl Apply for Delete {
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let session = ctx
             .state
             .sessions
@@ -88,6 +86,7 @@ impl Apply for Delete {
         tracing::info!(session_id = %session.id, "session deleted");
         Ok(ServerMessage::SessionDeleted(SessionDeleted {
             session_id: session.id.to_string(),
-        }))
+        })
+        .into())
     }
 }

@@ -5,7 +5,7 @@ use shared_models::messages::client::{GetSymbolRange, ListSymbols};
 use shared_models::messages::server::SymbolList;
 use shared_models::{ErrorCode, ServerMessage, Timeframe};
 
-use super::Apply;
+use super::{Apply, Reply};
 use crate::error::{ApiResult, api_error};
 use crate::protocol::connection::ConnectionContext;
 
@@ -23,20 +23,20 @@ fn timeframe(raw: Option<&str>) -> ApiResult<Option<Timeframe>> {
 }
 
 impl Apply for ListSymbols {
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let tf = timeframe(self.timeframe.as_deref())?;
         let symbols = ctx.state.validator.catalog().list(self.asset_class, tf);
-        Ok(ServerMessage::Symbols(SymbolList { symbols }))
+        Ok(ServerMessage::Symbols(SymbolList { symbols }).into())
     }
 }
 
 impl Apply for GetSymbolRange {
-    fn apply(self, ctx: &ConnectionContext) -> ApiResult<ServerMessage> {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let tf = timeframe(self.timeframe.as_deref())?.unwrap_or(Timeframe::D1);
         let symbol = self.symbol.trim().to_ascii_uppercase();
         let catalog = ctx.state.validator.catalog();
         if let Some(range) = catalog.symbol_range(&symbol, tf) {
-            return Ok(ServerMessage::SymbolRange(range));
+            return Ok(ServerMessage::SymbolRange(range).into());
         }
         let shown: String = self.symbol.chars().take(32).collect();
         match catalog.get(&symbol) {

@@ -1,0 +1,296 @@
+//! The tick feed of one run: the session's bar series merged into ticks (one per distinct bar
+//! time across the symbols), and the three shapes ticks take — `tick` messages, `tick_block`
+//! columns, and engine [`Candle`]s for settlement.
+//!
+//! The series are shared with the catalog (`Arc`), so a run holds only the merged tick times
+//! and a few cursors. Sending and settling walk the same ticks at different paces, each with
+//! its own [`Cursor`].
+
+use chrono::DateTime;
+use rust_decimal::Decimal;
+use shared_models::messages::simulation::{
+    BlockColumns, CandleData, HistorySnapshot, Tick, TickBlock, TimedCandle,
+};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::market_data::BarSeries;
+use crate::simulation::Candle;
+
+/// The merged ticks of a run.
+#[derive(Debug)]
+pub struct Feed {
+    symbols: Vec<String>,
+    series: Vec<Arc<BarSeries>>,
+    ranges: Vec<Range<usize>>,
+    times: Vec<i64>,
+}
+
+/// Per-symbol positions while walking the ticks in order.
+#[derive(Debug, Clone)]
+pub struct Cursor {
+    next_tick: usize,
+    pos: Vec<usize>,
+}
+
+impl Feed {
+    /// Ticks of `series` (parallel to `symbols`) with `first_second <= ts <= last_second`.
+    pub fn new(symbols: Vec<String>, series: Vec<Arc<BarSeries>>, first: i64, last: i64) -> Feed {
+        let ranges: Vec<Range<usize>> = series.iter().map(|s| s.index_range(first, last)).collect();
+        let times = merge_times(&series, &ranges);
+        Feed {
+            symbols,
+            series,
+            ranges,
+            times,
+        }
+    }
+
+    /// Number of ticks.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// True when there is no tick.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// Time of tick `i` (Unix seconds).
+    pub fn time(&self, i: usize) -> i64 {
+        self.times.get(i).copied().unwrap_or_default()
+    }
+
+    /// The symbols, in engine order.
+    pub fn symbols(&self) -> &[String] {
+        &self.symbols
+    }
+
+    /// A cursor at tick 0.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            next_tick: 0,
+            pos: self.ranges.iter().map(|r| r.start).collect(),
+        }
+    }
+
+    /// Fill `out` with the engine candles of the cursor's next tick and advance it.
+    pub fn next_candles(&self, cur: &mut Cursor, out: &mut Vec<Option<Candle>>) {
+        out.clear();
+        let t = self.time(cur.next_tick);
+        for (k, s) in self.series.iter().enumerate() {
+            let p = cur.pos[k];
+            if p < self.ranges[k].end && s.timestamps()[p] == t {
+                out.push(Some(candle(s, p)));
+                cur.pos[k] += 1;
+            } else {
+                out.push(None);
+            }
+        }
+        cur.next_tick += 1;
+    }
+
+    /// The cursor's next tick as a `tick` message; advances it.
+    pub fn next_tick(&self, session_id: &str, cur: &mut Cursor) -> Tick {
+        let i = cur.next_tick;
+        let t = self.time(i);
+        let mut candles = BTreeMap::new();
+        for (k, s) in self.series.iter().enumerate() {
+            let p = cur.pos[k];
+            if p < self.ranges[k].end && s.timestamps()[p] == t {
+                candles.insert(self.symbols[k].clone(), candle_data(s, p));
+                cur.pos[k] += 1;
+            }
+        }
+        cur.next_tick += 1;
+        Tick {
+            session_id: session_id.to_string(),
+            sequence_id: i as u64,
+            sim_time: DateTime::from_timestamp(t, 0).unwrap_or_default(),
+            candles,
+        }
+    }
+
+    /// Ticks `cur.next_tick .. end` as one `tick_block`; advances the cursor to `end`.
+    pub fn next_block(&self, session_id: &str, cur: &mut Cursor, end: usize) -> TickBlock {
+        let start = cur.next_tick;
+        let end = end.min(self.times.len()).max(start);
+        let times = &self.times[start..end];
+        let mut symbols = BTreeMap::new();
+        for (k, s) in self.series.iter().enumerate() {
+            let from = cur.pos[k];
+            let ts = s.timestamps();
+            let mut to = from;
+            let mut rows = Vec::new();
+            let mut dense = true;
+            for (row, &t) in times.iter().enumerate() {
+                if to < self.ranges[k].end && ts[to] == t {
+                    rows.push(row as u32);
+                    to += 1;
+                } else {
+                    dense = false;
+                }
+            }
+            cur.pos[k] = to;
+            if to == from {
+                continue;
+            }
+            symbols.insert(
+                self.symbols[k].clone(),
+                BlockColumns {
+                    price_scale: s.price_scale(),
+                    volume_scale: s.volume_scale(),
+                    rows: (!dense).then_some(rows),
+                    open: s.opens()[from..to].to_vec(),
+                    high: s.highs()[from..to].to_vec(),
+                    low: s.lows()[from..to].to_vec(),
+                    close: s.closes()[from..to].to_vec(),
+                    volume: s.volumes()[from..to].to_vec(),
+                },
+            );
+        }
+        cur.next_tick = end;
+        TickBlock {
+            session_id: session_id.to_string(),
+            first_sequence_id: start as u64,
+            times: times.to_vec(),
+            symbols,
+        }
+    }
+
+    /// Up to `bars` bars per symbol before the first tick.
+    pub fn history(&self, session_id: &str, bars: usize) -> HistorySnapshot {
+        let mut out = BTreeMap::new();
+        for (k, s) in self.series.iter().enumerate() {
+            let end = self.ranges[k].start;
+            let start = end.saturating_sub(bars);
+            if start == end {
+                continue;
+            }
+            let list = (start..end)
+                .map(|p| TimedCandle {
+                    time: DateTime::from_timestamp(s.timestamps()[p], 0).unwrap_or_default(),
+                    candle: candle_data(s, p),
+                })
+                .collect();
+            out.insert(self.symbols[k].clone(), list);
+        }
+        HistorySnapshot {
+            session_id: session_id.to_string(),
+            bars: out,
+        }
+    }
+}
+
+impl Cursor {
+    /// Index of the next tick this cursor will produce.
+    pub fn position(&self) -> usize {
+        self.next_tick
+    }
+}
+
+fn price(s: &BarSeries, m: i64) -> Decimal {
+    Decimal::new(m, s.price_scale())
+}
+
+fn candle(s: &BarSeries, p: usize) -> Candle {
+    Candle {
+        open: price(s, s.opens()[p]),
+        high: price(s, s.highs()[p]),
+        low: price(s, s.lows()[p]),
+        close: price(s, s.closes()[p]),
+        volume: Decimal::new(s.volumes()[p], s.volume_scale()),
+    }
+}
+
+fn candle_data(s: &BarSeries, p: usize) -> CandleData {
+    let c = candle(s, p);
+    CandleData {
+        open: c.open,
+        high: c.high,
+        low: c.low,
+        close: c.close,
+        volume: c.volume,
+    }
+}
+
+/// Distinct timestamps of all series within their ranges, increasing.
+fn merge_times(series: &[Arc<BarSeries>], ranges: &[Range<usize>]) -> Vec<i64> {
+    if let [only] = series {
+        return only.timestamps()[ranges[0].clone()].to_vec();
+    }
+    let mut pos: Vec<usize> = ranges.iter().map(|r| r.start).collect();
+    let mut out = Vec::with_capacity(ranges.iter().map(|r| r.len()).max().unwrap_or(0));
+    loop {
+        let mut next: Option<i64> = None;
+        for (k, s) in series.iter().enumerate() {
+            if pos[k] < ranges[k].end {
+                let t = s.timestamps()[pos[k]];
+                next = Some(next.map_or(t, |n: i64| n.min(t)));
+            }
+        }
+        let Some(t) = next else { break };
+        out.push(t);
+        for (k, s) in series.iter().enumerate() {
+            if pos[k] < ranges[k].end && s.timestamps()[pos[k]] == t {
+                pos[k] += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market_data::Bar;
+
+    fn series(points: &[(i64, i64)]) -> Arc<BarSeries> {
+        let bars: Vec<Bar> = points
+            .iter()
+            .map(|&(ts, c)| Bar {
+                ts,
+                open: Decimal::new(c, 2),
+                high: Decimal::new(c + 10, 2),
+                low: Decimal::new(c - 10, 2),
+                close: Decimal::new(c, 2),
+                volume: Decimal::from(5),
+            })
+            .collect();
+        Arc::new(BarSeries::from_bars(&bars).unwrap())
+    }
+
+    #[test]
+    fn ticks_merge_calendars_and_blocks_mark_missing_rows() {
+        let a = series(&[(10, 100), (20, 110), (30, 120), (40, 130)]);
+        let b = series(&[(20, 500), (40, 520), (50, 530)]);
+        let feed = Feed::new(vec!["A".into(), "B".into()], vec![a, b], 15, 45);
+        assert_eq!(feed.len(), 3); // 20, 30, 40
+        let mut cur = feed.cursor();
+        let block = feed.next_block("s", &mut cur, 3);
+        assert_eq!(block.times, vec![20, 30, 40]);
+        assert_eq!(block.symbols["A"].rows, None);
+        assert_eq!(block.symbols["A"].close, vec![110, 120, 130]);
+        assert_eq!(block.symbols["B"].rows, Some(vec![0, 2]));
+        assert_eq!(block.symbols["B"].close, vec![500, 520]);
+
+        let mut settle = feed.cursor();
+        let mut candles = Vec::new();
+        feed.next_candles(&mut settle, &mut candles);
+        assert_eq!(candles[1].map(|c| c.close), Some(Decimal::new(500, 2)));
+        feed.next_candles(&mut settle, &mut candles);
+        assert!(candles[1].is_none());
+        assert_eq!(candles[0].map(|c| c.close), Some(Decimal::new(120, 2)));
+
+        let mut ticks = feed.cursor();
+        feed.next_tick("s", &mut ticks);
+        let second = feed.next_tick("s", &mut ticks);
+        assert_eq!(second.sequence_id, 1);
+        assert!(second.candles.contains_key("A") && !second.candles.contains_key("B"));
+
+        let history = feed.history("s", 5);
+        assert_eq!(history.bars["A"].len(), 1);
+        assert!(!history.bars.contains_key("B"));
+    }
+}

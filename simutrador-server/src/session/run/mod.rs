@@ -1,0 +1,66 @@
+//! A running simulation: one task per session that streams ticks to the client, settles bars
+//! in the [`Engine`](crate::simulation::Engine) as acknowledgements arrive, and pushes fills,
+//! order updates and account snapshots. The rules it follows (window, settlement driven by
+//! acks, `bar_settled`) are in `docs/protocol.md`, "Running a simulation".
+//!
+//! - [`feed`] — the session's bars merged into ticks, and their wire and engine shapes.
+//! - [`task`] — the task's loop.
+//! - [`RunHandle`] — how connection handlers talk to the task.
+
+pub mod feed;
+pub mod task;
+
+use shared_models::messages::simulation::{OrderBatch, TickAck};
+use tokio::sync::mpsc;
+
+use crate::protocol::connection::Outgoing;
+
+/// Where a reply goes: the requesting connection and its request id.
+#[derive(Debug, Clone)]
+pub struct ReplyTo {
+    /// The connection's outgoing queue.
+    pub outbound: mpsc::Sender<Outgoing>,
+    /// The request's id, echoed on the reply.
+    pub request_id: Option<String>,
+}
+
+/// A request for the simulation task.
+#[derive(Debug)]
+pub enum Control {
+    /// `tick_ack`.
+    Ack(TickAck, ReplyTo),
+    /// `order_batch`.
+    Batch(OrderBatch, ReplyTo),
+    /// `pause_simulation`.
+    Pause(ReplyTo),
+    /// `resume_simulation` (also re-attaches the stream to the requesting connection).
+    Resume(ReplyTo),
+    /// `get_account`.
+    Account(ReplyTo),
+    /// Stop at once (session deleted or expired, daemon stopping).
+    Abort,
+}
+
+/// The handle a session keeps to its simulation task.
+#[derive(Debug, Clone)]
+pub struct RunHandle {
+    tx: mpsc::UnboundedSender<Control>,
+}
+
+impl RunHandle {
+    /// A handle and the receiver the task reads.
+    pub fn channel() -> (RunHandle, mpsc::UnboundedReceiver<Control>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (RunHandle { tx }, rx)
+    }
+
+    /// Send a request; false when the task has ended.
+    pub fn send(&self, control: Control) -> bool {
+        self.tx.send(control).is_ok()
+    }
+
+    /// Ask the task to stop.
+    pub fn abort(&self) {
+        let _ = self.tx.send(Control::Abort);
+    }
+}

@@ -1,0 +1,441 @@
+//! The loop of one running simulation.
+//!
+//! Invariants (see `docs/protocol.md`): tick `i` is sent only while `i < acked + window`
+//! (`acked` = number of acknowledged ticks); the bar of tick `s` is settled only once tick
+//! `s - 1` is acknowledged, so after the ack of `t` bars `0..=t+1` are settled; orders in the
+//! ack of `t` are submitted between the settlements of `t` and `t + 1`; `bar_settled(s)` is
+//! sent when orders were working going into `s` or something was submitted since `s - 1`.
+
+use serde_json::json;
+use shared_models::messages::simulation::{
+    AccountEvent, AccountUpdates, BarSettled, BatchAck, OrderBatch, SessionEvent,
+    SimulationControl, SimulationEnd, SimulationStarted, TickAck, TickEncoding,
+};
+use shared_models::trading::OrderStatus;
+use shared_models::{ErrorCode, ServerMessage, SessionState, TerminationReason};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::feed::{Cursor, Feed};
+use super::{Control, ReplyTo};
+use crate::error::{ApiError, api_error};
+use crate::protocol::connection::{Outgoing, encode};
+use crate::session::{Session, SessionManager};
+use crate::simulation::{BarEvents, Candle, Engine};
+
+/// Largest number of ticks in one `tick_block`.
+pub const MAX_BLOCK: usize = 4096;
+
+/// Options fixed at `start_simulation`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `max_pending_ticks`.
+    pub window: usize,
+    /// When to push account snapshots.
+    pub account_updates: AccountUpdates,
+    /// How ticks travel.
+    pub encoding: TickEncoding,
+    /// Warm-up bars per symbol.
+    pub warmup_bars: usize,
+}
+
+/// One run's state, owned by its task.
+pub struct Run {
+    session: Arc<Session>,
+    sessions: Arc<SessionManager>,
+    feed: Feed,
+    engine: Engine,
+    options: RunOptions,
+    out: Option<mpsc::Sender<Outgoing>>,
+    send_cursor: Cursor,
+    settle_cursor: Cursor,
+    settled: usize,
+    acked: usize,
+    paused: bool,
+    submitted_since_settle: bool,
+    events: BarEvents,
+    candles: Vec<Option<Candle>>,
+    id: String,
+    ended: bool,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("session", &self.id)
+            .field("settled", &self.settled)
+            .finish()
+    }
+}
+
+impl Run {
+    /// A run of `session` over `feed` with `engine`, streaming to `out`.
+    pub fn new(
+        session: Arc<Session>,
+        sessions: Arc<SessionManager>,
+        feed: Feed,
+        engine: Engine,
+        options: RunOptions,
+        out: mpsc::Sender<Outgoing>,
+    ) -> Run {
+        Run {
+            id: session.id.to_string(),
+            send_cursor: feed.cursor(),
+            settle_cursor: feed.cursor(),
+            session,
+            sessions,
+            feed,
+            engine,
+            options,
+            out: Some(out),
+            settled: 0,
+            acked: 0,
+            paused: false,
+            submitted_since_settle: false,
+            events: BarEvents::default(),
+            candles: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// Run until the end of data, an abort, or the daemon's shutdown.
+    pub async fn run(
+        mut self,
+        request_id: Option<String>,
+        mut rx: mpsc::UnboundedReceiver<Control>,
+        shutdown: CancellationToken,
+    ) {
+        let started = SimulationStarted {
+            session_id: self.id.clone(),
+            total_ticks: self.feed.len() as u64,
+            symbols: self.feed.symbols().to_vec(),
+            timeframe: self.session.params.timeframe,
+            initial_capital: self.session.params.initial_capital,
+            max_pending_ticks: self.options.window as u32,
+            account_updates: self.options.account_updates,
+            tick_encoding: self.options.encoding,
+            warmup_bars: self.options.warmup_bars as u32,
+        };
+        self.push(ServerMessage::SimulationStarted(started), request_id)
+            .await;
+        if self.options.warmup_bars > 0 {
+            let history = self.feed.history(&self.id, self.options.warmup_bars);
+            self.push(ServerMessage::HistorySnapshot(history), None)
+                .await;
+        }
+        self.settle_next().await;
+        loop {
+            while let Ok(control) = rx.try_recv() {
+                if !self.handle(control).await {
+                    return;
+                }
+            }
+            if self.ended {
+                return;
+            }
+            if self.can_send() {
+                self.send_ticks(self.feed.len()).await;
+                continue;
+            }
+            tokio::select! {
+                control = rx.recv() => match control {
+                    Some(control) => if !self.handle(control).await { return },
+                    None => return,
+                },
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    fn can_send(&self) -> bool {
+        !self.paused
+            && self.out.is_some()
+            && self.send_cursor.position() < self.feed.len()
+            && self.send_cursor.position() < self.acked + self.options.window
+    }
+
+    /// Send allowed ticks with index below `until`.
+    async fn send_ticks(&mut self, until: usize) {
+        while self.can_send() && self.send_cursor.position() < until {
+            let limit = (self.acked + self.options.window)
+                .min(self.feed.len())
+                .min(until);
+            let message = match self.options.encoding {
+                TickEncoding::Block => {
+                    let end = limit.min(self.send_cursor.position() + MAX_BLOCK);
+                    ServerMessage::TickBlock(self.feed.next_block(
+                        &self.id,
+                        &mut self.send_cursor,
+                        end,
+                    ))
+                }
+                TickEncoding::Tick => {
+                    ServerMessage::Tick(self.feed.next_tick(&self.id, &mut self.send_cursor))
+                }
+            };
+            self.push(message, None).await;
+        }
+    }
+
+    /// Returns false when the task should end.
+    async fn handle(&mut self, control: Control) -> bool {
+        match control {
+            Control::Abort => return false,
+            Control::Ack(ack, reply) => self.on_ack(ack, reply).await,
+            Control::Batch(batch, reply) => self.on_batch(batch, reply).await,
+            Control::Pause(reply) => {
+                if self.paused || self.transition(SessionState::Paused).is_err() {
+                    self.reply_error(&reply, state_error(&self.session, "pause"))
+                        .await;
+                } else {
+                    self.paused = true;
+                    let msg = ServerMessage::SimulationPaused(self.control_reply());
+                    send_to(&reply, msg).await;
+                }
+            }
+            Control::Resume(reply) => {
+                if !self.paused && self.out.is_some() {
+                    self.reply_error(&reply, state_error(&self.session, "resume"))
+                        .await;
+                } else if self.session.state() == SessionState::Running
+                    || self.transition(SessionState::Running).is_ok()
+                {
+                    self.paused = false;
+                    if self.out.is_none() {
+                        // Re-attach: resend what the lost connection never acknowledged.
+                        self.send_cursor = self.feed.cursor();
+                        self.skip_to(self.acked);
+                    }
+                    self.out = Some(reply.outbound.clone());
+                    let msg = ServerMessage::SimulationResumed(self.control_reply());
+                    send_to(&reply, msg).await;
+                } else {
+                    self.reply_error(&reply, state_error(&self.session, "resume"))
+                        .await;
+                }
+            }
+            Control::Account(reply) => {
+                let msg = ServerMessage::AccountSnapshot(AccountEvent {
+                    session_id: self.id.clone(),
+                    event: self.engine.account(),
+                });
+                send_to(&reply, msg).await;
+            }
+        }
+        true
+    }
+
+    fn skip_to(&mut self, tick: usize) {
+        let mut scratch = Vec::new();
+        while self.send_cursor.position() < tick {
+            self.feed.next_candles(&mut self.send_cursor, &mut scratch);
+        }
+    }
+
+    fn control_reply(&self) -> SimulationControl {
+        SimulationControl {
+            session_id: self.id.clone(),
+            ticks_sent: self.send_cursor.position() as u64,
+        }
+    }
+
+    async fn on_ack(&mut self, ack: TickAck, reply: ReplyTo) {
+        let t = ack.sequence_id as usize;
+        let sent = self.send_cursor.position();
+        if ack.sequence_id >= sent as u64 {
+            let e = api_error(
+                ErrorCode::ValidationFailed,
+                format!(
+                    "tick_ack for tick {t}, but only ticks below {sent} were sent; acknowledge ticks you received"
+                ),
+                json!({ "sequence_id": ack.sequence_id, "ticks_sent": sent }),
+            );
+            return self.reply_error(&reply, e).await;
+        }
+        if t < self.acked {
+            if ack.orders.is_empty() && ack.cancels.is_empty() {
+                return; // a repeated cumulative ack: nothing to do
+            }
+            let e = api_error(
+                ErrorCode::ValidationFailed,
+                format!(
+                    "tick {t} was already acknowledged; send orders with the ack of the tick you decided them on"
+                ),
+                json!({ "sequence_id": ack.sequence_id, "acknowledged": self.acked }),
+            );
+            return self.reply_error(&reply, e).await;
+        }
+        while self.settled <= t {
+            self.settle_next().await;
+        }
+        if !ack.orders.is_empty() || !ack.cancels.is_empty() {
+            self.engine.submit(
+                self.feed.time(t),
+                ack.orders,
+                &ack.cancels,
+                &mut self.events,
+            );
+            self.submitted_since_settle = true;
+            self.flush_events(false).await;
+        }
+        self.acked = t + 1;
+        if self.acked >= self.feed.len() {
+            return self.finish().await;
+        }
+        self.send_ticks(self.acked + 1).await;
+        self.settle_next().await;
+    }
+
+    async fn on_batch(&mut self, batch: OrderBatch, reply: ReplyTo) {
+        let decided = self.settled.saturating_sub(1);
+        let ids: Vec<String> = batch.orders.iter().map(|o| o.order_id.clone()).collect();
+        self.engine
+            .submit(self.feed.time(decided), batch.orders, &[], &mut self.events);
+        self.submitted_since_settle = true;
+        let mut accepted = Vec::new();
+        let mut rejected = BTreeMap::new();
+        for update in self.events.order_updates.drain(..) {
+            if !ids.contains(&update.order_id) {
+                continue;
+            }
+            match update.status {
+                OrderStatus::Rejected => {
+                    rejected.insert(update.order_id, update.reason.unwrap_or_default());
+                }
+                _ => accepted.push(update.order_id),
+            }
+        }
+        self.events.clear();
+        let ack = BatchAck {
+            session_id: self.id.clone(),
+            batch_id: batch.batch_id,
+            accepted,
+            rejected,
+        };
+        send_to(&reply, ServerMessage::BatchAck(ack)).await;
+    }
+
+    /// Settle the next bar and send its events.
+    async fn settle_next(&mut self) {
+        let s = self.settled;
+        if s >= self.feed.len() {
+            return;
+        }
+        let working = self.engine.has_working_orders() || self.submitted_since_settle;
+        self.feed
+            .next_candles(&mut self.settle_cursor, &mut self.candles);
+        self.engine
+            .settle(self.feed.time(s), &self.candles, &mut self.events);
+        self.settled = s + 1;
+        self.submitted_since_settle = false;
+        self.session.set_settled_ticks(self.settled as u64);
+        if working {
+            self.flush_events(true).await;
+            let settled = BarSettled {
+                session_id: self.id.clone(),
+                sequence_id: s as u64,
+                equity: self.engine.equity(),
+            };
+            self.push(ServerMessage::BarSettled(settled), None).await;
+        }
+    }
+
+    /// Send the buffered order updates and fills (and an account snapshot when due).
+    async fn flush_events(&mut self, bar_end: bool) {
+        let filled = !self.events.executions.is_empty();
+        let updates = std::mem::take(&mut self.events.order_updates);
+        for event in updates {
+            let msg = ServerMessage::OrderUpdate(SessionEvent {
+                session_id: self.id.clone(),
+                event,
+            });
+            self.push(msg, None).await;
+        }
+        let fills = std::mem::take(&mut self.events.executions);
+        for event in fills {
+            let msg = ServerMessage::ExecutionReport(SessionEvent {
+                session_id: self.id.clone(),
+                event,
+            });
+            self.push(msg, None).await;
+        }
+        let snapshot = match self.options.account_updates {
+            AccountUpdates::EveryFill => filled,
+            AccountUpdates::EveryTick => bar_end,
+            AccountUpdates::OnDemand => false,
+        };
+        if snapshot {
+            let msg = ServerMessage::AccountSnapshot(AccountEvent {
+                session_id: self.id.clone(),
+                event: self.engine.account(),
+            });
+            self.push(msg, None).await;
+        }
+    }
+
+    async fn finish(&mut self) {
+        self.engine.finish(&mut self.events);
+        self.flush_events(false).await;
+        let results = self.engine.results(0);
+        let metrics = results.metrics.clone();
+        self.session.set_results(results);
+        let _ = self.sessions.transition(
+            &self.session,
+            SessionState::Completed,
+            Some(TerminationReason::Completed),
+        );
+        tracing::info!(session_id = %self.id, ticks = self.feed.len(), "simulation completed");
+        let end = SimulationEnd {
+            session_id: self.id.clone(),
+            reason: TerminationReason::Completed,
+            metrics,
+        };
+        self.push(ServerMessage::SimulationEnd(end), None).await;
+        self.ended = true;
+    }
+
+    fn transition(&self, to: SessionState) -> Result<SessionState, ApiError> {
+        self.sessions.transition(&self.session, to, None)
+    }
+
+    /// Send on the attached connection; on failure detach and pause.
+    async fn push(&mut self, message: ServerMessage, request_id: Option<String>) {
+        let Some(out) = &self.out else { return };
+        if out.send(encode(message, request_id)).await.is_err() {
+            self.out = None;
+            if self.session.state() == SessionState::Running {
+                let _ = self.transition(SessionState::Paused);
+            }
+            self.paused = true;
+            tracing::info!(session_id = %self.id, "client gone; simulation paused until resumed");
+        }
+    }
+
+    async fn reply_error(&self, reply: &ReplyTo, error: ApiError) {
+        let _ = reply
+            .outbound
+            .send(encode(
+                ServerMessage::Error(error),
+                reply.request_id.clone(),
+            ))
+            .await;
+    }
+}
+
+async fn send_to(reply: &ReplyTo, message: ServerMessage) {
+    let _ = reply
+        .outbound
+        .send(encode(message, reply.request_id.clone()))
+        .await;
+}
+
+fn state_error(session: &Session, what: &str) -> ApiError {
+    let state = session.state();
+    api_error(
+        ErrorCode::InvalidState,
+        format!("cannot {what} session {}: it is {state}", session.id),
+        json!({ "state": state }),
+    )
+}

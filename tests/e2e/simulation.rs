@@ -1,0 +1,279 @@
+//! Running simulations over the raw protocol: a scripted strategy following the flow-control
+//! rules of docs/protocol.md, run with different windows and encodings, gives byte-identical
+//! results; illegal requests are refused.
+
+use crate::support::{Raw, error_code, login};
+use serde_json::{Value, json};
+use simutrador_e2e::TestDaemon;
+use std::collections::{BTreeMap, HashSet};
+
+/// Minimal client side of the protocol: buffers ticks, tracks working orders, waits for
+/// `bar_settled` exactly when the rules say one is coming, acks lazily.
+struct Driver {
+    raw: Raw,
+    session: String,
+    window: u64,
+    ticks: BTreeMap<u64, Value>,
+    settled: HashSet<u64>,
+    working: HashSet<String>,
+    end: Option<Value>,
+    acked: Option<u64>,
+}
+
+impl Driver {
+    async fn read_one(&mut self) {
+        let msg = self.raw.recv().await;
+        let data = &msg["data"];
+        match msg["type"].as_str().unwrap() {
+            "tick" => {
+                self.ticks.insert(
+                    data["sequence_id"].as_u64().unwrap(),
+                    data["candles"]["ACME"]["close"].clone(),
+                );
+            }
+            "tick_block" => {
+                let first = data["first_sequence_id"].as_u64().unwrap();
+                let cols = &data["symbols"]["ACME"];
+                let scale = cols["price_scale"].as_u64().unwrap() as u32;
+                for (i, c) in cols["close"].as_array().unwrap().iter().enumerate() {
+                    let d = rust_decimal::Decimal::new(c.as_i64().unwrap(), scale);
+                    self.ticks.insert(first + i as u64, json!(d.to_string()));
+                }
+            }
+            "order_update" => {
+                let id = data["order_id"].as_str().unwrap().to_string();
+                if data["status"] == "accepted" {
+                    self.working.insert(id);
+                } else {
+                    self.working.remove(&id);
+                }
+            }
+            "execution_report" | "account_snapshot" => {}
+            "bar_settled" => {
+                self.settled.insert(data["sequence_id"].as_u64().unwrap());
+            }
+            "simulation_end" => self.end = Some(data.clone()),
+            other => panic!("unexpected {other}: {msg}"),
+        }
+    }
+
+    async fn ack(&mut self, seq: u64, orders: Vec<Value>) {
+        let mut data = json!({"session_id": self.session, "sequence_id": seq});
+        if !orders.is_empty() {
+            data["orders"] = json!(orders);
+        }
+        self.raw
+            .send_text(&json!({"type": "tick_ack", "data": data}).to_string())
+            .await;
+        self.acked = Some(seq);
+    }
+
+    /// Run the scripted strategy; returns the `results` data.
+    async fn run(mut self, total: u64) -> Value {
+        let mut sent_orders_at_prev = false;
+        for t in 0..total {
+            let must_wait = !self.working.is_empty() || sent_orders_at_prev;
+            while !self.ticks.contains_key(&t) || (must_wait && !self.settled.contains(&t)) {
+                if t > 0 && self.acked != Some(t - 1) {
+                    self.ack(t - 1, vec![]).await; // rule 5: ack before waiting
+                }
+                self.read_one().await;
+            }
+            let close = self.ticks[&t].clone();
+            let orders = script(t, &close);
+            sent_orders_at_prev = !orders.is_empty();
+            if sent_orders_at_prev
+                || t + 1 == total
+                || t - self.acked.map_or(0, |a| a + 1) + 1 >= self.window.div_ceil(2)
+            {
+                for o in &orders {
+                    self.working
+                        .insert(o["order_id"].as_str().unwrap().to_string());
+                }
+                self.ack(t, orders).await;
+            }
+        }
+        while self.end.is_none() {
+            self.read_one().await;
+        }
+        let results = self
+            .raw
+            .request("get_results", json!({"session_id": self.session}))
+            .await;
+        assert_eq!(results["type"], "results", "{results}");
+        results["data"].clone()
+    }
+}
+
+/// Decisions that depend only on what the strategy may know at tick `t`.
+fn script(t: u64, close: &Value) -> Vec<Value> {
+    let id = |s: &str| format!("{s}-{t}");
+    match t {
+        3 => {
+            vec![json!({"order_id": id("buy"), "symbol": "ACME", "side": "buy", "quantity": "10"})]
+        }
+        10 => vec![
+            json!({"order_id": id("sell"), "symbol": "ACME", "side": "sell", "quantity": "10"}),
+        ],
+        20 => {
+            let limit = rust_decimal::Decimal::from_str_exact(close.as_str().unwrap()).unwrap()
+                * rust_decimal::Decimal::new(99, 2);
+            vec![
+                json!({"order_id": id("limit"), "symbol": "ACME", "side": "buy", "order_type": "limit",
+                "percent_of_equity": "0.5", "limit_price": limit.round_dp(2).to_string(), "stop_loss": "1", "take_profit": "100000"}),
+            ]
+        }
+        60 => vec![
+            json!({"order_id": id("flat"), "symbol": "ACME", "side": "sell", "percent_of_equity": "1"}),
+        ],
+        _ => vec![],
+    }
+}
+
+async fn run_once(d: &TestDaemon, window: u64, encoding: &str) -> Value {
+    let mut raw = Raw::connect(d, &login(d, "alice").await).await;
+    let created = raw
+        .request(
+            "create_session",
+            json!({"symbols": ["ACME"], "start_date": "2021-01-01", "end_date": "2021-06-30",
+            "initial_capital": 100000, "commission_rate": "0.001", "slippage_bps": 3}),
+        )
+        .await;
+    let session = created["data"]["session_id"].as_str().unwrap().to_string();
+    let total = created["data"]["bar_count"].as_u64().unwrap();
+    let started = raw
+        .request("start_simulation", json!({"session_id": session, "max_pending_ticks": window, "tick_encoding": encoding, "warmup_bars": 5}))
+        .await;
+    assert_eq!(started["type"], "simulation_started", "{started}");
+    assert_eq!(started["data"]["total_ticks"], total);
+    let history = raw.recv().await;
+    assert_eq!(history["type"], "history_snapshot");
+    assert_eq!(history["data"]["bars"]["ACME"].as_array().unwrap().len(), 5);
+    let driver = Driver {
+        raw,
+        session,
+        window,
+        ticks: BTreeMap::new(),
+        settled: HashSet::new(),
+        working: HashSet::new(),
+        end: None,
+        acked: None,
+    };
+    driver.run(total).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_are_identical_whatever_the_window_and_encoding() {
+    let d = TestDaemon::start_with(|c| c.limits.max_sessions_per_user = 50)
+        .await
+        .unwrap();
+    let reference = run_once(&d, 1, "tick").await;
+    let trades = reference["trades"].as_array().unwrap();
+    assert!(trades.len() >= 2, "{reference}");
+    assert_eq!(trades[0]["side"], "long");
+    assert_eq!(trades[0]["quantity"], "10");
+    assert!(reference["equity_curve"].as_array().unwrap().len() > 100);
+    for (window, encoding) in [(1, "block"), (7, "tick"), (1024, "block"), (1024, "tick")] {
+        let other = run_once(&d, window, encoding).await;
+        assert_eq!(
+            serde_json::to_string(&other["metrics"]).unwrap(),
+            serde_json::to_string(&reference["metrics"]).unwrap(),
+            "window {window} {encoding}"
+        );
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            v.as_object_mut().unwrap().remove("session_id");
+            serde_json::to_string(&v).unwrap()
+        };
+        assert_eq!(
+            strip(&other),
+            strip(&reference),
+            "window {window} {encoding}"
+        );
+    }
+    d.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn simulation_requests_check_state_and_ownership() {
+    let d = TestDaemon::start().await.unwrap();
+    let mut alice = Raw::connect(&d, &login(&d, "alice").await).await;
+    let mut bob = Raw::connect(&d, &login(&d, "bob").await).await;
+    let created = alice
+        .request(
+            "create_session",
+            json!({"symbols": ["ACME"], "start_date": "2021-01-01", "end_date": "2021-01-31"}),
+        )
+        .await;
+    let id = created["data"]["session_id"].as_str().unwrap();
+    assert_eq!(
+        error_code(
+            &alice
+                .request("get_results", json!({"session_id": id}))
+                .await
+        ),
+        "INVALID_STATE"
+    );
+    assert_eq!(
+        error_code(
+            &alice
+                .request("pause_simulation", json!({"session_id": id}))
+                .await
+        ),
+        "INVALID_STATE"
+    );
+    assert_eq!(
+        error_code(
+            &bob.request("start_simulation", json!({"session_id": id}))
+                .await
+        ),
+        "SESSION_NOT_FOUND"
+    );
+    let r = alice
+        .request(
+            "start_simulation",
+            json!({"session_id": id, "max_pending_ticks": 0}),
+        )
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION_FAILED");
+    let r = alice
+        .request(
+            "start_simulation",
+            json!({"session_id": id, "max_pending_ticks": 4, "tick_encoding": "block"}),
+        )
+        .await;
+    assert_eq!(r["type"], "simulation_started");
+    let block = alice.recv().await;
+    assert_eq!(block["type"], "tick_block");
+    assert_eq!(
+        block["data"]["times"].as_array().unwrap().len(),
+        4,
+        "the window holds the stream"
+    );
+    let again = alice
+        .request("start_simulation", json!({"session_id": id}))
+        .await;
+    assert_eq!(error_code(&again), "INVALID_STATE");
+    let r = alice
+        .request("tick_ack", json!({"session_id": id, "sequence_id": 99}))
+        .await;
+    assert_eq!(error_code(&r), "VALIDATION_FAILED", "acking an unsent tick");
+    let paused = alice
+        .request("pause_simulation", json!({"session_id": id}))
+        .await;
+    assert_eq!(paused["type"], "simulation_paused");
+    let s = alice
+        .request("get_session", json!({"session_id": id}))
+        .await;
+    assert_eq!(s["data"]["state"], "paused");
+    let account = alice
+        .request("get_account", json!({"session_id": id}))
+        .await;
+    assert_eq!(account["type"], "account_snapshot");
+    assert_eq!(account["data"]["cash"], "100000");
+    let resumed = alice
+        .request("resume_simulation", json!({"session_id": id}))
+        .await;
+    assert_eq!(resumed["type"], "simulation_resumed");
+    d.stop().await.unwrap();
+}
