@@ -66,6 +66,9 @@ pub async fn upgrade(
     let tracker = state.tracker.clone();
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        // Requests are small; a 16 KiB read buffer keeps idle connections cheap (the writes
+        // that carry tick streams keep their larger default buffer).
+        .read_buffer_size(16 * 1024)
         .on_upgrade(move |socket| {
             let (ctx, rx) = ConnectionContext::new(state, user, claims.plan, slot);
             tracker.track_future(connection::serve(socket, ctx, rx))
