@@ -17,11 +17,7 @@ async fn a_hundred_concurrent_clients_create_sessions_without_loss_or_duplicates
     for _ in 0..100 {
         let (token, acme, addr) = (token.clone(), acme.clone(), d.addr());
         tasks.push(tokio::spawn(async move {
-            let url = format!("ws://{addr}/ws?token={token}");
-            let (ws, _) = tokio_tungstenite::connect_async(url)
-                .await
-                .expect("connect");
-            let mut raw = Raw::from_stream(ws).await;
+            let mut raw = Raw::connect_addr(addr, &token).await;
             let mut ids = Vec::new();
             for _ in 0..5 {
                 let r = raw.request("create_session", create_data(&acme)).await;
@@ -73,11 +69,7 @@ async fn the_session_limit_holds_under_contention() {
     for _ in 0..100 {
         let (token, acme, addr) = (token.clone(), acme.clone(), d.addr());
         tasks.push(tokio::spawn(async move {
-            let url = format!("ws://{addr}/ws?token={token}");
-            let (ws, _) = tokio_tungstenite::connect_async(url)
-                .await
-                .expect("connect");
-            let mut raw = Raw::from_stream(ws).await;
+            let mut raw = Raw::connect_addr(addr, &token).await;
             let r = raw.request("create_session", create_data(&acme)).await;
             r["type"] == "session_created"
         }));

@@ -39,7 +39,12 @@ pub struct Raw {
 impl Raw {
     /// Connect with `?token=` and read `connection_ready`.
     pub async fn connect(daemon: &TestDaemon, token: &str) -> Raw {
-        let url = format!("ws://{}/ws?token={token}", daemon.addr());
+        Raw::connect_addr(daemon.addr(), token).await
+    }
+
+    /// Connect to `addr` with `?token=` and read `connection_ready` (usable from spawned tasks).
+    pub async fn connect_addr(addr: std::net::SocketAddr, token: &str) -> Raw {
+        let url = format!("ws://{addr}/ws?token={token}");
         let (ws, _) = connect_async(url).await.expect("handshake accepted");
         Raw::from_stream(ws).await
     }

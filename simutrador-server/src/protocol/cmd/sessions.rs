@@ -19,15 +19,24 @@ pub struct Get(pub SessionRef);
 /// `delete_session`.
 pub struct Delete(pub SessionRef);
 
+/// Every check of `create_session`, against this daemon's catalog and limits.
+fn check(
+    req: &CreateSessionRequest,
+    ctx: &ConnectionContext,
+) -> ApiResult<params::ValidatedSession> {
+    let state = &ctx.state;
+    params::validate(
+        req,
+        &state.validator,
+        &state.config.limits,
+        chrono::Utc::now(),
+    )
+}
+
 impl Apply for Create {
     fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let state = &ctx.state;
-        let valid = params::validate(
-            &self.0,
-            &state.validator,
-            &state.config.limits,
-            chrono::Utc::now(),
-        )?;
+        let valid = check(&self.0, ctx)?;
         state.rate_limits.check_create(&ctx.user_id)?;
         let session = state
             .sessions
@@ -48,13 +57,7 @@ impl Apply for Create {
 
 impl Apply for Validate {
     fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
-        let state = &ctx.state;
-        let valid = params::validate(
-            &self.0,
-            &state.validator,
-            &state.config.limits,
-            chrono::Utc::now(),
-        )?;
+        let valid = check(&self.0, ctx)?;
         Ok(ServerMessage::SessionValidated(SessionPreview {
             params: valid.params,
             bar_count: valid.bar_count,
