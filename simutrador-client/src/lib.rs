@@ -48,12 +48,12 @@ pub use connection::{
 pub use error::{ClientError, Result};
 pub use http::{Health, TokenResponse, health, login};
 pub use runner::{Progress, RunOptions};
+pub use session_request::{SessionRequestBuilder, load_session_file, parse_session_toml};
 pub use strategies::{StrategySpec, build_strategy};
 pub use strategy::{
     Account, Bar, Candle, History, Position, RawCandle, StartContext, Strategy, StrategyContext,
     TickView,
 };
-pub use session_request::{SessionRequestBuilder, load_session_file, parse_session_toml};
 pub use url::{DEFAULT_URL, ServerUrl};
 
 /// The wire types, re-exported so SDK users need no direct `shared-models` dependency.

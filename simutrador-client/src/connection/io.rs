@@ -49,12 +49,12 @@ impl Shared {
 
     /// Route one text frame.
     pub(crate) fn dispatch(&self, text: &str) {
-        if text.starts_with(TICK_BLOCK_PREFIX) {
-            if let Ok(frame) = serde_json::from_str::<TickBlockFrame>(text) {
-                self.push(ServerMessage::TickBlock(frame.data));
-                return;
-            }
-            // Not the shape we expected: let the generic path explain it.
+        // A frame that is not the shape we expect falls through: the generic path explains it.
+        if text.starts_with(TICK_BLOCK_PREFIX)
+            && let Ok(frame) = serde_json::from_str::<TickBlockFrame>(text)
+        {
+            self.push(ServerMessage::TickBlock(frame.data));
+            return;
         }
         match serde_json::from_str::<Envelope<ServerMessage>>(text) {
             Ok(Envelope {
@@ -81,7 +81,7 @@ impl Shared {
     /// An unsolicited message: to its session's stream when one is open, else to the
     /// subscribers (having none is fine: pushes are optional to consume).
     fn push(&self, message: ServerMessage) {
-        if let Err(unrouted) = self.routes.route(message) {
+        if let Some(unrouted) = self.routes.route(message) {
             let _ = self.pushes.send(unrouted);
         }
     }

@@ -31,6 +31,8 @@ use crate::http;
 use crate::url::ServerUrl;
 use io::Shared;
 pub use stream::SessionStream;
+#[cfg(test)]
+pub(crate) use tests::ready as test_ready;
 
 /// Default time to wait for each reply.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

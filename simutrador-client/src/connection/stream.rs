@@ -49,14 +49,14 @@ impl Routes {
     }
 
     /// Hand `message` to its session's stream; gives it back when no stream takes it.
-    pub(crate) fn route(&self, message: ServerMessage) -> Result<(), ServerMessage> {
+    pub(crate) fn route(&self, message: ServerMessage) -> Option<ServerMessage> {
         let Some(id) = session_of(&message) else {
-            return Err(message);
+            return Some(message);
         };
         let table = self.lock();
         match table.streams.get(id) {
-            Some(tx) => tx.send(message).map_err(|e| e.0),
-            None => Err(message),
+            Some(tx) => tx.send(message).err().map(|e| e.0),
+            None => Some(message),
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! | indicator | values | exactness |
 //! |---|---|---|
-//! | [`Sma`] | `Decimal` | exact running sum; [`Sma::cmp`] compares two averages exactly |
+//! | [`Sma`] | `Decimal` | exact running sum; [`Sma::compare`] compares two averages exactly |
 //! | [`Ema`] | `f64` | seeded with the SMA of the first `period` values, then `α = 2 / (period + 1)` |
 //! | [`Rsi`] | `f64` | Wilder's smoothing, seeded with plain means of the first `period` changes |
 //! | [`RollingMax`] / [`RollingMin`] | any `Copy + PartialOrd` | exact (monotonic deque) |

@@ -29,9 +29,7 @@ impl Rsi {
 
     /// Add a close; the RSI once `period + 1` closes have been seen.
     pub fn update(&mut self, close: f64) -> Option<f64> {
-        let Some(prev) = self.prev.replace(close) else {
-            return None;
-        };
+        let prev = self.prev.replace(close)?;
         let change = close - prev;
         let (up, down) = (change.max(0.0), (-change).max(0.0));
         let n = self.period as f64;

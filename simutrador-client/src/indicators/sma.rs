@@ -60,7 +60,7 @@ impl Sma {
 
     /// Compare two ready averages exactly (`sum_a · n_b` vs `sum_b · n_a`, no division);
     /// `None` while either is not ready.
-    pub fn cmp(&self, other: &Sma) -> Option<Ordering> {
+    pub fn compare(&self, other: &Sma) -> Option<Ordering> {
         if !self.is_ready() || !other.is_ready() {
             return None;
         }
@@ -85,7 +85,10 @@ mod tests {
         assert_eq!(sma.update(dec!(2)), None);
         assert_eq!(sma.update(dec!(4)), Some(dec!(7) / dec!(3)));
         assert_eq!(sma.update(dec!(6)), Some(dec!(4)));
-        assert_eq!(sma.update(dec!(0.1)), Some(dec!(3.3666666666666666666666666667)));
+        assert_eq!(
+            sma.update(dec!(0.1)),
+            Some(dec!(3.3666666666666666666666666667))
+        );
         assert_eq!(sma.sum(), dec!(10.1));
     }
 
@@ -93,15 +96,15 @@ mod tests {
     fn compares_averages_without_rounding() {
         // 1/3 vs 2/6: equal exactly, though both divisions round.
         let (mut a, mut b) = (Sma::new(3), Sma::new(6));
-        assert_eq!(a.cmp(&b), None);
+        assert_eq!(a.compare(&b), None);
         for v in [dec!(0), dec!(0), dec!(1)] {
             a.update(v);
         }
         for v in [dec!(0), dec!(0), dec!(0), dec!(0), dec!(1), dec!(1)] {
             b.update(v);
         }
-        assert_eq!(a.cmp(&b), Some(Ordering::Equal));
+        assert_eq!(a.compare(&b), Some(Ordering::Equal));
         b.update(dec!(0.0001));
-        assert_eq!(a.cmp(&b), Some(Ordering::Less));
+        assert_eq!(a.compare(&b), Some(Ordering::Less));
     }
 }

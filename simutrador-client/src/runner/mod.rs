@@ -12,9 +12,9 @@
 //!   least every `max_pending_ticks / 2` ticks, and at once when a tick carries orders or
 //!   cancels.
 
-mod session;
 #[cfg(test)]
 mod fake_server;
+mod session;
 #[cfg(test)]
 mod tests;
 

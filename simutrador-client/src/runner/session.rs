@@ -7,8 +7,8 @@
 //! calls `on_tick`. So what the strategy sees depends only on the data and its own decisions,
 //! never on how messages interleave.
 
-use shared_models::ServerMessage;
 use shared_models::ClientMessage;
+use shared_models::ServerMessage;
 use shared_models::messages::simulation::{
     HistorySnapshot, SimulationEnd, SimulationStarted, StartSimulation, TickAck, TickEncoding,
 };
@@ -109,13 +109,18 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
 
     let mut next = 0u64;
     'ticks: while next < run.total {
-        // Rule 5: ack before waiting for more ticks.
         while !run.has_tick(next) {
             if run.end.is_some() {
                 break 'ticks;
             }
-            run.flush_ack().await?;
-            let msg = run.next_message("tick_block").await?;
+            // Rule 5: ack before blocking — but only when nothing is here yet.
+            let msg = match run.stream.try_recv() {
+                Some(msg) => msg,
+                None => {
+                    run.flush_ack().await?;
+                    run.next_message("tick_block").await?
+                }
+            };
             run.absorb(msg)?;
         }
         // Rule 4: wait for bar_settled(next) exactly when the server sends one.
@@ -228,7 +233,7 @@ fn report(
         None => (0, None),
     };
     let step = (run.total / 1000).max(1);
-    if at.is_none() || done % step == 0 || done == run.total {
+    if at.is_none() || done.is_multiple_of(step) || done == run.total {
         f(&Progress {
             ticks_done: done,
             total_ticks: run.total,
@@ -270,7 +275,9 @@ impl<'c> Run<'c> {
     }
 
     fn has_tick(&self, seq: u64) -> bool {
-        self.blocks.iter().any(|b| b.first() <= seq && seq < b.end())
+        self.blocks
+            .iter()
+            .any(|b| b.first() <= seq && seq < b.end())
     }
 
     fn settled(&self, seq: u64) -> bool {
@@ -312,9 +319,10 @@ impl<'c> Run<'c> {
             ServerMessage::ExecutionReport(f) => self.events.push(Event::Fill(f.event)),
             ServerMessage::AccountSnapshot(a) => self.events.push(Event::Snapshot(a.event)),
             ServerMessage::BarSettled(b) => {
-                self.last_settled = Some(self.last_settled.map_or(b.sequence_id, |s| {
-                    s.max(b.sequence_id)
-                }));
+                self.last_settled = Some(
+                    self.last_settled
+                        .map_or(b.sequence_id, |s| s.max(b.sequence_id)),
+                );
             }
             ServerMessage::HistorySnapshot(h) => self.snapshot = Some(h),
             ServerMessage::SimulationEnd(e) => self.end = Some(e),

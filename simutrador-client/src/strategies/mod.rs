@@ -82,19 +82,34 @@ mod tests {
     #[test]
     fn every_built_in_builds_with_its_defaults() {
         for info in BUILT_INS {
-            assert!(build_strategy(&StrategySpec::new(info.name)).is_ok(), "{}", info.name);
+            assert!(
+                build_strategy(&StrategySpec::new(info.name)).is_ok(),
+                "{}",
+                info.name
+            );
         }
     }
 
     #[test]
     fn errors_name_what_exists() {
         let err = build_strategy(&StrategySpec::new("sma")).err().unwrap();
-        assert!(err.contains("sma-cross (fast=10, slow=20, short=true)"), "{err}");
+        assert!(
+            err.contains("sma-cross (fast=10, slow=20, short=true)"),
+            "{err}"
+        );
         let spec = StrategySpec::parse("sma-cross", ["fats=3"]).unwrap();
         let err = build_strategy(&spec).err().unwrap();
-        assert!(err.contains("'fats'") && err.contains("fast, slow, short"), "{err}");
+        assert!(
+            err.contains("'fats'") && err.contains("fast, slow, short"),
+            "{err}"
+        );
         let spec = StrategySpec::parse("buy-and-hold", ["x=1"]).unwrap();
-        assert!(build_strategy(&spec).err().unwrap().contains("no parameters"));
+        assert!(
+            build_strategy(&spec)
+                .err()
+                .unwrap()
+                .contains("no parameters")
+        );
         let spec = StrategySpec::parse("sma-cross", ["fast=20", "slow=20"]).unwrap();
         assert!(build_strategy(&spec).err().unwrap().contains("fast"));
     }

@@ -69,7 +69,9 @@ enum Scalar {
     Text(String),
 }
 
-fn scalar_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+fn scalar_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
     let raw = BTreeMap::<String, Scalar>::deserialize(d)?;
     Ok(raw
         .into_iter()
@@ -140,9 +142,8 @@ impl<'a> Params<'a> {
         let Some(text) = self.given.get(key).map(String::as_str).or(default) else {
             return Err(format!("{}: no parameter '{key}'", self.strategy));
         };
-        text.parse().map_err(|e: T::Err| {
-            format!("{}: {key}={text} is not valid ({e})", self.strategy)
-        })
+        text.parse()
+            .map_err(|e: T::Err| format!("{}: {key}={text} is not valid ({e})", self.strategy))
     }
 }
 
@@ -172,7 +173,10 @@ mod tests {
         let p = Params::new("s", TABLE, &empty).unwrap();
         assert_eq!(p.get::<usize>("fast").unwrap(), 10);
         let given = BTreeMap::from([("fast".to_string(), "x".to_string())]);
-        let err = Params::new("s", TABLE, &given).unwrap().get::<usize>("fast").unwrap_err();
+        let err = Params::new("s", TABLE, &given)
+            .unwrap()
+            .get::<usize>("fast")
+            .unwrap_err();
         assert!(err.contains("fast=x"), "{err}");
         let given = BTreeMap::from([("slow".to_string(), "1".to_string())]);
         let err = Params::new("s", TABLE, &given).unwrap_err();

@@ -5,7 +5,7 @@
 //! cross): close any short, then buy with `percent_of_equity = 1`. On the mirror (death
 //! cross): close any long, then, with `short=true`, sell short with `percent_of_equity = 1`.
 //! Both orders go in the same acknowledgement, in that order; decided at the bar's close,
-//! filled at the next open. The averages are compared exactly ([`Sma::cmp`]), and warm-up
+//! filled at the next open. The averages are compared exactly ([`Sma::compare`]), and warm-up
 //! bars prime them.
 
 use rust_decimal::Decimal;
@@ -75,7 +75,7 @@ impl SmaCross {
     fn update(&mut self, close: Decimal) -> Option<Ordering> {
         self.fast.update(close);
         self.slow.update(close);
-        self.fast.cmp(&self.slow)
+        self.fast.compare(&self.slow)
     }
 }
 
@@ -140,7 +140,10 @@ mod tests {
         // Bought 769 at 13 (t6); the death cross closes them, then goes short.
         assert_eq!(
             summary(&d[1]),
-            [(Sell, Some(Decimal::from(769)), None), (Sell, None, Some(Decimal::ONE))]
+            [
+                (Sell, Some(Decimal::from(769)), None),
+                (Sell, None, Some(Decimal::ONE))
+            ]
         );
         assert!(position < Decimal::ZERO);
 

@@ -9,8 +9,8 @@
 //! with their `accepted` update.
 
 use rust_decimal::Decimal;
-use shared_models::trading::{AccountSnapshot, ExecutionReport, OrderSide, OrderStatus};
 use shared_models::trading::OrderUpdate;
+use shared_models::trading::{AccountSnapshot, ExecutionReport, OrderSide, OrderStatus};
 use std::collections::BTreeSet;
 
 /// A net position.
@@ -139,10 +139,7 @@ impl Account {
         } else if old.is_zero() || old.is_sign_negative() != new.is_sign_negative() {
             p.avg_price = fill.price;
         } else if new.abs() > old.abs() {
-            let cost = old
-                .abs()
-                .saturating_mul(p.avg_price)
-                .saturating_add(value);
+            let cost = old.abs().saturating_mul(p.avg_price).saturating_add(value);
             p.avg_price = cost.checked_div(new.abs()).unwrap_or(fill.price);
         }
         p.quantity = new;
@@ -211,7 +208,13 @@ mod tests {
         assert_eq!(a.equity(), dec!(7899) + dec!(2400));
         // Sell 30: closes 20 and opens a short of 10 at the fill price.
         a.apply_fill(&fill(OrderSide::Sell, dec!(30), dec!(120), dec!(0)));
-        assert_eq!(a.position_of("ACME"), Position { quantity: dec!(-10), avg_price: dec!(120) });
+        assert_eq!(
+            a.position_of("ACME"),
+            Position {
+                quantity: dec!(-10),
+                avg_price: dec!(120)
+            }
+        );
         assert_eq!(a.equity(), dec!(10299));
         a.apply_fill(&fill(OrderSide::Buy, dec!(10), dec!(100), dec!(0)));
         assert_eq!(a.position(0), Position::default());

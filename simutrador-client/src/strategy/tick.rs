@@ -218,7 +218,8 @@ impl<'a> TickView<'a> {
 
     /// The close of symbol `index`.
     pub fn close(&self, index: usize) -> Option<Decimal> {
-        self.raw(index).map(|r| Decimal::new(r.close, r.price_scale))
+        self.raw(index)
+            .map(|r| Decimal::new(r.close, r.price_scale))
     }
 
     /// Symbols with a bar at this tick, by index.
