@@ -136,3 +136,41 @@ impl Client {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCK: &str = r#"{"type":"tick_block","data":{"session_id":"s1","first_sequence_id":0,"times":[1],"symbols":{"A":{"price_scale":2,"volume_scale":0,"open":[1],"high":[1],"low":[1],"close":[1],"volume":[1]}}}}"#;
+
+    #[test]
+    fn session_pushes_go_to_their_stream_and_the_rest_to_the_broadcast() {
+        let shared = Shared::new(8);
+        let mut pushes = shared.pushes.subscribe();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        shared.routes.lock().streams.insert("s1".into(), tx);
+
+        shared.dispatch(BLOCK); // fast path
+        // Same message with `data` first: the generic path.
+        let reordered =
+            r#"{"data":{"session_id":"s1","sequence_id":3,"equity":"1"},"type":"bar_settled"}"#;
+        shared.dispatch(reordered);
+        shared.dispatch(&BLOCK.replace("\"s1\"", "\"other\""));
+        shared.dispatch(r#"{"type":"tick_block","data":{"session_id":"s1"}}"#); // malformed
+
+        assert!(matches!(rx.try_recv(), Ok(ServerMessage::TickBlock(b)) if b.times == [1]));
+        assert!(matches!(rx.try_recv(), Ok(ServerMessage::BarSettled(b)) if b.sequence_id == 3));
+        assert!(rx.try_recv().is_err());
+        assert!(
+            matches!(pushes.try_recv(), Ok(ServerMessage::TickBlock(b)) if b.session_id == "other")
+        );
+        assert!(
+            pushes.try_recv().is_err(),
+            "a malformed frame is dropped, not a panic"
+        );
+
+        shared.routes.close();
+        assert!(rx.try_recv().is_err());
+        assert!(shared.routes.lock().streams.is_empty());
+    }
+}
