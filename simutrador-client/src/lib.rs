@@ -18,6 +18,11 @@
 //! - [`connection`] — [`Client`], one multiplexed WebSocket connection; typed requests are in
 //!   `requests.rs`.
 //! - [`session_request`] — [`SessionRequestBuilder`] and TOML session files.
+//! - [`strategy`] — the [`Strategy`] trait and what it sees ([`TickView`],
+//!   [`StrategyContext`], [`History`], [`Account`]); [`indicators`] — rolling SMA, EMA, RSI,
+//!   high/low; [`strategies`] — the built-ins by name ([`StrategySpec`]).
+//! - [`runner`] — [`Client::run_simulation`] with [`RunOptions`]: the flow-control rules of
+//!   the protocol on the client side.
 //! - [`mod@error`] — [`ClientError`].
 //!
 //! The `simutrador-client` command-line tool (`src/cli/`) is a thin layer over this crate.
@@ -29,14 +34,26 @@
 pub mod connection;
 pub mod error;
 pub mod http;
+pub mod indicators;
 mod requests;
+pub mod runner;
 pub mod session_request;
+pub mod strategies;
+pub mod strategy;
 pub mod url;
 
-pub use connection::{Client, ConnectOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
+pub use connection::{
+    Client, ConnectOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, SessionStream,
+};
 pub use error::{ClientError, Result};
 pub use http::{Health, TokenResponse, health, login};
+pub use runner::{Progress, RunOptions};
 pub use session_request::{SessionRequestBuilder, load_session_file, parse_session_toml};
+pub use strategies::{StrategySpec, build_strategy};
+pub use strategy::{
+    Account, Bar, Candle, History, Position, RawCandle, StartContext, Strategy, StrategyContext,
+    TickView,
+};
 pub use url::{DEFAULT_URL, ServerUrl};
 
 /// The wire types, re-exported so SDK users need no direct `shared-models` dependency.

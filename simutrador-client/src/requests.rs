@@ -7,6 +7,9 @@ use shared_models::messages::client::{
     GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef,
 };
 use shared_models::messages::server::{SessionList, SessionPreview, SymbolList};
+use shared_models::messages::simulation::{SimulationStarted, StartSimulation};
+use shared_models::results::SimulationResults;
+use shared_models::trading::AccountSnapshot;
 use shared_models::{
     ClientMessage, CreateSessionRequest, ServerMessage, SessionInfo, SymbolRange, Timeframe,
 };
@@ -98,5 +101,35 @@ impl Client {
     pub async fn ping(&self) -> Result<DateTime<Utc>> {
         let reply = self.request(ClientMessage::Ping(Ping {})).await?;
         expect_reply!(reply, Pong, "pong").map(|p| p.server_time)
+    }
+
+    /// Start replaying a `created` session. The ticks and events that follow are pushes:
+    /// open a [`Client::session_stream`] first, or use [`Client::run_simulation`], which does
+    /// everything.
+    pub async fn start_simulation(&self, start: StartSimulation) -> Result<SimulationStarted> {
+        let reply = self.request(ClientMessage::StartSimulation(start)).await?;
+        expect_reply!(reply, SimulationStarted, "simulation_started")
+    }
+
+    /// Metrics, trades, open positions and equity curve of a completed (or stopped) run.
+    pub async fn get_results(&self, session_id: &str) -> Result<SimulationResults> {
+        let reply = self
+            .request(ClientMessage::GetResults(session_ref(session_id)))
+            .await?;
+        expect_reply!(reply, Results, "results").map(|r| r.results)
+    }
+
+    /// The account of a running session now.
+    pub async fn get_account(&self, session_id: &str) -> Result<AccountSnapshot> {
+        let reply = self
+            .request(ClientMessage::GetAccount(session_ref(session_id)))
+            .await?;
+        expect_reply!(reply, AccountSnapshot, "account_snapshot").map(|a| a.event)
+    }
+}
+
+fn session_ref(session_id: &str) -> SessionRef {
+    SessionRef {
+        session_id: session_id.to_string(),
     }
 }

@@ -86,6 +86,50 @@ pub enum SessionCommand {
         /// The session id.
         id: String,
     },
+    /// Run a strategy on a session (state created) and print its metrics.
+    Run(RunArgs),
+    /// Show the results of a finished run.
+    Results(ResultsArgs),
+}
+
+/// `session run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The session id.
+    pub id: String,
+    /// Built-in strategy: buy-and-hold, sma-cross, rsi-reversion.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub strategy: String,
+    /// Strategy parameter, repeatable: `-p fast=5 -p slow=30`.
+    #[arg(long = "param", short = 'p', value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Ticks the daemon may send ahead of the strategy (1..=65536); results do not depend
+    /// on it.
+    #[arg(long, value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub window: u32,
+    /// Bars before the start date sent first to warm indicators up.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub warmup: u32,
+    /// No progress bar: a plain progress line every 10 %.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `session results`.
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    /// The session id.
+    pub id: String,
+    /// Also list the closed trades.
+    #[arg(long)]
+    pub trades: bool,
+    /// Also list the equity curve.
+    #[arg(long)]
+    pub equity: bool,
+    /// Write metrics.csv, trades.csv and equity.csv into DIR instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
 }
 
 /// `session create`.
@@ -121,6 +165,9 @@ pub struct CreateArgs {
     /// Forbid short selling.
     #[arg(long)]
     pub no_short: bool,
+    /// Close open positions at the last bar's close when the run ends.
+    #[arg(long)]
+    pub close_at_end: bool,
     /// Session file (TOML with the keys of create_session); flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -167,6 +214,11 @@ pub enum DataCommand {
         #[arg(long, value_name = "TF", value_parser = parse_timeframe)]
         timeframe: Option<Timeframe>,
     },
+}
+
+/// `key=value` for `-p`.
+pub fn parse_param(text: &str) -> Result<(String, String), String> {
+    simutrador_client::strategies::parse_assignment(text)
 }
 
 /// A date as `YYYY-MM-DD` or RFC 3339, normalized.
@@ -251,6 +303,48 @@ mod tests {
         ] {
             assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn run_arguments_are_checked_at_parse_time() {
+        let cli = Cli::try_parse_from([
+            "c",
+            "session",
+            "run",
+            "abc",
+            "--strategy",
+            "sma-cross",
+            "-p",
+            "fast=5",
+            "-p",
+            "slow = 30",
+            "--window",
+            "1",
+        ])
+        .unwrap();
+        let Command::Session(SessionCommand::Run(args)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            args.params,
+            [("fast".into(), "5".into()), ("slow".into(), "30".into())]
+        );
+        assert_eq!((args.window, args.warmup, args.quiet), (1, 0, false));
+        for bad in [
+            vec!["c", "session", "run", "abc"],
+            vec!["c", "session", "run", "abc", "-s", "x", "-p", "fast"],
+            vec!["c", "session", "run", "abc", "-s", "x", "--window", "0"],
+            vec!["c", "session", "run", "abc", "-s", "x", "--window", "70000"],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
+        let cli =
+            Cli::try_parse_from(["c", "session", "results", "abc", "--trades", "--csv", "out"])
+                .unwrap();
+        let Command::Session(SessionCommand::Results(r)) = cli.command else {
+            panic!()
+        };
+        assert!(r.trades && !r.equity && r.csv.is_some());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! - [`output`] — human text or one JSON document, error shapes and exit codes;
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
-//!   [`interactive`]), [`data`], [`health`].
+//!   [`interactive`], [`session_run`] with [`results_view`]), [`data`], [`health`].
 
 pub mod args;
 pub mod auth;
@@ -19,8 +19,10 @@ pub mod health;
 pub mod interactive;
 pub mod output;
 pub mod render;
+pub mod results_view;
 pub mod session;
 pub mod session_create;
+pub mod session_run;
 
 use std::process::ExitCode;
 

@@ -36,6 +36,11 @@ impl Output {
         Output { json }
     }
 
+    /// True with `--json`.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
     /// Print the command's result: `value` as JSON, or the text `human` builds.
     pub fn emit<T: Serialize>(
         &self,

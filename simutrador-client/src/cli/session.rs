@@ -1,4 +1,5 @@
-//! `session create | status | list | delete`. `create` lives in [`super::session_create`].
+//! `session create | status | list | delete | run | results`. `create` lives in
+//! [`super::session_create`], `run` and `results` in [`super::session_run`].
 
 use serde_json::json;
 use shared_models::messages::client::ListSessions;
@@ -7,11 +8,14 @@ use super::Context;
 use super::args::SessionCommand;
 use super::render;
 use super::session_create;
+use super::session_run;
 
 /// Run a `session` command.
 pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
         SessionCommand::Create(args) => session_create::create(args, ctx).await,
+        SessionCommand::Run(args) => session_run::run(args, ctx).await,
+        SessionCommand::Results(args) => session_run::results(args, ctx).await,
         SessionCommand::Status { id } => {
             let client = ctx.client().await?;
             let info = client.get_session(id.trim()).await?;

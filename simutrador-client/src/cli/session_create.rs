@@ -93,6 +93,9 @@ fn apply_flags(request: &mut CreateSessionRequest, args: &CreateArgs) {
     if args.no_short {
         request.allow_short = Some(false);
     }
+    if args.close_at_end {
+        request.close_at_end = Some(true);
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +129,7 @@ mod tests {
                 "--capital",
                 "7000",
                 "--no-short",
+                "--close-at-end",
                 "--end",
                 "2020-06-30",
             ]),
@@ -136,6 +140,7 @@ mod tests {
         assert_eq!(request.initial_capital, Some(dec!(7000)));
         assert_eq!(request.commission_rate, Some(dec!(0.002)));
         assert_eq!(request.allow_short, Some(false));
+        assert_eq!(request.close_at_end, Some(true));
     }
 
     #[test]

@@ -1,11 +1,17 @@
 //! The two tasks behind every [`super::Client`]: the writer (the only owner of the socket's
-//! sending half) and the reader (routes each reply to its waiting request by `request_id`, and
-//! every unsolicited message to the push subscribers).
+//! sending half) and the reader (routes each reply to its waiting request by `request_id`,
+//! the pushes of a running simulation to that session's stream, and every other unsolicited
+//! message to the push subscribers).
+//!
+//! Tick blocks take a fast path: a frame starting with `{"type":"tick_block",` (the server
+//! always writes `type` first) is decoded straight into a [`TickBlock`], skipping the generic
+//! envelope decode (whose `#[serde(flatten)]` buffers the whole message first).
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use shared_models::messages::server::ConnectionClosing;
+use shared_models::messages::simulation::TickBlock;
 use shared_models::{Envelope, ServerMessage};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -13,6 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::handshake::Socket;
 use super::pending::Pending;
+use super::stream::Routes;
 use crate::error::ClientError;
 
 /// State shared by the client handles and the two tasks.
@@ -21,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) pending: Pending,
     /// Unsolicited messages (no `request_id`), for [`super::Client::subscribe`].
     pub(crate) pushes: broadcast::Sender<ServerMessage>,
+    /// Per-session streams of simulation pushes (ticks, fills, `bar_settled` …).
+    pub(crate) routes: Routes,
     /// Flips to true once the reader stopped.
     pub(crate) closed: watch::Sender<bool>,
     /// The server's `connection_closing` notice, if one came.
@@ -32,13 +41,21 @@ impl Shared {
         Shared {
             pending: Pending::default(),
             pushes: broadcast::channel(push_capacity.max(1)).0,
+            routes: Routes::default(),
             closed: watch::channel(false).0,
             closing: Mutex::new(None),
         }
     }
 
     /// Route one text frame.
-    fn dispatch(&self, text: &str) {
+    pub(crate) fn dispatch(&self, text: &str) {
+        // A frame that is not the shape we expect falls through: the generic path explains it.
+        if text.starts_with(TICK_BLOCK_PREFIX)
+            && let Ok(frame) = serde_json::from_str::<TickBlockFrame>(text)
+        {
+            self.push(ServerMessage::TickBlock(frame.data));
+            return;
+        }
         match serde_json::from_str::<Envelope<ServerMessage>>(text) {
             Ok(Envelope {
                 message,
@@ -55,10 +72,17 @@ impl Shared {
                 if let ServerMessage::ConnectionClosing(notice) = &message {
                     *self.closing.lock().unwrap_or_else(|p| p.into_inner()) = Some(notice.clone());
                 }
-                // No subscriber is fine: pushes are optional to consume.
-                let _ = self.pushes.send(message);
+                self.push(message);
             }
             Err(e) => self.undecodable(text, &e),
+        }
+    }
+
+    /// An unsolicited message: to its session's stream when one is open, else to the
+    /// subscribers (having none is fine: pushes are optional to consume).
+    fn push(&self, message: ServerMessage) {
+        if let Some(unrouted) = self.routes.route(message) {
+            let _ = self.pushes.send(unrouted);
         }
     }
 
@@ -108,6 +132,15 @@ impl Shared {
     }
 }
 
+/// How every `tick_block` frame starts (the server writes `type` first, without spaces).
+const TICK_BLOCK_PREFIX: &str = "{\"type\":\"tick_block\",";
+
+/// A `tick_block` frame: only `data` matters (`type` is known from the prefix).
+#[derive(Deserialize)]
+struct TickBlockFrame {
+    data: TickBlock,
+}
+
 /// Read frames until the connection ends, then fail everything still waiting.
 pub(crate) async fn read_loop(mut stream: SplitStream<Socket>, shared: Arc<Shared>) {
     let what = loop {
@@ -127,6 +160,7 @@ pub(crate) async fn read_loop(mut stream: SplitStream<Socket>, shared: Arc<Share
         }
     };
     shared.pending.close(shared.closed_error(what));
+    shared.routes.close();
     shared.closed.send_replace(true);
 }
 

@@ -3,14 +3,16 @@
 //!
 //! Behind each connection run two tasks: a writer that owns the sending half of the socket,
 //! and a reader that matches each reply to its request by `request_id` (through a table of
-//! oneshot channels) and broadcasts every unsolicited message (`connection_closing` today;
-//! ticks and session events later) to [`Client::subscribe`]rs. Many requests can be in flight
-//! at once; replies may come back in any order. When the connection drops, every waiting
-//! request fails at once with [`ClientError::Connection`].
+//! oneshot channels), hands the pushes of a running simulation to that session's
+//! [`SessionStream`], and broadcasts every other unsolicited message (`connection_closing`) to
+//! [`Client::subscribe`]rs. Many requests can be in flight at once; replies may come back in
+//! any order. When the connection drops, every waiting request fails at once with
+//! [`ClientError::Connection`].
 
 mod handshake;
 mod io;
 mod pending;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +30,9 @@ use crate::error::{ClientError, Result};
 use crate::http;
 use crate::url::ServerUrl;
 use io::Shared;
+pub use stream::SessionStream;
+#[cfg(test)]
+pub(crate) use tests::ready as test_ready;
 
 /// Default time to wait for each reply.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -243,6 +248,26 @@ impl Client {
                 })
             }
         }
+    }
+
+    /// Send a message that has no reply (`tick_ack`), without a `request_id`. Waits only
+    /// for room in the send queue.
+    pub async fn send(&self, message: ClientMessage) -> Result<()> {
+        let kind = message.type_name();
+        let text = serde_json::to_string(&Envelope::new(message, None))
+            .map_err(|e| ClientError::Protocol(format!("cannot encode '{kind}': {e}")))?;
+        self.check_size(kind, text.len())?;
+        if self.inner.outgoing.send(Message::text(text)).await.is_err() {
+            return Err(self.inner.shared.pending.closed().unwrap_or_else(|| {
+                ClientError::Connection("the connection to the daemon is closed".into())
+            }));
+        }
+        Ok(())
+    }
+
+    /// The per-request timeout this client was connected with.
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
     }
 
     /// Refuse locally what the server would refuse with `MESSAGE_TOO_LARGE` (and maybe a

@@ -16,7 +16,7 @@ use super::{Client, ConnectOptions};
 use crate::error::ClientError;
 use crate::url::ServerUrl;
 
-fn ready() -> ConnectionReady {
+pub(crate) fn ready() -> ConnectionReady {
     ConnectionReady {
         user_id: "alice".into(),
         plan: Plan::Pro,

@@ -1,0 +1,138 @@
+//! `session run ID --strategy NAME [-p key=value]... [--window N] [--warmup N] [--quiet]` and
+//! `session results ID [--trades] [--equity] [--json | --csv DIR]`.
+//!
+//! `run` draws an `indicatif` progress bar on stderr (ticks done / total, rate, ETA, equity)
+//! when stderr is a terminal, else (or with `--quiet`) a plain line every 10 %; it ends with
+//! the metrics table, or with `--json` the results as the one JSON document on stdout.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use simutrador_client::runner::Progress;
+use simutrador_client::strategies::build_strategy;
+use simutrador_client::{RunOptions, StrategySpec};
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use super::Context;
+use super::args::{ResultsArgs, RunArgs};
+use super::output::usage;
+use super::results_view;
+
+/// Run `session run`.
+pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
+    let mut spec = StrategySpec::new(args.strategy.trim());
+    for (key, value) in &args.params {
+        spec = spec
+            .with_assignment(&format!("{key}={value}"))
+            .map_err(usage)?;
+    }
+    let mut strategy = build_strategy(&spec).map_err(usage)?;
+    let id = args.id.trim();
+    let client = ctx.client().await?;
+
+    let fancy = !args.quiet && std::io::stderr().is_terminal();
+    let bar = fancy.then(|| {
+        let bar = ProgressBar::new(0);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} bars  {per_sec}  ETA {eta}  equity {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let drawn = bar.clone();
+    let started = Instant::now();
+    let mut next_line = 0u64;
+    let options = RunOptions::default()
+        .window(args.window)
+        .warmup_bars(args.warmup)
+        .on_progress(move |p: &Progress| match &drawn {
+            Some(bar) => {
+                bar.set_length(p.total_ticks);
+                bar.set_position(p.ticks_done);
+                bar.set_message(super::render::money(p.equity.round_dp(2)));
+            }
+            None => {
+                if p.ticks_done >= next_line {
+                    eprintln!("{}", plain_line(p, started.elapsed().as_secs_f64()));
+                    next_line = p.ticks_done + (p.total_ticks / 10).max(1);
+                }
+            }
+        });
+
+    let result = client.run_simulation(id, &mut strategy, options).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let results = result?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let bars = results.equity_curve.len();
+    ctx.out.note(&format!(
+        "Ran {} on session {id}: {bars} bars in {elapsed:.2} s ({:.0} bars/s).\n",
+        spec.name,
+        bars as f64 / elapsed.max(1e-9)
+    ));
+    ctx.out
+        .emit(&results, || results_view::render(&results, false, false))
+}
+
+/// `ticks 500/1000 (50 %), 12345 bars/s, equity 100,000`
+fn plain_line(p: &Progress, elapsed: f64) -> String {
+    let pct = if p.total_ticks == 0 {
+        100.0
+    } else {
+        p.ticks_done as f64 * 100.0 / p.total_ticks as f64
+    };
+    format!(
+        "bars {}/{} ({pct:.0} %), {:.0} bars/s, equity {}",
+        p.ticks_done,
+        p.total_ticks,
+        p.ticks_done as f64 / elapsed.max(1e-9),
+        super::render::money(p.equity.round_dp(2))
+    )
+}
+
+/// Run `session results`.
+pub async fn results(args: ResultsArgs, ctx: &Context) -> anyhow::Result<()> {
+    if args.csv.is_some() && ctx.out.is_json() {
+        return Err(usage("--json and --csv DIR are exclusive; pick one"));
+    }
+    let client = ctx.client().await?;
+    let results = client.get_results(args.id.trim()).await?;
+    if let Some(dir) = &args.csv {
+        let written = results_view::write_csv(&results, dir)?;
+        return ctx
+            .out
+            .emit(&written, || format!("Wrote {}", written.join(", ")));
+    }
+    ctx.out.emit(&results, || {
+        results_view::render(&results, args.trades, args.equity)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn plain_progress_lines_say_where_the_run_is() {
+        let p = Progress {
+            ticks_done: 500,
+            total_ticks: 1000,
+            equity: Decimal::new(10_000_012, 2),
+            sim_time: None,
+        };
+        assert_eq!(
+            plain_line(&p, 0.5),
+            "bars 500/1000 (50 %), 1000 bars/s, equity 100,000.12"
+        );
+    }
+
+    #[test]
+    fn bad_strategy_names_and_params_are_usage_errors() {
+        let spec = StrategySpec::parse("sma-cross", ["fast=30"]).unwrap();
+        let err = usage(build_strategy(&spec).err().unwrap());
+        let failure = super::super::output::Failure::classify(&err);
+        assert_eq!((failure.code.as_str(), failure.exit), ("USAGE_ERROR", 2));
+    }
+}

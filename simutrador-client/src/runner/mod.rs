@@ -1,0 +1,152 @@
+//! Running a strategy against a session: [`Client::run_simulation`] with [`RunOptions`].
+//!
+//! The runner implements the client side of "Running a simulation" in `docs/protocol.md`:
+//! it starts the run with `tick_encoding: block`, primes the history from the
+//! `history_snapshot`, hands the strategy one tick at a time, and follows the flow-control
+//! rules that make every run identical whatever the window (the loop is in `session.rs`):
+//!
+//! - **rule 4** — before tick `s` it waits for `bar_settled(s)` exactly when the server sends
+//!   one: when orders were working going into bar `s`, or the acknowledgement of `s − 1`
+//!   carried orders or cancels. Otherwise it does not wait at all.
+//! - **rule 5** — it acknowledges the last processed tick before it waits for anything, at
+//!   least every `max_pending_ticks / 2` ticks, and at once when a tick carries orders or
+//!   cancels.
+
+#[cfg(test)]
+mod fake_server;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use shared_models::messages::simulation::AccountUpdates;
+use shared_models::results::SimulationResults;
+use std::time::Duration;
+
+use crate::connection::Client;
+use crate::error::Result;
+use crate::strategy::Strategy;
+
+/// The default window (`max_pending_ticks`).
+pub const DEFAULT_WINDOW: u32 = 1024;
+
+/// The default bars of history kept per symbol.
+pub const DEFAULT_HISTORY: usize = 256;
+
+/// Where the runner is, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Ticks handed to the strategy so far.
+    pub ticks_done: u64,
+    /// Ticks in the run.
+    pub total_ticks: u64,
+    /// Equity at the latest close, as the SDK's account view has it.
+    pub equity: Decimal,
+    /// Time of the latest tick.
+    pub sim_time: Option<DateTime<Utc>>,
+}
+
+/// A progress callback; called at the start, about every 0.1 % of the run, and at the end.
+pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
+
+/// How [`Client::run_simulation`] runs.
+pub struct RunOptions {
+    /// `max_pending_ticks`: how far the server may run ahead (default 1024, at most 65536).
+    /// Results do not depend on it; speed does.
+    pub window: u32,
+    /// Bars before the start to send first as warm-up history (default 0).
+    pub warmup_bars: u32,
+    /// Bars of history kept per symbol (default 256; raised to the strategy's
+    /// `history_capacity` and to `warmup_bars`).
+    pub history: usize,
+    /// When the server pushes account snapshots (default `every_fill`).
+    pub account_updates: AccountUpdates,
+    /// How long to wait for the next message before giving up (default: the client's
+    /// request timeout).
+    pub stall_timeout: Option<Duration>,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            window: DEFAULT_WINDOW,
+            warmup_bars: 0,
+            history: DEFAULT_HISTORY,
+            account_updates: AccountUpdates::EveryFill,
+            stall_timeout: None,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("window", &self.window)
+            .field("warmup_bars", &self.warmup_bars)
+            .field("history", &self.history)
+            .field("account_updates", &self.account_updates)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl RunOptions {
+    /// Set the window.
+    pub fn window(mut self, window: u32) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Set the warm-up bars.
+    pub fn warmup_bars(mut self, bars: u32) -> Self {
+        self.warmup_bars = bars;
+        self
+    }
+
+    /// Set the history kept per symbol.
+    pub fn history(mut self, bars: usize) -> Self {
+        self.history = bars;
+        self
+    }
+
+    /// Call `f` with the progress.
+    pub fn on_progress(mut self, f: impl FnMut(&Progress) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+}
+
+/// Counters of one run (for tests and diagnostics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RunStats {
+    /// `tick_ack`s sent.
+    pub acks: u64,
+    /// Ticks before which the runner waited for `bar_settled`.
+    pub settle_waits: u64,
+}
+
+impl Client {
+    /// Run `strategy` on the session `session_id` (state `created`) to the end and return
+    /// what `get_results` answers. The same session data gives the same results whatever
+    /// `options.window`.
+    ///
+    /// Errors: the server's refusal of `start_simulation` (`INVALID_STATE`,
+    /// `SESSION_NOT_FOUND` …) as [`crate::ClientError::Server`]; a malformed tick block as
+    /// [`crate::ClientError::Protocol`]; a stalled server as [`crate::ClientError::Timeout`];
+    /// a dropped connection as [`crate::ClientError::Connection`].
+    pub async fn run_simulation<S: Strategy + ?Sized>(
+        &self,
+        session_id: &str,
+        strategy: &mut S,
+        options: RunOptions,
+    ) -> Result<SimulationResults> {
+        session::run(self, session_id, strategy, options)
+            .await
+            .map(|(results, _)| results)
+    }
+}

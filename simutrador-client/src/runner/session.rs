@@ -1,0 +1,379 @@
+//! The run loop: one [`Run`] per simulation, fed by the session's [`SessionStream`].
+//!
+//! Incoming messages are absorbed into buffers (tick blocks into a queue, order updates,
+//! fills and snapshots into a list of pending events, `bar_settled` into a counter); nothing
+//! reaches the strategy until the loop hands it tick `s`, at which point it applies every
+//! buffered event (they all belong to bars ≤ `s`), pushes the tick's bars into the history and
+//! calls `on_tick`. So what the strategy sees depends only on the data and its own decisions,
+//! never on how messages interleave.
+
+use shared_models::ClientMessage;
+use shared_models::ServerMessage;
+use shared_models::messages::simulation::{
+    HistorySnapshot, SimulationEnd, SimulationStarted, StartSimulation, TickAck, TickEncoding,
+};
+use shared_models::results::SimulationResults;
+use shared_models::trading::{AccountSnapshot, ExecutionReport, OrderRequest, OrderUpdate};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::{Progress, ProgressFn, RunOptions, RunStats};
+use crate::connection::{Client, SessionStream};
+use crate::error::{ClientError, Result};
+use crate::strategy::tick::DecodedBlock;
+use crate::strategy::{Account, Bar, History, StartContext, Strategy, StrategyContext};
+
+/// A server event waiting to be applied before the next tick.
+enum Event {
+    Update(OrderUpdate),
+    Fill(ExecutionReport),
+    Snapshot(AccountSnapshot),
+}
+
+/// The state of one run (everything but the strategy and its context).
+struct Run<'c> {
+    client: &'c Client,
+    stream: SessionStream,
+    session_id: String,
+    symbols: Vec<String>,
+    total: u64,
+    ack_every: u64,
+    timeout: Duration,
+    blocks: VecDeque<DecodedBlock>,
+    /// Sequence id the next block must start at.
+    next_block: u64,
+    events: Vec<Event>,
+    snapshot: Option<HistorySnapshot>,
+    end: Option<SimulationEnd>,
+    last_settled: Option<u64>,
+    /// The last tick handed to the strategy, and how many since the last ack.
+    last_done: Option<u64>,
+    unacked: u64,
+    /// The last tick's ack carried orders or cancels.
+    prev_decided: bool,
+    orders: Vec<OrderRequest>,
+    cancels: Vec<String>,
+    stats: RunStats,
+}
+
+/// Run `strategy` on `session_id` to the end.
+pub(crate) async fn run<S: Strategy + ?Sized>(
+    client: &Client,
+    session_id: &str,
+    strategy: &mut S,
+    mut options: RunOptions,
+) -> Result<(SimulationResults, RunStats)> {
+    let stream = client.session_stream(session_id)?;
+    let started = client
+        .start_simulation(StartSimulation {
+            session_id: session_id.to_string(),
+            warmup_bars: (options.warmup_bars > 0).then_some(options.warmup_bars),
+            max_pending_ticks: Some(options.window.max(1)),
+            account_updates: Some(options.account_updates),
+            tick_encoding: Some(TickEncoding::Block),
+        })
+        .await?;
+    if started.tick_encoding != TickEncoding::Block {
+        return Err(ClientError::Protocol(
+            "the daemon did not accept tick_encoding 'block'; upgrade the daemon".into(),
+        ));
+    }
+    let mut run = Run::new(client, stream, &started, &options);
+    let mut progress = options.progress.take();
+
+    let capacity = options
+        .history
+        .max(strategy.history_capacity())
+        .max(started.warmup_bars as usize);
+    let mut history = History::new(started.symbols.len(), capacity);
+    let mut account = Account::new(started.symbols.clone(), started.initial_capital);
+    if started.warmup_bars > 0 {
+        while run.snapshot.is_none() && run.end.is_none() {
+            let msg = run.next_message("history_snapshot").await?;
+            run.absorb(msg)?;
+        }
+        if let Some(snapshot) = run.snapshot.take() {
+            prime(&snapshot, &run.symbols, &mut history, &mut account);
+        }
+    }
+    strategy.on_start(&StartContext {
+        session_id,
+        symbols: &run.symbols,
+        total_ticks: run.total,
+        timeframe: started.timeframe,
+        initial_capital: started.initial_capital,
+        history: &history,
+    });
+    let mut ctx = StrategyContext::new(run.symbols.clone(), history, account);
+    report(&mut progress, &run, &ctx, None);
+
+    let mut next = 0u64;
+    'ticks: while next < run.total {
+        while !run.has_tick(next) {
+            if run.end.is_some() {
+                break 'ticks;
+            }
+            // Rule 5: ack before blocking — but only when nothing is here yet.
+            let msg = match run.stream.try_recv() {
+                Some(msg) => msg,
+                None => {
+                    run.flush_ack().await?;
+                    run.next_message("tick_block").await?
+                }
+            };
+            run.absorb(msg)?;
+        }
+        // Rule 4: wait for bar_settled(next) exactly when the server sends one.
+        if ctx.account().has_working_orders() || run.prev_decided {
+            run.stats.settle_waits += 1;
+            run.flush_ack().await?;
+            while !run.settled(next) {
+                if run.end.is_some() {
+                    break 'ticks;
+                }
+                let msg = run.next_message("bar_settled").await?;
+                run.absorb(msg)?;
+            }
+        }
+        run.apply_events(strategy, &mut ctx);
+
+        let Some(block) = run.blocks.front() else {
+            break;
+        };
+        let end_of_block = block.end();
+        let Some(tick) = block.view(next) else {
+            break;
+        };
+        for i in 0..run.symbols.len() {
+            if let Some(raw) = tick.raw(i) {
+                let candle = raw.to_candle();
+                ctx.history_mut().push(
+                    i,
+                    Bar {
+                        time: tick.timestamp(),
+                        candle,
+                    },
+                );
+                ctx.account_mut().mark(i, candle.close);
+            }
+        }
+        strategy.on_tick(&tick, &mut ctx);
+        let time = tick.time();
+
+        run.last_done = Some(next);
+        run.unacked += 1;
+        run.prev_decided = ctx.has_decisions();
+        if run.prev_decided {
+            ctx.take_decisions(&mut run.orders, &mut run.cancels);
+            run.send_ack().await?;
+        } else if run.unacked >= run.ack_every {
+            run.send_ack().await?;
+        }
+        next += 1;
+        if next >= end_of_block {
+            run.blocks.pop_front();
+        }
+        report(&mut progress, &run, &ctx, Some((next, time)));
+    }
+
+    run.flush_ack().await?;
+    while run.end.is_none() {
+        let msg = run.next_message("simulation_end").await?;
+        run.absorb(msg)?;
+    }
+    run.apply_events(strategy, &mut ctx);
+    let results = client.get_results(session_id).await?;
+    strategy.on_end(&results);
+    if let Some(f) = progress.as_mut() {
+        f(&Progress {
+            ticks_done: next,
+            total_ticks: run.total,
+            equity: results.metrics.equity_final,
+            sim_time: Some(results.metrics.end),
+        });
+    }
+    Ok((results, run.stats))
+}
+
+/// Put the warm-up bars into the history (and their last closes into the account).
+fn prime(snapshot: &HistorySnapshot, symbols: &[String], h: &mut History, a: &mut Account) {
+    for (name, bars) in &snapshot.bars {
+        let Some(i) = symbols.iter().position(|s| s == name) else {
+            continue;
+        };
+        for b in bars {
+            h.push(
+                i,
+                Bar {
+                    time: b.time.timestamp(),
+                    candle: crate::strategy::Candle {
+                        open: b.candle.open,
+                        high: b.candle.high,
+                        low: b.candle.low,
+                        close: b.candle.close,
+                        volume: b.candle.volume,
+                    },
+                },
+            );
+            a.mark(i, b.candle.close);
+        }
+    }
+}
+
+/// Call the progress callback at the start, every ~0.1 % and at the last tick.
+fn report(
+    progress: &mut Option<ProgressFn>,
+    run: &Run<'_>,
+    ctx: &StrategyContext,
+    at: Option<(u64, chrono::DateTime<chrono::Utc>)>,
+) {
+    let Some(f) = progress.as_mut() else { return };
+    let (done, time) = match at {
+        Some((done, time)) => (done, Some(time)),
+        None => (0, None),
+    };
+    let step = (run.total / 1000).max(1);
+    if at.is_none() || done.is_multiple_of(step) || done == run.total {
+        f(&Progress {
+            ticks_done: done,
+            total_ticks: run.total,
+            equity: ctx.account().equity(),
+            sim_time: time,
+        });
+    }
+}
+
+impl<'c> Run<'c> {
+    fn new(
+        client: &'c Client,
+        stream: SessionStream,
+        started: &SimulationStarted,
+        options: &RunOptions,
+    ) -> Self {
+        let window = u64::from(started.max_pending_ticks.max(1));
+        Run {
+            client,
+            session_id: stream.session_id().to_string(),
+            stream,
+            symbols: started.symbols.clone(),
+            total: started.total_ticks,
+            ack_every: (window / 2).max(1),
+            timeout: options.stall_timeout.unwrap_or(client.request_timeout()),
+            blocks: VecDeque::new(),
+            next_block: 0,
+            events: Vec::new(),
+            snapshot: None,
+            end: None,
+            last_settled: None,
+            last_done: None,
+            unacked: 0,
+            prev_decided: false,
+            orders: Vec::new(),
+            cancels: Vec::new(),
+            stats: RunStats::default(),
+        }
+    }
+
+    fn has_tick(&self, seq: u64) -> bool {
+        self.blocks
+            .iter()
+            .any(|b| b.first() <= seq && seq < b.end())
+    }
+
+    fn settled(&self, seq: u64) -> bool {
+        self.last_settled.is_some_and(|s| s >= seq)
+    }
+
+    /// The next push of this session, or why none will come.
+    async fn next_message(&mut self, waiting_for: &'static str) -> Result<ServerMessage> {
+        match tokio::time::timeout(self.timeout, self.stream.recv()).await {
+            Ok(Some(msg)) => Ok(msg),
+            Ok(None) => Err(ClientError::Connection(format!(
+                "the connection closed while waiting for '{waiting_for}' of session {}",
+                self.session_id
+            ))),
+            Err(_) => Err(ClientError::Timeout {
+                request: waiting_for,
+                after: self.timeout,
+            }),
+        }
+    }
+
+    /// Buffer one push.
+    fn absorb(&mut self, msg: ServerMessage) -> Result<()> {
+        match msg {
+            ServerMessage::TickBlock(block) => {
+                if block.first_sequence_id != self.next_block {
+                    return Err(ClientError::Protocol(format!(
+                        "tick_block starts at {} but {} was expected",
+                        block.first_sequence_id, self.next_block
+                    )));
+                }
+                let block = DecodedBlock::decode(block, &self.symbols)?;
+                self.next_block = block.end();
+                if block.end() > block.first() {
+                    self.blocks.push_back(block);
+                }
+            }
+            ServerMessage::OrderUpdate(u) => self.events.push(Event::Update(u.event)),
+            ServerMessage::ExecutionReport(f) => self.events.push(Event::Fill(f.event)),
+            ServerMessage::AccountSnapshot(a) => self.events.push(Event::Snapshot(a.event)),
+            ServerMessage::BarSettled(b) => {
+                self.last_settled = Some(
+                    self.last_settled
+                        .map_or(b.sequence_id, |s| s.max(b.sequence_id)),
+                );
+            }
+            ServerMessage::HistorySnapshot(h) => self.snapshot = Some(h),
+            ServerMessage::SimulationEnd(e) => self.end = Some(e),
+            ServerMessage::Tick(_) => {
+                return Err(ClientError::Protocol(
+                    "got a 'tick' message, but this client asked for tick blocks".into(),
+                ));
+            }
+            other => {
+                tracing::debug!(kind = other.type_name(), "ignoring a session push");
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply the buffered events in arrival order; fills reach `on_fill` after the account.
+    fn apply_events<S: Strategy + ?Sized>(&mut self, strategy: &mut S, ctx: &mut StrategyContext) {
+        for event in self.events.drain(..) {
+            match event {
+                Event::Update(u) => ctx.account_mut().apply_update(&u),
+                Event::Snapshot(s) => ctx.account_mut().apply_snapshot(&s),
+                Event::Fill(f) => {
+                    ctx.account_mut().apply_fill(&f);
+                    strategy.on_fill(&f, ctx);
+                }
+            }
+        }
+    }
+
+    /// Acknowledge the last processed tick if it is not yet.
+    async fn flush_ack(&mut self) -> Result<()> {
+        if self.unacked > 0 {
+            self.send_ack().await?;
+        }
+        Ok(())
+    }
+
+    /// Acknowledge the last processed tick with the queued orders and cancels.
+    async fn send_ack(&mut self) -> Result<()> {
+        let Some(seq) = self.last_done else {
+            return Ok(());
+        };
+        let ack = TickAck {
+            session_id: self.session_id.clone(),
+            sequence_id: seq,
+            orders: std::mem::take(&mut self.orders),
+            cancels: std::mem::take(&mut self.cancels),
+        };
+        self.client.send(ClientMessage::TickAck(ack)).await?;
+        self.unacked = 0;
+        self.stats.acks += 1;
+        Ok(())
+    }
+}
