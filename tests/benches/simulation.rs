@@ -30,7 +30,9 @@ async fn main() {
     drop(file);
     println!("wrote {BARS} one-minute bars in {:?}", t.elapsed());
     let last = series.timestamps()[BARS - 1];
-    let end = chrono::DateTime::from_timestamp(last, 0).unwrap().to_rfc3339();
+    let end = chrono::DateTime::from_timestamp(last, 0)
+        .unwrap()
+        .to_rfc3339();
 
     let cfg = dir.path().join("server.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
@@ -39,11 +41,18 @@ async fn main() {
     let t = Instant::now();
     let daemon = DaemonProcess::start(
         &state,
-        &["--config", cfg.to_str().unwrap(), "--data-dir", data.to_str().unwrap()],
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
     )
     .unwrap();
     println!("daemon ready (loading the CSV) in {:?}", t.elapsed());
-    let client = Client::connect_with_api_key(&daemon.url(), &key).await.unwrap();
+    let client = Client::connect_with_api_key(&daemon.url(), &key)
+        .await
+        .unwrap();
 
     let mut reference = None;
     for window in [1024u32, 65_536, 64] {
@@ -59,7 +68,10 @@ async fn main() {
                 .collect(),
         };
         let mut strategy = build_strategy(&spec).unwrap();
-        let options = RunOptions { window, ..RunOptions::default() };
+        let options = RunOptions {
+            window,
+            ..RunOptions::default()
+        };
         let t = Instant::now();
         let results = client
             .run_simulation(&session.session_id, strategy.as_mut(), options)

@@ -198,7 +198,10 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<
         }
     };
     let request_id = envelope.request_id;
-    if let Err(body) = ctx.limiter.check() {
+    // Acks pace a running simulation (one per trading bar); the window bounds them, not the
+    // per-connection message rate.
+    let is_ack = matches!(envelope.message, shared_models::ClientMessage::TickAck(_));
+    if !is_ack && let Err(body) = ctx.limiter.check() {
         return Some(encode(ServerMessage::Error(body), request_id));
     }
     let kind = envelope.message.type_name();

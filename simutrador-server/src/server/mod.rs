@@ -15,6 +15,7 @@ pub mod state;
 pub mod ws;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,12 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
 
     let app = http::router(state.clone());
     let token = state.shutdown.clone();
+    // Small frames (acks, settlements) must not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     let join = tokio::spawn(async move {
         axum::serve(
             listener,
