@@ -10,8 +10,12 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Largest frame or message accepted from the daemon.
+pub const MAX_INCOMING_BYTES: usize = 1 << 30;
 
 use crate::error::{ClientError, Result};
 use crate::http::{refusal, root_cause, unreachable};
@@ -42,7 +46,12 @@ pub(crate) async fn open(
     })?;
     request.headers_mut().insert(AUTHORIZATION, bearer);
 
-    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
+    // Replies from the daemon can be large (the results of a million-bar run carry its whole
+    // equity curve), and the daemon is trusted, so accept frames up to 1 GiB.
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_INCOMING_BYTES))
+        .max_frame_size(Some(MAX_INCOMING_BYTES));
+    let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
     let (mut socket, _response) = tokio::time::timeout(within, connecting)
         .await
         .map_err(|_| unreachable(url, &format!("no answer within {} s", within.as_secs())))?
