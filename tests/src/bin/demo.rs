@@ -120,14 +120,48 @@ fn run() -> Result<()> {
     step(h, &url, &["session", "list"])?;
     step(h, &url, &["session", "status", &id])?;
 
-    println!("\n# Run a strategy on a session: the server replays the bars, fills the orders and keeps the books.");
-    let json = step(h, &url, &[
-        "--json", "session", "create", "GLOBEX", "--start", "2015-01-01", "--end", "2020-12-31",
-        "--capital", "10000", "--commission-rate", "0.002",
-    ])?;
-    let created: serde_json::Value = serde_json::from_str(&json).context("session create --json")?;
-    let run_id = created["session_id"].as_str().context("no session_id")?.to_string();
-    step(h, &url, &["session", "run", &run_id, "--strategy", "sma-cross", "-p", "fast=10", "-p", "slow=20"])?;
+    println!(
+        "\n# Run a strategy on a session: the server replays the bars, fills the orders and keeps the books."
+    );
+    let json = step(
+        h,
+        &url,
+        &[
+            "--json",
+            "session",
+            "create",
+            "GLOBEX",
+            "--start",
+            "2015-01-01",
+            "--end",
+            "2020-12-31",
+            "--capital",
+            "10000",
+            "--commission-rate",
+            "0.002",
+        ],
+    )?;
+    let created: serde_json::Value =
+        serde_json::from_str(&json).context("session create --json")?;
+    let run_id = created["session_id"]
+        .as_str()
+        .context("no session_id")?
+        .to_string();
+    step(
+        h,
+        &url,
+        &[
+            "session",
+            "run",
+            &run_id,
+            "--strategy",
+            "sma-cross",
+            "-p",
+            "fast=10",
+            "-p",
+            "slow=20",
+        ],
+    )?;
     step(h, &url, &["session", "results", &run_id, "--trades"])?;
     println!("\n# Bad input gets a clear error and a non-zero exit code:");
     step(
