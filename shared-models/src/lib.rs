@@ -2,9 +2,12 @@
 //! (`simutrador-client`).
 //!
 //! Everything here is plain data with serde: the message envelope, every client→server and
-//! server→client message, the wire error codes, and the session and market-data models. The
-//! crate does no I/O and has no async code, so both sides (and third-party tools) can depend on
-//! it cheaply. `docs/protocol.md` shows every message as JSON; a test parses those examples with
+//! server→client message, the wire error codes, and the session and market-data models — plus
+//! [`simulation`], the execution model itself (a pure, deterministic engine: orders, fills,
+//! books, metrics), because it is part of the contract between the two sides: the daemon runs
+//! it authoritatively, and a client can run the same code to know a bar's fills without a
+//! round trip. The crate does no I/O and has no async code, so both sides (and third-party
+//! tools) can depend on it cheaply. `docs/protocol.md` shows every message as JSON; a test parses those examples with
 //! these types so the document cannot drift from the code.
 
 #![forbid(unsafe_code)]
@@ -17,6 +20,7 @@ pub mod market;
 pub mod messages;
 pub mod results;
 pub mod session;
+pub mod simulation;
 pub mod trading;
 
 pub use envelope::{DecodeError, Envelope, decode_client_message};

@@ -21,7 +21,6 @@ pub mod market_data;
 pub mod protocol;
 pub mod server;
 pub mod session;
-pub mod simulation;
 
 /// The daemon's version, reported by `/healthz` and `connection_ready`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

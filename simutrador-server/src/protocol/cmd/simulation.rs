@@ -17,7 +17,7 @@ use crate::session::Session;
 use crate::session::run::feed::Feed;
 use crate::session::run::task::{Run, RunOptions};
 use crate::session::run::{Control, ReplyTo, RunHandle};
-use crate::simulation::{Engine, EngineConfig, SymbolSpec};
+use shared_models::simulation::{Engine, EngineConfig, SymbolSpec};
 
 /// Largest accepted `max_pending_ticks`.
 pub const MAX_WINDOW: u32 = 65_536;

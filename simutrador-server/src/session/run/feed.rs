@@ -16,7 +16,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::market_data::BarSeries;
-use crate::simulation::Candle;
+use shared_models::simulation::Candle;
 
 /// The merged ticks of a run.
 #[derive(Debug)]

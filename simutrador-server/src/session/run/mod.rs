@@ -1,5 +1,5 @@
 //! A running simulation: one task per session that streams ticks to the client, settles bars
-//! in the [`Engine`](crate::simulation::Engine) as acknowledgements arrive, and pushes fills,
+//! in the [`Engine`](shared_models::simulation::Engine) as acknowledgements arrive, and pushes fills,
 //! order updates and account snapshots. The rules it follows (window, settlement driven by
 //! acks, `bar_settled`) are in `docs/protocol.md`, "Running a simulation".
 //!

@@ -23,7 +23,7 @@ use super::{Control, ReplyTo};
 use crate::error::{ApiError, api_error};
 use crate::protocol::connection::{Outgoing, encode};
 use crate::session::{Session, SessionManager};
-use crate::simulation::{BarEvents, Candle, Engine};
+use shared_models::simulation::{BarEvents, Candle, Engine};
 
 /// Largest number of ticks in one `tick_block`.
 pub const MAX_BLOCK: usize = 4096;

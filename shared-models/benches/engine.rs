@@ -1,5 +1,5 @@
 //! Engine throughput: 1,000,000 generated one-minute bars of one symbol through
-//! `simulation::Engine` with an in-bench sma-cross 10/20 (close and reverse with 100% of
+//! `shared_models::simulation::Engine` with an in-bench sma-cross 10/20 (close and reverse with 100% of
 //! equity on every cross), plus a baseline with no orders at all.
 //!
 //! Run: `cargo bench -p simutrador-server --bench engine`. Prints bars/s, ns/bar and the
@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use rust_decimal::Decimal;
 use shared_models::AssetClass;
+use shared_models::simulation::{BarEvents, Candle, Engine, EngineConfig, SymbolSpec};
 use shared_models::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
-use simutrador_server::simulation::{BarEvents, Candle, Engine, EngineConfig, SymbolSpec};
 
 const BARS: usize = 1_000_000;
 const START: i64 = 1_704_067_200; // 2024-01-01 00:00 UTC

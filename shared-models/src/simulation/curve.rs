@@ -2,8 +2,8 @@
 //! (24 bytes a bar, in two flat vectors that grow by doubling, so pushing allocates only
 //! O(log n) times over a run).
 
+use crate::trading::EquityPoint;
 use rust_decimal::Decimal;
-use shared_models::trading::EquityPoint;
 
 use super::portfolio::utc;
 

@@ -4,11 +4,11 @@
 
 use std::collections::HashSet;
 
-use rust_decimal::Decimal;
-use shared_models::results::SimulationResults;
-use shared_models::trading::{
+use crate::results::SimulationResults;
+use crate::trading::{
     AccountSnapshot, ExecutionReport, OrderRequest, OrderSide, OrderStatus, OrderUpdate,
 };
+use rust_decimal::Decimal;
 
 use super::config::{BarEvents, Candle, EngineConfig, EngineError};
 use super::curve::EquityCurve;
@@ -206,7 +206,7 @@ impl Engine {
     }
 
     /// Closed trades so far, in exit order.
-    pub fn trades(&self) -> &[shared_models::trading::Trade] {
+    pub fn trades(&self) -> &[crate::trading::Trade] {
         &self.books.trades
     }
 

@@ -2,9 +2,9 @@
 //! the symbols, validated once in [`EngineConfig::validate`]), [`Candle`] (one bar of one
 //! symbol) and [`BarEvents`] (what a call produced).
 
+use crate::AssetClass;
+use crate::trading::{ExecutionReport, OrderUpdate};
 use rust_decimal::Decimal;
-use shared_models::AssetClass;
-use shared_models::trading::{ExecutionReport, OrderUpdate};
 
 /// One tradable symbol of a simulation.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,9 @@
 //! The books: cash, one net position per symbol, commissions, buying power, percent sizing and
 //! trade booking. All `Decimal`, all checked: an overflow makes a fill fail, never a panic.
 
+use crate::trading::{OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use shared_models::trading::{OrderSide, PositionView, Trade, TradeSide};
 
 use super::config::{EngineConfig, SymbolSpec};
 use super::orders::RejectCode;
