@@ -288,6 +288,7 @@ mod sdk_and_cli {
     async fn sma_cross_results(
         c: &Client,
         window: u32,
+        predict: bool,
         symbol: &str,
         tf: Timeframe,
         start: &str,
@@ -309,6 +310,7 @@ mod sdk_and_cli {
         let mut strategy = build_strategy(&spec).unwrap();
         let options = RunOptions {
             window,
+            predict_fills: predict,
             ..RunOptions::default()
         };
         let results = c
@@ -334,19 +336,64 @@ mod sdk_and_cli {
             .unwrap();
         let key = d.add_key("alice").unwrap();
         let c = Client::connect_with_api_key(&d.url(), &key).await.unwrap();
-        let one = sma_cross_results(&c, 1, "ACME", Timeframe::D1, "2015-01-01", "2019-12-31").await;
-        let wide =
-            sma_cross_results(&c, 1024, "ACME", Timeframe::D1, "2015-01-01", "2019-12-31").await;
-        let again =
-            sma_cross_results(&c, 1024, "ACME", Timeframe::D1, "2015-01-01", "2019-12-31").await;
+        let one = sma_cross_results(
+            &c,
+            1,
+            true,
+            "ACME",
+            Timeframe::D1,
+            "2015-01-01",
+            "2019-12-31",
+        )
+        .await;
+        let wide = sma_cross_results(
+            &c,
+            1024,
+            true,
+            "ACME",
+            Timeframe::D1,
+            "2015-01-01",
+            "2019-12-31",
+        )
+        .await;
+        let again = sma_cross_results(
+            &c,
+            1024,
+            true,
+            "ACME",
+            Timeframe::D1,
+            "2015-01-01",
+            "2019-12-31",
+        )
+        .await;
+        let waiting = sma_cross_results(
+            &c,
+            1024,
+            false,
+            "ACME",
+            Timeframe::D1,
+            "2015-01-01",
+            "2019-12-31",
+        )
+        .await;
         assert_eq!(one, wide, "window 1 vs 1024");
+        assert_eq!(wide, waiting, "predicted fills vs waiting for bar_settled");
         assert_eq!(wide, again, "two runs");
         // Minute bars of a crypto symbol (fractional lots), a few days.
-        let m1 =
-            sma_cross_results(&c, 1, "BITDEMO", Timeframe::M1, "2024-12-02", "2024-12-03").await;
+        let m1 = sma_cross_results(
+            &c,
+            1,
+            true,
+            "BITDEMO",
+            Timeframe::M1,
+            "2024-12-02",
+            "2024-12-03",
+        )
+        .await;
         let m2 = sma_cross_results(
             &c,
             4096,
+            true,
             "BITDEMO",
             Timeframe::M1,
             "2024-12-02",
@@ -399,7 +446,7 @@ mod sdk_and_cli {
             "--window",
             "256",
         ]);
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
         let ran: Value = serde_json::from_str(&stdout(&out)).unwrap();
         assert!(
             ran["metrics"]["num_trades"].as_u64().unwrap() > 0,

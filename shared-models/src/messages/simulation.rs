@@ -78,6 +78,13 @@ pub struct SimulationStarted {
     pub tick_encoding: TickEncoding,
     /// Bars in the `history_snapshot` that follows (0 = none is sent).
     pub warmup_bars: u32,
+    /// The execution model's version ([`crate::simulation::MODEL_VERSION`]).
+    #[serde(default)]
+    pub execution_model: u32,
+    /// The engine's configuration (capital, costs, shorting, lot steps): a client running the
+    /// same model version can replay the fills locally instead of waiting for `bar_settled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::simulation::EngineConfig>,
 }
 
 /// One bar of one symbol in a `tick` (prices as exact decimals).

@@ -7,7 +7,7 @@ use crate::trading::{ExecutionReport, OrderUpdate};
 use rust_decimal::Decimal;
 
 /// One tradable symbol of a simulation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SymbolSpec {
     /// Ticker, as orders name it.
     pub symbol: String,
@@ -18,8 +18,9 @@ pub struct SymbolSpec {
     pub lot_step: Decimal,
 }
 
-/// Everything the engine needs to know before the first bar.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything the engine needs to know before the first bar. Sent to the client in
+/// `simulation_started`, so it can run the same engine and know each bar's fills at once.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EngineConfig {
     /// Starting cash (> 0).
     pub initial_capital: Decimal,

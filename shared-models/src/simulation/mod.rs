@@ -25,6 +25,10 @@ pub mod metrics;
 mod orders;
 mod portfolio;
 
+/// Version of the execution model. A client may predict fills with its own copy of this engine
+/// only when the daemon reports the same version in `simulation_started`.
+pub const MODEL_VERSION: u32 = 1;
+
 pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec};
 pub use engine::Engine;
 pub use orders::RejectCode;

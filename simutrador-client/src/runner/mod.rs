@@ -14,6 +14,7 @@
 
 #[cfg(test)]
 mod fake_server;
+mod predict;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -67,6 +68,11 @@ pub struct RunOptions {
     pub stall_timeout: Option<Duration>,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
+    /// Know each bar's fills by running the daemon's execution model locally (default true,
+    /// used when the daemon reports the same model version): no round trip per trading bar.
+    /// The daemon's fills are still checked against the prediction. With `false` the runner
+    /// waits for `bar_settled` as the protocol's rule 4 describes.
+    pub predict_fills: bool,
 }
 
 impl Default for RunOptions {
@@ -78,6 +84,7 @@ impl Default for RunOptions {
             account_updates: AccountUpdates::EveryFill,
             stall_timeout: None,
             progress: None,
+            predict_fills: true,
         }
     }
 }

@@ -17,6 +17,7 @@ use shared_models::trading::{AccountSnapshot, ExecutionReport, OrderRequest, Ord
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use super::predict::Predictor;
 use super::{Progress, ProgressFn, RunOptions, RunStats};
 use crate::connection::{Client, SessionStream};
 use crate::error::{ClientError, Result};
@@ -79,6 +80,11 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         ));
     }
     let mut run = Run::new(client, stream, &started, &options);
+    let mut predictor = if options.predict_fills {
+        Predictor::new(&started)
+    } else {
+        None
+    };
     let mut progress = options.progress.take();
 
     let capacity = options
@@ -123,8 +129,11 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             };
             run.absorb(msg)?;
         }
-        // Rule 4: wait for bar_settled(next) exactly when the server sends one.
-        if ctx.account().has_working_orders() || run.prev_decided {
+        if let Some(p) = predictor.as_mut() {
+            // Fills without a round trip: the daemon's events only confirm the prediction.
+            run.confirm_events(p)?;
+        } else if ctx.account().has_working_orders() || run.prev_decided {
+            // Rule 4: wait for bar_settled(next) exactly when the server sends one.
             run.stats.settle_waits += 1;
             run.flush_ack().await?;
             while !run.settled(next) {
@@ -135,7 +144,9 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
                 run.absorb(msg)?;
             }
         }
-        run.apply_events(strategy, &mut ctx);
+        if predictor.is_none() {
+            run.apply_events(strategy, &mut ctx);
+        }
 
         let Some(block) = run.blocks.front() else {
             break;
@@ -157,14 +168,23 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
                 ctx.account_mut().mark(i, candle.close);
             }
         }
+        if let Some(p) = predictor.as_mut() {
+            p.settle(&tick, run.symbols.len());
+            apply_predicted(p, strategy, &mut ctx);
+        }
         strategy.on_tick(&tick, &mut ctx);
         let time = tick.time();
+        let timestamp = tick.timestamp();
 
         run.last_done = Some(next);
         run.unacked += 1;
         run.prev_decided = ctx.has_decisions();
         if run.prev_decided {
             ctx.take_decisions(&mut run.orders, &mut run.cancels);
+            if let Some(p) = predictor.as_mut() {
+                p.submit(timestamp, &run.orders, &run.cancels);
+                apply_predicted(p, strategy, &mut ctx);
+            }
             run.send_ack().await?;
         } else if run.unacked >= run.ack_every {
             run.send_ack().await?;
@@ -181,7 +201,13 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         let msg = run.next_message("simulation_end").await?;
         run.absorb(msg)?;
     }
-    run.apply_events(strategy, &mut ctx);
+    if let Some(p) = predictor.as_mut() {
+        p.finish();
+        apply_predicted(p, strategy, &mut ctx);
+        run.confirm_events(p)?;
+    } else {
+        run.apply_events(strategy, &mut ctx);
+    }
     let results = client.get_results(session_id).await?;
     strategy.on_end(&results);
     if let Some(f) = progress.as_mut() {
@@ -193,6 +219,21 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         });
     }
     Ok((results, run.stats))
+}
+
+/// Apply predicted events: order updates and fills to the account, fills to `on_fill`.
+fn apply_predicted<S: Strategy + ?Sized>(
+    p: &mut Predictor,
+    strategy: &mut S,
+    ctx: &mut StrategyContext,
+) {
+    for u in p.events.order_updates.drain(..) {
+        ctx.account_mut().apply_update(&u);
+    }
+    for f in p.events.executions.drain(..) {
+        ctx.account_mut().apply_fill(&f);
+        strategy.on_fill(&f, ctx);
+    }
 }
 
 /// Put the warm-up bars into the history (and their last closes into the account).
@@ -350,6 +391,16 @@ impl<'c> Run<'c> {
                 }
             }
         }
+    }
+
+    /// Drop the daemon's buffered events, checking its fills against the prediction.
+    fn confirm_events(&mut self, p: &mut Predictor) -> Result<()> {
+        for event in self.events.drain(..) {
+            if let Event::Fill(f) = event {
+                p.confirm(&f)?;
+            }
+        }
+        Ok(())
     }
 
     /// Acknowledge the last processed tick if it is not yet.

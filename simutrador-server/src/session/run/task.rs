@@ -117,6 +117,8 @@ impl Run {
             account_updates: self.options.account_updates,
             tick_encoding: self.options.encoding,
             warmup_bars: self.options.warmup_bars as u32,
+            execution_model: shared_models::simulation::MODEL_VERSION,
+            engine: Some(self.engine.config().clone()),
         };
         self.push(ServerMessage::SimulationStarted(started), request_id)
             .await;

@@ -1,0 +1,85 @@
+//! Fills without a round trip: the runner runs the daemon's own execution model
+//! ([`shared_models::simulation::Engine`], configured from `simulation_started`) on the same
+//! bars and the same decisions, so it knows each bar's fills before the strategy's next tick
+//! and never waits for `bar_settled`.
+//!
+//! The daemon stays authoritative: its results are what `run_simulation` returns, and every
+//! fill it reports is compared with the predicted one; a difference ends the run with a
+//! protocol error rather than a silently different account.
+
+use shared_models::messages::simulation::SimulationStarted;
+use shared_models::simulation::{BarEvents, Candle, Engine, MODEL_VERSION};
+use shared_models::trading::{ExecutionReport, OrderRequest};
+use std::collections::VecDeque;
+
+use crate::error::{ClientError, Result};
+use crate::strategy::tick::TickView;
+
+/// The client's copy of the execution model for one run.
+pub(crate) struct Predictor {
+    engine: Engine,
+    candles: Vec<Option<Candle>>,
+    /// What settling or submitting produced, for the runner to apply.
+    pub events: BarEvents,
+    /// Predicted fills the daemon has not confirmed yet, oldest first.
+    expected: VecDeque<ExecutionReport>,
+}
+
+impl Predictor {
+    /// A predictor when the daemon runs the same model version and says how it is configured.
+    pub fn new(started: &SimulationStarted) -> Option<Predictor> {
+        if started.execution_model != MODEL_VERSION {
+            return None;
+        }
+        let engine = Engine::new(started.engine.clone()?).ok()?;
+        Some(Predictor {
+            candles: Vec::with_capacity(started.symbols.len()),
+            engine,
+            events: BarEvents::default(),
+            expected: VecDeque::new(),
+        })
+    }
+
+    /// Settle the bar of `tick` locally; its events land in `self.events`.
+    pub fn settle(&mut self, tick: &TickView<'_>, symbols: usize) {
+        self.candles.clear();
+        for i in 0..symbols {
+            self.candles.push(tick.raw(i).map(|raw| {
+                let c = raw.to_candle();
+                Candle {
+                    open: c.open,
+                    high: c.high,
+                    low: c.low,
+                    close: c.close,
+                    volume: c.volume,
+                }
+            }));
+        }
+        self.engine
+            .settle(tick.timestamp(), &self.candles, &mut self.events);
+        self.expected.extend(self.events.executions.iter().cloned());
+    }
+
+    /// Submit the decisions of the tick at `time` (Unix seconds) locally.
+    pub fn submit(&mut self, time: i64, orders: &[OrderRequest], cancels: &[String]) {
+        self.engine
+            .submit(time, orders.to_vec(), cancels, &mut self.events);
+    }
+
+    /// End of data: with `close_at_end` the model closes every position at the last close.
+    pub fn finish(&mut self) {
+        self.engine.finish(&mut self.events);
+        self.expected.extend(self.events.executions.iter().cloned());
+    }
+
+    /// Check a fill the daemon reported against the prediction.
+    pub fn confirm(&mut self, fill: &ExecutionReport) -> Result<()> {
+        match self.expected.pop_front() {
+            Some(predicted) if predicted == *fill => Ok(()),
+            predicted => Err(ClientError::Protocol(format!(
+                "the daemon's fill {fill:?} differs from the execution model's prediction {predicted:?}; \
+                 client and daemon disagree on the execution model — upgrade one of them"
+            ))),
+        }
+    }
+}
