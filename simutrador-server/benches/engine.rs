@@ -5,6 +5,7 @@
 //! Run: `cargo bench -p simutrador-server --bench engine`. Prints bars/s, ns/bar and the
 //! memory held by the equity curve. Not a test: nothing here asserts a speed.
 
+use std::fmt::Write;
 use std::time::Instant;
 
 use rust_decimal::Decimal;
@@ -167,6 +168,18 @@ fn run_idle(candles: &[Candle]) -> std::time::Duration {
     elapsed
 }
 
+/// FNV-1a over everything written to it: pins a run's output bit for bit across engine changes.
+struct Fingerprint(u64);
+
+impl Write for Fingerprint {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(())
+    }
+}
+
 fn report(name: &str, bars: usize, d: std::time::Duration) {
     let s = d.as_secs_f64();
     println!(
@@ -216,6 +229,9 @@ fn main() {
         "trades {}, final equity {}, return {:.2}%, sharpe {:?}, max dd {:.2}%",
         m.num_trades, m.equity_final, m.return_pct, m.sharpe_ratio, m.max_drawdown_pct
     );
+    let mut fp = Fingerprint(0xcbf2_9ce4_8422_2325);
+    let _ = write!(fp, "{results:?}");
+    println!("results fingerprint {:016x}", fp.0);
     let bytes = engine.equity_curve_bytes();
     println!(
         "equity curve: {} points, {:.1} MiB held ({:.1} bytes/bar)",

@@ -34,6 +34,8 @@ mod engine_tests;
 #[cfg(test)]
 mod fills_tests;
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod metrics_tests;
 #[cfg(test)]
 mod orders_tests;
