@@ -2,9 +2,9 @@
 //! orders and the equity curve; `execution.rs` holds the per-bar order work (fills, brackets,
 //! time in force).
 
-use std::collections::HashSet;
-
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use rustc_hash::FxHashSet;
 use shared_models::results::SimulationResults;
 use shared_models::trading::{
     AccountSnapshot, ExecutionReport, OrderRequest, OrderSide, OrderStatus, OrderUpdate,
@@ -30,7 +30,7 @@ pub struct Engine {
     pub(super) orders: Vec<WorkingOrder>,
     /// Every accepted order id (and reserved bracket child ids). Only looked up, never
     /// iterated, so its hashing cannot affect output order.
-    pub(super) ids: HashSet<String>,
+    pub(super) ids: FxHashSet<String>,
     pub(super) curve: EquityCurve,
     pub(super) equity: Decimal,
     pub(super) next_execution: u64,
@@ -38,6 +38,8 @@ pub struct Engine {
     pub(super) exposed_bars: usize,
     /// Set by any fill during the current `settle`.
     pub(super) filled_this_bar: bool,
+    /// The last bar time converted for an event, and its `DateTime`.
+    stamp: (i64, DateTime<Utc>),
 }
 
 impl Engine {
@@ -50,12 +52,13 @@ impl Engine {
             equity: config.initial_capital,
             config,
             orders: Vec::new(),
-            ids: HashSet::new(),
+            ids: FxHashSet::default(),
             curve: EquityCurve::default(),
             next_execution: 0,
             next_group: 0,
             exposed_bars: 0,
             filled_this_bar: false,
+            stamp: (0, utc(0)),
         })
     }
 
@@ -85,7 +88,7 @@ impl Engine {
         cancels: &[String],
         out: &mut BarEvents,
     ) {
-        let at = utc(decided_at);
+        let at = self.stamp(decided_at);
         for id in cancels {
             if let Some(o) = self.orders.iter_mut().find(|o| !o.done && o.id == *id) {
                 o.done = true;
@@ -236,12 +239,13 @@ impl Engine {
     /// `flatten:SYMBOL`). The last equity point is updated to the flat equity. Used for
     /// stops, loss limits and `close_at_end`.
     pub fn flatten(&mut self, time: i64, out: &mut BarEvents) {
+        let at = self.stamp(time);
         for o in self.orders.drain(..) {
             out.order_updates.push(OrderUpdate {
                 order_id: o.id,
                 status: OrderStatus::Cancelled,
                 reason: Some("cancelled: the session is closing all positions".into()),
-                sim_time: utc(time),
+                sim_time: at,
             });
         }
         for i in 0..self.books.positions.len() {
@@ -320,8 +324,9 @@ impl Engine {
     ) {
         self.next_execution += 1;
         self.filled_this_bar = true;
+        let sim_time = self.stamp(time);
         out.executions.push(ExecutionReport {
-            execution_id: format!("E{}", self.next_execution),
+            execution_id: execution_id(self.next_execution),
             order_id,
             symbol: self.config.symbols[symbol].symbol.clone(),
             side,
@@ -329,7 +334,36 @@ impl Engine {
             price,
             commission,
             slippage,
-            sim_time: utc(time),
+            sim_time,
         });
     }
+
+    /// `time` as a `DateTime`, converted once per bar time rather than once per event.
+    pub(super) fn stamp(&mut self, time: i64) -> DateTime<Utc> {
+        if self.stamp.0 != time {
+            self.stamp = (time, utc(time));
+        }
+        self.stamp.1
+    }
+}
+
+/// `E{n}`, without the formatting machinery.
+fn execution_id(n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(1 + digits.len() - i);
+    id.push('E');
+    for &d in &digits[i..] {
+        id.push(char::from(d));
+    }
+    id
 }

@@ -57,6 +57,31 @@ pub(crate) fn utc(t: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
 }
 
+/// ⌊a / (b × lot)⌋ for positive operands, in integers: the same value as
+/// `((a / b) / lot).floor()` in `Decimal`, without two long divisions. `None` (use the
+/// divisions) when an operand is not positive, a product overflows, the lot is below 10⁻⁸, the
+/// quotient reaches 10¹², or it lies within 10⁻¹² below an integer: `Decimal` division keeps
+/// at least 27 significant digits (and 28 decimals), so outside those cases its rounding moves
+/// the quotient by less than 10⁻¹⁴ and cannot change the floor.
+pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal> {
+    const LIMIT: i128 = 1_000_000_000_000;
+    if a <= Decimal::ZERO || b <= Decimal::ZERO || lot <= Decimal::ZERO || lot.scale() > 8 {
+        return None;
+    }
+    let pow = |s: u32| 10i128.checked_pow(s);
+    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa)
+    let num = a.mantissa().checked_mul(pow(b.scale() + lot.scale())?)?;
+    let den = b
+        .mantissa()
+        .checked_mul(lot.mantissa())?
+        .checked_mul(pow(a.scale())?)?;
+    let (q, r) = (num / den, num % den);
+    if q >= LIMIT || (r != 0 && (den - r).checked_mul(LIMIT)? <= den) {
+        return None;
+    }
+    i64::try_from(q).ok().map(Decimal::from)
+}
+
 impl Books {
     /// Empty books with the configured capital and costs.
     pub fn new(config: &EngineConfig) -> Self {
@@ -143,9 +168,12 @@ impl Books {
             .saturating_mul(factor)
             .saturating_add(price.saturating_mul(self.rate))
             .saturating_add(self.per_share);
-        let mut units = match budget.checked_div(per_unit) {
-            Some(u) => floor_lot(u),
-            None => return Decimal::ZERO,
+        let mut units = match floor_div(budget, per_unit, lot) {
+            Some(n) => n.saturating_mul(lot),
+            None => match budget.checked_div(per_unit) {
+                Some(u) => floor_lot(u),
+                None => return Decimal::ZERO,
+            },
         };
         if self.min > Decimal::ZERO && cost(units).is_none_or(|c| c > budget) {
             let rest = (budget - self.min).max(Decimal::ZERO);
