@@ -101,25 +101,8 @@ impl Engine {
             }
         }
         for req in orders {
-            let checked = if self.ids.contains(&req.order_id) {
-                Err(RejectCode::InvalidOrder.reason(format!(
-                    "order_id '{}' was already used in this session; use a new id",
-                    req.order_id
-                )))
-            } else {
-                orders::validate(
-                    &req,
-                    &self.config.symbols,
-                    self.config.allow_short,
-                    decided_at,
-                )
-            };
-            let checked = checked.and_then(|o| self.reserve_ids(o));
-            let (status, reason) = match checked {
-                Ok(order) => {
-                    self.orders.push(order);
-                    (OrderStatus::Accepted, None)
-                }
+            let (status, reason) = match self.accept(&req, decided_at) {
+                Ok(()) => (OrderStatus::Accepted, None),
                 Err(reason) => (OrderStatus::Rejected, Some(reason)),
             };
             out.order_updates.push(OrderUpdate {
@@ -132,8 +115,28 @@ impl Engine {
         self.orders.retain(|o| !o.done);
     }
 
+    /// Validates `req`, reserves its id (and a bracket entry's children's ids) and adds it to
+    /// the working orders; `Err` is the rejection reason.
+    fn accept(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
+        if self.ids.contains(&req.order_id) {
+            return Err(RejectCode::InvalidOrder.reason(format!(
+                "order_id '{}' was already used in this session; use a new id",
+                req.order_id
+            )));
+        }
+        let order = orders::validate(
+            req,
+            &self.config.symbols,
+            self.config.allow_short,
+            decided_at,
+        )?;
+        self.reserve_ids(&order)?;
+        self.orders.push(order);
+        Ok(())
+    }
+
     /// Reserves the order's id and, for a bracket entry, its children's ids.
-    fn reserve_ids(&mut self, order: WorkingOrder) -> Result<WorkingOrder, String> {
+    fn reserve_ids(&mut self, order: &WorkingOrder) -> Result<(), String> {
         let (sl, tp) = if order.stop_loss.is_some() || order.take_profit.is_some() {
             let (sl, tp) = child_ids(&order.id);
             if self.ids.contains(&sl) || self.ids.contains(&tp) {
@@ -148,7 +151,7 @@ impl Engine {
         self.ids.insert(order.id.clone());
         self.ids.extend(sl);
         self.ids.extend(tp);
-        Ok(order)
+        Ok(())
     }
 
     /// Settles one tick at `time`: `candles[i]` is the bar of `config.symbols[i]` (`None`, or
@@ -164,22 +167,12 @@ impl Engine {
         if !self.orders.is_empty() {
             self.work_orders(time, candles, out);
         }
-        let mut open = false;
-        for (p, c) in self.books.positions.iter_mut().zip(candles) {
-            if let Some(c) = c {
-                p.last_close = c.close;
-                if p.first_close.is_none() {
-                    p.first_close = Some(c.close);
-                }
-            }
-            open |= !p.qty.is_zero();
-        }
-        self.equity = if open {
-            self.books.cash.saturating_add(self.books.positions_value())
-        } else {
-            self.books.cash
+        let value = self.books.mark(candles);
+        self.equity = match value {
+            Some(v) => self.books.cash.saturating_add(v),
+            None => self.books.cash,
         };
-        if open || self.filled_this_bar {
+        if value.is_some() || self.filled_this_bar {
             self.exposed_bars += 1;
         }
         self.curve.push(time, self.equity);
@@ -291,9 +284,10 @@ impl Engine {
     /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
     pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
         let bh = self.books.positions.get(buy_and_hold_symbol);
+        let (times, equity) = (self.curve.times(), self.curve.values());
         let input = MetricsInput {
-            times: self.curve.times(),
-            equity: self.curve.values(),
+            times: &times,
+            equity: &equity,
             initial_capital: self.config.initial_capital,
             trades: &self.books.trades,
             exposed_bars: self.exposed_bars,

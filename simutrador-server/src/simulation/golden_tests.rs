@@ -122,8 +122,9 @@ fn order(rng: &mut Rng, n: u64, symbols: &[(&str, Decimal)], close: &[Decimal]) 
     }
 }
 
-/// Runs `bars` bars `step` seconds apart and returns the fingerprint of everything produced.
-fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64) -> (u64, String) {
+/// Runs `bars` bars `step` seconds apart (with `gaps`, an extra 2½ steps after every fifth
+/// bar) and returns the fingerprint of everything produced.
+fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64, gaps: bool) -> (u64, String) {
     let symbols: Vec<(&str, Decimal)> = cfg
         .symbols
         .iter()
@@ -143,7 +144,12 @@ fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64) -> (u64, String)
     let mut n = 0u64;
     let mut close = vec![Decimal::ZERO; symbols.len()];
     for i in 0..bars {
-        let t = T0 + i as i64 * step;
+        let gap = if gaps {
+            (i / 5) as i64 * step * 5 / 2
+        } else {
+            0
+        };
+        let t = T0 + i as i64 * step + gap;
         let mut candles: Vec<Option<Candle>> =
             walks.iter_mut().map(|w| Some(w.candle(&mut rng))).collect();
         for (k, c) in candles.iter_mut().enumerate() {
@@ -218,14 +224,14 @@ fn costly(short: bool, close_at_end: bool) -> EngineConfig {
 
 #[test]
 fn golden_two_symbols_with_costs_and_shorts() {
-    let (fp, summary) = golden(costly(true, true), 0x5EED_0001, 600, 3_600);
+    let (fp, summary) = golden(costly(true, true), 0x5EED_0001, 600, 3_600, false);
     println!("{summary}");
     assert_eq!(fp, 8017279954832651223, "{summary}");
 }
 
 #[test]
 fn golden_two_symbols_long_only_left_open() {
-    let (fp, summary) = golden(costly(false, false), 0x5EED_0002, 500, 900);
+    let (fp, summary) = golden(costly(false, false), 0x5EED_0002, 500, 900, false);
     println!("{summary}");
     assert_eq!(fp, 18038507736434410729, "{summary}");
 }
@@ -234,7 +240,16 @@ fn golden_two_symbols_long_only_left_open() {
 fn golden_one_symbol_no_costs_daily() {
     let mut c = EngineConfig::new(dec!(10000), vec![spec("AAA", dec!(1))]);
     c.allow_short = true;
-    let (fp, summary) = golden(c, 0x5EED_0003, 400, 86_400);
+    let (fp, summary) = golden(c, 0x5EED_0003, 400, 86_400, false);
     println!("{summary}");
     assert_eq!(fp, 3521668855088789328, "{summary}");
+}
+
+#[test]
+fn golden_irregular_times_and_huge_equity() {
+    let mut c = costly(true, true);
+    c.initial_capital = dec!(100000000000);
+    let (fp, summary) = golden(c, 0x5EED_0004, 300, 60, true);
+    println!("{summary}");
+    assert_eq!(fp, 6663903019679076630, "{summary}");
 }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use shared_models::trading::{OrderSide, PositionView, Trade, TradeSide};
 
-use super::config::{EngineConfig, SymbolSpec};
+use super::config::{Candle, EngineConfig, SymbolSpec};
 use super::orders::RejectCode;
 
 /// One symbol's net position and last known prices.
@@ -132,15 +132,33 @@ impl Books {
             .unwrap_or(Decimal::MIN)
     }
 
-    /// Σ quantity × last close.
-    pub fn positions_value(&self) -> Decimal {
-        let mut v = Decimal::ZERO;
-        for p in &self.positions {
-            if !p.qty.is_zero() {
-                v = v.saturating_add(p.qty.saturating_mul(p.last_close));
+    /// Records the closes of this tick's bars (`candles[i]` is symbol `i`'s) and returns
+    /// Σ quantity × last close over the open positions, or `None` when every position is flat.
+    #[inline]
+    pub fn mark(&mut self, candles: &[Option<Candle>]) -> Option<Decimal> {
+        let mut open = false;
+        for (p, c) in self.positions.iter_mut().zip(candles) {
+            if let Some(c) = c {
+                p.last_close = c.close;
+                if p.first_close.is_none() {
+                    p.first_close = Some(c.close);
+                }
             }
+            open |= !p.qty.is_zero();
         }
-        v
+        open.then(|| self.positions_value())
+    }
+
+    /// Σ quantity × last close.
+    /// (Zero plus the first value is that value, bit for bit, so the sum starts from it.)
+    pub fn positions_value(&self) -> Decimal {
+        let mut values = self
+            .positions
+            .iter()
+            .filter(|p| !p.qty.is_zero())
+            .map(|p| p.qty.saturating_mul(p.last_close));
+        let first = values.next().unwrap_or(Decimal::ZERO);
+        values.fold(first, Decimal::saturating_add)
     }
 
     /// The largest multiple of `lot` with units × price × factor + commission ≤ budget, where
