@@ -52,6 +52,8 @@ struct Times {
     first: i64,
     step: i64,
     len: usize,
+    /// `first + len × step`, the next time while they are evenly spaced.
+    next: i64,
     /// Every time, once they stopped being evenly spaced.
     listed: Option<Vec<i64>>,
     /// Points reserved ahead, applied when the times become listed.
@@ -66,14 +68,27 @@ impl Times {
         }
     }
 
+    #[inline]
     fn push(&mut self, t: i64) {
+        if self.listed.is_none() && self.len >= 2 && t == self.next {
+            self.next = t.wrapping_add(self.step);
+            self.len += 1;
+        } else {
+            self.push_slow(t);
+        }
+    }
+
+    /// The first two times, an irregular one, and every time once listed.
+    #[cold]
+    fn push_slow(&mut self, t: i64) {
         if let Some(v) = &mut self.listed {
             v.push(t);
         } else if self.len == 0 {
             self.first = t;
         } else if self.len == 1 {
             self.step = t.wrapping_sub(self.first);
-        } else if self.get(self.len) != t {
+            self.next = t.wrapping_add(self.step);
+        } else {
             let mut v = Vec::with_capacity(self.reserved.max(self.len + 1));
             v.extend((0..self.len).map(|i| self.get(i)));
             v.push(t);
@@ -152,6 +167,7 @@ impl EquityCurve {
         }
         // Re-push the value only: the time stays.
         self.times.len -= 1;
+        self.times.next = time;
         if let Some(v) = &mut self.times.listed {
             v.pop();
         }

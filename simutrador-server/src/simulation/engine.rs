@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use rustc_hash::FxHashSet;
 use shared_models::results::SimulationResults;
 use shared_models::trading::{
     AccountSnapshot, ExecutionReport, OrderRequest, OrderSide, OrderStatus, OrderUpdate,
@@ -13,9 +12,10 @@ use shared_models::trading::{
 use super::config::{BarEvents, Candle, EngineConfig, EngineError};
 use super::curve::EquityCurve;
 use super::fills::Slippage;
+use super::ids::IdSet;
 use super::metrics::{self, MetricsInput};
 use super::orders::{self, RejectCode, WorkingOrder, child_ids};
-use super::portfolio::{Books, utc};
+use super::portfolio::{Books, Stamp};
 
 /// A deterministic, single-threaded simulation of one account over a stream of bars.
 ///
@@ -30,7 +30,7 @@ pub struct Engine {
     pub(super) orders: Vec<WorkingOrder>,
     /// Every accepted order id (and reserved bracket child ids). Only looked up, never
     /// iterated, so its hashing cannot affect output order.
-    pub(super) ids: FxHashSet<String>,
+    pub(super) ids: IdSet,
     pub(super) curve: EquityCurve,
     pub(super) equity: Decimal,
     pub(super) next_execution: u64,
@@ -38,8 +38,8 @@ pub struct Engine {
     pub(super) exposed_bars: usize,
     /// Set by any fill during the current `settle`.
     pub(super) filled_this_bar: bool,
-    /// The last bar time converted for an event, and its `DateTime`.
-    stamp: (i64, DateTime<Utc>),
+    /// Converts event times, once per bar time.
+    stamp: Stamp,
 }
 
 impl Engine {
@@ -52,13 +52,13 @@ impl Engine {
             equity: config.initial_capital,
             config,
             orders: Vec::new(),
-            ids: FxHashSet::default(),
+            ids: IdSet::default(),
             curve: EquityCurve::default(),
             next_execution: 0,
             next_group: 0,
             exposed_bars: 0,
             filled_this_bar: false,
-            stamp: (0, utc(0)),
+            stamp: Stamp::default(),
         })
     }
 
@@ -148,9 +148,12 @@ impl Engine {
         } else {
             (None, None)
         };
-        self.ids.insert(order.id.clone());
-        self.ids.extend(sl);
-        self.ids.extend(tp);
+        for id in [Some(&order.id), sl.as_ref(), tp.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            self.ids.insert(id);
+        }
         Ok(())
     }
 
@@ -334,10 +337,7 @@ impl Engine {
 
     /// `time` as a `DateTime`, converted once per bar time rather than once per event.
     pub(super) fn stamp(&mut self, time: i64) -> DateTime<Utc> {
-        if self.stamp.0 != time {
-            self.stamp = (time, utc(time));
-        }
-        self.stamp.1
+        self.stamp.at(time)
     }
 }
 

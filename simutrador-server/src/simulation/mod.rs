@@ -21,6 +21,7 @@ mod curve;
 mod engine;
 mod execution;
 mod fills;
+mod ids;
 pub mod metrics;
 mod orders;
 mod portfolio;

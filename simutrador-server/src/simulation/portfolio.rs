@@ -46,6 +46,7 @@ pub(crate) struct Books {
     short_factor: Decimal,
     short_margin: Decimal,
     allow_short: bool,
+    stamp: Stamp,
 }
 
 fn overflow() -> String {
@@ -55,6 +56,36 @@ fn overflow() -> String {
 /// `DateTime` for a bar time (the epoch for times chrono cannot represent).
 pub(crate) fn utc(t: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+/// [`utc`] of the last time asked for: the many events of one bar convert its time once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    time: i64,
+    utc: chrono::DateTime<chrono::Utc>,
+}
+
+impl Default for Stamp {
+    fn default() -> Self {
+        Stamp {
+            time: 0,
+            utc: utc(0),
+        }
+    }
+}
+
+impl Stamp {
+    /// `utc(time)`.
+    #[inline]
+    pub fn at(&mut self, time: i64) -> chrono::DateTime<chrono::Utc> {
+        if self.time != time {
+            *self = Stamp {
+                time,
+                utc: utc(time),
+            };
+        }
+        self.utc
+    }
 }
 
 /// ⌊a / (b × lot)⌋ for positive operands, in integers: the same value as
@@ -96,6 +127,7 @@ impl Books {
             short_factor: Decimal::ONE + config.short_margin,
             short_margin: config.short_margin,
             allow_short: config.allow_short,
+            stamp: Stamp::default(),
         }
     }
 
@@ -354,6 +386,7 @@ impl Books {
                 .and_then(|r| r.to_f64())
                 .unwrap_or(0.0)
         };
+        let exit_time = self.stamp.at(time);
         self.trades.push(Trade {
             symbol: spec.symbol.clone(),
             side: if long {
@@ -364,7 +397,7 @@ impl Books {
             quantity: units,
             entry_time: utc(pos.entry_time),
             entry_price: pos.avg_price,
-            exit_time: utc(time),
+            exit_time,
             exit_price: price,
             pnl,
             return_pct,
