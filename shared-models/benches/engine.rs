@@ -5,6 +5,7 @@
 //! Run: `cargo bench -p simutrador-server --bench engine`. Prints bars/s, ns/bar and the
 //! memory held by the equity curve. Not a test: nothing here asserts a speed.
 
+use std::fmt::Write;
 use std::time::Instant;
 
 use rust_decimal::Decimal;
@@ -73,6 +74,25 @@ fn config() -> EngineConfig {
     c
 }
 
+/// `o{n}`, written digit by digit: a strategy that names orders cheaply, so the bench measures
+/// the engine rather than `format!`.
+fn order_id(n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let (mut i, mut n) = (digits.len(), n);
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(1 + digits.len() - i);
+    id.push('o');
+    id.extend(digits[i..].iter().map(|&d| char::from(d)));
+    id
+}
+
 fn order(
     n: &mut u64,
     side: OrderSide,
@@ -81,7 +101,7 @@ fn order(
 ) -> OrderRequest {
     *n += 1;
     OrderRequest {
-        order_id: format!("o{n}"),
+        order_id: order_id(*n),
         symbol: "BENCH".into(),
         side,
         order_type: OrderType::Market,
@@ -167,6 +187,18 @@ fn run_idle(candles: &[Candle]) -> std::time::Duration {
     elapsed
 }
 
+/// FNV-1a over everything written to it: pins a run's output bit for bit across engine changes.
+struct Fingerprint(u64);
+
+impl Write for Fingerprint {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(())
+    }
+}
+
 fn report(name: &str, bars: usize, d: std::time::Duration) {
     let s = d.as_secs_f64();
     println!(
@@ -216,6 +248,9 @@ fn main() {
         "trades {}, final equity {}, return {:.2}%, sharpe {:?}, max dd {:.2}%",
         m.num_trades, m.equity_final, m.return_pct, m.sharpe_ratio, m.max_drawdown_pct
     );
+    let mut fp = Fingerprint(0xcbf2_9ce4_8422_2325);
+    let _ = write!(fp, "{results:?}");
+    println!("results fingerprint {:016x}", fp.0);
     let bytes = engine.equity_curve_bytes();
     println!(
         "equity curve: {} points, {:.1} MiB held ({:.1} bytes/bar)",

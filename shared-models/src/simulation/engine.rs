@@ -2,20 +2,20 @@
 //! orders and the equity curve; `execution.rs` holds the per-bar order work (fills, brackets,
 //! time in force).
 
-use std::collections::HashSet;
-
 use crate::results::SimulationResults;
 use crate::trading::{
     AccountSnapshot, ExecutionReport, OrderRequest, OrderSide, OrderStatus, OrderUpdate,
 };
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::config::{BarEvents, Candle, EngineConfig, EngineError};
 use super::curve::EquityCurve;
 use super::fills::Slippage;
+use super::ids::IdSet;
 use super::metrics::{self, MetricsInput};
 use super::orders::{self, RejectCode, WorkingOrder, child_ids};
-use super::portfolio::{Books, utc};
+use super::portfolio::{Books, Stamp};
 
 /// A deterministic, single-threaded simulation of one account over a stream of bars.
 ///
@@ -30,7 +30,7 @@ pub struct Engine {
     pub(super) orders: Vec<WorkingOrder>,
     /// Every accepted order id (and reserved bracket child ids). Only looked up, never
     /// iterated, so its hashing cannot affect output order.
-    pub(super) ids: HashSet<String>,
+    pub(super) ids: IdSet,
     pub(super) curve: EquityCurve,
     pub(super) equity: Decimal,
     pub(super) next_execution: u64,
@@ -38,6 +38,8 @@ pub struct Engine {
     pub(super) exposed_bars: usize,
     /// Set by any fill during the current `settle`.
     pub(super) filled_this_bar: bool,
+    /// Converts event times, once per bar time.
+    stamp: Stamp,
 }
 
 impl Engine {
@@ -50,12 +52,13 @@ impl Engine {
             equity: config.initial_capital,
             config,
             orders: Vec::new(),
-            ids: HashSet::new(),
+            ids: IdSet::default(),
             curve: EquityCurve::default(),
             next_execution: 0,
             next_group: 0,
             exposed_bars: 0,
             filled_this_bar: false,
+            stamp: Stamp::default(),
         })
     }
 
@@ -85,7 +88,7 @@ impl Engine {
         cancels: &[String],
         out: &mut BarEvents,
     ) {
-        let at = utc(decided_at);
+        let at = self.stamp(decided_at);
         for id in cancels {
             if let Some(o) = self.orders.iter_mut().find(|o| !o.done && o.id == *id) {
                 o.done = true;
@@ -98,25 +101,8 @@ impl Engine {
             }
         }
         for req in orders {
-            let checked = if self.ids.contains(&req.order_id) {
-                Err(RejectCode::InvalidOrder.reason(format!(
-                    "order_id '{}' was already used in this session; use a new id",
-                    req.order_id
-                )))
-            } else {
-                orders::validate(
-                    &req,
-                    &self.config.symbols,
-                    self.config.allow_short,
-                    decided_at,
-                )
-            };
-            let checked = checked.and_then(|o| self.reserve_ids(o));
-            let (status, reason) = match checked {
-                Ok(order) => {
-                    self.orders.push(order);
-                    (OrderStatus::Accepted, None)
-                }
+            let (status, reason) = match self.accept(&req, decided_at) {
+                Ok(()) => (OrderStatus::Accepted, None),
                 Err(reason) => (OrderStatus::Rejected, Some(reason)),
             };
             out.order_updates.push(OrderUpdate {
@@ -129,8 +115,28 @@ impl Engine {
         self.orders.retain(|o| !o.done);
     }
 
+    /// Validates `req`, reserves its id (and a bracket entry's children's ids) and adds it to
+    /// the working orders; `Err` is the rejection reason.
+    fn accept(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
+        if self.ids.contains(&req.order_id) {
+            return Err(RejectCode::InvalidOrder.reason(format!(
+                "order_id '{}' was already used in this session; use a new id",
+                req.order_id
+            )));
+        }
+        let order = orders::validate(
+            req,
+            &self.config.symbols,
+            self.config.allow_short,
+            decided_at,
+        )?;
+        self.reserve_ids(&order)?;
+        self.orders.push(order);
+        Ok(())
+    }
+
     /// Reserves the order's id and, for a bracket entry, its children's ids.
-    fn reserve_ids(&mut self, order: WorkingOrder) -> Result<WorkingOrder, String> {
+    fn reserve_ids(&mut self, order: &WorkingOrder) -> Result<(), String> {
         let (sl, tp) = if order.stop_loss.is_some() || order.take_profit.is_some() {
             let (sl, tp) = child_ids(&order.id);
             if self.ids.contains(&sl) || self.ids.contains(&tp) {
@@ -142,10 +148,13 @@ impl Engine {
         } else {
             (None, None)
         };
-        self.ids.insert(order.id.clone());
-        self.ids.extend(sl);
-        self.ids.extend(tp);
-        Ok(order)
+        for id in [Some(&order.id), sl.as_ref(), tp.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            self.ids.insert(id);
+        }
+        Ok(())
     }
 
     /// Settles one tick at `time`: `candles[i]` is the bar of `config.symbols[i]` (`None`, or
@@ -161,22 +170,12 @@ impl Engine {
         if !self.orders.is_empty() {
             self.work_orders(time, candles, out);
         }
-        let mut open = false;
-        for (p, c) in self.books.positions.iter_mut().zip(candles) {
-            if let Some(c) = c {
-                p.last_close = c.close;
-                if p.first_close.is_none() {
-                    p.first_close = Some(c.close);
-                }
-            }
-            open |= !p.qty.is_zero();
-        }
-        self.equity = if open {
-            self.books.cash.saturating_add(self.books.positions_value())
-        } else {
-            self.books.cash
+        let value = self.books.mark(candles);
+        self.equity = match value {
+            Some(v) => self.books.cash.saturating_add(v),
+            None => self.books.cash,
         };
-        if open || self.filled_this_bar {
+        if value.is_some() || self.filled_this_bar {
             self.exposed_bars += 1;
         }
         self.curve.push(time, self.equity);
@@ -236,12 +235,13 @@ impl Engine {
     /// `flatten:SYMBOL`). The last equity point is updated to the flat equity. Used for
     /// stops, loss limits and `close_at_end`.
     pub fn flatten(&mut self, time: i64, out: &mut BarEvents) {
+        let at = self.stamp(time);
         for o in self.orders.drain(..) {
             out.order_updates.push(OrderUpdate {
                 order_id: o.id,
                 status: OrderStatus::Cancelled,
                 reason: Some("cancelled: the session is closing all positions".into()),
-                sim_time: utc(time),
+                sim_time: at,
             });
         }
         for i in 0..self.books.positions.len() {
@@ -287,9 +287,10 @@ impl Engine {
     /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
     pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
         let bh = self.books.positions.get(buy_and_hold_symbol);
+        let (times, equity) = (self.curve.times(), self.curve.values());
         let input = MetricsInput {
-            times: self.curve.times(),
-            equity: self.curve.values(),
+            times: &times,
+            equity: &equity,
             initial_capital: self.config.initial_capital,
             trades: &self.books.trades,
             exposed_bars: self.exposed_bars,
@@ -320,8 +321,9 @@ impl Engine {
     ) {
         self.next_execution += 1;
         self.filled_this_bar = true;
+        let sim_time = self.stamp(time);
         out.executions.push(ExecutionReport {
-            execution_id: format!("E{}", self.next_execution),
+            execution_id: execution_id(self.next_execution),
             order_id,
             symbol: self.config.symbols[symbol].symbol.clone(),
             side,
@@ -329,7 +331,33 @@ impl Engine {
             price,
             commission,
             slippage,
-            sim_time: utc(time),
+            sim_time,
         });
     }
+
+    /// `time` as a `DateTime`, converted once per bar time rather than once per event.
+    pub(super) fn stamp(&mut self, time: i64) -> DateTime<Utc> {
+        self.stamp.at(time)
+    }
+}
+
+/// `E{n}`, without the formatting machinery.
+fn execution_id(n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(1 + digits.len() - i);
+    id.push('E');
+    for &d in &digits[i..] {
+        id.push(char::from(d));
+    }
+    id
 }

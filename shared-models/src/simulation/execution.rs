@@ -9,7 +9,6 @@ use super::config::{BarEvents, Candle};
 use super::engine::Engine;
 use super::fills::{self, Touch};
 use super::orders::{RejectCode, Size, WorkingOrder, child_ids};
-use super::portfolio::utc;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -109,7 +108,11 @@ impl Engine {
             Ok(b) => b,
             Err(reason) => return self.close_order(i, OrderStatus::Rejected, &reason, time, out),
         };
-        let id = self.orders[i].id.clone();
+        let o = &mut self.orders[i];
+        // The id goes into the execution, a `filled` update and (for brackets) the children's
+        // ids; an order without children gives its own string to the update.
+        let has_children = o.stop_loss.is_some() || o.take_profit.is_some();
+        let id = o.id.clone();
         self.report(
             id,
             sym,
@@ -121,7 +124,20 @@ impl Engine {
             time,
             out,
         );
-        self.close_order(i, OrderStatus::Filled, "", time, out);
+        if has_children {
+            self.close_order(i, OrderStatus::Filled, "", time, out);
+        } else {
+            let o = &mut self.orders[i];
+            o.done = true;
+            let order_id = std::mem::take(&mut o.id);
+            let sim_time = self.stamp(time);
+            out.order_updates.push(OrderUpdate {
+                order_id,
+                status: OrderStatus::Filled,
+                reason: None,
+                sim_time,
+            });
+        }
         if let Some(group) = self.orders[i].oco_group {
             self.cancel_group(group, i, time, out);
         }
@@ -170,12 +186,13 @@ impl Engine {
                 group,
             ));
         }
+        let sim_time = self.stamp(time);
         for child in children {
             out.order_updates.push(OrderUpdate {
                 order_id: child.id.clone(),
                 status: OrderStatus::Accepted,
                 reason: Some(format!("bracket exit of {}", self.orders[i].id)),
-                sim_time: utc(time),
+                sim_time,
             });
             self.orders.push(child);
         }
@@ -233,13 +250,14 @@ impl Engine {
         time: i64,
         out: &mut BarEvents,
     ) {
+        let sim_time = self.stamp(time);
         let o = &mut self.orders[i];
         o.done = true;
         out.order_updates.push(OrderUpdate {
             order_id: o.id.clone(),
             status,
             reason: (!reason.is_empty()).then(|| reason.to_string()),
-            sim_time: utc(time),
+            sim_time,
         });
     }
 }

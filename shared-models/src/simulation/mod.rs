@@ -21,6 +21,7 @@ mod curve;
 mod engine;
 mod execution;
 mod fills;
+mod ids;
 pub mod metrics;
 mod orders;
 mod portfolio;
@@ -37,6 +38,8 @@ pub use orders::RejectCode;
 mod engine_tests;
 #[cfg(test)]
 mod fills_tests;
+#[cfg(test)]
+mod golden_tests;
 #[cfg(test)]
 mod metrics_tests;
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::trading::{OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use super::config::{EngineConfig, SymbolSpec};
+use super::config::{Candle, EngineConfig, SymbolSpec};
 use super::orders::RejectCode;
 
 /// One symbol's net position and last known prices.
@@ -46,6 +46,7 @@ pub(crate) struct Books {
     short_factor: Decimal,
     short_margin: Decimal,
     allow_short: bool,
+    stamp: Stamp,
 }
 
 fn overflow() -> String {
@@ -55,6 +56,61 @@ fn overflow() -> String {
 /// `DateTime` for a bar time (the epoch for times chrono cannot represent).
 pub(crate) fn utc(t: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+/// [`utc`] of the last time asked for: the many events of one bar convert its time once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    time: i64,
+    utc: chrono::DateTime<chrono::Utc>,
+}
+
+impl Default for Stamp {
+    fn default() -> Self {
+        Stamp {
+            time: 0,
+            utc: utc(0),
+        }
+    }
+}
+
+impl Stamp {
+    /// `utc(time)`.
+    #[inline]
+    pub fn at(&mut self, time: i64) -> chrono::DateTime<chrono::Utc> {
+        if self.time != time {
+            *self = Stamp {
+                time,
+                utc: utc(time),
+            };
+        }
+        self.utc
+    }
+}
+
+/// ⌊a / (b × lot)⌋ for positive operands, in integers: the same value as
+/// `((a / b) / lot).floor()` in `Decimal`, without two long divisions. `None` (use the
+/// divisions) when an operand is not positive, a product overflows, the lot is below 10⁻⁸, the
+/// quotient reaches 10¹², or it lies within 10⁻¹² below an integer: `Decimal` division keeps
+/// at least 27 significant digits (and 28 decimals), so outside those cases its rounding moves
+/// the quotient by less than 10⁻¹⁴ and cannot change the floor.
+pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal> {
+    const LIMIT: i128 = 1_000_000_000_000;
+    if a <= Decimal::ZERO || b <= Decimal::ZERO || lot <= Decimal::ZERO || lot.scale() > 8 {
+        return None;
+    }
+    let pow = |s: u32| 10i128.checked_pow(s);
+    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa)
+    let num = a.mantissa().checked_mul(pow(b.scale() + lot.scale())?)?;
+    let den = b
+        .mantissa()
+        .checked_mul(lot.mantissa())?
+        .checked_mul(pow(a.scale())?)?;
+    let (q, r) = (num / den, num % den);
+    if q >= LIMIT || (r != 0 && (den - r).checked_mul(LIMIT)? <= den) {
+        return None;
+    }
+    i64::try_from(q).ok().map(Decimal::from)
 }
 
 impl Books {
@@ -71,6 +127,7 @@ impl Books {
             short_factor: Decimal::ONE + config.short_margin,
             short_margin: config.short_margin,
             allow_short: config.allow_short,
+            stamp: Stamp::default(),
         }
     }
 
@@ -107,15 +164,33 @@ impl Books {
             .unwrap_or(Decimal::MIN)
     }
 
-    /// Σ quantity × last close.
-    pub fn positions_value(&self) -> Decimal {
-        let mut v = Decimal::ZERO;
-        for p in &self.positions {
-            if !p.qty.is_zero() {
-                v = v.saturating_add(p.qty.saturating_mul(p.last_close));
+    /// Records the closes of this tick's bars (`candles[i]` is symbol `i`'s) and returns
+    /// Σ quantity × last close over the open positions, or `None` when every position is flat.
+    #[inline]
+    pub fn mark(&mut self, candles: &[Option<Candle>]) -> Option<Decimal> {
+        let mut open = false;
+        for (p, c) in self.positions.iter_mut().zip(candles) {
+            if let Some(c) = c {
+                p.last_close = c.close;
+                if p.first_close.is_none() {
+                    p.first_close = Some(c.close);
+                }
             }
+            open |= !p.qty.is_zero();
         }
-        v
+        open.then(|| self.positions_value())
+    }
+
+    /// Σ quantity × last close.
+    /// (Zero plus the first value is that value, bit for bit, so the sum starts from it.)
+    pub fn positions_value(&self) -> Decimal {
+        let mut values = self
+            .positions
+            .iter()
+            .filter(|p| !p.qty.is_zero())
+            .map(|p| p.qty.saturating_mul(p.last_close));
+        let first = values.next().unwrap_or(Decimal::ZERO);
+        values.fold(first, Decimal::saturating_add)
     }
 
     /// The largest multiple of `lot` with units × price × factor + commission ≤ budget, where
@@ -143,9 +218,12 @@ impl Books {
             .saturating_mul(factor)
             .saturating_add(price.saturating_mul(self.rate))
             .saturating_add(self.per_share);
-        let mut units = match budget.checked_div(per_unit) {
-            Some(u) => floor_lot(u),
-            None => return Decimal::ZERO,
+        let mut units = match floor_div(budget, per_unit, lot) {
+            Some(n) => n.saturating_mul(lot),
+            None => match budget.checked_div(per_unit) {
+                Some(u) => floor_lot(u),
+                None => return Decimal::ZERO,
+            },
         };
         if self.min > Decimal::ZERO && cost(units).is_none_or(|c| c > budget) {
             let rest = (budget - self.min).max(Decimal::ZERO);
@@ -308,6 +386,7 @@ impl Books {
                 .and_then(|r| r.to_f64())
                 .unwrap_or(0.0)
         };
+        let exit_time = self.stamp.at(time);
         self.trades.push(Trade {
             symbol: spec.symbol.clone(),
             side: if long {
@@ -318,7 +397,7 @@ impl Books {
             quantity: units,
             entry_time: utc(pos.entry_time),
             entry_price: pos.avg_price,
-            exit_time: utc(time),
+            exit_time,
             exit_price: price,
             pnl,
             return_pct,

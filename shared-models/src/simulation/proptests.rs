@@ -184,3 +184,47 @@ proptest! {
         prop_assert_eq!(last, Some(results.metrics.equity_final));
     }
 }
+
+/// A positive decimal from a mantissa and a scale.
+fn dec_of(m: u64, scale: u32) -> Decimal {
+    Decimal::from_i128_with_scale(i128::from(m.max(1)), scale)
+}
+
+/// What `floor_div` replaces: two `Decimal` divisions and a floor.
+fn floor_div_slow(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal> {
+    a.checked_div(b)?.checked_div(lot).map(|n| n.floor())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn floor_div_matches_decimal_division(
+        (ma, sa) in (any::<u64>(), 0u32..16),
+        (mb, sb) in (1u64..u64::MAX, 0u32..16),
+        (ml, sl) in (1u64..100_000, 0u32..10),
+        q in 0u64..2_000_000_000_000,
+        eps in (0u64..1000, 0u32..28),
+        near in any::<bool>(),
+    ) {
+        let (b, lot) = (dec_of(mb, sb), dec_of(ml, sl));
+        // Either a random numerator or one just below / at / above an integer quotient.
+        let a = if near {
+            let exact = Decimal::from(q).checked_mul(b).and_then(|x| x.checked_mul(lot));
+            let shift = Decimal::from_i128_with_scale(i128::from(eps.0), eps.1);
+            match exact.and_then(|x| x.checked_sub(shift)) {
+                Some(x) if x > Decimal::ZERO => x,
+                _ => dec_of(ma, sa),
+            }
+        } else {
+            dec_of(ma, sa)
+        };
+        if let Some(fast) = super::portfolio::floor_div(a, b, lot) {
+            let slow = floor_div_slow(a, b, lot);
+            prop_assert_eq!(Some(fast), slow);
+            // Bit for bit, not just equal in value.
+            prop_assert_eq!(slow.map(|d| (d.mantissa(), d.scale(), d.is_sign_negative())),
+                Some((fast.mantissa(), fast.scale(), fast.is_sign_negative())));
+        }
+    }
+}

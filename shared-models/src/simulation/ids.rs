@@ -1,0 +1,69 @@
+//! [`IdSet`]: every order id used in a session, for the duplicate check. The ids live end to
+//! end in one string arena and a hash table holds their spans, so remembering an id costs no
+//! allocation of its own and growing the table moves 16-byte entries.
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+/// A set of strings, only ever added to and looked up (never iterated, so the hash cannot
+/// affect any output order).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IdSet {
+    text: String,
+    /// (start, end) of each id in `text`.
+    spans: HashTable<(usize, usize)>,
+}
+
+impl IdSet {
+    fn get<'a>(text: &'a str, &(start, end): &(usize, usize)) -> &'a str {
+        text.get(start..end).unwrap_or_default()
+    }
+
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: &str) -> bool {
+        let hash = FxBuildHasher.hash_one(id);
+        self.spans
+            .find(hash, |span| Self::get(&self.text, span) == id)
+            .is_some()
+    }
+
+    /// Adds `id`; false (and no change) when it was already there.
+    pub fn insert(&mut self, id: &str) -> bool {
+        let hash = FxBuildHasher.hash_one(id);
+        let text = &self.text;
+        match self.spans.entry(
+            hash,
+            |span| Self::get(text, span) == id,
+            |span| FxBuildHasher.hash_one(Self::get(text, span)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let start = self.text.len();
+                self.text.push_str(id);
+                slot.insert((start, self.text.len()));
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdSet;
+
+    #[test]
+    fn remembers_exact_ids_only() {
+        let mut ids = IdSet::default();
+        assert!(ids.insert("o1"));
+        assert!(ids.insert("o1:sl"));
+        assert!(ids.insert(""));
+        assert!(!ids.insert("o1"));
+        for n in 2..5_000 {
+            assert!(ids.insert(&format!("o{n}")));
+        }
+        assert!(ids.contains("o1") && ids.contains("o4999") && ids.contains(""));
+        assert!(!ids.contains("o5000") && !ids.contains("o") && !ids.contains("o1:tp"));
+    }
+}
