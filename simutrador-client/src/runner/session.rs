@@ -10,7 +10,7 @@
 use shared_models::ClientMessage;
 use shared_models::ServerMessage;
 use shared_models::messages::simulation::{
-    HistorySnapshot, SimulationEnd, SimulationStarted, StartSimulation, TickAck, TickEncoding,
+    AccountUpdates, HistorySnapshot, SimulationEnd, SimulationStarted, StartSimulation, TickAck, TickEncoding,
 };
 use shared_models::results::SimulationResults;
 use shared_models::trading::{AccountSnapshot, ExecutionReport, OrderRequest, OrderUpdate};
@@ -70,7 +70,12 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             session_id: session_id.to_string(),
             warmup_bars: (options.warmup_bars > 0).then_some(options.warmup_bars),
             max_pending_ticks: Some(options.window.max(1)),
-            account_updates: Some(options.account_updates),
+            // A predicting client keeps its account from the model's own events.
+            account_updates: Some(if options.predict_fills {
+                AccountUpdates::OnDemand
+            } else {
+                options.account_updates
+            }),
             tick_encoding: Some(TickEncoding::Block),
         })
         .await?;
