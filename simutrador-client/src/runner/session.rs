@@ -10,7 +10,8 @@
 use shared_models::ClientMessage;
 use shared_models::ServerMessage;
 use shared_models::messages::simulation::{
-    AccountUpdates, HistorySnapshot, SimulationEnd, SimulationStarted, StartSimulation, TickAck, TickEncoding,
+    AccountUpdates, HistorySnapshot, SimulationEnd, SimulationStarted, StartSimulation, TickAck,
+    TickEncoding,
 };
 use shared_models::results::SimulationResults;
 use shared_models::trading::{AccountSnapshot, ExecutionReport, OrderRequest, OrderUpdate};
