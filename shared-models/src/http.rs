@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::session::Plan;
 
-/// `POST /auth/token` (header `X-API-Key`) → 200.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /auth/token` (header `X-API-Key`) → 200. Its `Debug` redacts the token, so it cannot
+/// end up in a log by accident.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer …` or `?token=…`.
     pub access_token: String,
@@ -19,6 +20,18 @@ pub struct TokenResponse {
     pub user_id: String,
     /// Their plan.
     pub plan: Plan,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("user_id", &self.user_id)
+            .field("plan", &self.plan)
+            .finish()
+    }
 }
 
 /// `GET /healthz` → 200 (503 with `status: "shutting_down"` during shutdown).

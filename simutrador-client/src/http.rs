@@ -2,8 +2,7 @@
 //! [`login`]) and `GET /healthz` ([`health`]). No TLS in this build: `https` URLs are refused
 //! with a clear [`ClientError::Config`].
 
-use serde::{Deserialize, Serialize};
-use shared_models::{ErrorBody, Plan};
+use shared_models::ErrorBody;
 use std::time::Duration;
 
 use crate::error::{ClientError, Result};
@@ -12,49 +11,11 @@ use crate::url::ServerUrl;
 /// How long an HTTP call may take before it is reported as a connection failure.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The answer to `POST /auth/token`.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct TokenResponse {
-    /// The JWT to present as `Authorization: Bearer …`. Never log or print it.
-    pub access_token: String,
-    /// Always `"Bearer"`.
-    pub token_type: String,
-    /// Seconds until the token expires.
-    pub expires_in: u64,
-    /// The user the key belongs to.
-    pub user_id: String,
-    /// Their plan.
-    pub plan: Plan,
-}
-
-impl std::fmt::Debug for TokenResponse {
-    /// Redacts the token so it cannot end up in logs by accident.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field("access_token", &"<redacted>")
-            .field("token_type", &self.token_type)
-            .field("expires_in", &self.expires_in)
-            .field("user_id", &self.user_id)
-            .field("plan", &self.plan)
-            .finish()
-    }
-}
+/// The answer to `POST /auth/token` (the wire type; its `Debug` redacts the token).
+pub use shared_models::http::TokenResponse;
 
 /// The answer to `GET /healthz`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Health {
-    /// `"ok"` when the daemon is serving.
-    pub status: String,
-    /// The daemon's version.
-    pub version: String,
-    /// Seconds since the daemon started.
-    pub uptime_seconds: u64,
-    /// Sessions held, all users.
-    pub sessions: u64,
-    /// Open WebSocket connections.
-    #[serde(default)]
-    pub connections: u64,
-}
+pub use shared_models::http::HealthResponse as Health;
 
 /// Exchange an API key for a token at `POST /auth/token`.
 ///
@@ -144,7 +105,7 @@ pub(crate) fn unreachable(url: &ServerUrl, err: &dyn std::fmt::Display) -> Clien
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared_models::ErrorCode;
+    use shared_models::{ErrorCode, Plan};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
