@@ -2,6 +2,8 @@
 //! also makes `cargo test --workspace` build the binary that the end-to-end tests in `tests/`
 //! start.)
 
+#![allow(clippy::expect_used)] // a test: a panic is a failure
+
 use std::process::Command;
 
 fn server(args: &[&str]) -> std::process::Output {
