@@ -87,13 +87,16 @@ impl Strategy for RsiReversion {
         let (Some(prev), Some(now)) = (prev, now) else {
             return;
         };
-        let Some(symbol) = ctx.symbols().first().cloned() else {
+        let held = ctx.account().quantity(0);
+        let buy = prev < self.lower && now >= self.lower && held.is_zero();
+        let exit = prev < self.upper && now >= self.upper && held > Decimal::ZERO;
+        // The symbol is looked up (and copied) only when trading.
+        let Some(symbol) = ctx.symbols().first().filter(|_| buy || exit).cloned() else {
             return;
         };
-        let held = ctx.account().quantity(0);
-        if prev < self.lower && now >= self.lower && held.is_zero() {
+        if buy {
             ctx.buy_percent(&symbol, Decimal::ONE);
-        } else if prev < self.upper && now >= self.upper && held > Decimal::ZERO {
+        } else {
             ctx.close_position(&symbol);
         }
     }

@@ -93,7 +93,12 @@ impl Strategy for SmaCross {
         let (Some(prev), Some(now)) = (prev, now) else {
             return;
         };
-        let Some(symbol) = ctx.symbols().first().cloned() else {
+        let crossed = matches!(
+            (prev, now),
+            (Ordering::Less, Ordering::Greater) | (Ordering::Greater, Ordering::Less)
+        );
+        // Only a cross trades; the symbol is looked up (and copied) only then.
+        let Some(symbol) = ctx.symbols().first().filter(|_| crossed).cloned() else {
             return;
         };
         let held = ctx.account().quantity(0);
