@@ -253,7 +253,9 @@ fn clip(s: &str) -> String {
     }
 }
 
-fn parse_timeframe(tf: Option<&str>) -> ApiResult<Timeframe> {
+/// A timeframe from a request (`None` means `1d`); `INVALID_TIMEFRAME` with the allowed
+/// spellings otherwise.
+pub fn parse_timeframe(tf: Option<&str>) -> ApiResult<Timeframe> {
     let Some(t) = tf else {
         return Ok(Timeframe::D1);
     };

@@ -7,24 +7,16 @@ use shared_models::{ErrorCode, ServerMessage, Timeframe};
 
 use super::{Apply, Reply};
 use crate::error::{ApiResult, api_error};
+use crate::market_data::validator::{normalize_symbol, parse_timeframe};
 use crate::protocol::connection::ConnectionContext;
-
-fn timeframe(raw: Option<&str>) -> ApiResult<Option<Timeframe>> {
-    raw.map(|t| {
-        t.parse::<Timeframe>().map_err(|e| {
-            api_error(
-                ErrorCode::InvalidTimeframe,
-                e.to_string(),
-                json!({ "timeframe": t, "allowed": Timeframe::ALL }),
-            )
-        })
-    })
-    .transpose()
-}
 
 impl Apply for ListSymbols {
     fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
-        let tf = timeframe(self.timeframe.as_deref())?;
+        let tf = self
+            .timeframe
+            .as_deref()
+            .map(|t| parse_timeframe(Some(t)))
+            .transpose()?;
         let symbols = ctx.state.validator.catalog().list(self.asset_class, tf);
         Ok(ServerMessage::Symbols(SymbolList { symbols }).into())
     }
@@ -32,8 +24,8 @@ impl Apply for ListSymbols {
 
 impl Apply for GetSymbolRange {
     fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
-        let tf = timeframe(self.timeframe.as_deref())?.unwrap_or(Timeframe::D1);
-        let symbol = self.symbol.trim().to_ascii_uppercase();
+        let tf = parse_timeframe(self.timeframe.as_deref())?;
+        let symbol = normalize_symbol(&self.symbol);
         let catalog = ctx.state.validator.catalog();
         if let Some(range) = catalog.symbol_range(&symbol, tf) {
             return Ok(ServerMessage::SymbolRange(range).into());
