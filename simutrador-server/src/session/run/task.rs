@@ -218,13 +218,7 @@ impl Run {
                         .await;
                 }
             }
-            Control::Account(reply) => {
-                let msg = ServerMessage::AccountSnapshot(AccountEvent {
-                    session_id: self.id.clone(),
-                    event: self.engine.account(),
-                });
-                send_to(&reply, msg).await;
-            }
+            Control::Account(reply) => send_to(&reply, self.account_message()).await,
         }
         true
     }
@@ -369,12 +363,16 @@ impl Run {
             AccountUpdates::OnDemand => false,
         };
         if snapshot {
-            let msg = ServerMessage::AccountSnapshot(AccountEvent {
-                session_id: self.id.clone(),
-                event: self.engine.account(),
-            });
-            self.push(msg, None).await;
+            self.push(self.account_message(), None).await;
         }
+    }
+
+    /// `account_snapshot` of the account now.
+    fn account_message(&self) -> ServerMessage {
+        ServerMessage::AccountSnapshot(AccountEvent {
+            session_id: self.id.clone(),
+            event: self.engine.account(),
+        })
     }
 
     async fn finish(&mut self) {
