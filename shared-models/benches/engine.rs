@@ -2,8 +2,9 @@
 //! `shared_models::simulation::Engine` with an in-bench sma-cross 10/20 (close and reverse with 100% of
 //! equity on every cross), plus a baseline with no orders at all.
 //!
-//! Run: `cargo bench -p simutrador-server --bench engine`. Prints bars/s, ns/bar and the
-//! memory held by the equity curve. Not a test: nothing here asserts a speed.
+//! Run: `cargo bench -p shared-models --bench engine`. Prints bars/s and ns/bar for the bars
+//! alone and for the complete run (with `finish` and `results`), and the memory held by the
+//! equity curve. Not a test: nothing here asserts a speed.
 
 use std::fmt::Write;
 use std::time::Instant;
@@ -116,6 +117,7 @@ fn order(
 }
 
 /// sma-cross 10/20 with exact rolling integer sums; returns the engine and the elapsed time.
+#[inline(never)]
 fn run_sma(closes: &[i64], candles: &[Candle]) -> (Engine, std::time::Duration) {
     let mut engine = match Engine::new(config()) {
         Ok(e) => e,
@@ -171,6 +173,7 @@ fn run_sma(closes: &[i64], candles: &[Candle]) -> (Engine, std::time::Duration) 
 }
 
 /// Settling only: no orders ever, one symbol.
+#[inline(never)]
 fn run_idle(candles: &[Candle]) -> std::time::Duration {
     let mut engine = match Engine::new(config()) {
         Ok(e) => e,
@@ -209,6 +212,16 @@ fn report(name: &str, bars: usize, d: std::time::Duration) {
     );
 }
 
+/// Rounds to run (best and median are reported): `ENGINE_BENCH_ROUNDS`, default 7. A profiler
+/// run (perf, callgrind) sets it to 1.
+fn rounds() -> usize {
+    std::env::var("ENGINE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7)
+        .max(1)
+}
+
 fn main() {
     let gen_start = Instant::now();
     let (closes, candles) = series();
@@ -217,15 +230,23 @@ fn main() {
         gen_start.elapsed().as_secs_f64() * 1e3
     );
     // Best of several rounds: the machine may be shared, the minimum is the engine's cost.
-    const ROUNDS: usize = 7;
-    let mut idle = Vec::new();
-    let mut sma = Vec::new();
+    let rounds = rounds();
+    let (mut idle, mut sma, mut res, mut full) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut last = None;
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         idle.push(run_idle(&candles));
-        let (engine, elapsed) = run_sma(&closes, &candles);
+        let (mut engine, elapsed) = run_sma(&closes, &candles);
+        // The complete run: the bars and fills above, then end of data and the final results
+        // (metrics, trades, open positions, the equity curve as points).
+        let t = Instant::now();
+        let mut events = BarEvents::default();
+        engine.finish(&mut events);
+        let results = engine.results(0);
+        let finishing = t.elapsed();
         sma.push(elapsed);
-        last = Some(engine);
+        res.push(finishing);
+        full.push(elapsed + finishing);
+        last = Some((engine, results));
     }
     let best = |v: &[std::time::Duration]| v.iter().copied().min().unwrap_or_default();
     let median = |v: &mut Vec<std::time::Duration>| {
@@ -236,14 +257,17 @@ fn main() {
     report("engine, no orders (median)", BARS, median(&mut idle));
     report("engine + sma-cross (best)", BARS, best(&sma));
     report("engine + sma-cross (median)", BARS, median(&mut sma));
-    let Some(engine) = last else { return };
-    let t = Instant::now();
-    let results = engine.results(0);
-    let m = &results.metrics;
+    report("complete run (best)", BARS, best(&full));
+    report("complete run (median)", BARS, median(&mut full));
     println!(
-        "results() (metrics + copies of trades and curve) in {:.1} ms",
-        t.elapsed().as_secs_f64() * 1e3
+        "finish() + results() (metrics + trades + curve as points): best {:.1} ms, median {:.1} ms",
+        best(&res).as_secs_f64() * 1e3,
+        median(&mut res).as_secs_f64() * 1e3
     );
+    let Some((engine, results)) = last else {
+        return;
+    };
+    let m = &results.metrics;
     println!(
         "trades {}, final equity {}, return {:.2}%, sharpe {:?}, max dd {:.2}%",
         m.num_trades, m.equity_final, m.return_pct, m.sharpe_ratio, m.max_drawdown_pct

@@ -12,7 +12,8 @@ use std::borrow::Cow;
 use crate::trading::EquityPoint;
 use rust_decimal::Decimal;
 
-use super::portfolio::utc;
+use super::clock::DayClock;
+use super::numeric;
 
 /// Bits of a packed value that hold the scale (0..=28).
 const SCALE_BITS: u32 = 5;
@@ -193,10 +194,61 @@ impl EquityCurve {
     }
 
     /// Equity values, parallel to [`EquityCurve::times`] (unpacked when packed).
+    #[cfg(test)]
     pub fn values(&self) -> Cow<'_, [Decimal]> {
         match &self.values {
             Values::Packed(v) => Cow::Owned(v.iter().map(|&p| unpack(p)).collect()),
             Values::Full(v) => Cow::Borrowed(v),
+        }
+    }
+
+    /// Equity values as `f64`, each exactly `Decimal::to_f64` of the value (see
+    /// [`numeric::to_f64`]); packed values are converted without unpacking.
+    pub fn values_f64(&self) -> Vec<f64> {
+        match &self.values {
+            Values::Packed(v) => v
+                .iter()
+                .map(|&p| {
+                    let scale = (p & ((1 << SCALE_BITS) - 1)) as u32;
+                    let m = (p >> SCALE_BITS).unsigned_abs();
+                    numeric::parts_to_f64(m, p < 0, scale)
+                        .unwrap_or_else(|| numeric::to_f64(unpack(p)))
+                })
+                .collect(),
+            Values::Full(v) => v.iter().map(|&d| numeric::to_f64(d)).collect(),
+        }
+    }
+
+    /// The last equity value.
+    pub fn last_value(&self) -> Option<Decimal> {
+        match &self.values {
+            Values::Packed(v) => v.last().map(|&p| unpack(p)),
+            Values::Full(v) => v.last().copied(),
+        }
+    }
+
+    /// The largest equity value; of equal maxima the last (as `Iterator::max` picks it, which
+    /// matters for its scale). Packed values of one scale compare as integers.
+    pub fn peak(&self) -> Option<Decimal> {
+        match &self.values {
+            Values::Packed(v) => {
+                let mut it = v.iter().copied();
+                let mut best = it.next()?;
+                let scale_of = |p: i64| p & ((1 << SCALE_BITS) - 1);
+                for p in it {
+                    let ge = if scale_of(p) == scale_of(best) {
+                        // Same scale: (m << 5) | scale orders like m.
+                        p >= best
+                    } else {
+                        unpack(p) >= unpack(best)
+                    };
+                    if ge {
+                        best = p;
+                    }
+                }
+                Some(unpack(best))
+            }
+            Values::Full(v) => v.iter().copied().max(),
         }
     }
 
@@ -212,7 +264,8 @@ impl EquityCurve {
 
     /// The wire form.
     pub fn to_points(&self) -> Vec<EquityPoint> {
-        let time = |i: usize| utc(self.times.get(i));
+        let mut clock = DayClock::default();
+        let mut time = |i: usize| clock.at(self.times.get(i));
         match &self.values {
             Values::Packed(v) => v
                 .iter()
@@ -299,7 +352,41 @@ mod tests {
         let want: Vec<[u8; 16]> = want.iter().map(|&d| bits(d)).collect();
         assert_eq!(got, want);
         assert_eq!(c.last_time(), Some(260));
+        assert_eq!(c.last_value().map(bits), Some(bits(Decimal::new(8, 3))));
+        assert_eq!(c.peak().map(bits), Some(bits(Decimal::MAX)));
+        let f: Vec<u64> = c.values_f64().iter().map(|x| x.to_bits()).collect();
+        let want: Vec<u64> = c
+            .values()
+            .iter()
+            .map(|d| numeric::to_f64(*d).to_bits())
+            .collect();
+        assert_eq!(f, want);
         assert_eq!(c.to_points().len(), 5);
+    }
+
+    #[test]
+    fn packed_peak_and_f64_match_the_decimals() {
+        use rust_decimal::prelude::ToPrimitive;
+        // Equal maxima in different scales: the last one is the peak.
+        let values = [
+            Decimal::new(-5, 1),
+            Decimal::new(100, 0),
+            Decimal::new(10_000, 2),
+            Decimal::new(99_999, 3),
+            Decimal::new(1_000, 1),
+            Decimal::new(123_456_789, 7),
+            Decimal::new(-7, 0),
+        ];
+        let mut c = EquityCurve::default();
+        for (i, &v) in values.iter().enumerate() {
+            c.push(i as i64 * 60, v);
+        }
+        let want = values.iter().copied().max().map(bits);
+        assert_eq!(c.peak().map(bits), want);
+        assert_eq!(bits(Decimal::new(1_000, 1)), want.unwrap_or_default());
+        for (x, d) in c.values_f64().iter().zip(values) {
+            assert_eq!(x.to_bits(), d.to_f64().unwrap_or(f64::NAN).to_bits(), "{d}");
+        }
     }
 
     #[test]

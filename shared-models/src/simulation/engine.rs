@@ -9,13 +9,14 @@ use crate::trading::{
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::clock::Stamp;
 use super::config::{BarEvents, Candle, EngineConfig, EngineError};
 use super::curve::EquityCurve;
 use super::fills::Slippage;
 use super::ids::IdSet;
 use super::metrics::{self, MetricsInput};
 use super::orders::{self, RejectCode, WorkingOrder, child_ids};
-use super::portfolio::{Books, Stamp};
+use super::portfolio::Books;
 
 /// A deterministic, single-threaded simulation of one account over a stream of bars.
 ///
@@ -287,10 +288,12 @@ impl Engine {
     /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
     pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
         let bh = self.books.positions.get(buy_and_hold_symbol);
-        let (times, equity) = (self.curve.times(), self.curve.values());
+        let (times, equity) = (self.curve.times(), self.curve.values_f64());
         let input = MetricsInput {
             times: &times,
             equity: &equity,
+            equity_final: self.curve.last_value(),
+            equity_peak: self.curve.peak(),
             initial_capital: self.config.initial_capital,
             trades: &self.books.trades,
             exposed_bars: self.exposed_bars,

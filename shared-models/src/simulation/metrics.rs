@@ -8,9 +8,9 @@
 use crate::results::Metrics;
 use crate::trading::Trade;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
-use super::portfolio::utc;
+use super::clock::utc;
+use super::numeric;
 
 const DAY: i64 = 86_400;
 
@@ -19,8 +19,12 @@ const DAY: i64 = 86_400;
 pub struct MetricsInput<'a> {
     /// Bar times (unix seconds), increasing.
     pub times: &'a [i64],
-    /// Equity at each bar's close, parallel to `times`.
-    pub equity: &'a [Decimal],
+    /// Equity at each bar's close, parallel to `times`, as `f64` (see [`equity_f64`]).
+    pub equity: &'a [f64],
+    /// The last equity value (`None` with no bars: the initial capital is reported).
+    pub equity_final: Option<Decimal>,
+    /// The largest equity value, the last one of equal maxima (`None` with no bars).
+    pub equity_peak: Option<Decimal>,
     /// Starting cash: the base of Return % and CAGR.
     pub initial_capital: Decimal,
     /// Closed trades.
@@ -34,7 +38,14 @@ pub struct MetricsInput<'a> {
 }
 
 fn f(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(f64::NAN)
+    numeric::to_f64(d)
+}
+
+/// An equity curve in the form [`MetricsInput`] takes: the values as `f64`, the last value and
+/// the peak (the last of equal maxima, as `Iterator::max` picks it).
+pub fn equity_f64(equity: &[Decimal]) -> (Vec<f64>, Option<Decimal>, Option<Decimal>) {
+    let values = equity.iter().map(|&e| f(e)).collect();
+    (values, equity.last().copied(), equity.iter().copied().max())
 }
 
 /// `Some(x)` when finite.
@@ -130,14 +141,13 @@ fn drawdowns(times: &[i64], equity: &[f64]) -> (f64, Vec<(i64, f64)>) {
 pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     let n = input.times.len().min(input.equity.len());
     let times = &input.times[..n];
-    let eq_dec = &input.equity[..n];
+    let equity = &input.equity[..n];
     let initial = f(input.initial_capital);
-    let equity: Vec<f64> = eq_dec.iter().map(|&e| f(e)).collect();
     let (start, end) = (
         times.first().copied().unwrap_or(0),
         times.last().copied().unwrap_or(0),
     );
-    let final_dec = eq_dec.last().copied().unwrap_or(input.initial_capital);
+    let final_dec = input.equity_final.unwrap_or(input.initial_capital);
     let final_eq = f(final_dec);
     let unit = resolution(times);
 
@@ -145,7 +155,7 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     // counts as 0 in the geometric mean, exactly as in backtesting.py).
     let mut daily: Vec<f64> = Vec::new();
     let mut last_day = None;
-    for (&t, &e) in times.iter().zip(&equity) {
+    for (&t, &e) in times.iter().zip(equity) {
         let d = t.div_euclid(DAY);
         if last_day == Some(d) {
             if let Some(v) = daily.last_mut() {
@@ -193,7 +203,7 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     let (max_dd, dd_periods) = if n == 0 {
         (0.0, Vec::new())
     } else {
-        drawdowns(times, &equity)
+        drawdowns(times, equity)
     };
     let dd_durations: Vec<f64> = dd_periods.iter().map(|p| p.0 as f64).collect();
     let dd_depths: Vec<f64> = dd_periods.iter().map(|p| p.1).collect();
@@ -218,11 +228,7 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
             input.exposed_bars as f64 / n as f64 * 100.0
         },
         equity_final: final_dec,
-        equity_peak: eq_dec
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(input.initial_capital),
+        equity_peak: input.equity_peak.unwrap_or(input.initial_capital),
         commissions: input.commissions,
         return_pct: finite((final_eq - initial) / initial * 100.0).unwrap_or(0.0),
         buy_and_hold_return_pct: input

@@ -8,8 +8,8 @@ use crate::trading::{Trade, TradeSide};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::metrics::{MetricsInput, compute, geometric_mean};
-use super::portfolio::utc;
+use super::clock::utc;
+use super::metrics::{MetricsInput, compute, equity_f64, geometric_mean};
 use super::test_util::{DAY, T0};
 
 fn trade(pnl: Decimal, ret: f64, days: i64) -> Trade {
@@ -51,9 +51,12 @@ fn six_daily_points_and_two_trades() {
         dec!(114),
     ];
     let trades = [trade(dec!(10), 10.0, 1), trade(dec!(-5), -5.0, 2)];
+    let (values, equity_final, equity_peak) = equity_f64(&equity);
     let m = compute(&MetricsInput {
         times: &times,
-        equity: &equity,
+        equity: &values,
+        equity_final,
+        equity_peak,
         initial_capital: dec!(100),
         trades: &trades,
         exposed_bars: 3,
@@ -115,9 +118,12 @@ fn six_daily_points_and_two_trades() {
 fn undefined_values_are_none() {
     let times = [T0];
     let equity = [dec!(100)];
+    let (values, equity_final, equity_peak) = equity_f64(&equity);
     let m = compute(&MetricsInput {
         times: &times,
-        equity: &equity,
+        equity: &values,
+        equity_final,
+        equity_peak,
         initial_capital: dec!(100),
         trades: &[],
         exposed_bars: 0,
@@ -138,9 +144,13 @@ fn undefined_values_are_none() {
     let empty = compute(&MetricsInput {
         times: &[],
         equity: &[],
+        equity_final: None,
+        equity_peak: None,
         ..MetricsInput {
             times: &times,
-            equity: &equity,
+            equity: &values,
+            equity_final,
+            equity_peak,
             initial_capital: dec!(100),
             trades: &[],
             exposed_bars: 0,
@@ -163,9 +173,12 @@ fn weekend_bars_mean_365_periods() {
             v
         })
         .collect();
+    let (values, equity_final, equity_peak) = equity_f64(&equity);
     let m = compute(&MetricsInput {
         times: &times,
-        equity: &equity,
+        equity: &values,
+        equity_final,
+        equity_peak,
         initial_capital: dec!(100),
         trades: &[],
         exposed_bars: 7,

@@ -16,6 +16,7 @@
 //! - `curve`: the compact equity curve.
 //! - [`metrics`] — statistics over a finished run.
 
+mod clock;
 mod config;
 mod curve;
 mod engine;
@@ -23,6 +24,7 @@ mod execution;
 mod fills;
 mod ids;
 pub mod metrics;
+mod numeric;
 mod orders;
 mod portfolio;
 

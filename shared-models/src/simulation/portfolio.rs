@@ -5,7 +5,9 @@ use crate::trading::{OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+use super::clock::{Stamp, utc};
 use super::config::{Candle, EngineConfig, SymbolSpec};
+use super::numeric::{self, floor_div};
 use super::orders::RejectCode;
 
 /// One symbol's net position and last known prices.
@@ -51,66 +53,6 @@ pub(crate) struct Books {
 
 fn overflow() -> String {
     RejectCode::InvalidOrder.reason("the order's value overflows the engine's arithmetic")
-}
-
-/// `DateTime` for a bar time (the epoch for times chrono cannot represent).
-pub(crate) fn utc(t: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
-}
-
-/// [`utc`] of the last time asked for: the many events of one bar convert its time once.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Stamp {
-    time: i64,
-    utc: chrono::DateTime<chrono::Utc>,
-}
-
-impl Default for Stamp {
-    fn default() -> Self {
-        Stamp {
-            time: 0,
-            utc: utc(0),
-        }
-    }
-}
-
-impl Stamp {
-    /// `utc(time)`.
-    #[inline]
-    pub fn at(&mut self, time: i64) -> chrono::DateTime<chrono::Utc> {
-        if self.time != time {
-            *self = Stamp {
-                time,
-                utc: utc(time),
-            };
-        }
-        self.utc
-    }
-}
-
-/// ⌊a / (b × lot)⌋ for positive operands, in integers: the same value as
-/// `((a / b) / lot).floor()` in `Decimal`, without two long divisions. `None` (use the
-/// divisions) when an operand is not positive, a product overflows, the lot is below 10⁻⁸, the
-/// quotient reaches 10¹², or it lies within 10⁻¹² below an integer: `Decimal` division keeps
-/// at least 27 significant digits (and 28 decimals), so outside those cases its rounding moves
-/// the quotient by less than 10⁻¹⁴ and cannot change the floor.
-pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal> {
-    const LIMIT: i128 = 1_000_000_000_000;
-    if a <= Decimal::ZERO || b <= Decimal::ZERO || lot <= Decimal::ZERO || lot.scale() > 8 {
-        return None;
-    }
-    let pow = |s: u32| 10i128.checked_pow(s);
-    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa)
-    let num = a.mantissa().checked_mul(pow(b.scale() + lot.scale())?)?;
-    let den = b
-        .mantissa()
-        .checked_mul(lot.mantissa())?
-        .checked_mul(pow(a.scale())?)?;
-    let (q, r) = (num / den, num % den);
-    if q >= LIMIT || (r != 0 && (den - r).checked_mul(LIMIT)? <= den) {
-        return None;
-    }
-    i64::try_from(q).ok().map(Decimal::from)
 }
 
 impl Books {

@@ -219,7 +219,7 @@ proptest! {
         } else {
             dec_of(ma, sa)
         };
-        if let Some(fast) = super::portfolio::floor_div(a, b, lot) {
+        if let Some(fast) = super::numeric::floor_div(a, b, lot) {
             let slow = floor_div_slow(a, b, lot);
             prop_assert_eq!(Some(fast), slow);
             // Bit for bit, not just equal in value.

@@ -1,0 +1,154 @@
+//! Exact shortcuts for `Decimal` work on the hot path, each returning what the general
+//! `rust_decimal` routine returns, bit for bit (the property tests compare them):
+//! [`floor_div`] for percent sizing, [`is_multiple`] for lot checks and [`to_f64`] for the
+//! statistics.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+/// ⌊a / (b × lot)⌋ for positive operands, in integers: the same value as
+/// `((a / b) / lot).floor()` in `Decimal`, without two long divisions. `None` (use the
+/// divisions) when an operand is not positive, a product overflows, the lot is below 10⁻⁸, the
+/// quotient reaches 10¹², or it lies within 10⁻¹² below an integer: `Decimal` division keeps
+/// at least 27 significant digits (and 28 decimals), so outside those cases its rounding moves
+/// the quotient by less than 10⁻¹⁴ and cannot change the floor.
+pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal> {
+    const LIMIT: i128 = 1_000_000_000_000;
+    if a <= Decimal::ZERO || b <= Decimal::ZERO || lot <= Decimal::ZERO || lot.scale() > 8 {
+        return None;
+    }
+    let pow = |s: u32| 10i128.checked_pow(s);
+    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa)
+    let num = a.mantissa().checked_mul(pow(b.scale() + lot.scale())?)?;
+    let den = b
+        .mantissa()
+        .checked_mul(lot.mantissa())?
+        .checked_mul(pow(a.scale())?)?;
+    let (q, r) = (num / den, num % den);
+    if q >= LIMIT || (r != 0 && (den - r).checked_mul(LIMIT)? <= den) {
+        return None;
+    }
+    i64::try_from(q).ok().map(Decimal::from)
+}
+
+/// Whether `q` is a whole multiple of `step` (> 0): `q % step == 0`, in integers when the
+/// mantissas allow it.
+pub(crate) fn is_multiple(q: Decimal, step: Decimal) -> bool {
+    let (qs, ss) = (q.scale(), step.scale());
+    let (qm, sm) = (q.mantissa(), step.mantissa());
+    let exact = if qs <= ss {
+        10i128
+            .checked_pow(ss - qs)
+            .and_then(|p| qm.checked_mul(p))
+            .and_then(|n| n.checked_rem(sm))
+    } else {
+        10i128
+            .checked_pow(qs - ss)
+            .and_then(|p| sm.checked_mul(p))
+            .and_then(|d| qm.checked_rem(d))
+    };
+    match exact {
+        Some(r) => r == 0,
+        None => q.checked_rem(step).is_some_and(|r| r.is_zero()),
+    }
+}
+
+/// 10ⁿ as `f64`, exact for n ≤ 22 (so equal to `10f64.powi(n)`, whose intermediate products
+/// are all exact powers of ten there).
+const POW10: [f64; 20] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19,
+];
+
+/// `d.to_f64()`, the same bits, in 64-bit integers when the mantissa has at most 64 bits and
+/// the scale is at most 19 (`rust_decimal` does the same steps in 128-bit integers).
+#[inline]
+pub(crate) fn to_f64(d: Decimal) -> f64 {
+    let u = d.unpack();
+    let m = (u64::from(u.mid) << 32) | u64::from(u.lo);
+    match u.hi {
+        0 => parts_to_f64(m, u.negative, u.scale),
+        _ => None,
+    }
+    .unwrap_or_else(|| d.to_f64().unwrap_or(f64::NAN))
+}
+
+/// The `f64` of the decimal ±`m` × 10^−`scale`, computed as `Decimal::to_f64` does; `None`
+/// when the scale is above 19.
+#[inline]
+pub(crate) fn parts_to_f64(m: u64, negative: bool, scale: u32) -> Option<f64> {
+    let p = *POW10.get(scale as usize)?;
+    let sign = |x: f64| if negative { -x } else { x };
+    if scale == 0 {
+        // `as_i128() as f64`: rounding to nearest is symmetric, and −0 is the integer 0.
+        return Some(if m == 0 { 0.0 } else { sign(m as f64) });
+    }
+    let precision = 10u64.pow(scale);
+    let (integral, frac) = (m / precision, m % precision);
+    let frac_f64 = frac as f64 / p;
+    let integral = integral as f64;
+    if frac_f64 == 0.0 {
+        return Some(sign(integral));
+    }
+    let value = integral + frac_f64;
+    Some(sign((value * p).round() / p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_multiple, to_f64};
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::ToPrimitive;
+
+    /// xorshift64*.
+    fn rng(state: &mut u64) -> u64 {
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    #[test]
+    fn to_f64_is_bit_identical() {
+        let mut s = 0x1234_5678_9abc_def1u64;
+        let mut cases = vec![
+            Decimal::ZERO,
+            -Decimal::new(0, 3),
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(1, 28),
+            Decimal::new(12_517_349, 2),
+            Decimal::new(-12_517_349, 2),
+            Decimal::from_i128_with_scale(u64::MAX as i128, 19),
+            Decimal::from_i128_with_scale(u64::MAX as i128 + 1, 19),
+        ];
+        for _ in 0..200_000 {
+            let bits = 1 + rng(&mut s) % 96;
+            let m = (i128::from(rng(&mut s)) << 64 | i128::from(rng(&mut s))) >> (128 - bits);
+            let scale = (rng(&mut s) % 29) as u32;
+            let m = m.clamp(-(1i128 << 96) + 1, (1i128 << 96) - 1);
+            cases.push(Decimal::from_i128_with_scale(m, scale));
+        }
+        for d in cases {
+            let want = d.to_f64().unwrap_or(f64::NAN);
+            assert_eq!(to_f64(d).to_bits(), want.to_bits(), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn is_multiple_matches_remainder() {
+        let mut s = 0x0fed_cba9_8765_4321u64;
+        for _ in 0..100_000 {
+            let q = Decimal::new(
+                (rng(&mut s) % 2_000_000) as i64 - 1_000_000,
+                (rng(&mut s) % 9) as u32,
+            );
+            let step = Decimal::new((rng(&mut s) % 1000) as i64 + 1, (rng(&mut s) % 9) as u32);
+            let want = q.checked_rem(step).is_some_and(|r| r.is_zero());
+            assert_eq!(is_multiple(q, step), want, "{q} % {step}");
+        }
+        assert!(is_multiple(Decimal::MAX, Decimal::ONE));
+        assert!(!is_multiple(Decimal::MAX, Decimal::new(2, 0)));
+        assert!(is_multiple(Decimal::new(3, 0), Decimal::new(1, 28)));
+    }
+}
