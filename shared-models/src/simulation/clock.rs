@@ -11,11 +11,13 @@ pub(crate) fn utc(t: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(t, 0).unwrap_or_default()
 }
 
-/// [`utc`] of the last time asked for: the many events of one bar convert its time once.
+/// [`utc`] of the last time asked for: the many events of one bar convert its time once, and
+/// a new time on the same day reuses the day's date.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stamp {
     time: i64,
     utc: DateTime<Utc>,
+    clock: DayClock,
 }
 
 impl Default for Stamp {
@@ -23,6 +25,7 @@ impl Default for Stamp {
         Stamp {
             time: 0,
             utc: utc(0),
+            clock: DayClock::default(),
         }
     }
 }
@@ -32,10 +35,8 @@ impl Stamp {
     #[inline]
     pub fn at(&mut self, time: i64) -> DateTime<Utc> {
         if self.time != time {
-            *self = Stamp {
-                time,
-                utc: utc(time),
-            };
+            self.time = time;
+            self.utc = self.clock.at(time);
         }
         self.utc
     }

@@ -171,12 +171,9 @@ impl Engine {
         if !self.orders.is_empty() {
             self.work_orders(time, candles, out);
         }
-        let value = self.books.mark(candles);
-        self.equity = match value {
-            Some(v) => self.books.cash.saturating_add(v),
-            None => self.books.cash,
-        };
-        if value.is_some() || self.filled_this_bar {
+        let (equity, open) = self.books.mark(candles);
+        self.equity = equity;
+        if open || self.filled_this_bar {
             self.exposed_bars += 1;
         }
         self.curve.push(time, self.equity);

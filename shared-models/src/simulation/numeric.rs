@@ -53,6 +53,58 @@ pub(crate) fn is_multiple(q: Decimal, step: Decimal) -> bool {
     }
 }
 
+/// `cash.saturating_add(qty.saturating_mul(price))`, the same bits, in 64-bit integers: `None`
+/// (use `Decimal`) unless every operand is non-zero with a 64-bit mantissa, the product, the
+/// operands aligned to the larger scale and their sum or difference fit in 64 bits, the scale
+/// is at most 28 and the result is non-zero. In that domain `rust_decimal` returns the exact
+/// product at the summed scale, and the exact sum at the larger scale with its sign.
+#[inline]
+pub(crate) fn mul_add(cash: Decimal, qty: Decimal, price: Decimal) -> Option<Decimal> {
+    let parts = |d: Decimal| {
+        let u = d.unpack();
+        let m = (u64::from(u.mid) << 32) | u64::from(u.lo);
+        (u.hi == 0 && m != 0).then_some((m, u.negative, u.scale))
+    };
+    let ((mc, nc, sc), (mq, nq, sq), (mp, np, sp)) = (parts(cash)?, parts(qty)?, parts(price)?);
+    let (mv, nv, sv) = (mq.checked_mul(mp)?, nq != np, sq + sp);
+    if sv > Decimal::MAX_SCALE {
+        return None;
+    }
+    let scale = sc.max(sv);
+    let up = |m: u64, s: u32| match scale - s {
+        0 => Some(m),
+        d => POW10_U64.get(d as usize).and_then(|&p| m.checked_mul(p)),
+    };
+    let (a, b) = (up(mc, sc)?, up(mv, sv)?);
+    let (magnitude, negative) = if nc == nv {
+        (a.checked_add(b)?, nc)
+    } else if a >= b {
+        (a - b, nc)
+    } else {
+        (b - a, !nc)
+    };
+    (magnitude != 0).then(|| {
+        Decimal::from_parts(
+            magnitude as u32,
+            (magnitude >> 32) as u32,
+            0,
+            negative,
+            scale,
+        )
+    })
+}
+
+/// 10ⁿ for n ≤ 19.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// 10ⁿ as `f64`, exact for n ≤ 22 (so equal to `10f64.powi(n)`, whose intermediate products
 /// are all exact powers of ten there).
 const POW10: [f64; 20] = [
@@ -83,7 +135,7 @@ pub(crate) fn parts_to_f64(m: u64, negative: bool, scale: u32) -> Option<f64> {
         // `as_i128() as f64`: rounding to nearest is symmetric, and −0 is the integer 0.
         return Some(if m == 0 { 0.0 } else { sign(m as f64) });
     }
-    let precision = 10u64.pow(scale);
+    let precision = POW10_U64[scale as usize];
     let (integral, frac) = (m / precision, m % precision);
     let frac_f64 = frac as f64 / p;
     let integral = integral as f64;
@@ -96,7 +148,7 @@ pub(crate) fn parts_to_f64(m: u64, negative: bool, scale: u32) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_multiple, to_f64};
+    use super::{is_multiple, mul_add, to_f64};
     use rust_decimal::Decimal;
     use rust_decimal::prelude::ToPrimitive;
 
@@ -132,6 +184,55 @@ mod tests {
         for d in cases {
             let want = d.to_f64().unwrap_or(f64::NAN);
             assert_eq!(to_f64(d).to_bits(), want.to_bits(), "{d:?}");
+        }
+    }
+
+    /// A random decimal with a mantissa of up to 64 bits (often small, zero or shared).
+    fn small(s: &mut u64) -> Decimal {
+        let bits = rng(s) % 65;
+        let m = if bits == 0 { 0 } else { rng(s) >> (64 - bits) };
+        let m = if rng(s) % 2 == 0 {
+            i128::from(m)
+        } else {
+            -i128::from(m)
+        };
+        Decimal::from_i128_with_scale(m, (rng(s) % 30).min(28) as u32)
+    }
+
+    #[test]
+    fn mul_add_is_bit_identical() {
+        let mut s = 0x5555_aaaa_1234_9876u64;
+        let mut hits = 0;
+        for i in 0..400_000 {
+            let (cash, qty, price) = (small(&mut s), small(&mut s), small(&mut s));
+            // Equal magnitudes now and then, so sums cancel.
+            let cash = if i % 7 == 0 {
+                -qty.saturating_mul(price)
+            } else {
+                cash
+            };
+            let want = cash.saturating_add(qty.saturating_mul(price));
+            if let Some(got) = mul_add(cash, qty, price) {
+                hits += 1;
+                assert_eq!(
+                    got.serialize(),
+                    want.serialize(),
+                    "{cash} + {qty} × {price}"
+                );
+            }
+        }
+        assert!(hits > 20_000, "{hits}");
+        let d = |m: i64, s: u32| Decimal::new(m, s);
+        for (c, q, p) in [
+            (d(10_000_000, 2), d(120, 0), d(100_012, 2)),
+            (d(-5, 0), d(-3, 1), d(7, 3)),
+            (d(12_000_000, 2), d(-120, 0), d(100_001, 2)),
+        ] {
+            let want = c.saturating_add(q.saturating_mul(p));
+            assert_eq!(
+                mul_add(c, q, p).map(|x| x.serialize()),
+                Some(want.serialize())
+            );
         }
     }
 

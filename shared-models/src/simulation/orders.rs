@@ -153,7 +153,7 @@ pub(crate) fn validate(
                 return invalid(format!("quantity must be positive, got {q}"));
             }
             let step = symbols[symbol].lot_step;
-            if q.checked_rem(step).is_none_or(|r| !r.is_zero()) {
+            if !super::numeric::is_multiple(q, step) {
                 return invalid(format!(
                     "quantity {q} is not a multiple of the lot step {step}"
                 ));

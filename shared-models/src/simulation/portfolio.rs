@@ -3,7 +3,6 @@
 
 use crate::trading::{OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 use super::clock::{Stamp, utc};
 use super::config::{Candle, EngineConfig, SymbolSpec};
@@ -48,6 +47,8 @@ pub(crate) struct Books {
     short_factor: Decimal,
     short_margin: Decimal,
     allow_short: bool,
+    /// No commission of any kind.
+    free: bool,
     stamp: Stamp,
 }
 
@@ -69,12 +70,20 @@ impl Books {
             short_factor: Decimal::ONE + config.short_margin,
             short_margin: config.short_margin,
             allow_short: config.allow_short,
+            free: config.commission_rate.is_zero()
+                && config.commission_per_share.is_zero()
+                && config.commission_min.is_zero(),
             stamp: Stamp::default(),
         }
     }
 
     /// max(min, units × price × rate + units × per_share); the minimum only for units > 0.
+    /// Without costs that is `Decimal::ZERO` (products with a zero are that exact value).
+    #[inline]
     pub fn commission(&self, units: Decimal, price: Decimal) -> Option<Decimal> {
+        if self.free {
+            return Some(Decimal::ZERO);
+        }
         let v = units
             .checked_mul(price)?
             .checked_mul(self.rate)?
@@ -106,10 +115,11 @@ impl Books {
             .unwrap_or(Decimal::MIN)
     }
 
-    /// Records the closes of this tick's bars (`candles[i]` is symbol `i`'s) and returns
-    /// Σ quantity × last close over the open positions, or `None` when every position is flat.
+    /// Records the closes of this tick's bars (`candles[i]` is symbol `i`'s) and returns the
+    /// equity, cash + Σ quantity × last close, and whether a position with a candle entry is
+    /// open (when none is, the equity is the cash).
     #[inline]
-    pub fn mark(&mut self, candles: &[Option<Candle>]) -> Option<Decimal> {
+    pub fn mark(&mut self, candles: &[Option<Candle>]) -> (Decimal, bool) {
         let mut open = false;
         for (p, c) in self.positions.iter_mut().zip(candles) {
             if let Some(c) = c {
@@ -120,7 +130,16 @@ impl Books {
             }
             open |= !p.qty.is_zero();
         }
-        open.then(|| self.positions_value())
+        if !open {
+            return (self.cash, false);
+        }
+        let equity = match self.positions.as_slice() {
+            // One symbol: its value is the sum (see `positions_value`).
+            [p] => numeric::mul_add(self.cash, p.qty, p.last_close)
+                .unwrap_or_else(|| self.cash.saturating_add(p.qty.saturating_mul(p.last_close))),
+            _ => self.cash.saturating_add(self.positions_value()),
+        };
+        (equity, true)
     }
 
     /// Σ quantity × last close.
@@ -325,7 +344,7 @@ impl Books {
         } else {
             pnl.checked_div(basis)
                 .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
-                .and_then(|r| r.to_f64())
+                .map(numeric::to_f64)
                 .unwrap_or(0.0)
         };
         let exit_time = self.stamp.at(time);
