@@ -191,7 +191,7 @@ mod tests {
     fn small(s: &mut u64) -> Decimal {
         let bits = rng(s) % 65;
         let m = if bits == 0 { 0 } else { rng(s) >> (64 - bits) };
-        let m = if rng(s) % 2 == 0 {
+        let m = if rng(s).is_multiple_of(2) {
             i128::from(m)
         } else {
             -i128::from(m)
