@@ -40,6 +40,8 @@ pub struct Engine {
     pub(super) filled_this_bar: bool,
     /// Converts event times, once per bar time.
     stamp: Stamp,
+    /// Loss limit and volatility halt (see `risk.rs`); `None` when the session has neither.
+    pub(super) risk: Option<Box<super::risk::RiskState>>,
 }
 
 impl Engine {
@@ -59,6 +61,7 @@ impl Engine {
             exposed_bars: 0,
             filled_this_bar: false,
             stamp: Stamp::default(),
+            risk: None,
         })
     }
 
@@ -130,6 +133,9 @@ impl Engine {
             self.config.allow_short,
             decided_at,
         )?;
+        if self.risk.is_some() {
+            self.risk_check(&order)?;
+        }
         self.reserve_ids(&order)?;
         self.orders.push(order);
         Ok(())
@@ -163,7 +169,7 @@ impl Engine {
     /// entry), applies time in force, marks every position at its last close and appends one
     /// equity point. A `time` at or before the last settled one is ignored.
     pub fn settle(&mut self, time: i64, candles: &[Option<Candle>], out: &mut BarEvents) {
-        if self.curve.last_time().is_some_and(|t| time <= t) {
+        if self.curve.last_time().is_some_and(|t| time <= t) || self.loss_limit_hit() {
             return;
         }
         self.filled_this_bar = false;
@@ -179,6 +185,9 @@ impl Engine {
             self.exposed_bars += 1;
         }
         self.curve.push(time, self.equity);
+        if self.risk.is_some() {
+            self.apply_risk(time, candles, out);
+        }
     }
 
     /// True when some order could still fill on a later bar.
