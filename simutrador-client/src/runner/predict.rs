@@ -31,7 +31,10 @@ impl Predictor {
         if started.execution_model != MODEL_VERSION {
             return None;
         }
-        let engine = Engine::new(started.engine.clone()?).ok()?;
+        let mut engine = Engine::new(started.engine.clone()?).ok()?;
+        if let Some(rules) = started.risk {
+            engine.set_risk(rules);
+        }
         Some(Predictor {
             candles: Vec::with_capacity(started.symbols.len()),
             engine,
