@@ -40,6 +40,7 @@ pub struct GlobalArgs {
 
 /// Command groups.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Log in with an API key, show or delete the stored token.
     #[command(subcommand)]
