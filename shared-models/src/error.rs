@@ -58,6 +58,18 @@ pub enum ErrorCode {
     InvalidApiKey,
     /// The server failed; the request may be retried.
     Internal,
+    /// The user already has `max_active_sessions_per_user` running or paused sessions.
+    ActiveSessionExists,
+    /// `max_duration` is not a duration or is outside the allowed range (`details.min`,
+    /// `details.max`).
+    InvalidDuration,
+    /// The loss limit is above `max_loss_limit_pct` of the capital, or not positive
+    /// (`details.max_pct`, `details.max_amount`).
+    LossLimitTooHigh,
+    /// The session has started; its parameters and limits can no longer change.
+    SessionLocked,
+    /// New orders in the symbol are halted by the volatility circuit breaker.
+    TradingHalted,
 }
 
 impl ErrorCode {
@@ -85,6 +97,11 @@ impl ErrorCode {
         ErrorCode::TokenExpired,
         ErrorCode::InvalidApiKey,
         ErrorCode::Internal,
+        ErrorCode::ActiveSessionExists,
+        ErrorCode::InvalidDuration,
+        ErrorCode::LossLimitTooHigh,
+        ErrorCode::SessionLocked,
+        ErrorCode::TradingHalted,
     ];
 
     /// The code as it appears on the wire, e.g. `"SESSION_NOT_FOUND"`.
@@ -112,6 +129,11 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "TOKEN_EXPIRED",
             ErrorCode::InvalidApiKey => "INVALID_API_KEY",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::ActiveSessionExists => "ACTIVE_SESSION_EXISTS",
+            ErrorCode::InvalidDuration => "INVALID_DURATION",
+            ErrorCode::LossLimitTooHigh => "LOSS_LIMIT_TOO_HIGH",
+            ErrorCode::SessionLocked => "SESSION_LOCKED",
+            ErrorCode::TradingHalted => "TRADING_HALTED",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod dates;
 pub mod envelope;
 pub mod error;
 pub mod http;
+pub mod lifecycle;
 pub mod market;
 pub mod messages;
 pub mod results;

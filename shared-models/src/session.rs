@@ -203,6 +203,25 @@ pub struct CreateSessionRequest {
     /// valued at the last close).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_at_end: Option<bool>,
+    /// Time limit: `1h`, `4h`, `24h`, `7d` or any duration string (default: the server's
+    /// `default_session_duration`). The session expires that long after its creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<String>,
+    /// Loss limit in money: the session stops once equity has fallen this far below the
+    /// initial capital. Give this or `loss_limit_pct`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_limit_amount: Option<Decimal>,
+    /// Loss limit in percent of the initial capital (at most the server's
+    /// `max_loss_limit_pct`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_limit_pct: Option<Decimal>,
+    /// Volatility halt: a bar-to-bar close move of more than this percentage halts new orders
+    /// in that symbol (`TRADING_HALTED`). Off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halt_threshold_pct: Option<Decimal>,
+    /// How many bars a halt lasts (default 1 when `halt_threshold_pct` is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halt_bars: Option<u32>,
 }
 
 /// The normalized parameters of a session, as the server will use them.
@@ -269,6 +288,15 @@ pub struct SessionInfo {
     /// Ticks of the run whose bar has been settled (0 before the start; `bar_count` at the end).
     #[serde(default)]
     pub settled_ticks: u64,
+    /// The session's limits (time, loss, volatility halt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::lifecycle::SessionLimits>,
+    /// Equity at the last settled bar (final equity once ended); absent before the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity: Option<Decimal>,
+    /// `(equity / initial_capital − 1) × 100`; absent before the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_pct: Option<f64>,
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! - [`strategy`] — the [`Strategy`] trait and what it sees ([`TickView`],
 //!   [`StrategyContext`], [`History`], [`Account`]); [`indicators`] — rolling SMA, EMA, RSI,
 //!   high/low; [`strategies`] — the built-ins by name ([`StrategySpec`]).
+//! - `lifecycle.rs` — update, stop, events and live statistics of a session.
 //! - [`runner`] — [`Client::run_simulation`] with [`RunOptions`]: the flow-control rules of
 //!   the protocol on the client side.
 //! - [`mod@error`] — [`ClientError`].
@@ -35,6 +36,7 @@ pub mod connection;
 pub mod error;
 pub mod http;
 pub mod indicators;
+mod lifecycle;
 mod requests;
 pub mod runner;
 pub mod session_request;

@@ -424,3 +424,79 @@ fn bad_server_config_is_refused_with_the_key_named() {
         stderr(&out)
     );
 }
+
+#[test]
+fn limits_stops_events_and_filters_from_the_shell() {
+    let s = Setup::start(&[]);
+    let out = s.client(&[
+        "session",
+        "create",
+        "ACME",
+        "--start",
+        "2020-01-01",
+        "--end",
+        "2020-12-31",
+        "--capital",
+        "50000",
+        "--max-duration",
+        "4h",
+        "--loss-limit-pct",
+        "20",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    assert!(text.contains("time limit  4h"), "{text}");
+    assert!(
+        text.contains("max loss    10000 (20% of the capital)"),
+        "{text}"
+    );
+    let (code, created) = s.client_json(&[
+        "session",
+        "create",
+        "ACME",
+        "--start",
+        "2020-01-01",
+        "--end",
+        "2020-12-31",
+        "--max-duration",
+        "30m",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        created["error"]["error_code"], "INVALID_DURATION",
+        "{created}"
+    );
+    let (_, list) = s.client_json(&["session", "list"]);
+    let id = list["sessions"][0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (code, stopped) = s.client_json(&["session", "stop", &id, "--emergency"]);
+    assert_eq!(code, 0, "{stopped}");
+    assert_eq!(stopped["reason"], "emergency_stop");
+    assert_eq!(stopped["final_stats"]["equity"], "50000");
+    let (code, again) = s.client_json(&["session", "stop", &id]);
+    assert_eq!(code, 1);
+    assert_eq!(again["error"]["error_code"], "INVALID_STATE");
+
+    let out = s.client(&["session", "events", &id]);
+    let text = stdout(&out);
+    for kind in ["SESSION_CREATED", "EMERGENCY_STOP", "SESSION_ENDED"] {
+        assert!(text.contains(kind), "{kind} missing: {text}");
+    }
+    let (_, stopped_list) =
+        s.client_json(&["session", "list", "--state", "stopped", "--sort", "return"]);
+    assert_eq!(stopped_list["total"], 1);
+    let (_, losers) = s.client_json(&["session", "list", "--performance", "loss"]);
+    assert_eq!(
+        losers["total"], 0,
+        "flat at the stop: neither profit nor loss"
+    );
+    let (code, bad) = s.client_json(&["session", "list", "--performance", "maybe"]);
+    assert_eq!(code, 2, "{bad}");
+
+    let audit = std::fs::read_to_string(s.home.path().join("state/simutrador/audit.jsonl"))
+        .unwrap_or_default();
+    assert!(audit.contains("session_stopped"), "{audit}");
+}

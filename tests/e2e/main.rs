@@ -8,6 +8,7 @@
 mod auth;
 mod cli;
 mod concurrency;
+mod lifecycle;
 mod protocol_errors;
 mod sdk;
 mod sessions;

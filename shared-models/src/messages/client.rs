@@ -27,6 +27,18 @@ pub struct ListSessions {
     /// Sessions to skip; default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u32>,
+    /// Only sessions created at or after this day (`YYYY-MM-DD`) or instant (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_from: Option<String>,
+    /// Only sessions created on or before this day or instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_to: Option<String>,
+    /// Only sessions in profit or at a loss (sessions that never ran match neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance: Option<crate::lifecycle::Performance>,
+    /// `created_at` (newest first, default) or `return` (best first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<crate::lifecycle::SessionSort>,
 }
 
 /// `list_symbols` filters.

@@ -6,15 +6,20 @@
 //! [`client`] and [`server`].
 
 pub mod client;
+pub mod lifecycle;
 pub mod server;
 pub mod simulation;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorBody;
+use crate::lifecycle::{SessionStatsUpdate, SessionTerminated, SessionWarning};
 use crate::market::SymbolRange;
 use crate::session::{CreateSessionRequest, SessionInfo};
 use client::{GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef};
+use lifecycle::{
+    GetSessionEvents, SessionEventList, SessionSubscription, StopSession, UpdateSession,
+};
 use server::{
     ConnectionClosing, ConnectionReady, Pong, SessionDeleted, SessionList, SessionPreview,
     SymbolList,
@@ -59,6 +64,16 @@ pub enum ClientMessage {
     GetResults(SessionRef),
     /// The account now → `account_snapshot`.
     GetAccount(SessionRef),
+    /// Change a session before it starts → `session_updated`.
+    UpdateSession(UpdateSession),
+    /// End a session now → `session_terminated`.
+    StopSession(StopSession),
+    /// A page of a session's event log → `session_events`.
+    GetSessionEvents(GetSessionEvents),
+    /// Live statistics of a session → `session_subscription`, then `session_stats_update`s.
+    SubscribeSession(SessionRef),
+    /// No more statistics → `session_subscription`.
+    UnsubscribeSession(SessionRef),
 }
 
 impl ClientMessage {
@@ -79,6 +94,11 @@ impl ClientMessage {
         "resume_simulation",
         "get_results",
         "get_account",
+        "update_session",
+        "stop_session",
+        "get_session_events",
+        "subscribe_session",
+        "unsubscribe_session",
     ];
 
     /// The wire `type` of this message.
@@ -99,6 +119,11 @@ impl ClientMessage {
             ClientMessage::ResumeSimulation(_) => "resume_simulation",
             ClientMessage::GetResults(_) => "get_results",
             ClientMessage::GetAccount(_) => "get_account",
+            ClientMessage::UpdateSession(_) => "update_session",
+            ClientMessage::StopSession(_) => "stop_session",
+            ClientMessage::GetSessionEvents(_) => "get_session_events",
+            ClientMessage::SubscribeSession(_) => "subscribe_session",
+            ClientMessage::UnsubscribeSession(_) => "unsubscribe_session",
         }
     }
 }
@@ -155,6 +180,18 @@ pub enum ServerMessage {
     SimulationEnd(SimulationEnd),
     /// Reply to `get_results`.
     Results(ResultsReply),
+    /// Reply to `update_session`.
+    SessionUpdated(SessionInfo),
+    /// Reply to `stop_session`; also pushed when a session ends early.
+    SessionTerminated(SessionTerminated),
+    /// A limit is nearly used up (pushed once per kind).
+    SessionWarning(SessionWarning),
+    /// Reply to `get_session_events`.
+    SessionEvents(SessionEventList),
+    /// Reply to `subscribe_session` / `unsubscribe_session`.
+    SessionSubscription(SessionSubscription),
+    /// Live statistics for a subscriber.
+    SessionStatsUpdate(SessionStatsUpdate),
 }
 
 impl ServerMessage {
@@ -184,6 +221,12 @@ impl ServerMessage {
         "simulation_resumed",
         "simulation_end",
         "results",
+        "session_updated",
+        "session_terminated",
+        "session_warning",
+        "session_events",
+        "session_subscription",
+        "session_stats_update",
     ];
 
     /// The wire `type` of this message.
@@ -213,6 +256,12 @@ impl ServerMessage {
             ServerMessage::SimulationResumed(_) => "simulation_resumed",
             ServerMessage::SimulationEnd(_) => "simulation_end",
             ServerMessage::Results(_) => "results",
+            ServerMessage::SessionUpdated(_) => "session_updated",
+            ServerMessage::SessionTerminated(_) => "session_terminated",
+            ServerMessage::SessionWarning(_) => "session_warning",
+            ServerMessage::SessionEvents(_) => "session_events",
+            ServerMessage::SessionSubscription(_) => "session_subscription",
+            ServerMessage::SessionStatsUpdate(_) => "session_stats_update",
         }
     }
 }

@@ -98,4 +98,7 @@ pub struct SessionPreview {
     pub params: SessionParams,
     /// Ticks the session would replay.
     pub bar_count: u64,
+    /// The limits it would run under (`expires_at` is absent: the clock starts at creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::lifecycle::SessionLimits>,
 }

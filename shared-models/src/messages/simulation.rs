@@ -85,6 +85,10 @@ pub struct SimulationStarted {
     /// same model version can replay the fills locally instead of waiting for `bar_settled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<crate::simulation::EngineConfig>,
+    /// The session's loss limit and volatility halt, which the engine enforces bar by bar (a
+    /// predicting client applies them too, with `Engine::set_risk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::simulation::RiskRules>,
 }
 
 /// One bar of one symbol in a `tick` (prices as exact decimals).

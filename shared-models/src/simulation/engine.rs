@@ -41,6 +41,8 @@ pub struct Engine {
     pub(super) filled_this_bar: bool,
     /// Converts event times, once per bar time.
     stamp: Stamp,
+    /// Loss limit and volatility halt (see `risk.rs`); `None` when the session has neither.
+    pub(super) risk: Option<Box<super::risk::RiskState>>,
 }
 
 impl Engine {
@@ -60,6 +62,7 @@ impl Engine {
             exposed_bars: 0,
             filled_this_bar: false,
             stamp: Stamp::default(),
+            risk: None,
         })
     }
 
@@ -131,6 +134,9 @@ impl Engine {
             self.config.allow_short,
             decided_at,
         )?;
+        if self.risk.is_some() {
+            self.risk_check(&order)?;
+        }
         self.reserve_ids(&order)?;
         self.orders.push(order);
         Ok(())
@@ -164,7 +170,7 @@ impl Engine {
     /// entry), applies time in force, marks every position at its last close and appends one
     /// equity point. A `time` at or before the last settled one is ignored.
     pub fn settle(&mut self, time: i64, candles: &[Option<Candle>], out: &mut BarEvents) {
-        if self.curve.last_time().is_some_and(|t| time <= t) {
+        if self.curve.last_time().is_some_and(|t| time <= t) || self.loss_limit_hit() {
             return;
         }
         self.filled_this_bar = false;
@@ -177,6 +183,9 @@ impl Engine {
             self.exposed_bars += 1;
         }
         self.curve.push(time, self.equity);
+        if self.risk.is_some() {
+            self.apply_risk(time, candles, out);
+        }
     }
 
     /// True when some order could still fill on a later bar.

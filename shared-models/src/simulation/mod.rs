@@ -14,6 +14,7 @@
 //! - `engine`: [`Engine`] and its public calls; `execution`: the per-bar order work (time in
 //!   force, fills in submission order, brackets).
 //! - `curve`: the compact equity curve.
+//! - `risk`: the loss limit and the volatility halt of a session ([`RiskRules`]).
 //! - [`metrics`] — statistics over a finished run.
 
 mod clock;
@@ -27,6 +28,7 @@ pub mod metrics;
 mod numeric;
 mod orders;
 mod portfolio;
+mod risk;
 
 /// Version of the execution model. A client may predict fills with its own copy of this engine
 /// only when the daemon reports the same version in `simulation_started`.
@@ -35,6 +37,7 @@ pub const MODEL_VERSION: u32 = 1;
 pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec};
 pub use engine::Engine;
 pub use orders::RejectCode;
+pub use risk::{HaltEvent, HaltRule, RiskRules};
 
 #[cfg(test)]
 mod engine_tests;

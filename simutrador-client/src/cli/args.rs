@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use rust_decimal::Decimal;
 use shared_models::dates::DateBound;
+use shared_models::lifecycle::{Performance, SessionSort};
 use shared_models::{AssetClass, SessionState, Timeframe};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -39,6 +40,7 @@ pub struct GlobalArgs {
 
 /// Command groups.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Log in with an API key, show or delete the stored token.
     #[command(subcommand)]
@@ -90,6 +92,65 @@ pub enum SessionCommand {
     Run(RunArgs),
     /// Show the results of a finished run.
     Results(ResultsArgs),
+    /// End a session now: cancel its orders, close its positions at the last settled prices.
+    Stop {
+        /// The session id.
+        id: String,
+        /// An emergency stop (recorded as EMERGENCY_STOP, reason emergency_stop).
+        #[arg(long)]
+        emergency: bool,
+    },
+    /// Show a session's event log, oldest first.
+    Events {
+        /// The session id.
+        id: String,
+        /// Page size [server default: 100, at most 1000].
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
+        /// Events to skip.
+        #[arg(long, value_name = "N")]
+        offset: Option<u32>,
+    },
+    /// Follow a session live: time and loss limits used, progress, countdown, latest events.
+    Watch {
+        /// The session id.
+        id: String,
+    },
+    /// Change a session's limits or costs before it starts.
+    Update(UpdateArgs),
+}
+
+/// Limit flags shared by `session create` and `session update`.
+#[derive(Debug, Args, Default)]
+pub struct LimitArgs {
+    /// Time limit, e.g. 1h, 4h, 24h, 7d or 1h30m [server default: 24h].
+    #[arg(long, value_name = "D", value_parser = parse_duration_flag)]
+    pub max_duration: Option<String>,
+    /// Loss limit in percent of the initial capital (e.g. 10, 20, 30).
+    #[arg(long, value_name = "P", value_parser = parse_decimal, conflicts_with = "loss_limit_amount")]
+    pub loss_limit_pct: Option<Decimal>,
+    /// Loss limit in money.
+    #[arg(long, value_name = "A", value_parser = parse_decimal)]
+    pub loss_limit_amount: Option<Decimal>,
+    /// Volatility halt: halt new orders in a symbol after a bar-to-bar move above P percent.
+    #[arg(long, value_name = "P", value_parser = parse_decimal)]
+    pub halt_threshold_pct: Option<Decimal>,
+    /// How many bars a halt lasts [default 1].
+    #[arg(long, value_name = "N", requires = "halt_threshold_pct")]
+    pub halt_bars: Option<u32>,
+}
+
+/// `session update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The session id.
+    pub id: String,
+    /// New limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// New starting cash.
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_decimal)]
+    pub capital: Option<Decimal>,
 }
 
 /// `session run`.
@@ -168,6 +229,9 @@ pub struct CreateArgs {
     /// Close open positions at the last bar's close when the run ends.
     #[arg(long)]
     pub close_at_end: bool,
+    /// Time, loss and halt limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Session file (TOML with the keys of create_session); flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -192,6 +256,43 @@ pub struct ListArgs {
     /// Sessions to skip.
     #[arg(long, value_name = "N")]
     pub offset: Option<u32>,
+    /// Only sessions created on or after this day (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub created_from: Option<String>,
+    /// Only sessions created on or before this day.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub created_to: Option<String>,
+    /// Only sessions in profit or at a loss.
+    #[arg(long, value_name = "profit|loss", value_parser = parse_performance)]
+    pub performance: Option<Performance>,
+    /// Order: created_at (newest first) or return (best first).
+    #[arg(long, value_name = "created_at|return", value_parser = parse_sort)]
+    pub sort: Option<SessionSort>,
+}
+
+/// `profit` or `loss`.
+pub fn parse_performance(text: &str) -> Result<Performance, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "profit" => Ok(Performance::Profit),
+        "loss" => Ok(Performance::Loss),
+        _ => Err(format!("'{text}' is not a performance; use profit or loss")),
+    }
+}
+
+/// `created_at` or `return`.
+pub fn parse_sort(text: &str) -> Result<SessionSort, String> {
+    match text.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+        "created_at" | "created" => Ok(SessionSort::CreatedAt),
+        "return" => Ok(SessionSort::Return),
+        _ => Err(format!(
+            "'{text}' is not a sort order; use created_at or return"
+        )),
+    }
+}
+
+/// A duration like `4h`, checked here so a typo fails before any connection.
+pub fn parse_duration_flag(text: &str) -> Result<String, String> {
+    shared_models::lifecycle::parse_duration(text).map(|_| text.trim().to_string())
 }
 
 /// `data …`.

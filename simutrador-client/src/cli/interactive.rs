@@ -134,7 +134,56 @@ fn ask_rest(
             .with_default(req.allow_short.unwrap_or(defaults::ALLOW_SHORT))
             .prompt()?,
     );
+    ask_limits(&mut req)?;
     Ok(req)
+}
+
+/// Time-limit choices offered by `--interactive`.
+pub const DURATION_CHOICES: [&str; 5] = ["1h", "4h", "24h", "7d", "other…"];
+/// Loss-limit choices offered by `--interactive`.
+pub const LOSS_CHOICES: [&str; 5] = ["10%", "20%", "30%", "none", "other…"];
+
+/// The time limit (1h, 4h, 24h, 7d or any duration) and the loss limit (10 %, 20 %, 30 %,
+/// none or any percentage).
+fn ask_limits(req: &mut CreateSessionRequest) -> Result<(), InquireError> {
+    let current = req.max_duration.clone().unwrap_or_else(|| "24h".into());
+    let start = DURATION_CHOICES
+        .iter()
+        .position(|c| *c == current)
+        .unwrap_or(2);
+    let picked = Select::new("Time limit:", DURATION_CHOICES.to_vec())
+        .with_starting_cursor(start)
+        .prompt()?;
+    req.max_duration = Some(if picked == "other…" {
+        Text::new("Time limit (e.g. 90m, 12h, 3d):")
+            .with_default(&current)
+            .with_validator(|s: &str| {
+                Ok(match shared_models::lifecycle::parse_duration(s) {
+                    Ok(_) => Validation::Valid,
+                    Err(e) => Validation::Invalid(e.into()),
+                })
+            })
+            .prompt()?
+    } else {
+        picked.to_string()
+    });
+    let picked = Select::new(
+        "Loss limit (of the initial capital):",
+        LOSS_CHOICES.to_vec(),
+    )
+    .with_starting_cursor(1)
+    .prompt()?;
+    req.loss_limit_amount = None;
+    req.loss_limit_pct = match picked {
+        "none" => None,
+        "other…" => Some(ask_amount(
+            "Loss limit (percent):",
+            Decimal::from(15),
+            None,
+        )?),
+        p => p.trim_end_matches('%').parse().ok(),
+    };
+    Ok(())
 }
 
 fn ask_symbols(

@@ -7,7 +7,8 @@
 //! - [`output`] — human text or one JSON document, error shapes and exit codes;
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
-//!   [`interactive`], [`session_run`] with [`results_view`]), [`data`], [`health`].
+//!   [`interactive`], [`session_run`] with [`results_view`], [`session_lifecycle`] for stop,
+//!   events and update, [`session_watch`], [`limits_view`]), [`data`], [`health`].
 
 pub mod args;
 pub mod auth;
@@ -17,12 +18,15 @@ pub mod credentials;
 pub mod data;
 pub mod health;
 pub mod interactive;
+pub mod limits_view;
 pub mod output;
 pub mod render;
 pub mod results_view;
 pub mod session;
 pub mod session_create;
+pub mod session_lifecycle;
 pub mod session_run;
+pub mod session_watch;
 
 use std::process::ExitCode;
 

@@ -1,4 +1,4 @@
-//! `session create | status | list | delete | run | results`. `create` lives in
+//! `session create | status | list | delete | run | results | stop | events | update | watch`. `create` lives in
 //! [`super::session_create`], `run` and `results` in [`super::session_run`].
 
 use serde_json::json;
@@ -8,7 +8,9 @@ use super::Context;
 use super::args::SessionCommand;
 use super::render;
 use super::session_create;
+use super::session_lifecycle;
 use super::session_run;
+use super::session_watch;
 
 /// Run a `session` command.
 pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
@@ -19,14 +21,32 @@ pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
         SessionCommand::Status { id } => {
             let client = ctx.client().await?;
             let info = client.get_session(id.trim()).await?;
-            ctx.out.emit(&info, || render::session_detail(&info))
+            ctx.out.emit(&info, || {
+                let mut text = render::session_detail(&info);
+                if let Some(l) = &info.limits {
+                    text.push_str(&super::limits_view::lines(l));
+                }
+                text
+            })
         }
+        SessionCommand::Stop { id, emergency } => {
+            session_lifecycle::stop(id.trim(), emergency, ctx).await
+        }
+        SessionCommand::Events { id, limit, offset } => {
+            session_lifecycle::events(id.trim(), limit, offset, ctx).await
+        }
+        SessionCommand::Update(args) => session_lifecycle::update(args, ctx).await,
+        SessionCommand::Watch { id } => session_watch::watch(id.trim(), ctx).await,
         SessionCommand::List(args) => {
             let client = ctx.client().await?;
             let filter = ListSessions {
                 state: args.state,
                 limit: args.limit,
                 offset: args.offset,
+                created_from: args.created_from,
+                created_to: args.created_to,
+                performance: args.performance,
+                sort: args.sort,
             };
             let list = client.list_sessions(filter).await?;
             ctx.out.emit(&list, || render::session_list(&list))

@@ -10,6 +10,7 @@ use simutrador_client::session_request::{load_session_file, require_complete};
 use super::Context;
 use super::args::CreateArgs;
 use super::interactive;
+use super::limits_view;
 use super::output::usage;
 use super::render;
 
@@ -41,6 +42,12 @@ pub async fn create(args: CreateArgs, ctx: &Context) -> anyhow::Result<()> {
         .context("the daemon refused the session parameters")?;
     ctx.out
         .note(&render::preview(&preview.params, preview.bar_count));
+    if let Some(limits) = &preview.limits {
+        ctx.out.note(&limits_view::preview(
+            limits,
+            preview.params.initial_capital,
+        ));
+    }
 
     if args.interactive && !args.yes && !interactive::confirm("Create this session?").await? {
         return ctx
@@ -55,8 +62,15 @@ pub async fn create(args: CreateArgs, ctx: &Context) -> anyhow::Result<()> {
         .context("the daemon refused to create the session")?;
     ctx.out.emit(&info, || {
         format!(
-            "Created session {} (state {}, {} bars to replay).\nNext: `simutrador-client session status {}`",
-            info.session_id, info.state, info.bar_count, info.session_id
+            "Created session {} (state {}, {} bars to replay).{}\nNext: `simutrador-client session status {}`",
+            info.session_id,
+            info.state,
+            info.bar_count,
+            info.limits
+                .as_ref()
+                .map(|l| format!("\n{}", limits_view::lines(l)))
+                .unwrap_or_default(),
+            info.session_id
         )
     })
 }
@@ -95,6 +109,18 @@ fn apply_flags(request: &mut CreateSessionRequest, args: &CreateArgs) {
     }
     if args.close_at_end {
         request.close_at_end = Some(true);
+    }
+    let l = &args.limits;
+    if l.max_duration.is_some() {
+        request.max_duration = l.max_duration.clone();
+    }
+    if l.loss_limit_pct.is_some() || l.loss_limit_amount.is_some() {
+        request.loss_limit_pct = l.loss_limit_pct;
+        request.loss_limit_amount = l.loss_limit_amount;
+    }
+    overlay(&mut request.halt_threshold_pct, l.halt_threshold_pct);
+    if l.halt_bars.is_some() {
+        request.halt_bars = l.halt_bars;
     }
 }
 

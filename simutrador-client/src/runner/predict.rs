@@ -31,7 +31,10 @@ impl Predictor {
         if started.execution_model != MODEL_VERSION {
             return None;
         }
-        let engine = Engine::new(started.engine.clone()?).ok()?;
+        let mut engine = Engine::new(started.engine.clone()?).ok()?;
+        if let Some(rules) = started.risk {
+            engine.set_risk(rules);
+        }
         Some(Predictor {
             candles: Vec::with_capacity(started.symbols.len()),
             engine,
@@ -72,10 +75,21 @@ impl Predictor {
         self.expected.extend(self.events.executions.iter().cloned());
     }
 
+    /// True once the session's loss limit stopped the modelled run.
+    pub fn stopped(&self) -> bool {
+        self.engine.loss_limit_hit()
+    }
+
     /// Check a fill the daemon reported against the prediction.
     pub fn confirm(&mut self, fill: &ExecutionReport) -> Result<()> {
         match self.expected.pop_front() {
             Some(predicted) if predicted == *fill => Ok(()),
+            // The session was stopped (stop_session, a deadline): the daemon closed the
+            // positions at the last settled prices; nothing after that can be predicted.
+            _ if fill.order_id.starts_with("flatten:") => {
+                self.expected.clear();
+                Ok(())
+            }
             predicted => Err(ClientError::Protocol(format!(
                 "the daemon's fill {fill:?} differs from the execution model's prediction {predicted:?}; \
                  client and daemon disagree on the execution model — upgrade one of them"

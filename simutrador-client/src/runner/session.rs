@@ -121,6 +121,10 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
 
     let mut next = 0u64;
     'ticks: while next < run.total {
+        // An early end (stop, time limit, loss limit): no more ticks for the strategy.
+        if run.ended_early() || predictor.as_ref().is_some_and(Predictor::stopped) {
+            break;
+        }
         while !run.has_tick(next) {
             if run.end.is_some() {
                 break 'ticks;
@@ -319,6 +323,12 @@ impl<'c> Run<'c> {
             cancels: Vec::new(),
             stats: RunStats::default(),
         }
+    }
+
+    fn ended_early(&self) -> bool {
+        self.end
+            .as_ref()
+            .is_some_and(|e| e.reason != shared_models::TerminationReason::Completed)
     }
 
     fn has_tick(&self, seq: u64) -> bool {

@@ -88,6 +88,12 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     validate_user(&args.user)?;
     let store = open(&args.dir)?;
     let (record, key) = store.add(&args.user, args.plan)?;
+    audit(
+        &args.dir,
+        &record.user_id,
+        "api_key_added",
+        serde_json::json!({ "key_id": record.key_id, "plan": record.plan }),
+    );
     if args.json {
         let doc = AddedKey {
             user_id: &record.user_id,
@@ -130,6 +136,10 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args.dir)?;
     let n = store.revoke(&args.target)?;
+    if n > 0 {
+        let target = serde_json::json!({ "target": args.target, "revoked": n });
+        audit(&args.dir, &args.target, "api_key_revoked", target);
+    }
     if n == 0 {
         eprintln!(
             "error: no active API key with id or user '{}' in {}; see `simutrador-server keys list`",
@@ -147,6 +157,22 @@ fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Open the store in the state dir chosen by the flags, config and environment.
+/// Record a key change in the state dir's audit log (key ids only, never a key). A failure to
+/// write is reported but does not undo the change.
+fn audit(dir: &StateDirArgs, user: &str, action: &str, details: serde_json::Value) {
+    let Ok(state_dir) = state_dir(dir) else {
+        return;
+    };
+    let log = crate::audit::AuditLog::in_dir(&state_dir);
+    let entry = crate::audit::AuditEntry::now("user", user, action, None, details);
+    if let Err(e) = log.append(&entry) {
+        eprintln!(
+            "warning: could not write the audit log {}: {e}",
+            log.path().display()
+        );
+    }
+}
+
 fn open(dir: &StateDirArgs) -> anyhow::Result<ApiKeyStore> {
     let state_dir = state_dir(dir)?;
     ApiKeyStore::open(&state_dir)

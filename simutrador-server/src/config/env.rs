@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use super::layer::Layer;
-use super::{LogFormat, expand_home};
+use super::{HumanDuration, LogFormat, expand_home};
 
 /// One configuration key and how to set it from a string.
 pub struct KeySpec {
@@ -71,6 +71,15 @@ pub const KEYS: &[KeySpec] = &[
     key!(limits.ended_session_retention_minutes),
     key!(limits.max_metadata_bytes),
     key!(limits.cleanup_interval_seconds),
+    key!(limits.min_session_duration),
+    key!(limits.max_session_duration),
+    key!(limits.default_session_duration),
+    key!(limits.max_loss_limit_pct),
+    key!(limits.default_loss_limit_pct),
+    key!(limits.max_active_sessions_per_user),
+    key!(limits.warning_threshold_pct),
+    key!(limits.stats_interval_ms),
+    key!(limits.job_max_retries),
     key!(rate_limits.session_creates_per_minute),
     key!(rate_limits.messages_per_second),
     key!(rate_limits.message_burst),
@@ -151,6 +160,12 @@ impl FromEnv for SocketAddr {
 }
 
 impl FromEnv for LogFormat {
+    fn from_env(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+impl FromEnv for HumanDuration {
     fn from_env(raw: &str) -> Result<Self, String> {
         raw.parse()
     }

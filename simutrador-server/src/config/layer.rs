@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use super::{LogFormat, Overrides, ServerConfig, expand_home};
+use super::{HumanDuration, LogFormat, Overrides, ServerConfig, expand_home};
 
 /// Settings from one source; `None` = not set here.
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +69,15 @@ pub struct LimitsLayer {
     pub ended_session_retention_minutes: Option<u64>,
     pub max_metadata_bytes: Option<usize>,
     pub cleanup_interval_seconds: Option<u64>,
+    pub min_session_duration: Option<HumanDuration>,
+    pub max_session_duration: Option<HumanDuration>,
+    pub default_session_duration: Option<HumanDuration>,
+    pub max_loss_limit_pct: Option<Decimal>,
+    pub default_loss_limit_pct: Option<Decimal>,
+    pub max_active_sessions_per_user: Option<u32>,
+    pub warning_threshold_pct: Option<Decimal>,
+    pub stats_interval_ms: Option<u64>,
+    pub job_max_retries: Option<u32>,
 }
 
 /// `[rate_limits]`, every key optional.
@@ -147,7 +156,10 @@ impl Layer {
         let (s, d) = (self.limits, &mut config.limits);
         merge!(d, s; max_sessions_per_user, max_symbols_per_session, min_initial_capital,
             max_initial_capital, session_timeout_minutes, ended_session_retention_minutes,
-            max_metadata_bytes, cleanup_interval_seconds);
+            max_metadata_bytes, cleanup_interval_seconds, min_session_duration,
+            max_session_duration, default_session_duration, max_loss_limit_pct,
+            default_loss_limit_pct, max_active_sessions_per_user, warning_threshold_pct,
+            stats_interval_ms, job_max_retries);
         let (s, d) = (self.rate_limits, &mut config.rate_limits);
         merge!(d, s; session_creates_per_minute, messages_per_second, message_burst,
             connections_per_user);

@@ -129,6 +129,57 @@ pub struct LimitsSection {
     pub max_metadata_bytes: usize,
     /// How often the cleanup task runs; default 30.
     pub cleanup_interval_seconds: u64,
+    /// Shortest accepted `max_duration`; default 1h.
+    pub min_session_duration: HumanDuration,
+    /// Longest accepted `max_duration`; default 7d.
+    pub max_session_duration: HumanDuration,
+    /// `max_duration` when a request gives none; default 24h.
+    pub default_session_duration: HumanDuration,
+    /// Largest loss limit, in percent of the initial capital; default 30.
+    pub max_loss_limit_pct: Decimal,
+    /// Loss limit (percent) when a request gives none; default 0 = no loss limit.
+    pub default_loss_limit_pct: Decimal,
+    /// Running or paused sessions per user (`ACTIVE_SESSION_EXISTS`); default 5.
+    pub max_active_sessions_per_user: u32,
+    /// Warn at this percentage of the time and loss limits; default 80.
+    pub warning_threshold_pct: Decimal,
+    /// Interval of `session_stats_update` for subscribers, in milliseconds; default 1000.
+    pub stats_interval_ms: u64,
+    /// Retries of a failed background job (with exponential backoff); default 3.
+    pub job_max_retries: u32,
+}
+
+/// A duration written like `4h`, `90m` or `7d` (see
+/// [`shared_models::lifecycle::parse_duration`]), held in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HumanDuration(pub u64);
+
+impl HumanDuration {
+    /// The duration.
+    pub fn as_duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.0)
+    }
+}
+
+impl std::fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&shared_models::lifecycle::format_duration(self.0))
+    }
+}
+
+impl FromStr for HumanDuration {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        shared_models::lifecycle::parse_duration(s).map(HumanDuration)
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// `[rate_limits]`.
@@ -201,6 +252,15 @@ impl Default for ServerConfig {
                 ended_session_retention_minutes: 1440,
                 max_metadata_bytes: 4096,
                 cleanup_interval_seconds: 30,
+                min_session_duration: HumanDuration(3600),
+                max_session_duration: HumanDuration(7 * 86_400),
+                default_session_duration: HumanDuration(86_400),
+                max_loss_limit_pct: Decimal::from(30),
+                default_loss_limit_pct: Decimal::ZERO,
+                max_active_sessions_per_user: 5,
+                warning_threshold_pct: Decimal::from(80),
+                stats_interval_ms: 1000,
+                job_max_retries: 3,
             },
             rate_limits: RateLimitSection {
                 session_creates_per_minute: 30,

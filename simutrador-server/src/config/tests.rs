@@ -201,6 +201,9 @@ fn every_env_var_parses() -> anyhow::Result<()> {
                 "jwt_secret" => "0123456789abcdef0123456789abcdef",
                 "max_message_bytes" => "100000",
                 "min_initial_capital" => "10",
+                "min_session_duration" | "max_session_duration" | "default_session_duration" => {
+                    "2h"
+                }
                 _ => "11",
             };
             (k.var(), v)

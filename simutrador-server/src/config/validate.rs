@@ -90,6 +90,46 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
             l.max_initial_capital
         ));
     }
+    let (min_d, max_d, def_d) = (
+        l.min_session_duration,
+        l.max_session_duration,
+        l.default_session_duration,
+    );
+    if min_d.0 == 0 || min_d > max_d || def_d < min_d || def_d > max_d {
+        problems.push(format!(
+            "{} ({min_d}), {} ({def_d}) and {} ({max_d}) must satisfy 0 < min <= default <= max",
+            name("limits", "min_session_duration"),
+            name("limits", "default_session_duration"),
+            name("limits", "max_session_duration"),
+        ));
+    }
+    let hundred = Decimal::ONE_HUNDRED;
+    if l.max_loss_limit_pct <= Decimal::ZERO || l.max_loss_limit_pct > hundred {
+        problems.push(format!(
+            "{} must be above 0 and at most 100",
+            name("limits", "max_loss_limit_pct")
+        ));
+    }
+    if l.default_loss_limit_pct < Decimal::ZERO || l.default_loss_limit_pct > l.max_loss_limit_pct {
+        problems.push(format!(
+            "{} must be 0 (no limit) or at most {} ({})",
+            name("limits", "default_loss_limit_pct"),
+            name("limits", "max_loss_limit_pct"),
+            l.max_loss_limit_pct
+        ));
+    }
+    if l.warning_threshold_pct <= Decimal::ZERO || l.warning_threshold_pct >= hundred {
+        problems.push(format!(
+            "{} must be above 0 and below 100",
+            name("limits", "warning_threshold_pct")
+        ));
+    }
+    at_least_one_u(
+        &mut problems,
+        "max_active_sessions_per_user",
+        l.max_active_sessions_per_user.into(),
+    );
+    at_least_one_u(&mut problems, "stats_interval_ms", l.stats_interval_ms);
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&c.server.log_level) {
         problems.push(format!(
             "{} {:?} is not a valid filter ({e}); use a level such as info or debug, or e.g. simutrador_server=debug",
@@ -110,6 +150,12 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
         [] => Ok(()),
         [one] => bail!("invalid configuration: {one}"),
         many => bail!("invalid configuration:\n  - {}", many.join("\n  - ")),
+    }
+}
+
+fn at_least_one_u(problems: &mut Vec<String>, key: &str, value: u64) {
+    if value == 0 {
+        problems.push(format!("{} must be at least 1", name("limits", key)));
     }
 }
 

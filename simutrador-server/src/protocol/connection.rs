@@ -45,6 +45,8 @@ pub struct ConnectionContext {
     /// This connection's outgoing queue (replies and pushes, in order).
     pub outbound: mpsc::Sender<Outgoing>,
     limiter: ConnectionLimiter,
+    /// This connection in the registry of owner connections (warnings, subscriptions).
+    pub registration: crate::session::monitor::Registration,
     _slot: ConnectionSlot,
     count: ConnectionCount,
 }
@@ -58,7 +60,12 @@ impl ConnectionContext {
         slot: ConnectionSlot,
     ) -> (Self, mpsc::Receiver<Outgoing>) {
         let (outbound, rx) = mpsc::channel(OUTGOING_QUEUE);
+        let registration = state
+            .sessions
+            .monitor()
+            .register(&user_id, outbound.clone());
         let ctx = ConnectionContext {
+            registration,
             outbound,
             limiter: state.rate_limits.connection_limiter(),
             count: state.connection_opened(),
@@ -205,10 +212,13 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<
         return Some(encode(ServerMessage::Error(body), request_id));
     }
     let kind = envelope.message.type_name();
+    let metrics = ctx.state.sessions.metrics();
+    metrics.message(kind);
     match cmd::apply(ctx, envelope.message, request_id.as_deref()) {
         Ok(cmd::Reply::Message(msg)) => Some(encode(msg, request_id)),
         Ok(cmd::Reply::Deferred) => None,
         Err(body) => {
+            metrics.error(body.error_code.as_str());
             tracing::debug!(request = kind, code = %body.error_code, "request refused");
             Some(encode(ServerMessage::Error(body), request_id))
         }

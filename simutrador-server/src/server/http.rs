@@ -1,4 +1,4 @@
-//! The router and the plain HTTP endpoints: `GET /healthz` and `POST /auth/token`.
+//! The router and the plain HTTP endpoints: `GET /healthz`, `GET /metrics` and `POST /auth/token`.
 //! Refusals answer with an [`ErrorBody`] JSON body.
 
 use axum::Json;
@@ -19,6 +19,7 @@ use crate::auth::AuthError;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/auth/token", post(token))
         .route("/ws", any(ws::upgrade))
         .route("/ws/simulate", any(ws::upgrade))
@@ -48,6 +49,27 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         StatusCode::OK
     };
     (status, Json(body)).into_response()
+}
+
+/// `GET /metrics`: Prometheus text format (no authentication; bind to loopback or firewall it).
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let by_state = state.sessions.count_by_state();
+    let rows: Vec<(&str, u64)> = shared_models::SessionState::ALL
+        .iter()
+        .map(|s| (s.as_str(), by_state.get(s.as_str()).copied().unwrap_or(0)))
+        .collect();
+    let body = state
+        .sessions
+        .metrics()
+        .render(&rows, state.connection_count());
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {

@@ -1,4 +1,4 @@
-//! The listener: one port serving `GET /healthz`, `POST /auth/token` and the WebSocket at
+//! The listener: one port serving `GET /healthz`, `GET /metrics`, `POST /auth/token` and the WebSocket at
 //! `/ws` (also `/ws/simulate`), plus start-up and graceful shutdown.
 //!
 //! - [`state`] — everything a request handler needs, shared behind an `Arc`.
@@ -7,8 +7,10 @@
 //!   to [`crate::protocol::connection`].
 //! - [`rate_limit`] — `governor` limiters and the per-user connection count.
 //! - [`shutdown`] — SIGINT/SIGTERM.
+//! - [`metrics`] — counters and the Prometheus text of `GET /metrics`.
 
 pub mod http;
+pub mod metrics;
 pub mod rate_limit;
 pub mod shutdown;
 pub mod state;
@@ -25,7 +27,7 @@ use tokio::task::JoinHandle;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::Catalog;
-use crate::session::cleanup;
+use crate::session::{cleanup, monitor, timers};
 pub use state::AppState;
 
 /// A daemon running in this process (the binary uses it; tests and benchmarks too).
@@ -80,6 +82,17 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
     tokio::spawn(cleanup::run(
         state.sessions.clone(),
         Duration::from_secs(state.config.limits.cleanup_interval_seconds),
+        state.shutdown.clone(),
+    ));
+    if let Some(queue) = state.sessions.take_timer_queue() {
+        tokio::spawn(timers::run(
+            state.sessions.clone(),
+            queue,
+            state.shutdown.clone(),
+        ));
+    }
+    tokio::spawn(monitor::run_ticker(
+        state.sessions.clone(),
         state.shutdown.clone(),
     ));
 

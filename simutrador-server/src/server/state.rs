@@ -9,10 +9,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::rate_limit::RateLimits;
+use crate::audit::AuditLog;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::{Catalog, MarketDataValidator};
 use crate::session::SessionManager;
+use crate::session::hooks::Hooks;
 use crate::session::manager::ManagerLimits;
 
 /// Shared daemon state.
@@ -44,13 +46,21 @@ impl AppState {
     /// Build the state.
     pub fn new(config: ServerConfig, auth: Authenticator, catalog: Catalog) -> Self {
         let limits = &config.limits;
-        let sessions = Arc::new(SessionManager::new(ManagerLimits {
+        let hooks = Hooks {
+            audit: Some(Arc::new(AuditLog::in_dir(&config.server.state_dir))),
+            job_retries: limits.job_max_retries,
+            stats_interval: Duration::from_millis(limits.stats_interval_ms),
+            ..Hooks::default()
+        };
+        let manager_limits = ManagerLimits {
             max_sessions_per_user: limits.max_sessions_per_user,
             idle_timeout: Duration::from_secs(limits.session_timeout_minutes.saturating_mul(60)),
             retention: Duration::from_secs(
                 limits.ended_session_retention_minutes.saturating_mul(60),
             ),
-        }));
+            max_active_per_user: limits.max_active_sessions_per_user,
+        };
+        let sessions = Arc::new(SessionManager::with_hooks(manager_limits, hooks));
         let validator =
             MarketDataValidator::new(Arc::new(catalog), limits.max_symbols_per_session as usize);
         let wire_limits = ServerLimits {

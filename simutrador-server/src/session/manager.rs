@@ -15,8 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+use super::history::ListFilter;
+use super::hooks::Hooks;
+use super::limits::RiskLimits;
 use super::record::Session;
 use crate::error::{ApiResult, api_error};
+use shared_models::lifecycle::{Actor, EventKind};
 
 /// Default and largest page for `list_sessions`.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -32,6 +36,8 @@ pub struct ManagerLimits {
     pub idle_timeout: Duration,
     /// Ended sessions are removed after this long.
     pub retention: Duration,
+    /// Running or paused sessions per user (`ACTIVE_SESSION_EXISTS`).
+    pub max_active_per_user: u32,
 }
 
 #[derive(Debug, Default)]
@@ -57,15 +63,22 @@ pub struct SessionManager {
     sessions: DashMap<Arc<str>, Arc<Session>>,
     by_user: DashMap<Arc<str>, UserIndex>,
     limits: ManagerLimits,
+    pub(super) hooks: Hooks,
 }
 
 impl SessionManager {
-    /// An empty manager.
+    /// An empty manager with default hooks (no audit log, no journal).
     pub fn new(limits: ManagerLimits) -> Self {
+        Self::with_hooks(limits, Hooks::default())
+    }
+
+    /// An empty manager reporting to `hooks`.
+    pub fn with_hooks(limits: ManagerLimits, hooks: Hooks) -> Self {
         SessionManager {
             sessions: DashMap::new(),
             by_user: DashMap::new(),
             limits,
+            hooks,
         }
     }
 
@@ -92,6 +105,49 @@ impl SessionManager {
         params: SessionParams,
         bar_count: u64,
     ) -> ApiResult<Arc<Session>> {
+        self.create_with_limits(user_id, params, bar_count, RiskLimits::none())
+    }
+
+    /// [`SessionManager::create`] with limits: records `SESSION_CREATED`, audits the
+    /// creation and schedules the time-limit deadlines.
+    pub fn create_with_limits(
+        &self,
+        user_id: &str,
+        params: SessionParams,
+        bar_count: u64,
+        limits: RiskLimits,
+    ) -> ApiResult<Arc<Session>> {
+        let session = self.insert_new(user_id, params, bar_count, limits)?;
+        self.hooks.journal.saved(&session);
+        let data =
+            serde_json::to_value(session.info(self.limits.idle_timeout).limits).unwrap_or_default();
+        self.record(
+            &session,
+            EventKind::SessionCreated,
+            Actor::User,
+            data.clone(),
+        );
+        self.audit(
+            Actor::User,
+            &session.user_id,
+            "session_created",
+            Some(&session.id),
+            json!({
+                "symbols": session.params.symbols,
+                "limits": data,
+            }),
+        );
+        self.schedule_deadlines(&session);
+        Ok(session)
+    }
+
+    fn insert_new(
+        &self,
+        user_id: &str,
+        params: SessionParams,
+        bar_count: u64,
+        limits: RiskLimits,
+    ) -> ApiResult<Arc<Session>> {
         let max = self.limits.max_sessions_per_user;
         let mut index = self.by_user.entry(Arc::from(user_id)).or_default();
         if index.open >= max {
@@ -105,11 +161,12 @@ impl SessionManager {
             ));
         }
         let id: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
-        let session = Arc::new(Session::new(
+        let session = Arc::new(Session::with_limits(
             id.clone(),
             index.key().clone(),
             params,
             bar_count,
+            limits,
         ));
         index.open += 1;
         index.ids.push(id.clone());
@@ -129,8 +186,10 @@ impl SessionManager {
         Ok(session)
     }
 
-    /// One page of the user's sessions, newest first, optionally only those in `state`.
-    pub fn list(&self, user_id: &str, query: &ListSessions) -> SessionList {
+    /// One page of the user's sessions matching the query's filters, newest first (or best
+    /// return first with `sort: return`). `INVALID_DATE_RANGE` for unreadable dates.
+    pub fn list(&self, user_id: &str, query: &ListSessions) -> ApiResult<SessionList> {
+        let filter = ListFilter::from_query(query)?;
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let offset = query.offset.unwrap_or(0);
         let ids: Vec<Arc<str>> = self
@@ -138,28 +197,27 @@ impl SessionManager {
             .get(user_id)
             .map(|i| i.ids.iter().rev().cloned().collect())
             .unwrap_or_default();
-        let mut total = 0u64;
-        let mut page = Vec::new();
-        for id in ids {
-            let Some(session) = self.sessions.get(&id).map(|s| s.value().clone()) else {
-                continue;
-            };
-            if query.state.is_some_and(|st| session.state() != st) {
-                continue;
-            }
-            if total >= u64::from(offset) && page.len() < limit as usize {
-                page.push(session.info(self.limits.idle_timeout));
-            }
-            total += 1;
-        }
+        let mut matching: Vec<Arc<Session>> = ids
+            .iter()
+            .filter_map(|id| self.get_any(id))
+            .filter(|s| filter.matches(s))
+            .collect();
+        filter.sort(&mut matching);
+        let total = matching.len() as u64;
+        let page: Vec<_> = matching
+            .iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(|s| s.info(self.limits.idle_timeout))
+            .collect();
         let shown = u64::from(offset) + page.len() as u64;
-        SessionList {
+        Ok(SessionList {
             sessions: page,
             total,
             limit,
             offset,
             has_more: shown < total,
-        }
+        })
     }
 
     /// Remove the user's session.
@@ -169,25 +227,78 @@ impl SessionManager {
             .remove_if(session_id, |_, s| &*s.user_id == user_id)
             .ok_or_else(|| not_found(session_id))?;
         self.unindex(&session);
+        session.abort_run();
+        self.forget(&session);
+        self.audit(
+            Actor::User,
+            &session.user_id,
+            "session_deleted",
+            Some(&session.id),
+            json!({
+                "state": session.state(),
+            }),
+        );
         Ok(session)
     }
 
-    /// Move a session to a new state (see [`Session::transition`]), keeping the per-user
-    /// count of open sessions right.
+    /// Move a session to a new state (see [`Session::transition`]); the actor is the user for
+    /// a start, pause, resume or stop and the system for any other end. See
+    /// [`SessionManager::transition_by`].
     pub fn transition(
         &self,
         session: &Session,
         to: SessionState,
         reason: Option<TerminationReason>,
     ) -> ApiResult<SessionState> {
-        let from = session.transition(to, reason)?;
+        let actor = match reason {
+            Some(TerminationReason::ManualStop | TerminationReason::EmergencyStop) | None => {
+                if to.is_terminal() && reason.is_none() {
+                    Actor::System
+                } else {
+                    Actor::User
+                }
+            }
+            Some(_) => Actor::System,
+        };
+        self.transition_by(session, to, reason, actor)
+    }
+
+    /// Swap the per-user open count after a transition into a terminal state.
+    pub(super) fn count_transition(&self, session: &Session, from: SessionState, to: SessionState) {
         if !from.is_terminal()
             && to.is_terminal()
             && let Some(mut index) = self.by_user.get_mut(&*session.user_id)
         {
             index.open = index.open.saturating_sub(1);
         }
-        Ok(from)
+    }
+
+    /// Replace a session by its successor (same id) after `update_session`.
+    pub(super) fn replace(&self, next: Arc<Session>) {
+        self.sessions.insert(next.id.clone(), next);
+    }
+
+    /// Any user's session by id, for the daemon's own jobs; never for a request.
+    pub fn session_by_id(&self, session_id: &str) -> Option<Arc<Session>> {
+        self.get_any(session_id)
+    }
+
+    /// Any user's session by id (for the daemon's own jobs; never for a request).
+    pub(super) fn get_any(&self, session_id: &str) -> Option<Arc<Session>> {
+        self.sessions.get(session_id).map(|s| s.value().clone())
+    }
+
+    /// Running or paused sessions of `user_id`.
+    pub fn active_count(&self, user_id: &str) -> u32 {
+        let ids: Vec<Arc<str>> = self
+            .by_user
+            .get(user_id)
+            .map(|i| i.ids.clone())
+            .unwrap_or_default();
+        ids.iter()
+            .filter_map(|id| self.get_any(id))
+            .filter(|s| s.state().is_active())
+            .count() as u32
     }
 
     /// Expire idle sessions and remove ended ones past retention. Cost is linear in the number
@@ -213,14 +324,15 @@ impl SessionManager {
         }
         for session in to_expire {
             if self
-                .transition(
+                .terminate(
                     &session,
                     SessionState::Expired,
-                    Some(TerminationReason::IdleTimeout),
+                    TerminationReason::IdleTimeout,
+                    Actor::System,
+                    None,
                 )
                 .is_ok()
             {
-                session.abort_run();
                 tracing::info!(session_id = %session.id, user_id = %session.user_id, "session expired after idle timeout");
                 report.expired += 1;
             }
@@ -229,6 +341,16 @@ impl SessionManager {
             if self.sessions.remove(&session.id).is_some() {
                 session.abort_run();
                 self.unindex(&session);
+                self.forget(&session);
+                self.audit(
+                    Actor::System,
+                    &session.user_id,
+                    "session_removed",
+                    Some(&session.id),
+                    json!({
+                        "reason": "retention",
+                    }),
+                );
                 report.removed += 1;
             }
         }

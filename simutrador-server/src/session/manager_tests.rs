@@ -26,6 +26,7 @@ fn manager(max: u32) -> SessionManager {
         max_sessions_per_user: max,
         idle_timeout: Duration::from_secs(60 * 60),
         retention: Duration::from_secs(24 * 60 * 60),
+        max_active_per_user: 5,
     })
 }
 
@@ -40,8 +41,8 @@ fn users_never_see_each_others_sessions() {
         m.delete("bob", &a.id).unwrap_err().error_code,
         ErrorCode::SessionNotFound
     );
-    assert_eq!(m.list("bob", &ListSessions::default()).total, 0);
-    assert_eq!(m.list("alice", &ListSessions::default()).total, 1);
+    assert_eq!(m.list("bob", &ListSessions::default()).unwrap().total, 0);
+    assert_eq!(m.list("alice", &ListSessions::default()).unwrap().total, 1);
 }
 
 #[test]
@@ -68,14 +69,16 @@ fn lists_newest_first_with_pages_and_filters() {
     let ids: Vec<_> = (0..7)
         .map(|_| m.create("u", params(), 1).unwrap().id.clone())
         .collect();
-    let page = m.list(
-        "u",
-        &ListSessions {
-            state: None,
-            limit: Some(3),
-            offset: Some(0),
-        },
-    );
+    let page = m
+        .list(
+            "u",
+            &ListSessions {
+                limit: Some(3),
+                offset: Some(0),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(page.total, 7);
     assert!(page.has_more);
     let got: Vec<_> = page.sessions.iter().map(|s| s.session_id.clone()).collect();
@@ -83,25 +86,29 @@ fn lists_newest_first_with_pages_and_filters() {
         got,
         vec![ids[6].to_string(), ids[5].to_string(), ids[4].to_string()]
     );
-    let last = m.list(
-        "u",
-        &ListSessions {
-            state: None,
-            limit: Some(3),
-            offset: Some(6),
-        },
-    );
+    let last = m
+        .list(
+            "u",
+            &ListSessions {
+                limit: Some(3),
+                offset: Some(6),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(last.sessions.len(), 1);
     assert!(!last.has_more);
     let s = m.get("u", &ids[2]).unwrap();
     m.transition(&s, SessionState::Running, None).unwrap();
-    let running = m.list(
-        "u",
-        &ListSessions {
-            state: Some(SessionState::Running),
-            ..Default::default()
-        },
-    );
+    let running = m
+        .list(
+            "u",
+            &ListSessions {
+                state: Some(SessionState::Running),
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(running.total, 1);
     assert_eq!(running.sessions[0].session_id, ids[2].to_string());
 }
@@ -195,6 +202,7 @@ fn concurrent_creates_lose_nothing_and_respect_the_limit() {
                 ..Default::default()
             }
         )
+        .unwrap()
         .total,
         50
     );

@@ -8,12 +8,32 @@
 //! - [`run`] — a running simulation: the task that streams ticks, settles bars in the engine
 //!   and follows the flow-control rules of the protocol.
 //! - [`cleanup`] — the background task that expires idle sessions and drops old ended ones.
+//! - [`lifecycle`] — the one place sessions change (transitions, events, warnings, ends,
+//!   updates), reporting to [`journal`], the audit log and [`monitor`].
+//! - [`limits`] — time, loss and halt limits; [`timers`] — deadlines in a delay queue;
+//!   [`jobs`] — retries and counters of background work.
+//! - [`events`] — the per-session event log; [`live`] — published figures and statistics;
+//!   [`history`] — `list_sessions` filters; [`hooks`] — the manager's collaborators.
 
 pub mod cleanup;
+pub mod events;
+pub mod history;
+pub mod hooks;
+pub mod jobs;
+pub mod journal;
+pub mod lifecycle;
+pub mod limits;
+pub mod live;
 pub mod manager;
+pub mod monitor;
 pub mod params;
 pub mod record;
 pub mod run;
+pub mod timers;
 
 pub use manager::{SessionManager, SweepReport};
 pub use record::{Lifecycle, Session};
+
+#[cfg(test)]
+#[path = "lifecycle_tests.rs"]
+mod lifecycle_tests;

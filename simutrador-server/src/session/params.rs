@@ -12,6 +12,7 @@ use shared_models::{CreateSessionRequest, ErrorCode, SessionParams};
 use crate::config::LimitsSection;
 use crate::error::{ApiResult, api_error};
 use crate::market_data::MarketDataValidator;
+use crate::session::limits::{LimitRequest, RiskLimits};
 
 /// Starting cash when the request gives none.
 pub const DEFAULT_INITIAL_CAPITAL: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
@@ -23,6 +24,8 @@ pub struct ValidatedSession {
     pub params: SessionParams,
     /// Ticks to replay.
     pub bar_count: u64,
+    /// Time, loss and halt limits.
+    pub limits: RiskLimits,
 }
 
 /// Check every field of `req`; the first failing check decides the error code.
@@ -62,6 +65,7 @@ pub fn validate(
         ));
     }
 
+    let risk = RiskLimits::validate(&limit_request(req), initial_capital, limits)?;
     let commission_rate = bounded("commission_rate", req.commission_rate, Decimal::ONE)?;
     let commission_per_share = bounded(
         "commission_per_share",
@@ -87,6 +91,7 @@ pub fn validate(
     }
 
     Ok(ValidatedSession {
+        limits: risk,
         bar_count: range.bar_count,
         params: SessionParams {
             symbols: range.symbols,
@@ -103,6 +108,17 @@ pub fn validate(
             metadata,
         },
     })
+}
+
+/// The limit fields of a request.
+pub fn limit_request(req: &CreateSessionRequest) -> LimitRequest {
+    LimitRequest {
+        max_duration: req.max_duration.clone(),
+        loss_limit_amount: req.loss_limit_amount,
+        loss_limit_pct: req.loss_limit_pct,
+        halt_threshold_pct: req.halt_threshold_pct,
+        halt_bars: req.halt_bars,
+    }
 }
 
 /// A cost field: default 0, must be `0 <= value < max` (or `<= Decimal::MAX`).

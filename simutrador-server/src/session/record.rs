@@ -14,8 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
+use super::events::EventLog;
+use super::limits::RiskLimits;
+use super::live::LiveStats;
 use super::run::RunHandle;
 use crate::error::{ApiResult, api_error};
+use std::sync::atomic::AtomicBool;
 
 /// The mutable part of a session.
 #[derive(Debug, Clone)]
@@ -49,22 +53,48 @@ pub struct Session {
     pub bar_count: u64,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Creation time on the monotonic clock (the time limit counts from it).
+    pub created_instant: Instant,
     lifecycle: Mutex<Lifecycle>,
     run: Mutex<Option<RunHandle>>,
     results: Mutex<Option<Arc<SimulationResults>>>,
     settled_ticks: AtomicU64,
+    /// Time, loss and halt limits (fixed once the session starts).
+    pub limits: RiskLimits,
+    /// The append-only event log (appended only through the manager).
+    pub(crate) events: Mutex<EventLog>,
+    /// Figures published by the run for monitoring.
+    pub(crate) live: Mutex<LiveStats>,
+    /// Set when `update_session` replaced this record by a new one with the same id.
+    superseded: AtomicBool,
 }
 
 impl Session {
-    /// A new session in state `created`.
+    /// A new session in state `created`, without limits.
     pub fn new(id: Arc<str>, user_id: Arc<str>, params: SessionParams, bar_count: u64) -> Self {
+        Self::with_limits(id, user_id, params, bar_count, RiskLimits::none())
+    }
+
+    /// A new session in state `created` with `limits`.
+    pub fn with_limits(
+        id: Arc<str>,
+        user_id: Arc<str>,
+        params: SessionParams,
+        bar_count: u64,
+        limits: RiskLimits,
+    ) -> Self {
         let now = Utc::now();
         Session {
+            limits,
+            events: Mutex::new(EventLog::default()),
+            live: Mutex::new(LiveStats::default()),
+            superseded: AtomicBool::new(false),
             id,
             user_id,
             params,
             bar_count,
             created_at: now,
+            created_instant: Instant::now(),
             lifecycle: Mutex::new(Lifecycle {
                 state: SessionState::Created,
                 updated_at: now,
@@ -112,6 +142,65 @@ impl Session {
         self.settled_ticks.store(n, Ordering::Relaxed);
     }
 
+    /// Ticks settled so far.
+    pub fn settled_ticks(&self) -> u64 {
+        self.settled_ticks.load(Ordering::Relaxed)
+    }
+
+    /// A copy of the live figures.
+    pub fn live(&self) -> LiveStats {
+        self.live.lock().clone()
+    }
+
+    /// Publish equity and closed trades at a settled bar.
+    pub fn publish(&self, equity: rust_decimal::Decimal, trades: u64) {
+        self.live.lock().publish(equity, trades);
+    }
+
+    /// A copy of the event log.
+    pub fn event_log(&self) -> EventLog {
+        self.events.lock().clone()
+    }
+
+    /// A successor record with new parameters and limits, same id, owner, creation time and
+    /// history; this record is marked superseded so nothing can start it any more. Fails with
+    /// `SESSION_LOCKED` unless the session is still `created`.
+    pub(crate) fn successor(
+        &self,
+        params: SessionParams,
+        bar_count: u64,
+        limits: RiskLimits,
+    ) -> ApiResult<Session> {
+        let l = self.lifecycle.lock();
+        if l.state != SessionState::Created || self.superseded.load(Ordering::Acquire) {
+            return Err(api_error(
+                ErrorCode::SessionLocked,
+                format!(
+                    "session {} is {}; parameters and limits can only change before it starts",
+                    self.id, l.state
+                ),
+                json!({ "state": l.state }),
+            ));
+        }
+        self.superseded.store(true, Ordering::Release);
+        let mut next = Session::with_limits(
+            self.id.clone(),
+            self.user_id.clone(),
+            params,
+            bar_count,
+            limits,
+        );
+        next.created_at = self.created_at;
+        next.created_instant = self.created_instant;
+        *next.lifecycle.lock() = Lifecycle {
+            updated_at: Utc::now(),
+            last_activity: Instant::now(),
+            ..l.clone()
+        };
+        *next.events.lock() = self.events.lock().clone();
+        Ok(next)
+    }
+
     /// A copy of the lifecycle.
     pub fn lifecycle(&self) -> Lifecycle {
         self.lifecycle.lock().clone()
@@ -140,6 +229,13 @@ impl Session {
     ) -> ApiResult<SessionState> {
         let mut l = self.lifecycle.lock();
         let from = l.state;
+        if self.superseded.load(Ordering::Acquire) {
+            return Err(api_error(
+                ErrorCode::InvalidState,
+                format!("session {} was just updated; retry", self.id),
+                json!({ "state": from, "requested": to }),
+            ));
+        }
         if !transition_allowed(from, to) {
             return Err(api_error(
                 ErrorCode::InvalidState,
@@ -160,6 +256,12 @@ impl Session {
             l.termination_reason = reason;
         }
         Ok(from)
+    }
+
+    /// When the time limit runs out (`None` without one).
+    pub fn deadline(&self) -> Option<Instant> {
+        (self.limits.max_duration_seconds > 0)
+            .then(|| self.created_instant + self.limits.max_duration())
     }
 
     /// The wire view. `idle_timeout` is used to report when an idle session would expire.
@@ -186,7 +288,27 @@ impl Session {
             ended_at: l.ended_at,
             termination_reason: l.termination_reason,
             settled_ticks: self.settled_ticks.load(Ordering::Relaxed),
+            limits: self
+                .limits
+                .is_set()
+                .then(|| self.limits.wire(Some(self.created_at))),
+            equity: self.current_equity(),
+            return_pct: self.return_pct(),
         }
+    }
+
+    /// Final equity when ended with results, else the last published one.
+    pub fn current_equity(&self) -> Option<rust_decimal::Decimal> {
+        self.results()
+            .map(|r| r.metrics.equity_final)
+            .or_else(|| self.live.lock().equity)
+    }
+
+    /// Return in percent at the current equity; `None` before the start.
+    pub fn return_pct(&self) -> Option<f64> {
+        let capital = self.params.initial_capital;
+        let equity = self.current_equity()?;
+        (!capital.is_zero()).then(|| super::live::pct_f64((equity - capital) / capital))
     }
 }
 

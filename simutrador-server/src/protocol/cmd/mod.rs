@@ -2,6 +2,7 @@
 //! context it produces the reply or an error. Dispatch is one `match` over
 //! [`ClientMessage`].
 
+mod lifecycle;
 mod ping;
 mod sessions;
 mod simulation;
@@ -57,5 +58,10 @@ pub fn apply(
         ClientMessage::ResumeSimulation(req) => simulation::Resume(req).apply(ctx, r),
         ClientMessage::GetResults(req) => simulation::Results(req).apply(ctx, r),
         ClientMessage::GetAccount(req) => simulation::Account(req).apply(ctx, r),
+        ClientMessage::UpdateSession(req) => req.apply(ctx, r),
+        ClientMessage::StopSession(req) => req.apply(ctx, r),
+        ClientMessage::GetSessionEvents(req) => req.apply(ctx, r),
+        ClientMessage::SubscribeSession(req) => lifecycle::Subscribe(req).apply(ctx, r),
+        ClientMessage::UnsubscribeSession(req) => lifecycle::Unsubscribe(req).apply(ctx, r),
     }
 }

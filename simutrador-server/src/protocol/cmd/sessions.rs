@@ -38,9 +38,12 @@ impl Apply for Create {
         let state = &ctx.state;
         let valid = check(&self.0, ctx)?;
         state.rate_limits.check_create(&ctx.user_id)?;
-        let session = state
-            .sessions
-            .create(&ctx.user_id, valid.params, valid.bar_count)?;
+        let session = state.sessions.create_with_limits(
+            &ctx.user_id,
+            valid.params,
+            valid.bar_count,
+            valid.limits,
+        )?;
         tracing::info!(
             session_id = %session.id,
             symbols = ?session.params.symbols,
@@ -61,6 +64,7 @@ impl Apply for Validate {
         Ok(ServerMessage::SessionValidated(SessionPreview {
             params: valid.params,
             bar_count: valid.bar_count,
+            limits: valid.limits.is_set().then(|| valid.limits.wire(None)),
         })
         .into())
     }
@@ -76,7 +80,7 @@ impl Apply for Get {
 
 impl Apply for ListSessions {
     fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
-        Ok(ServerMessage::SessionList(ctx.state.sessions.list(&ctx.user_id, &self)).into())
+        Ok(ServerMessage::SessionList(ctx.state.sessions.list(&ctx.user_id, &self)?).into())
     }
 }
 
@@ -86,6 +90,7 @@ impl Apply for Delete {
             .state
             .sessions
             .delete(&ctx.user_id, &self.0.session_id)?;
+        // The manager aborted any run, audited the deletion and dropped its deadlines.
         tracing::info!(session_id = %session.id, "session deleted");
         Ok(ServerMessage::SessionDeleted(SessionDeleted {
             session_id: session.id.to_string(),

@@ -84,6 +84,7 @@ impl Apply for StartSimulation {
             ));
         }
         let (feed, engine) = build(&session, ctx)?;
+        super::lifecycle::check_active_limit(ctx, &session)?;
         state
             .sessions
             .transition(&session, SessionState::Running, None)?;

@@ -39,19 +39,49 @@ pub enum Control {
     Account(ReplyTo),
     /// Stop at once (session deleted or expired, daemon stopping).
     Abort,
+    /// End the session early: flatten at the last settled prices, store the results, move to
+    /// `state` with `reason`, answer `reply` with `session_terminated`.
+    Terminate(Terminate),
+}
+
+/// An early end of a running (or paused) simulation.
+#[derive(Debug)]
+pub struct Terminate {
+    /// `stopped` or `expired`.
+    pub state: shared_models::SessionState,
+    /// Why.
+    pub reason: shared_models::TerminationReason,
+    /// Who asked.
+    pub actor: shared_models::lifecycle::Actor,
+    /// The `stop_session` request to answer, if any.
+    pub reply: Option<ReplyTo>,
 }
 
 /// The handle a session keeps to its simulation task.
 #[derive(Debug, Clone)]
 pub struct RunHandle {
     tx: mpsc::UnboundedSender<Control>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RunHandle {
     /// A handle and the receiver the task reads.
     pub fn channel() -> (RunHandle, mpsc::UnboundedReceiver<Control>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (RunHandle { tx }, rx)
+        let stop = std::sync::Arc::default();
+        (RunHandle { tx, stop }, rx)
+    }
+
+    /// Ask the task to end early; it stops streaming at once and answers as soon as it reads
+    /// the request. False when the task has ended.
+    pub fn terminate(&self, t: Terminate) -> bool {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.tx.send(Control::Terminate(t)).is_ok()
+    }
+
+    /// True once an early end was requested.
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Send a request; false when the task has ended.

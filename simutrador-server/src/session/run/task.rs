@@ -19,10 +19,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::feed::{Cursor, Feed};
-use super::{Control, ReplyTo};
+use super::{Control, ReplyTo, RunHandle, Terminate};
 use crate::error::{ApiError, api_error};
 use crate::protocol::connection::{Outgoing, encode};
 use crate::session::{Session, SessionManager};
+use shared_models::lifecycle::{Actor, WarningKind};
 use shared_models::simulation::{BarEvents, Candle, Engine};
 
 /// Largest number of ticks in one `tick_block`.
@@ -59,6 +60,16 @@ pub struct Run {
     candles: Vec<Option<Candle>>,
     id: String,
     ended: bool,
+    /// Lifecycle: the handle (stop flag), the loss-warning level, whether halts are on.
+    guard: Guard,
+}
+
+/// What the run watches for the session's limits.
+#[derive(Debug, Default)]
+struct Guard {
+    handle: Option<RunHandle>,
+    loss_warning_at: Option<rust_decimal::Decimal>,
+    halts: bool,
 }
 
 impl std::fmt::Debug for Run {
@@ -97,14 +108,30 @@ impl Run {
             events: BarEvents::default(),
             candles: Vec::new(),
             ended: false,
+            guard: Guard::default(),
         }
     }
 
-    /// Run until the end of data, an abort, or the daemon's shutdown.
+    /// Run until the end of data, an early end, an abort, or the daemon's shutdown; then
+    /// answer what is still queued (a second stop, say) with `INVALID_STATE`.
     pub async fn run(
         mut self,
         request_id: Option<String>,
         mut rx: mpsc::UnboundedReceiver<Control>,
+        shutdown: CancellationToken,
+    ) {
+        self.arm_guard();
+        self.run_loop(request_id, &mut rx, shutdown).await;
+        rx.close();
+        while let Ok(control) = rx.try_recv() {
+            self.refuse(control).await;
+        }
+    }
+
+    async fn run_loop(
+        &mut self,
+        request_id: Option<String>,
+        rx: &mut mpsc::UnboundedReceiver<Control>,
         shutdown: CancellationToken,
     ) {
         let started = SimulationStarted {
@@ -119,6 +146,7 @@ impl Run {
             warmup_bars: self.options.warmup_bars as u32,
             execution_model: shared_models::simulation::MODEL_VERSION,
             engine: Some(self.engine.config().clone()),
+            risk: Some(self.engine.risk_rules()).filter(|r| !r.is_empty()),
         };
         self.push(ServerMessage::SimulationStarted(started), request_id)
             .await;
@@ -153,6 +181,7 @@ impl Run {
 
     fn can_send(&self) -> bool {
         !self.paused
+            && !self.stop_requested()
             && self.out.is_some()
             && self.send_cursor.position() < self.feed.len()
             && self.send_cursor.position() < self.acked + self.options.window
@@ -185,6 +214,10 @@ impl Run {
     async fn handle(&mut self, control: Control) -> bool {
         match control {
             Control::Abort => return false,
+            Control::Terminate(t) => {
+                self.terminate(t).await;
+                return false;
+            }
             Control::Ack(ack, reply) => self.on_ack(ack, reply).await,
             Control::Batch(batch, reply) => self.on_batch(batch, reply).await,
             Control::Pause(reply) => {
@@ -263,8 +296,11 @@ impl Run {
             );
             return self.reply_error(&reply, e).await;
         }
-        while self.settled <= t {
+        while self.settled <= t && !self.ended {
             self.settle_next().await;
+        }
+        if self.ended {
+            return;
         }
         if !ack.orders.is_empty() || !ack.cancels.is_empty() {
             self.engine.submit(
@@ -316,7 +352,7 @@ impl Run {
     /// Settle the next bar and send its events.
     async fn settle_next(&mut self) {
         let s = self.settled;
-        if s >= self.feed.len() {
+        if s >= self.feed.len() || self.ended {
             return;
         }
         let working = self.engine.has_working_orders() || self.submitted_since_settle;
@@ -336,11 +372,15 @@ impl Run {
             };
             self.push(ServerMessage::BarSettled(settled), None).await;
         }
+        self.watch_limits().await;
     }
 
     /// Send the buffered order updates and fills (and an account snapshot when due).
     async fn flush_events(&mut self, bar_end: bool) {
         let filled = !self.events.executions.is_empty();
+        if filled {
+            self.publish();
+        }
         let updates = std::mem::take(&mut self.events.order_updates);
         for event in updates {
             let msg = ServerMessage::OrderUpdate(SessionEvent {
@@ -378,6 +418,7 @@ impl Run {
     async fn finish(&mut self) {
         self.engine.finish(&mut self.events);
         self.flush_events(false).await;
+        self.publish();
         let results = self.engine.results(0);
         let metrics = results.metrics.clone();
         self.session.set_results(results);
@@ -406,7 +447,8 @@ impl Run {
         if out.send(encode(message, request_id)).await.is_err() {
             self.out = None;
             if self.session.state() == SessionState::Running {
-                let _ = self.transition(SessionState::Paused);
+                let (s, to) = (&self.session, SessionState::Paused);
+                let _ = self.sessions.transition_by(s, to, None, Actor::System);
             }
             self.paused = true;
             tracing::info!(session_id = %self.id, "client gone; simulation paused until resumed");
@@ -438,4 +480,120 @@ fn state_error(session: &Session, what: &str) -> ApiError {
         format!("cannot {what} session {}: it is {state}", session.id),
         json!({ "state": state }),
     )
+}
+
+/// Session lifecycle (limits, early ends): what the run adds to replaying bars.
+impl Run {
+    fn arm_guard(&mut self) {
+        let limits = &self.session.limits;
+        self.guard = Guard {
+            handle: self.session.run_handle(),
+            loss_warning_at: limits.loss_warning_equity(self.session.params.initial_capital),
+            halts: limits.halt.is_some(),
+        };
+        let rules = limits.engine_rules();
+        if !rules.is_empty() {
+            self.engine.set_risk(rules);
+        }
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.guard
+            .handle
+            .as_ref()
+            .is_some_and(RunHandle::stop_requested)
+    }
+
+    /// Publish equity for monitoring (every 64 bars, at fills and at the end).
+    fn publish(&self) {
+        let trades = self.engine.trades().len() as u64;
+        self.session.publish(self.engine.equity(), trades);
+        self.sessions.push_stats(&self.session);
+    }
+
+    /// After each settled bar: halts, the loss warning, the loss limit.
+    async fn watch_limits(&mut self) {
+        if self.settled.is_multiple_of(64) {
+            self.session
+                .publish(self.engine.equity(), self.engine.trades().len() as u64);
+        }
+        if self.guard.halts {
+            for halt in self.engine.take_halts() {
+                self.sessions.halted(&self.session, &halt);
+            }
+        }
+        if let Some(level) = self.guard.loss_warning_at
+            && self.engine.equity() <= level
+        {
+            self.guard.loss_warning_at = None;
+            self.publish();
+            self.sessions.warn(&self.session, WarningKind::Loss);
+        }
+        if self.engine.loss_limit_hit() {
+            // The engine closed every position at this bar's close.
+            self.flush_events(true).await;
+            let reason = TerminationReason::LossLimit;
+            self.conclude(SessionState::Stopped, reason, Actor::System, None)
+                .await;
+        }
+    }
+
+    /// End early: flatten at the last settled prices, then conclude.
+    async fn terminate(&mut self, t: Terminate) {
+        if self.settled > 0 && !self.engine.loss_limit_hit() {
+            let last = self.feed.time(self.settled - 1);
+            self.engine.flatten(last, &mut self.events);
+        }
+        self.flush_events(false).await;
+        self.conclude(t.state, t.reason, t.actor, t.reply).await;
+    }
+
+    /// Store the results, end the session, answer the stop request and tell the stream.
+    async fn conclude(
+        &mut self,
+        state: SessionState,
+        reason: TerminationReason,
+        actor: Actor,
+        reply: Option<ReplyTo>,
+    ) {
+        self.publish();
+        let results = self.engine.results(0);
+        let metrics = results.metrics.clone();
+        self.session.set_results(results);
+        let skip = reply.as_ref().map(|r| r.outbound.clone());
+        let ended = self
+            .sessions
+            .end(&self.session, state, reason, actor, skip.as_ref());
+        match (ended, &reply) {
+            (Ok(t), Some(r)) => send_to(r, ServerMessage::SessionTerminated(t)).await,
+            (Err(e), Some(r)) => self.reply_error(r, e).await,
+            _ => {}
+        }
+        let end = SimulationEnd {
+            session_id: self.id.clone(),
+            reason,
+            metrics,
+        };
+        self.push(ServerMessage::SimulationEnd(end), None).await;
+        self.ended = true;
+    }
+
+    /// Answer a request that arrived after the run ended.
+    async fn refuse(&self, control: Control) {
+        let reply = match control {
+            Control::Terminate(t) => t.reply,
+            Control::Pause(r) | Control::Resume(r) | Control::Account(r) => Some(r),
+            Control::Batch(_, r) => Some(r),
+            Control::Ack(..) | Control::Abort => None,
+        };
+        if let Some(r) = reply {
+            let state = self.session.state();
+            let e = api_error(
+                ErrorCode::InvalidState,
+                format!("session {} has ended ({state})", self.id),
+                json!({ "state": state }),
+            );
+            self.reply_error(&r, e).await;
+        }
+    }
 }

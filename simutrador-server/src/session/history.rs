@@ -1,0 +1,89 @@
+//! `list_sessions` filters over the user's past and present sessions: state, creation window
+//! (`created_from` / `created_to`, days or instants), performance (`profit` / `loss`, by the
+//! current or final equity; sessions that never ran match neither) and the order
+//! (`created_at` newest first, or `return` best first).
+
+use serde_json::json;
+use shared_models::dates::DateBound;
+use shared_models::lifecycle::{Performance, SessionSort};
+use shared_models::messages::client::ListSessions;
+use shared_models::{ErrorCode, SessionState};
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::Session;
+use crate::error::{ApiResult, api_error};
+
+/// A parsed `list_sessions` query.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    state: Option<SessionState>,
+    from: Option<i64>,
+    to: Option<i64>,
+    performance: Option<Performance>,
+    sort: SessionSort,
+}
+
+impl ListFilter {
+    /// Parse the query's filters.
+    pub fn from_query(q: &ListSessions) -> ApiResult<Self> {
+        let bound = |field: &str, v: &Option<String>, last: bool| -> ApiResult<Option<i64>> {
+            let Some(text) = v else { return Ok(None) };
+            let b = DateBound::parse(text).map_err(|_| {
+                api_error(
+                    ErrorCode::InvalidDateRange,
+                    format!("{field} '{text}' is not a date; use YYYY-MM-DD or RFC 3339"),
+                    json!({ "field": field }),
+                )
+            })?;
+            Ok(Some(if last {
+                b.last_second()
+            } else {
+                b.first_second()
+            }))
+        };
+        Ok(ListFilter {
+            state: q.state,
+            from: bound("created_from", &q.created_from, false)?,
+            to: bound("created_to", &q.created_to, true)?,
+            performance: q.performance,
+            sort: q.sort.unwrap_or_default(),
+        })
+    }
+
+    /// True when `s` passes every filter.
+    pub fn matches(&self, s: &Session) -> bool {
+        let created = s.created_at.timestamp();
+        if self.state.is_some_and(|st| s.state() != st)
+            || self.from.is_some_and(|f| created < f)
+            || self.to.is_some_and(|t| created > t)
+        {
+            return false;
+        }
+        match self.performance {
+            None => true,
+            Some(p) => match s.current_equity() {
+                None => false,
+                Some(e) => match p {
+                    Performance::Profit => e > s.params.initial_capital,
+                    Performance::Loss => e < s.params.initial_capital,
+                },
+            },
+        }
+    }
+
+    /// Order sessions given newest first; a stable sort keeps that order among equals.
+    pub fn sort(&self, sessions: &mut [Arc<Session>]) {
+        if self.sort == SessionSort::Return {
+            sessions.sort_by(|a, b| {
+                let (ra, rb) = (a.return_pct(), b.return_pct());
+                match (ra, rb) {
+                    (Some(x), Some(y)) => y.partial_cmp(&x).unwrap_or(Ordering::Equal),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                }
+            });
+        }
+    }
+}

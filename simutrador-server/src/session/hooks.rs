@@ -1,0 +1,49 @@
+//! What the session manager reports to: the connection registry and subscriptions
+//! ([`Monitor`]), the metrics, the audit log, the journal (persistence seam) and the deadline
+//! timers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::journal::{Journal, NoJournal};
+use super::monitor::Monitor;
+use super::timers::{self, TimerHandle, TimerQueue};
+use crate::audit::AuditLog;
+use crate::server::metrics::Metrics;
+
+/// The manager's collaborators.
+#[derive(Debug)]
+pub struct Hooks {
+    /// Owner connections and subscribers.
+    pub monitor: Arc<Monitor>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The audit log (`None` in unit tests).
+    pub audit: Option<Arc<AuditLog>>,
+    /// Receives every change, for a store to persist.
+    pub journal: Arc<dyn Journal>,
+    /// Deadlines.
+    pub timers: TimerHandle,
+    /// The deadline queue, until the timer task takes it.
+    pub timer_queue: parking_lot::Mutex<Option<TimerQueue>>,
+    /// Retries of a failed job.
+    pub job_retries: u32,
+    /// Interval of `session_stats_update`.
+    pub stats_interval: Duration,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        let (timers, queue) = timers::channel();
+        Hooks {
+            monitor: Arc::default(),
+            metrics: Arc::default(),
+            audit: None,
+            journal: Arc::new(NoJournal),
+            timers,
+            timer_queue: parking_lot::Mutex::new(Some(queue)),
+            job_retries: 3,
+            stats_interval: Duration::from_secs(1),
+        }
+    }
+}
