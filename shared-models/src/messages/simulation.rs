@@ -245,6 +245,11 @@ pub struct SimulationControl {
     pub session_id: String,
     /// Ticks sent so far.
     pub ticks_sent: u64,
+    /// Ticks the daemon has acknowledged (and journaled): after a restart or a lost
+    /// connection the stream resumes at this tick, and the client resends the decisions of
+    /// any later tick it had already processed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<u64>,
 }
 
 /// `simulation_end`.

@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::Catalog;
+use crate::session::store::{FileStore, SessionStore};
 use crate::session::{cleanup, monitor, timers};
 pub use state::AppState;
 
@@ -77,7 +78,27 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         .await
         .with_context(|| format!("cannot listen on {}; is another daemon running there? pick another address with --bind", config.server.bind))?;
     let addr = listener.local_addr()?;
-    let state = Arc::new(AppState::new(config, auth, catalog));
+    let store = FileStore::open(&config.server.state_dir).with_context(|| {
+        format!(
+            "cannot open the session store in {}",
+            config.server.state_dir.display()
+        )
+    })?;
+    let loaded = std::time::Instant::now();
+    let stored = store
+        .load()
+        .with_context(|| format!("cannot read the session store in {}", store.dir().display()))?;
+    let state = Arc::new(AppState::new(config, auth, catalog, Arc::new(store)));
+    let restored = state.sessions.restore(stored);
+    if restored.sessions > 0 {
+        tracing::info!(
+            sessions = restored.sessions,
+            paused = restored.paused,
+            expired = restored.expired,
+            elapsed_ms = loaded.elapsed().as_millis() as u64,
+            "sessions restored from the store"
+        );
+    }
 
     tokio::spawn(cleanup::run(
         state.sessions.clone(),

@@ -16,6 +16,7 @@ use crate::market_data::{Catalog, MarketDataValidator};
 use crate::session::SessionManager;
 use crate::session::hooks::Hooks;
 use crate::session::manager::ManagerLimits;
+use crate::session::store::SessionStore;
 
 /// Shared daemon state.
 #[derive(Debug)]
@@ -43,11 +44,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Build the state.
-    pub fn new(config: ServerConfig, auth: Authenticator, catalog: Catalog) -> Self {
+    /// Build the state; sessions are journaled to `store`.
+    pub fn new(
+        config: ServerConfig,
+        auth: Authenticator,
+        catalog: Catalog,
+        store: Arc<dyn SessionStore>,
+    ) -> Self {
         let limits = &config.limits;
         let hooks = Hooks {
             audit: Some(Arc::new(AuditLog::in_dir(&config.server.state_dir))),
+            journal: store,
             job_retries: limits.job_max_retries,
             stats_interval: Duration::from_millis(limits.stats_interval_ms),
             ..Hooks::default()

@@ -22,6 +22,12 @@ pub struct EventLog {
 }
 
 impl EventLog {
+    /// A log holding `events` (in sequence order), as loaded from a store.
+    pub fn restore(events: Vec<SessionEventRecord>) -> Self {
+        let next_seq = events.last().map_or(0, |e| e.seq + 1);
+        EventLog { events, next_seq }
+    }
+
     /// Append an event stamped now; returns it.
     pub fn append(&mut self, kind: EventKind, actor: Actor, data: Value) -> SessionEventRecord {
         let record = SessionEventRecord {

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::journal::{Journal, NoJournal};
+use super::journal::NoJournal;
 use super::monitor::Monitor;
+use super::store::SessionStore;
 use super::timers::{self, TimerHandle, TimerQueue};
 use crate::audit::AuditLog;
 use crate::server::metrics::Metrics;
@@ -20,8 +21,8 @@ pub struct Hooks {
     pub metrics: Arc<Metrics>,
     /// The audit log (`None` in unit tests).
     pub audit: Option<Arc<AuditLog>>,
-    /// Receives every change, for a store to persist.
-    pub journal: Arc<dyn Journal>,
+    /// Receives every change and keeps it (the session store).
+    pub journal: Arc<dyn SessionStore>,
     /// Deadlines.
     pub timers: TimerHandle,
     /// The deadline queue, until the timer task takes it.

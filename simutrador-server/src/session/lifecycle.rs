@@ -154,11 +154,9 @@ impl SessionManager {
             .limits
             .max_duration()
             .mul_f64(rust_decimal::prelude::ToPrimitive::to_f64(&pct).unwrap_or(80.0) / 100.0);
-        self.hooks.timers.schedule(
-            &s.id,
-            s.created_instant + warn_after,
-            TimerKind::TimeWarning,
-        );
+        self.hooks
+            .timers
+            .schedule(&s.id, s.after_creation(warn_after), TimerKind::TimeWarning);
         self.hooks
             .timers
             .schedule(&s.id, deadline, TimerKind::Expire);
@@ -179,7 +177,7 @@ impl SessionManager {
             &live,
             StatsContext {
                 state: s.state(),
-                elapsed: s.created_instant.elapsed().as_secs(),
+                elapsed: s.age().as_secs(),
                 max_duration: s.limits.max_duration_seconds,
                 settled: s.settled_ticks(),
                 total: s.bar_count,

@@ -174,6 +174,16 @@ impl SessionManager {
         Ok(session)
     }
 
+    /// Put a session loaded from a store into the table (no limit applies).
+    pub(super) fn insert_restored(&self, session: Arc<Session>) {
+        let mut index = self.by_user.entry(session.user_id.clone()).or_default();
+        if !session.state().is_terminal() {
+            index.open += 1;
+        }
+        index.ids.push(session.id.clone());
+        self.sessions.insert(session.id.clone(), session);
+    }
+
     /// The user's session `session_id`, marking it used.
     pub fn get(&self, user_id: &str, session_id: &str) -> ApiResult<Arc<Session>> {
         let session = self

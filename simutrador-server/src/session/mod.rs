@@ -14,6 +14,8 @@
 //!   [`jobs`] — retries and counters of background work.
 //! - [`events`] — the per-session event log; [`live`] — published figures and statistics;
 //!   [`history`] — `list_sessions` filters; [`hooks`] — the manager's collaborators.
+//! - [`store`] — persistence: the [`store::SessionStore`] behind the journal, its embedded
+//!   file implementation, and restoring sessions at start-up.
 
 pub mod cleanup;
 pub mod events;
@@ -29,6 +31,7 @@ pub mod monitor;
 pub mod params;
 pub mod record;
 pub mod run;
+pub mod store;
 pub mod timers;
 
 pub use manager::{SessionManager, SweepReport};

@@ -53,8 +53,11 @@ pub struct Session {
     pub bar_count: u64,
     /// Creation time.
     pub created_at: DateTime<Utc>,
-    /// Creation time on the monotonic clock (the time limit counts from it).
+    /// Creation time on the monotonic clock (the time limit counts from it); for a session
+    /// restored from a store, the time it was loaded.
     pub created_instant: Instant,
+    /// Age of the session when it was loaded from a store (zero for a new session).
+    pub age_at_load: Duration,
     lifecycle: Mutex<Lifecycle>,
     run: Mutex<Option<RunHandle>>,
     results: Mutex<Option<Arc<SimulationResults>>>,
@@ -95,6 +98,7 @@ impl Session {
             bar_count,
             created_at: now,
             created_instant: Instant::now(),
+            age_at_load: Duration::ZERO,
             lifecycle: Mutex::new(Lifecycle {
                 state: SessionState::Created,
                 updated_at: now,
@@ -192,6 +196,7 @@ impl Session {
         );
         next.created_at = self.created_at;
         next.created_instant = self.created_instant;
+        next.age_at_load = self.age_at_load;
         *next.lifecycle.lock() = Lifecycle {
             updated_at: Utc::now(),
             last_activity: Instant::now(),
@@ -261,7 +266,41 @@ impl Session {
     /// When the time limit runs out (`None` without one).
     pub fn deadline(&self) -> Option<Instant> {
         (self.limits.max_duration_seconds > 0)
-            .then(|| self.created_instant + self.limits.max_duration())
+            .then(|| self.after_creation(self.limits.max_duration()))
+    }
+
+    /// The monotonic instant `d` after creation (now, if that is already past at load).
+    pub fn after_creation(&self, d: Duration) -> Instant {
+        self.created_instant + d.saturating_sub(self.age_at_load)
+    }
+
+    /// Time since creation.
+    pub fn age(&self) -> Duration {
+        self.age_at_load + self.created_instant.elapsed()
+    }
+
+    /// A session loaded from a store: `age` old now, with its lifecycle, events, live
+    /// figures, progress and results.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn restored(
+        base: Session,
+        created_at: DateTime<Utc>,
+        age: Duration,
+        lifecycle: Lifecycle,
+        events: EventLog,
+        live: LiveStats,
+        settled_ticks: u64,
+        results: Option<SimulationResults>,
+    ) -> Session {
+        let mut s = base;
+        s.created_at = created_at;
+        s.age_at_load = age;
+        *s.lifecycle.get_mut() = lifecycle;
+        *s.events.get_mut() = events;
+        *s.live.get_mut() = live;
+        *s.settled_ticks.get_mut() = settled_ticks;
+        *s.results.get_mut() = results.map(Arc::new);
+        s
     }
 
     /// The wire view. `idle_timeout` is used to report when an idle session would expire.

@@ -189,8 +189,35 @@ impl Apply for Pause {
 
 impl Apply for Resume {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
+        let session = ctx.state.sessions.get(&ctx.user_id, &self.0.session_id)?;
+        if session.run_handle().is_none() && session.state() == SessionState::Paused {
+            restore_run(ctx, &session)?;
+        }
         forward(ctx, &self.0.session_id, Control::Resume, request_id)
     }
+}
+
+/// A paused session restored after a restart has no run task yet: rebuild it from the run
+/// journal (replaying the client's decisions) and start it paused and detached.
+fn restore_run(ctx: &ConnectionContext, session: &Arc<Session>) -> ApiResult<()> {
+    let state = &ctx.state;
+    let stored = state.sessions.store().load_run(&session.id);
+    let (feed, engine) = build(session, ctx)?;
+    let run = Run::restore(session.clone(), state.sessions.clone(), feed, engine, stored)
+        .ok_or_else(|| {
+            api_error(
+                ErrorCode::InvalidState,
+                format!(
+                    "session {} was paused before a restart but its run journal is missing; stop it and create a new one",
+                    session.id
+                ),
+                json!({ "state": session.state() }),
+            )
+        })?;
+    let (handle, rx) = RunHandle::channel();
+    session.set_run_handle(handle);
+    tokio::spawn(run.run(None, rx, state.shutdown.clone()));
+    Ok(())
 }
 
 impl Apply for Account {

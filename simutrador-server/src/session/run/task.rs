@@ -26,6 +26,10 @@ use crate::session::{Session, SessionManager};
 use shared_models::lifecycle::{Actor, WarningKind};
 use shared_models::simulation::{BarEvents, Candle, Engine};
 
+#[path = "replay.rs"]
+mod replay;
+use replay::Journal;
+
 /// Largest number of ticks in one `tick_block`.
 pub const MAX_BLOCK: usize = 4096;
 
@@ -62,6 +66,8 @@ pub struct Run {
     ended: bool,
     /// Lifecycle: the handle (stop flag), the loss-warning level, whether halts are on.
     guard: Guard,
+    /// Persistence: the run journal (see `replay.rs`).
+    journal: Journal,
 }
 
 /// What the run watches for the session's limits.
@@ -82,7 +88,7 @@ impl std::fmt::Debug for Run {
 }
 
 impl Run {
-    /// A run of `session` over `feed` with `engine`, streaming to `out`.
+    /// A run of `session` over `feed` with `engine`, streaming to `out` (and journaled).
     pub fn new(
         session: Arc<Session>,
         sessions: Arc<SessionManager>,
@@ -90,6 +96,17 @@ impl Run {
         engine: Engine,
         options: RunOptions,
         out: mpsc::Sender<Outgoing>,
+    ) -> Run {
+        Self::build(session, sessions, feed, engine, options, Some(out)).journaled()
+    }
+
+    fn build(
+        session: Arc<Session>,
+        sessions: Arc<SessionManager>,
+        feed: Feed,
+        engine: Engine,
+        options: RunOptions,
+        out: Option<mpsc::Sender<Outgoing>>,
     ) -> Run {
         Run {
             id: session.id.to_string(),
@@ -100,7 +117,7 @@ impl Run {
             feed,
             engine,
             options,
-            out: Some(out),
+            out,
             settled: 0,
             acked: 0,
             paused: false,
@@ -109,6 +126,7 @@ impl Run {
             candles: Vec::new(),
             ended: false,
             guard: Guard::default(),
+            journal: Journal::default(),
         }
     }
 
@@ -120,20 +138,19 @@ impl Run {
         mut rx: mpsc::UnboundedReceiver<Control>,
         shutdown: CancellationToken,
     ) {
-        self.arm_guard();
-        self.run_loop(request_id, &mut rx, shutdown).await;
+        if !self.journal.restored {
+            self.arm_guard();
+            self.prologue(request_id).await;
+        }
+        self.run_loop(&mut rx, shutdown).await;
+        self.checkpoint();
         rx.close();
         while let Ok(control) = rx.try_recv() {
             self.refuse(control).await;
         }
     }
 
-    async fn run_loop(
-        &mut self,
-        request_id: Option<String>,
-        rx: &mut mpsc::UnboundedReceiver<Control>,
-        shutdown: CancellationToken,
-    ) {
+    async fn prologue(&mut self, request_id: Option<String>) {
         let started = SimulationStarted {
             session_id: self.id.clone(),
             total_ticks: self.feed.len() as u64,
@@ -156,6 +173,13 @@ impl Run {
                 .await;
         }
         self.settle_next().await;
+    }
+
+    async fn run_loop(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Control>,
+        shutdown: CancellationToken,
+    ) {
         loop {
             while let Ok(control) = rx.try_recv() {
                 if !self.handle(control).await {
@@ -169,6 +193,7 @@ impl Run {
                 self.send_ticks(self.feed.len()).await;
                 continue;
             }
+            self.checkpoint();
             tokio::select! {
                 control = rx.recv() => match control {
                     Some(control) => if !self.handle(control).await { return },
@@ -231,6 +256,9 @@ impl Run {
                 }
             }
             Control::Resume(reply) => {
+                if self.out.as_ref().is_some_and(mpsc::Sender::is_closed) {
+                    self.out = None; // the stream's connection is gone: re-attach below
+                }
                 if !self.paused && self.out.is_some() {
                     self.reply_error(&reply, state_error(&self.session, "resume"))
                         .await;
@@ -246,6 +274,9 @@ impl Run {
                     self.out = Some(reply.outbound.clone());
                     let msg = ServerMessage::SimulationResumed(self.control_reply());
                     send_to(&reply, msg).await;
+                    if self.acked >= self.feed.len() && !self.ended {
+                        self.finish().await; // every tick was acknowledged before a restart
+                    }
                 } else {
                     self.reply_error(&reply, state_error(&self.session, "resume"))
                         .await;
@@ -267,6 +298,7 @@ impl Run {
         SimulationControl {
             session_id: self.id.clone(),
             ticks_sent: self.send_cursor.position() as u64,
+            acknowledged: Some(self.acked as u64),
         }
     }
 
@@ -303,6 +335,7 @@ impl Run {
             return;
         }
         if !ack.orders.is_empty() || !ack.cancels.is_empty() {
+            self.journal_ack(&ack);
             self.engine.submit(
                 self.feed.time(t),
                 ack.orders,
@@ -323,6 +356,7 @@ impl Run {
     async fn on_batch(&mut self, batch: OrderBatch, reply: ReplyTo) {
         let decided = self.settled.saturating_sub(1);
         let ids: Vec<String> = batch.orders.iter().map(|o| o.order_id.clone()).collect();
+        self.journal_batch(&batch);
         self.engine
             .submit(self.feed.time(decided), batch.orders, &[], &mut self.events);
         self.submitted_since_settle = true;

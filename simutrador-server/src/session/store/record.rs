@@ -1,0 +1,259 @@
+//! What a store keeps, one JSON object per line.
+//!
+//! Lifecycle records ([`Record`]) describe a session: its parameters (`saved`, again after
+//! `update_session`), every state change (with the live figures at that moment), every event,
+//! and the final results. Run records ([`RunRecord`]) describe a simulation: its options, each
+//! decision of the client in the order the run applied it, and how far the client had
+//! acknowledged; replaying them over the same market data rebuilds the engine exactly.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared_models::lifecycle::SessionEventRecord;
+use shared_models::messages::simulation::{AccountUpdates, TickEncoding};
+use shared_models::results::SimulationResults;
+use shared_models::trading::OrderRequest;
+use shared_models::{SessionParams, SessionState, TerminationReason};
+
+use crate::session::limits::RiskLimits;
+use crate::session::live::LiveStats;
+
+/// One lifecycle record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Record {
+    /// Created, or replaced by `update_session`.
+    Saved {
+        /// Owner.
+        user_id: String,
+        /// Normalized parameters.
+        params: SessionParams,
+        /// Ticks the session replays.
+        bar_count: u64,
+        /// Limits.
+        limits: RiskLimits,
+        /// Creation time.
+        created_at: DateTime<Utc>,
+    },
+    /// A state change.
+    State {
+        /// Previous state.
+        from: SessionState,
+        /// New state.
+        to: SessionState,
+        /// Why it ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<TerminationReason>,
+        /// When.
+        at: DateTime<Utc>,
+        /// Ticks settled then.
+        settled_ticks: u64,
+        /// Live figures then.
+        live: LiveStats,
+    },
+    /// An event appended to the session's log.
+    Event {
+        /// The event.
+        event: SessionEventRecord,
+    },
+    /// Final results.
+    Results {
+        /// The results `get_results` answers.
+        results: Box<SimulationResults>,
+    },
+}
+
+/// One run record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum RunRecord {
+    /// `start_simulation` with these options.
+    Started {
+        /// `max_pending_ticks`.
+        window: u32,
+        /// Account snapshots.
+        account_updates: AccountUpdates,
+        /// Tick encoding.
+        encoding: TickEncoding,
+        /// Warm-up bars.
+        warmup_bars: u32,
+    },
+    /// A `tick_ack` with orders or cancels, applied after the bar of tick `seq` settled.
+    Ack {
+        /// The acknowledged tick.
+        seq: u64,
+        /// New orders.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        orders: Vec<OrderRequest>,
+        /// Order ids to cancel.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cancels: Vec<String>,
+    },
+    /// An `order_batch`, applied when `settled` bars were settled.
+    Batch {
+        /// Bars settled when it was applied.
+        settled: u64,
+        /// The orders.
+        orders: Vec<OrderRequest>,
+    },
+    /// The client had acknowledged `acked` ticks (every tick below it).
+    Progress {
+        /// Acknowledged ticks.
+        acked: u64,
+    },
+}
+
+/// A session as loaded from a store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSession {
+    /// Session id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Parameters (the last `saved`).
+    pub params: SessionParams,
+    /// Ticks.
+    pub bar_count: u64,
+    /// Limits.
+    pub limits: RiskLimits,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Current state.
+    pub state: SessionState,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Start of the simulation.
+    pub started_at: Option<DateTime<Utc>>,
+    /// End.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Why it ended.
+    pub termination_reason: Option<TerminationReason>,
+    /// Ticks settled at the last state change.
+    pub settled_ticks: u64,
+    /// Live figures at the last state change.
+    pub live: LiveStats,
+    /// The event log, in sequence order.
+    pub events: Vec<SessionEventRecord>,
+    /// Final results.
+    pub results: Option<SimulationResults>,
+}
+
+impl StoredSession {
+    /// Fold the records of one session file; `None` without a `saved` record.
+    pub fn fold(id: &str, records: impl IntoIterator<Item = Record>) -> Option<StoredSession> {
+        let mut s: Option<StoredSession> = None;
+        for record in records {
+            match record {
+                Record::Saved {
+                    user_id,
+                    params,
+                    bar_count,
+                    limits,
+                    created_at,
+                } => match &mut s {
+                    Some(s) => {
+                        s.params = params;
+                        s.bar_count = bar_count;
+                        s.limits = limits;
+                    }
+                    None => {
+                        s = Some(StoredSession {
+                            id: id.to_string(),
+                            user_id,
+                            params,
+                            bar_count,
+                            limits,
+                            created_at,
+                            state: SessionState::Created,
+                            updated_at: created_at,
+                            started_at: None,
+                            ended_at: None,
+                            termination_reason: None,
+                            settled_ticks: 0,
+                            live: LiveStats::default(),
+                            events: Vec::new(),
+                            results: None,
+                        })
+                    }
+                },
+                Record::State {
+                    from,
+                    to,
+                    reason,
+                    at,
+                    settled_ticks,
+                    live,
+                } => {
+                    let Some(s) = &mut s else { continue };
+                    // A terminal state is final, whatever order concurrent writes landed in.
+                    if s.state.is_terminal() {
+                        continue;
+                    }
+                    s.state = to;
+                    s.updated_at = at;
+                    s.settled_ticks = settled_ticks;
+                    s.live = live;
+                    if from == SessionState::Created && to == SessionState::Running {
+                        s.started_at = Some(at);
+                    }
+                    if to.is_terminal() {
+                        s.ended_at = Some(at);
+                        s.termination_reason = reason;
+                    }
+                }
+                Record::Event { event } => {
+                    if let Some(s) = &mut s {
+                        s.events.push(event);
+                    }
+                }
+                Record::Results { results } => {
+                    if let Some(s) = &mut s {
+                        s.results = Some(*results);
+                    }
+                }
+            }
+        }
+        if let Some(s) = &mut s {
+            s.events.sort_by_key(|e| e.seq);
+            s.events.dedup_by_key(|e| e.seq);
+        }
+        s
+    }
+}
+
+/// The run records of one session.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredRun {
+    /// The options of `start_simulation`, when it ran.
+    pub started: Option<RunRecord>,
+    /// Decisions and progress marks, in the order the run applied them.
+    pub records: Vec<RunRecord>,
+}
+
+impl StoredRun {
+    /// Split loaded run records into the start and the rest (a later start replaces all).
+    pub fn from_records(records: impl IntoIterator<Item = RunRecord>) -> StoredRun {
+        let mut run = StoredRun::default();
+        for record in records {
+            if matches!(record, RunRecord::Started { .. }) {
+                run.started = Some(record);
+                run.records.clear();
+            } else if run.started.is_some() {
+                run.records.push(record);
+            }
+        }
+        run
+    }
+
+    /// Ticks the client had acknowledged, by the records.
+    pub fn acked(&self) -> u64 {
+        self.records
+            .iter()
+            .map(|r| match r {
+                RunRecord::Ack { seq, .. } => seq + 1,
+                RunRecord::Progress { acked } => *acked,
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}

@@ -1,0 +1,121 @@
+//! Start-up: the sessions of a store back into the [`SessionManager`].
+//!
+//! Every session comes back with its parameters, limits, state, timestamps, events, live
+//! figures and results. Then the lifecycle catches up with the downtime: a session that was
+//! `running` becomes `paused` (`SESSION_PAUSED`, actor `system`; its engine is rebuilt from
+//! the run journal when it is resumed), a deadline that passed while the daemon was down
+//! fires at once (`expired`, `time_limit`), and the other deadlines are re-armed where they
+//! were (the time limit counts wall-clock time from creation, downtime included). The idle
+//! timeout and the retention of ended sessions count from the restart.
+
+use chrono::Utc;
+use shared_models::lifecycle::{Actor, EventKind};
+use shared_models::{SessionState, TerminationReason};
+use std::sync::Arc;
+use tokio::time::Instant;
+
+use super::record::StoredSession;
+use crate::session::events::EventLog;
+use crate::session::{Lifecycle, Session, SessionManager};
+
+/// What a restore did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RestoreReport {
+    /// Sessions loaded.
+    pub sessions: usize,
+    /// Running sessions now paused.
+    pub paused: usize,
+    /// Sessions whose deadline passed during the downtime, now expired.
+    pub expired: usize,
+}
+
+impl SessionManager {
+    /// Put `stored` sessions (oldest first) into the table and catch up with the downtime.
+    pub fn restore(&self, stored: Vec<StoredSession>) -> RestoreReport {
+        let mut report = RestoreReport::default();
+        let mut open = Vec::new();
+        for st in stored {
+            let session = Arc::new(rebuild(st));
+            self.insert_restored(session.clone());
+            report.sessions += 1;
+            if !session.state().is_terminal() {
+                open.push(session);
+            }
+        }
+        for s in open {
+            if s.state() == SessionState::Running
+                && self
+                    .transition_by(&s, SessionState::Paused, None, Actor::System)
+                    .is_ok()
+            {
+                report.paused += 1;
+            }
+            let passed = s.deadline().is_some_and(|d| d <= Instant::now());
+            if passed {
+                let (state, reason) = (SessionState::Expired, TerminationReason::TimeLimit);
+                if self
+                    .terminate(&s, state, reason, Actor::System, None)
+                    .is_ok()
+                {
+                    tracing::info!(session_id = %s.id, user_id = %s.user_id, "the time limit passed while the daemon was down; session expired");
+                    report.expired += 1;
+                }
+            } else {
+                self.schedule_deadlines(&s);
+            }
+        }
+        report
+    }
+}
+
+fn rebuild(st: StoredSession) -> Session {
+    let now_wall = Utc::now();
+    let now = Instant::now();
+    let ago = |t: chrono::DateTime<Utc>| (now_wall - t).to_std().unwrap_or_default();
+    let base = Session::with_limits(
+        Arc::from(st.id.as_str()),
+        Arc::from(st.user_id.as_str()),
+        st.params,
+        st.bar_count,
+        st.limits,
+    );
+    let lifecycle = Lifecycle {
+        state: st.state,
+        updated_at: st.updated_at,
+        last_activity: now,
+        started_at: st.started_at,
+        ended_at: st.ended_at,
+        // Retention counts from the end when the clock allows, else from now.
+        ended_instant: st.ended_at.map(|e| now.checked_sub(ago(e)).unwrap_or(now)),
+        termination_reason: st.termination_reason,
+    };
+    let mut live = st.live;
+    live.warned_time |= st
+        .events
+        .iter()
+        .any(|e| e.kind == EventKind::TimeLimitWarning);
+    live.warned_loss |= st
+        .events
+        .iter()
+        .any(|e| e.kind == EventKind::LossLimitWarning);
+    if let Some(r) = &st.results {
+        live.equity = Some(r.metrics.equity_final);
+    }
+    Session::restored(
+        base,
+        st.created_at,
+        ago(st.created_at),
+        lifecycle,
+        EventLog::restore(st.events),
+        live,
+        st.settled_ticks,
+        st.results,
+    )
+}
+
+impl SessionManager {
+    /// The store sessions are journaled to.
+    pub fn store(&self) -> &Arc<dyn super::SessionStore> {
+        &self.hooks.journal
+    }
+}
