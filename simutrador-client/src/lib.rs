@@ -49,7 +49,7 @@ pub use connection::{
 };
 pub use error::{ClientError, Result};
 pub use http::{Health, TokenResponse, health, login};
-pub use runner::{Progress, RunOptions};
+pub use runner::{Progress, ReconnectOptions, RunOptions};
 pub use session_request::{SessionRequestBuilder, load_session_file, parse_session_toml};
 pub use strategies::{StrategySpec, build_strategy};
 pub use strategy::{

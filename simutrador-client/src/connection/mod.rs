@@ -84,6 +84,10 @@ pub struct Client {
 
 struct Inner {
     url: ServerUrl,
+    /// The token and options the connection was made with, for [`Client::reconnect`]
+    /// (never printed).
+    token: String,
+    options: ConnectOptions,
     ready: ConnectionReady,
     outgoing: mpsc::Sender<Message>,
     shared: Arc<Shared>,
@@ -132,6 +136,7 @@ impl Client {
         options: ConnectOptions,
     ) -> Result<Client> {
         let (socket, ready) = handshake::open(url, token, options.connect_timeout).await?;
+        let token = token.to_string();
         let (sink, stream) = futures_util::StreamExt::split(socket);
         let shared = Arc::new(Shared::new(options.push_capacity));
         let (outgoing, queue) = mpsc::channel(256);
@@ -141,6 +146,8 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 url: url.clone(),
+                token,
+                options: options.clone(),
                 ready,
                 outgoing,
                 shared,
@@ -149,6 +156,14 @@ impl Client {
                 reader,
             }),
         })
+    }
+
+    /// A new connection to the same daemon with the same token and options (this one is
+    /// left as it is). The token must still be valid: the daemon keeps its signing secret
+    /// across restarts, so a restarted daemon accepts it.
+    pub async fn reconnect(&self) -> Result<Client> {
+        let inner = &self.inner;
+        Client::connect_with_options(&inner.url, &inner.token, inner.options.clone()).await
     }
 
     /// What the server said on connect: user, plan, server version and limits.

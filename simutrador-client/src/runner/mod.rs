@@ -28,6 +28,7 @@ use std::time::Duration;
 use crate::connection::Client;
 use crate::error::Result;
 use crate::strategy::Strategy;
+pub use session::ReconnectOptions;
 
 /// The default window (`max_pending_ticks`).
 pub const DEFAULT_WINDOW: u32 = 1024;
@@ -73,6 +74,9 @@ pub struct RunOptions {
     /// The daemon's fills are still checked against the prediction. With `false` the runner
     /// waits for `bar_settled` as the protocol's rule 4 describes.
     pub predict_fills: bool,
+    /// Reconnecting when the connection drops (daemon restart, network): attempts and
+    /// backoff. See `runner/reconnect.rs`.
+    pub reconnect: ReconnectOptions,
 }
 
 impl Default for RunOptions {
@@ -85,6 +89,7 @@ impl Default for RunOptions {
             stall_timeout: None,
             progress: None,
             predict_fills: true,
+            reconnect: ReconnectOptions::default(),
         }
     }
 }
@@ -98,6 +103,7 @@ impl std::fmt::Debug for RunOptions {
             .field("account_updates", &self.account_updates)
             .field("stall_timeout", &self.stall_timeout)
             .field("progress", &self.progress.is_some())
+            .field("reconnect", &self.reconnect)
             .finish()
     }
 }
@@ -118,6 +124,12 @@ impl RunOptions {
     /// Set the history kept per symbol.
     pub fn history(mut self, bars: usize) -> Self {
         self.history = bars;
+        self
+    }
+
+    /// Set how the run reconnects.
+    pub fn reconnect(mut self, reconnect: ReconnectOptions) -> Self {
+        self.reconnect = reconnect;
         self
     }
 

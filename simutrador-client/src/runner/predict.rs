@@ -80,6 +80,12 @@ impl Predictor {
         self.engine.loss_limit_hit()
     }
 
+    /// Forget the predicted fills the daemon has not confirmed (after a resume the daemon
+    /// does not report them again).
+    pub fn forget_pending(&mut self) {
+        self.expected.clear();
+    }
+
     /// Check a fill the daemon reported against the prediction.
     pub fn confirm(&mut self, fill: &ExecutionReport) -> Result<()> {
         match self.expected.pop_front() {

@@ -19,11 +19,14 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::predict::Predictor;
+#[path = "reconnect.rs"]
+mod reconnect;
 use super::{Progress, ProgressFn, RunOptions, RunStats};
 use crate::connection::{Client, SessionStream};
 use crate::error::{ClientError, Result};
 use crate::strategy::tick::DecodedBlock;
 use crate::strategy::{Account, Bar, History, StartContext, Strategy, StrategyContext};
+pub use reconnect::ReconnectOptions;
 
 /// A server event waiting to be applied before the next tick.
 enum Event {
@@ -34,7 +37,8 @@ enum Event {
 
 /// The state of one run (everything but the strategy and its context).
 struct Run<'c> {
-    client: &'c Client,
+    client: Client,
+    _borrowed: std::marker::PhantomData<&'c Client>,
     stream: SessionStream,
     session_id: String,
     symbols: Vec<String>,
@@ -56,6 +60,7 @@ struct Run<'c> {
     orders: Vec<OrderRequest>,
     cancels: Vec<String>,
     stats: RunStats,
+    reconnect: reconnect::Reconnect,
 }
 
 /// Run `strategy` on `session_id` to the end.
@@ -212,13 +217,14 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         run.absorb(msg)?;
     }
     if let Some(p) = predictor.as_mut() {
+        run.reconnect.sync_predictor(p);
         p.finish();
         apply_predicted(p, strategy, &mut ctx);
         run.confirm_events(p)?;
     } else {
         run.apply_events(strategy, &mut ctx);
     }
-    let results = client.get_results(session_id).await?;
+    let results = run.client.get_results(session_id).await?;
     strategy.on_end(&results);
     if let Some(f) = progress.as_mut() {
         f(&Progress {
@@ -303,7 +309,9 @@ impl<'c> Run<'c> {
     ) -> Self {
         let window = u64::from(started.max_pending_ticks.max(1));
         Run {
-            client,
+            client: client.clone(),
+            _borrowed: std::marker::PhantomData,
+            reconnect: reconnect::Reconnect::new(options),
             session_id: stream.session_id().to_string(),
             stream,
             symbols: started.symbols.clone(),
@@ -343,16 +351,25 @@ impl<'c> Run<'c> {
 
     /// The next push of this session, or why none will come.
     async fn next_message(&mut self, waiting_for: &'static str) -> Result<ServerMessage> {
-        match tokio::time::timeout(self.timeout, self.stream.recv()).await {
-            Ok(Some(msg)) => Ok(msg),
-            Ok(None) => Err(ClientError::Connection(format!(
-                "the connection closed while waiting for '{waiting_for}' of session {}",
-                self.session_id
-            ))),
-            Err(_) => Err(ClientError::Timeout {
-                request: waiting_for,
-                after: self.timeout,
-            }),
+        loop {
+            match tokio::time::timeout(self.timeout, self.stream.recv()).await {
+                Ok(Some(msg)) => return Ok(msg),
+                Ok(None) => {
+                    let lost = ClientError::Connection(format!(
+                        "the connection closed while waiting for '{waiting_for}' of session {}",
+                        self.session_id
+                    ));
+                    self.recover(lost).await?;
+                    // Resumed: let the caller look again at what it waits for.
+                    return Ok(reconnect::resumed_marker());
+                }
+                Err(_) => {
+                    return Err(ClientError::Timeout {
+                        request: waiting_for,
+                        after: self.timeout,
+                    });
+                }
+            }
         }
     }
 
@@ -411,8 +428,11 @@ impl<'c> Run<'c> {
 
     /// Drop the daemon's buffered events, checking its fills against the prediction.
     fn confirm_events(&mut self, p: &mut Predictor) -> Result<()> {
+        self.reconnect.sync_predictor(p);
         for event in self.events.drain(..) {
-            if let Event::Fill(f) = event {
+            if let Event::Fill(f) = event
+                && !self.reconnect.replayed(&f)
+            {
                 p.confirm(&f)?;
             }
         }
@@ -438,9 +458,12 @@ impl<'c> Run<'c> {
             orders: std::mem::take(&mut self.orders),
             cancels: std::mem::take(&mut self.cancels),
         };
-        self.client.send(ClientMessage::TickAck(ack)).await?;
+        self.reconnect.sent(&ack);
         self.unacked = 0;
         self.stats.acks += 1;
-        Ok(())
+        match self.client.send(ClientMessage::TickAck(ack)).await {
+            Err(e @ ClientError::Connection(_)) => self.recover(e).await,
+            other => other,
+        }
     }
 }

@@ -80,7 +80,8 @@ impl Run {
 
     /// A paused, detached run of `session` rebuilt from its journal `stored`: the engine
     /// replays the journaled decisions over `feed` up to the last journaled
-    /// acknowledgement. `None` when the session has no run journal.
+    /// acknowledgement `A`, and leaves the bar of tick `A` unsettled until the resume.
+    /// `None` when the session has no run journal.
     pub fn restore(
         session: Arc<Session>,
         sessions: Arc<SessionManager>,
@@ -164,7 +165,21 @@ impl Run {
         submit(self);
         self.events.clear();
         self.acked = t + 1;
-        self.replay_settle();
+        // The bar of tick t + 1 is settled live when the run resumes (`resumed`), so the
+        // client gets its fills.
+    }
+
+    /// After a resume re-attached the stream: settle the bar a rebuilt run left open (its
+    /// events go to the client), and end a run whose every tick was acknowledged.
+    pub(super) async fn resumed(&mut self) {
+        if self.journal.restored && self.settled <= self.acked && !self.ended {
+            // As after an ack: the tick first, then its bar's events.
+            self.send_ticks(self.acked + 1).await;
+            self.settle_next().await;
+        }
+        if self.acked >= self.feed.len() && !self.ended {
+            self.finish().await;
+        }
     }
 
     /// Settle the next bar silently; false at the end of data or after the loss limit.

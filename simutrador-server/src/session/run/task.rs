@@ -274,9 +274,7 @@ impl Run {
                     self.out = Some(reply.outbound.clone());
                     let msg = ServerMessage::SimulationResumed(self.control_reply());
                     send_to(&reply, msg).await;
-                    if self.acked >= self.feed.len() && !self.ended {
-                        self.finish().await; // every tick was acknowledged before a restart
-                    }
+                    self.resumed().await;
                 } else {
                     self.reply_error(&reply, state_error(&self.session, "resume"))
                         .await;

@@ -1,0 +1,291 @@
+//! Surviving a lost connection during [`crate::Client::run_simulation`]: the daemon
+//! restarted (or the network dropped), so the runner reconnects with exponential backoff,
+//! resumes the session and carries on where the daemon's journal ends, so the final results
+//! are those of an uninterrupted run. The protocol side is "Resuming after a restart" in
+//! `docs/protocol.md`.
+//!
+//! 1. Every acknowledgement that carried orders or cancels is kept (by tick) until the run
+//!    ends: the daemon may have lost the latest ones.
+//! 2. On a lost connection: wait (100 ms, doubling up to [`ReconnectOptions::max_backoff`]),
+//!    open a new connection with the same token ([`crate::Client::reconnect`]), open the
+//!    session stream, send `resume_simulation`. `simulation_resumed.acknowledged` = `A` says
+//!    how many ticks the daemon has journaled; it streams again from tick `A`.
+//! 3. Catch-up: the strategy has already seen ticks up to `T ≥ A − 1`. For the ticks `A..=T`
+//!    the runner skips the strategy and resends its kept decisions (and a cumulative ack),
+//!    exactly as it sent them the first time; from tick `T + 1` on the run continues as usual.
+//! 4. Fills of the bars up to `T` that the daemon reports again are dropped (the runner
+//!    already knew them from its execution model); later fills are checked as usual.
+//!
+//! Only runs that predict fills (the default) reconnect: without the model the strategy
+//! depends on the daemon's events, which a restart cannot replay.
+
+use shared_models::messages::client::SessionRef;
+use shared_models::messages::simulation::{SimulationEnd, TickAck};
+use shared_models::trading::{ExecutionReport, OrderRequest};
+use shared_models::{ClientMessage, ErrorCode, ServerMessage, TerminationReason};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::Run;
+use crate::error::{ClientError, Result};
+use crate::runner::RunOptions;
+use crate::runner::predict::Predictor;
+
+/// How [`crate::Client::run_simulation`] reconnects when the connection drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectOptions {
+    /// Attempts per outage before giving up (default 10; 0 = never reconnect).
+    pub max_attempts: u32,
+    /// Wait before the first attempt (default 100 ms); doubled after each failure.
+    pub initial_backoff: Duration,
+    /// Longest wait between attempts (default 5 s).
+    pub max_backoff: Duration,
+}
+
+impl Default for ReconnectOptions {
+    fn default() -> Self {
+        ReconnectOptions {
+            max_attempts: 10,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The runner's reconnect state.
+pub(super) struct Reconnect {
+    options: ReconnectOptions,
+    enabled: bool,
+    /// Decisions sent, by tick.
+    decisions: BTreeMap<u64, (Vec<OrderRequest>, Vec<String>)>,
+    /// Daemon fills at or before this bar time were already known (Unix seconds).
+    replayed_through: Option<i64>,
+    /// The predictor's unconfirmed fills are stale (set by a resume).
+    reset_predictions: bool,
+    /// Completed reconnections (for tests and diagnostics).
+    pub(super) reconnects: u32,
+}
+
+impl Reconnect {
+    pub(super) fn new(options: &RunOptions) -> Reconnect {
+        Reconnect {
+            options: options.reconnect,
+            enabled: options.predict_fills && options.reconnect.max_attempts > 0,
+            decisions: BTreeMap::new(),
+            replayed_through: None,
+            reset_predictions: false,
+            reconnects: 0,
+        }
+    }
+
+    /// Keep the decisions of the ack of tick `seq`.
+    pub(super) fn sent(&mut self, ack: &TickAck) {
+        if self.enabled && (!ack.orders.is_empty() || !ack.cancels.is_empty()) {
+            self.decisions
+                .insert(ack.sequence_id, (ack.orders.clone(), ack.cancels.clone()));
+        }
+    }
+
+    /// True for a daemon fill of a bar the runner had settled before it reconnected.
+    pub(super) fn replayed(&self, fill: &ExecutionReport) -> bool {
+        self.replayed_through
+            .is_some_and(|t| fill.sim_time.timestamp() <= t)
+    }
+
+    /// Forget the predictor's unconfirmed fills once after a resume.
+    pub(super) fn sync_predictor(&mut self, p: &mut Predictor) {
+        if std::mem::take(&mut self.reset_predictions) {
+            p.forget_pending();
+        }
+    }
+}
+
+/// A message with no effect on the run, returned by a wait that reconnected so the caller
+/// checks again what it is waiting for.
+pub(super) fn resumed_marker() -> ServerMessage {
+    ServerMessage::Pong(shared_models::messages::server::Pong {
+        server_time: chrono::Utc::now(),
+    })
+}
+
+fn retryable(e: &ClientError) -> bool {
+    matches!(
+        e,
+        ClientError::Connection(_)
+            | ClientError::Timeout { .. }
+            | ClientError::Server {
+                code: ErrorCode::InvalidState,
+                ..
+            }
+    )
+}
+
+impl Run<'_> {
+    /// The connection broke (`cause`): reconnect, resume and catch up, or return `cause`.
+    pub(super) async fn recover(&mut self, cause: ClientError) -> Result<()> {
+        if !self.reconnect.enabled || self.end.is_some() {
+            return Err(cause);
+        }
+        let options = self.reconnect.options;
+        let mut delay = options.initial_backoff;
+        let mut last = cause;
+        for attempt in 1..=options.max_attempts {
+            tracing::info!(session_id = %self.session_id, attempt, "connection lost ({last}); reconnecting in {delay:?}");
+            tokio::time::sleep(delay).await;
+            match self.resume().await {
+                Ok(()) => {
+                    self.reconnect.reconnects += 1;
+                    tracing::info!(session_id = %self.session_id, attempt, "resumed");
+                    return Ok(());
+                }
+                Err(e) if retryable(&e) => last = e,
+                Err(e) => return Err(e),
+            }
+            delay = (delay * 2).min(options.max_backoff);
+        }
+        Err(ClientError::Connection(format!(
+            "lost the connection during the run of session {} and could not resume it after {} attempts: {last}",
+            self.session_id, options.max_attempts
+        )))
+    }
+
+    async fn resume(&mut self) -> Result<()> {
+        let client = self.client.reconnect().await?;
+        let stream = client.session_stream(&self.session_id)?;
+        let session = SessionRef {
+            session_id: self.session_id.clone(),
+        };
+        let control = match client
+            .request(ClientMessage::ResumeSimulation(session))
+            .await
+        {
+            Ok(ServerMessage::SimulationResumed(c)) => c,
+            Ok(other) => {
+                return Err(ClientError::Protocol(format!(
+                    "expected 'simulation_resumed', got '{}'",
+                    other.type_name()
+                )));
+            }
+            Err(
+                e @ ClientError::Server {
+                    code: ErrorCode::InvalidState,
+                    ..
+                },
+            ) => {
+                // Ended meanwhile (nothing to resume), or the daemon has not yet noticed the
+                // old connection is gone (retry).
+                let info = client.get_session(&self.session_id).await?;
+                if !info.state.is_terminal() {
+                    return Err(e);
+                }
+                let results = client.get_results(&self.session_id).await?;
+                self.end = Some(SimulationEnd {
+                    session_id: self.session_id.clone(),
+                    reason: info
+                        .termination_reason
+                        .unwrap_or(TerminationReason::Completed),
+                    metrics: results.metrics,
+                });
+                self.client = client;
+                self.stream = stream;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let acknowledged = control.acknowledged.unwrap_or(control.ticks_sent);
+        let through = self.last_done.map_or(0, |t| t + 1);
+        if acknowledged > through {
+            return Err(ClientError::Protocol(format!(
+                "the daemon says {acknowledged} ticks were acknowledged, but this client processed {through}"
+            )));
+        }
+        self.client = client;
+        self.stream = stream;
+        self.blocks.clear();
+        self.events.clear();
+        self.next_block = acknowledged;
+        self.unacked = 0;
+        self.reconnect.reset_predictions = true;
+        self.reconnect.replayed_through = None;
+        self.catch_up(acknowledged, through).await
+    }
+
+    /// Resend the decisions of ticks `from..through` as their ticks arrive again, then hand
+    /// the block holding tick `through` to the run.
+    async fn catch_up(&mut self, from: u64, through: u64) -> Result<()> {
+        if from == through {
+            return Ok(());
+        }
+        loop {
+            let msg = match tokio::time::timeout(self.timeout, self.stream.recv()).await {
+                Ok(Some(msg)) => msg,
+                Ok(None) => {
+                    return Err(ClientError::Connection(
+                        "the connection closed while resuming".into(),
+                    ));
+                }
+                Err(_) => {
+                    return Err(ClientError::Timeout {
+                        request: "tick_block",
+                        after: self.timeout,
+                    });
+                }
+            };
+            let block = match msg {
+                ServerMessage::TickBlock(block) => block,
+                ServerMessage::SimulationEnd(e) => {
+                    self.end = Some(e);
+                    return Ok(());
+                }
+                _ => continue, // events of bars this client already settled
+            };
+            let first = block.first_sequence_id;
+            let end = first + block.times.len() as u64;
+            if first != self.next_block {
+                return Err(ClientError::Protocol(format!(
+                    "tick_block starts at {first} but {} was expected",
+                    self.next_block
+                )));
+            }
+            let upto = end.min(through);
+            let resend: Vec<_> = self
+                .reconnect
+                .decisions
+                .range(first.max(from)..upto)
+                .map(|(seq, d)| (*seq, d.clone()))
+                .collect();
+            for (seq, (orders, cancels)) in resend {
+                self.resend(seq, orders, cancels).await?;
+            }
+            if upto > first && !self.reconnect.decisions.contains_key(&(upto - 1)) {
+                self.resend(upto - 1, Vec::new(), Vec::new()).await?;
+            }
+            if (first..end).contains(&(through - 1)) {
+                self.reconnect.replayed_through =
+                    block.times.get((through - 1 - first) as usize).copied();
+            }
+            if end > through || end >= self.total {
+                self.next_block = first;
+                return self.absorb(ServerMessage::TickBlock(block));
+            }
+            self.next_block = end;
+        }
+    }
+
+    async fn resend(
+        &mut self,
+        seq: u64,
+        orders: Vec<OrderRequest>,
+        cancels: Vec<String>,
+    ) -> Result<()> {
+        let ack = TickAck {
+            session_id: self.session_id.clone(),
+            sequence_id: seq,
+            orders,
+            cancels,
+        };
+        self.client.send(ClientMessage::TickAck(ack)).await?;
+        self.stats.acks += 1;
+        Ok(())
+    }
+}
