@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod lifecycle;
 mod protocol_errors;
+mod restart;
 mod sdk;
 mod sessions;
 mod simulation;

@@ -171,11 +171,20 @@ impl DaemonProcess {
     /// Start `simutrador-server serve --bind 127.0.0.1:0 --state-dir STATE …extra` and wait for
     /// its "listening on" line.
     pub fn start(state_dir: &Path, extra: &[&str]) -> Result<Self> {
+        Self::start_bound(state_dir, "127.0.0.1:0", extra)
+    }
+
+    /// [`DaemonProcess::start`] listening on `bind` (e.g. the port of a daemon that was
+    /// killed, to restart it where its clients reconnect). Appends to `daemon.log`.
+    pub fn start_bound(state_dir: &Path, bind: &str, extra: &[&str]) -> Result<Self> {
         std::fs::create_dir_all(state_dir)?;
-        let log = std::fs::File::create(state_dir.join("daemon.log"))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(state_dir.join("daemon.log"))?;
         let mut child = Command::new(bin("simutrador-server"))
             .arg("serve")
-            .args(["--bind", "127.0.0.1:0", "--state-dir"])
+            .args(["--bind", bind, "--state-dir"])
             .arg(state_dir)
             .args(extra)
             .env_remove("SIMUTRADOR_CONFIG")
@@ -219,6 +228,13 @@ impl DaemonProcess {
     /// Everything the daemon logged so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kill the process for real (SIGKILL: no shutdown, no flush) and wait for it.
+    pub fn kill(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
     }
 
     /// Send SIGTERM and wait for the exit status.

@@ -1,0 +1,191 @@
+//! Surviving a crash: the real daemon binary is killed with SIGKILL in the middle of a run
+//! and restarted on the same state dir and port. Every session comes back, a deadline that
+//! passed while it was down has fired, the running session is paused with its events, and
+//! the SDK — which reconnects on its own — finishes the run with results byte-identical to
+//! an uninterrupted run of the same parameters.
+
+use serde_json::Value;
+use shared_models::lifecycle::{Actor, EventKind};
+use shared_models::messages::client::ListSessions;
+use shared_models::results::SimulationResults;
+use shared_models::{SessionState, TerminationReason, Timeframe};
+use simutrador_client::strategies::SmaCross;
+use simutrador_client::{
+    Client, ReconnectOptions, RunOptions, SessionRequestBuilder,
+};
+use simutrador_e2e::{DaemonProcess, add_key, client_cmd, run, stderr, stdout};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The run's parameters, identical for the interrupted and the reference run.
+fn request(max_duration: &str) -> shared_models::CreateSessionRequest {
+    let mut req = SessionRequestBuilder::new(["BITDEMO"], "2024-12-02", "2024-12-03")
+        .timeframe(Timeframe::M1)
+        .commission_rate(rust_decimal::Decimal::new(1, 3))
+        .build();
+    req.max_duration = Some(max_duration.to_string());
+    req
+}
+
+fn options() -> RunOptions {
+    RunOptions::default().window(16).reconnect(ReconnectOptions {
+        max_attempts: 50,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(500),
+    })
+}
+
+fn strategy() -> SmaCross {
+    SmaCross::new(3, 8, true).unwrap()
+}
+
+fn json(results: &SimulationResults) -> String {
+    serde_json::to_string(results).unwrap()
+}
+
+fn start(state: &Path, config: &Path, bind: &str) -> DaemonProcess {
+    DaemonProcess::start_bound(state, bind, &["--config", config.to_str().unwrap()]).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_and_a_running_simulation_survive_kill_9() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state/simutrador");
+    std::fs::create_dir_all(&state).unwrap();
+    let config = home.path().join("server.toml");
+    std::fs::write(&config, "[limits]\nmin_session_duration = \"1s\"\n").unwrap();
+    let key = add_key(&state, "alice").unwrap();
+    let mut first = start(&state, &config, "127.0.0.1:0");
+    let url = first.url();
+    let c = Client::connect_with_api_key(&url, &key).await.unwrap();
+
+    // The reference: the same parameters run without interruption.
+    let reference = c.create_session(request("1h")).await.unwrap();
+    let expected = c
+        .run_simulation(&reference.session_id, &mut strategy(), options())
+        .await
+        .unwrap();
+    assert!(expected.metrics.num_trades > 10, "the strategy trades often");
+
+    let idle = c.create_session(request("1h")).await.unwrap();
+    let running = c.create_session(request("1h")).await.unwrap();
+    let total = running.bar_count;
+
+    // The interrupted run: the progress callback holds the runner mid-run while the daemon
+    // is killed and restarted, then lets it go on.
+    let (reached_tx, reached_rx) = mpsc::channel::<u64>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let mut held = false;
+    let opts = options().on_progress(move |p| {
+        if !held && p.ticks_done >= total / 3 {
+            held = true;
+            let _ = reached_tx.send(p.ticks_done);
+            let _ = go_rx.recv();
+        }
+    });
+    let runner = c.clone();
+    let run_id = running.session_id.clone();
+    let interrupted = tokio::spawn(async move {
+        runner
+            .run_simulation(&run_id, &mut strategy(), opts)
+            .await
+    });
+    let held_at = tokio::task::spawn_blocking(move || reached_rx.recv().unwrap())
+        .await
+        .unwrap();
+    assert!(held_at < total);
+
+    // A session whose time limit runs out while the daemon is down.
+    let short = c.create_session(request("2s")).await.unwrap();
+    let expires_at = short.limits.as_ref().unwrap().expires_at.unwrap();
+
+    first.kill().unwrap();
+    while chrono::Utc::now() <= expires_at {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = start(&state, &config, &first.addr.to_string());
+    assert_eq!(second.url(), url, "restarted where the SDK reconnects");
+
+    // Every session is back, in the state the crash and the downtime call for.
+    let c2 = Client::connect_with_api_key(&url, &key).await.unwrap();
+    let list = c2.list_sessions(ListSessions::default()).await.unwrap();
+    assert_eq!(list.total, 4, "{list:?}");
+    let state_of = |id: &str| {
+        list.sessions
+            .iter()
+            .find(|s| s.session_id == id)
+            .map(|s| (s.state, s.termination_reason))
+            .unwrap()
+    };
+    assert_eq!(state_of(&idle.session_id), (SessionState::Created, None));
+    assert_eq!(
+        state_of(&short.session_id),
+        (SessionState::Expired, Some(TerminationReason::TimeLimit))
+    );
+    assert_eq!(state_of(&running.session_id), (SessionState::Paused, None));
+    assert_eq!(
+        state_of(&reference.session_id),
+        (SessionState::Completed, Some(TerminationReason::Completed))
+    );
+    let kept = c2.get_results(&reference.session_id).await.unwrap();
+    assert_eq!(json(&kept), json(&expected), "stored results survive");
+    let events = c2
+        .session_events(&running.session_id, None, None)
+        .await
+        .unwrap()
+        .events;
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::SessionCreated,
+            EventKind::SessionStarted,
+            EventKind::SessionPaused
+        ],
+        "{events:?}"
+    );
+    assert_eq!(events[2].actor, Actor::System);
+    let short_events = c2
+        .session_events(&short.session_id, None, None)
+        .await
+        .unwrap()
+        .events;
+    let ended = short_events.last().unwrap();
+    assert_eq!(ended.kind, EventKind::SessionEnded);
+    assert_eq!(ended.data["reason"], "time_limit");
+
+    // The CLI sees the restored sessions too.
+    let cli = |args: &[&str]| {
+        let out = run(client_cmd(home.path())
+            .env("SIMUTRADOR_API_KEY", &key)
+            .args(["--url", &url, "--json"])
+            .args(args))
+        .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    let listed = cli(&["session", "list", "--state", "paused"]);
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["sessions"][0]["session_id"], running.session_id.as_str());
+    let shown = cli(&["session", "events", &short.session_id]);
+    assert!(shown.to_string().contains("time_limit"), "{shown}");
+
+    // Let the runner go: it reconnects, resumes, and ends exactly like the reference.
+    go_tx.send(()).unwrap();
+    let results = interrupted.await.unwrap().unwrap();
+    assert_eq!(json(&results), json(&expected));
+    let info = c2.get_session(&running.session_id).await.unwrap();
+    assert_eq!(info.state, SessionState::Completed);
+    let events = c2
+        .session_events(&running.session_id, None, None)
+        .await
+        .unwrap()
+        .events;
+    assert!(events.iter().any(|e| e.kind == EventKind::SessionResumed));
+    let log = second.log_text();
+    eprintln!("{log}");
+    assert!(log.contains("sessions restored from the store"), "{log}");
+    assert!(log.contains("run rebuilt from its journal"), "{log}");
+    drop(second);
+}
