@@ -10,9 +10,7 @@ use shared_models::messages::client::ListSessions;
 use shared_models::results::SimulationResults;
 use shared_models::{SessionState, TerminationReason, Timeframe};
 use simutrador_client::strategies::SmaCross;
-use simutrador_client::{
-    Client, ReconnectOptions, RunOptions, SessionRequestBuilder,
-};
+use simutrador_client::{Client, ReconnectOptions, RunOptions, SessionRequestBuilder};
 use simutrador_e2e::{DaemonProcess, add_key, client_cmd, run, stderr, stdout};
 use std::path::Path;
 use std::sync::mpsc;
@@ -29,11 +27,13 @@ fn request(max_duration: &str) -> shared_models::CreateSessionRequest {
 }
 
 fn options() -> RunOptions {
-    RunOptions::default().window(16).reconnect(ReconnectOptions {
-        max_attempts: 50,
-        initial_backoff: Duration::from_millis(50),
-        max_backoff: Duration::from_millis(500),
-    })
+    RunOptions::default()
+        .window(16)
+        .reconnect(ReconnectOptions {
+            max_attempts: 50,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(500),
+        })
 }
 
 fn strategy() -> SmaCross {
@@ -66,7 +66,10 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
         .run_simulation(&reference.session_id, &mut strategy(), options())
         .await
         .unwrap();
-    assert!(expected.metrics.num_trades > 10, "the strategy trades often");
+    assert!(
+        expected.metrics.num_trades > 10,
+        "the strategy trades often"
+    );
 
     let idle = c.create_session(request("1h")).await.unwrap();
     let running = c.create_session(request("1h")).await.unwrap();
@@ -81,16 +84,16 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
         if !held && p.ticks_done >= total / 3 {
             held = true;
             let _ = reached_tx.send(p.ticks_done);
-            let _ = go_rx.recv();
+            // Hand this worker's other tasks (the connection's reader) to another thread first.
+            tokio::task::block_in_place(|| {
+                let _ = go_rx.recv();
+            });
         }
     });
     let runner = c.clone();
     let run_id = running.session_id.clone();
-    let interrupted = tokio::spawn(async move {
-        runner
-            .run_simulation(&run_id, &mut strategy(), opts)
-            .await
-    });
+    let interrupted =
+        tokio::spawn(async move { runner.run_simulation(&run_id, &mut strategy(), opts).await });
     let held_at = tokio::task::spawn_blocking(move || reached_rx.recv().unwrap())
         .await
         .unwrap();
@@ -167,7 +170,10 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
     };
     let listed = cli(&["session", "list", "--state", "paused"]);
     assert_eq!(listed["total"], 1, "{listed}");
-    assert_eq!(listed["sessions"][0]["session_id"], running.session_id.as_str());
+    assert_eq!(
+        listed["sessions"][0]["session_id"],
+        running.session_id.as_str()
+    );
     let shown = cli(&["session", "events", &short.session_id]);
     assert!(shown.to_string().contains("time_limit"), "{shown}");
 

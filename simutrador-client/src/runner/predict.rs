@@ -80,10 +80,16 @@ impl Predictor {
         self.engine.loss_limit_hit()
     }
 
-    /// Forget the predicted fills the daemon has not confirmed (after a resume the daemon
-    /// does not report them again).
-    pub fn forget_pending(&mut self) {
-        self.expected.clear();
+    /// Stop expecting the daemon to confirm the predicted fills of bars at or before `time`
+    /// (Unix seconds): around a resume it may report them again or not at all.
+    pub fn forget_through(&mut self, time: i64) {
+        while self
+            .expected
+            .front()
+            .is_some_and(|f| f.sim_time.timestamp() <= time)
+        {
+            self.expected.pop_front();
+        }
     }
 
     /// Check a fill the daemon reported against the prediction.

@@ -13,8 +13,9 @@
 //! 3. Catch-up: the strategy has already seen ticks up to `T ≥ A − 1`. For the ticks `A..=T`
 //!    the runner skips the strategy and resends its kept decisions (and a cumulative ack),
 //!    exactly as it sent them the first time; from tick `T + 1` on the run continues as usual.
-//! 4. Fills of the bars up to `T` that the daemon reports again are dropped (the runner
-//!    already knew them from its execution model); later fills are checked as usual.
+//! 4. Fills of the bars up to `T + 1` are no longer compared with the prediction (the
+//!    daemon may report them again, or — when only the connection was lost — not at all);
+//!    later fills are checked as usual.
 //!
 //! Only runs that predict fills (the default) reconnect: without the model the strategy
 //! depends on the daemon's events, which a restart cannot replay.
@@ -58,10 +59,8 @@ pub(super) struct Reconnect {
     enabled: bool,
     /// Decisions sent, by tick.
     decisions: BTreeMap<u64, (Vec<OrderRequest>, Vec<String>)>,
-    /// Daemon fills at or before this bar time were already known (Unix seconds).
-    replayed_through: Option<i64>,
-    /// The predictor's unconfirmed fills are stale (set by a resume).
-    reset_predictions: bool,
+    /// Fills at or before this bar time (Unix seconds) are not checked any more.
+    unchecked_through: Option<i64>,
     /// Completed reconnections (for tests and diagnostics).
     pub(super) reconnects: u32,
 }
@@ -72,8 +71,7 @@ impl Reconnect {
             options: options.reconnect,
             enabled: options.predict_fills && options.reconnect.max_attempts > 0,
             decisions: BTreeMap::new(),
-            replayed_through: None,
-            reset_predictions: false,
+            unchecked_through: None,
             reconnects: 0,
         }
     }
@@ -86,16 +84,16 @@ impl Reconnect {
         }
     }
 
-    /// True for a daemon fill of a bar the runner had settled before it reconnected.
+    /// True for a daemon fill of a bar around a resume, which is not checked.
     pub(super) fn replayed(&self, fill: &ExecutionReport) -> bool {
-        self.replayed_through
+        self.unchecked_through
             .is_some_and(|t| fill.sim_time.timestamp() <= t)
     }
 
-    /// Forget the predictor's unconfirmed fills once after a resume.
+    /// Drop the predicted fills of the bars around a resume from what the daemon must confirm.
     pub(super) fn sync_predictor(&mut self, p: &mut Predictor) {
-        if std::mem::take(&mut self.reset_predictions) {
-            p.forget_pending();
+        if let Some(t) = self.unchecked_through {
+            p.forget_through(t);
         }
     }
 }
@@ -205,16 +203,16 @@ impl Run<'_> {
         self.events.clear();
         self.next_block = acknowledged;
         self.unacked = 0;
-        self.reconnect.reset_predictions = true;
-        self.reconnect.replayed_through = None;
+        // Until the block holding tick `through` arrives, nothing after it is checked.
+        self.reconnect.unchecked_through = Some(i64::MAX);
         self.catch_up(acknowledged, through).await
     }
 
     /// Resend the decisions of ticks `from..through` as their ticks arrive again, then hand
     /// the block holding tick `through` to the run.
     async fn catch_up(&mut self, from: u64, through: u64) -> Result<()> {
-        if from == through {
-            return Ok(());
+        if from == through && through >= self.total {
+            return Ok(()); // every tick processed and acknowledged: simulation_end is next
         }
         loop {
             let msg = match tokio::time::timeout(self.timeout, self.stream.recv()).await {
@@ -260,15 +258,16 @@ impl Run<'_> {
             if upto > first && !self.reconnect.decisions.contains_key(&(upto - 1)) {
                 self.resend(upto - 1, Vec::new(), Vec::new()).await?;
             }
-            if (first..end).contains(&(through - 1)) {
-                self.reconnect.replayed_through =
-                    block.times.get((through - 1 - first) as usize).copied();
-            }
-            if end > through || end >= self.total {
+            if end > through {
+                let at = block.times.get((through - first) as usize).copied();
+                self.reconnect.unchecked_through = at;
                 self.next_block = first;
                 return self.absorb(ServerMessage::TickBlock(block));
             }
             self.next_block = end;
+            if end >= self.total {
+                return Ok(());
+            }
         }
     }
 
