@@ -195,3 +195,74 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
     assert!(log.contains("run rebuilt from its journal"), "{log}");
     drop(second);
 }
+
+/// The daemon is killed mid-run (the runner is held only until the kill, so the crash is
+/// surely mid-run) and restarted while the runner is already retrying: its first attempts
+/// are refused, then it resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_streaming_through_a_crash_ends_like_an_uninterrupted_one() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state/simutrador");
+    std::fs::create_dir_all(&state).unwrap();
+    let config = home.path().join("server.toml");
+    std::fs::write(&config, "").unwrap();
+    let key = add_key(&state, "bob").unwrap();
+    let mut first = start(&state, &config, "127.0.0.1:0");
+    let url = first.url();
+    let c = Client::connect_with_api_key(&url, &key).await.unwrap();
+    let opts = || options().window(4);
+
+    let reference = c.create_session(request("24h")).await.unwrap();
+    let expected = c
+        .run_simulation(&reference.session_id, &mut strategy(), opts())
+        .await
+        .unwrap();
+
+    let session = c.create_session(request("24h")).await.unwrap();
+    let total = session.bar_count;
+    let (half_tx, half_rx) = mpsc::channel::<()>();
+    let (killed_tx, killed_rx) = mpsc::channel::<()>();
+    let mut told = false;
+    let opts = opts().on_progress(move |p| {
+        if !told && p.ticks_done >= total / 2 {
+            told = true;
+            let _ = half_tx.send(());
+            tokio::task::block_in_place(|| {
+                let _ = killed_rx.recv();
+            });
+        }
+    });
+    let runner = c.clone();
+    let id = session.session_id.clone();
+    let interrupted =
+        tokio::spawn(async move { runner.run_simulation(&id, &mut strategy(), opts).await });
+    tokio::task::spawn_blocking(move || half_rx.recv().unwrap())
+        .await
+        .unwrap();
+    first.kill().unwrap();
+    killed_tx.send(()).unwrap();
+    let second = start(&state, &config, &first.addr.to_string());
+
+    let results = interrupted.await.unwrap().unwrap();
+    assert_eq!(json(&results), json(&expected));
+    let c2 = Client::connect_with_api_key(&second.url(), &key)
+        .await
+        .unwrap();
+    let events = c2
+        .session_events(&session.session_id, None, None)
+        .await
+        .unwrap()
+        .events;
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::SessionCreated,
+            EventKind::SessionStarted,
+            EventKind::SessionPaused,
+            EventKind::SessionResumed,
+            EventKind::SessionEnded
+        ],
+        "{events:?}"
+    );
+}
