@@ -75,8 +75,8 @@ fn journal_cost(dir: &std::path::Path) {
     let mut log = store.run_log(&id, true);
     let mut records = 0u64;
     for tick in 0..bars {
-        if tick % every == 0 {
-            let side = if (tick / every) % 2 == 0 {
+        if tick.is_multiple_of(every) {
+            let side = if (tick / every).is_multiple_of(2) {
                 "buy"
             } else {
                 "sell"

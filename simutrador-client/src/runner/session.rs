@@ -351,25 +351,21 @@ impl<'c> Run<'c> {
 
     /// The next push of this session, or why none will come.
     async fn next_message(&mut self, waiting_for: &'static str) -> Result<ServerMessage> {
-        loop {
-            match tokio::time::timeout(self.timeout, self.stream.recv()).await {
-                Ok(Some(msg)) => return Ok(msg),
-                Ok(None) => {
-                    let lost = ClientError::Connection(format!(
-                        "the connection closed while waiting for '{waiting_for}' of session {}",
-                        self.session_id
-                    ));
-                    self.recover(lost).await?;
-                    // Resumed: let the caller look again at what it waits for.
-                    return Ok(reconnect::resumed_marker());
-                }
-                Err(_) => {
-                    return Err(ClientError::Timeout {
-                        request: waiting_for,
-                        after: self.timeout,
-                    });
-                }
+        match tokio::time::timeout(self.timeout, self.stream.recv()).await {
+            Ok(Some(msg)) => Ok(msg),
+            Ok(None) => {
+                let lost = ClientError::Connection(format!(
+                    "the connection closed while waiting for '{waiting_for}' of session {}",
+                    self.session_id
+                ));
+                self.recover(lost).await?;
+                // Resumed: let the caller look again at what it waits for.
+                Ok(reconnect::resumed_marker())
             }
+            Err(_) => Err(ClientError::Timeout {
+                request: waiting_for,
+                after: self.timeout,
+            }),
         }
     }
 

@@ -124,6 +124,17 @@ impl Session {
         *self.run.lock() = Some(handle);
     }
 
+    /// Attach `handle` unless a task is attached already (two resumes racing to rebuild a
+    /// restored run); false when one was.
+    pub fn attach_run_handle(&self, handle: RunHandle) -> bool {
+        let mut run = self.run.lock();
+        if run.is_some() {
+            return false;
+        }
+        *run = Some(handle);
+        true
+    }
+
     /// Stop the simulation task, if any (session deleted or expired).
     pub fn abort_run(&self) {
         if let Some(handle) = self.run.lock().take() {

@@ -215,8 +215,9 @@ fn restore_run(ctx: &ConnectionContext, session: &Arc<Session>) -> ApiResult<()>
             )
         })?;
     let (handle, rx) = RunHandle::channel();
-    session.set_run_handle(handle);
-    tokio::spawn(run.run(None, rx, state.shutdown.clone()));
+    if session.attach_run_handle(handle) {
+        tokio::spawn(run.run(None, rx, state.shutdown.clone()));
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ use crate::session::limits::RiskLimits;
 use crate::session::live::LiveStats;
 
 /// One lifecycle record.
+#[allow(clippy::large_enum_variant)] // built one at a time to be written, or read at start-up
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Record {
