@@ -73,7 +73,13 @@ fn journal_cost(dir: &std::path::Path) {
     let every = 20u64; // one reversal per ~20 bars, as in the simulation benchmark
     let t = Instant::now();
     let mut log = store.run_log(&id, true);
-    let mut records = 0u64;
+    log.append(&RunRecord::Started {
+        window: 1024,
+        account_updates: Default::default(),
+        encoding: Default::default(),
+        warmup_bars: 0,
+    });
+    let mut records = 1u64;
     for tick in 0..bars {
         if tick.is_multiple_of(every) {
             let side = if (tick / every).is_multiple_of(2) {
