@@ -127,6 +127,16 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
         (SessionState::Expired, Some(TerminationReason::TimeLimit))
     );
     assert_eq!(state_of(&running.session_id), (SessionState::Paused, None));
+    let progress = list
+        .sessions
+        .iter()
+        .find(|s| s.session_id == running.session_id)
+        .unwrap()
+        .settled_ticks;
+    assert!(
+        progress > 0 && progress <= held_at,
+        "the journaled progress ({progress}) is at most what the runner processed ({held_at})"
+    );
     assert_eq!(
         state_of(&reference.session_id),
         (SessionState::Completed, Some(TerminationReason::Completed))

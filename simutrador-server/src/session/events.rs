@@ -23,8 +23,12 @@ pub struct EventLog {
 
 impl EventLog {
     /// A log holding `events` (in sequence order), as loaded from a store.
-    pub fn restore(events: Vec<SessionEventRecord>) -> Self {
+    pub fn restore(mut events: Vec<SessionEventRecord>) -> Self {
         let next_seq = events.last().map_or(0, |e| e.seq + 1);
+        if events.len() > MAX_EVENTS {
+            // As when appending: the oldest go, never `SESSION_CREATED`.
+            events.drain(1..=events.len() - MAX_EVENTS);
+        }
         EventLog { events, next_seq }
     }
 

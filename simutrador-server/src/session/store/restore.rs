@@ -43,6 +43,11 @@ impl SessionManager {
             }
         }
         for s in open {
+            if s.state().is_active() {
+                // Progress: what the run journal says was acknowledged.
+                let acked = self.hooks.journal.load_run(&s.id).acked();
+                s.set_settled_ticks(acked.max(s.settled_ticks()));
+            }
             if s.state() == SessionState::Running
                 && self
                     .transition_by(&s, SessionState::Paused, None, Actor::System)
