@@ -54,7 +54,13 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
     let state = home.path().join("state/simutrador");
     std::fs::create_dir_all(&state).unwrap();
     let config = home.path().join("server.toml");
-    std::fs::write(&config, "[limits]\nmin_session_duration = \"1s\"\n").unwrap();
+    // Tokens live 1 s (+ 5 s leeway): the runner's has expired when it reconnects, so it
+    // logs in again with its API key.
+    std::fs::write(
+        &config,
+        "[limits]\nmin_session_duration = \"1s\"\n[auth]\ntoken_ttl_seconds = 1\n",
+    )
+    .unwrap();
     let key = add_key(&state, "alice").unwrap();
     let mut first = start(&state, &config, "127.0.0.1:0");
     let url = first.url();
@@ -99,8 +105,8 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
         .unwrap();
     assert!(held_at < total);
 
-    // A session whose time limit runs out while the daemon is down.
-    let short = c.create_session(request("2s")).await.unwrap();
+    // A session whose time limit runs out while the daemon is down (after the runner's token).
+    let short = c.create_session(request("8s")).await.unwrap();
     let expires_at = short.limits.as_ref().unwrap().expires_at.unwrap();
 
     first.kill().unwrap();
@@ -200,9 +206,12 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
         .events;
     assert!(events.iter().any(|e| e.kind == EventKind::SessionResumed));
     let log = second.log_text();
-    eprintln!("{log}");
     assert!(log.contains("sessions restored from the store"), "{log}");
     assert!(log.contains("run rebuilt from its journal"), "{log}");
+    assert!(
+        log.contains("websocket handshake refused") && log.contains("TOKEN_EXPIRED"),
+        "the runner's first reconnect used its expired token, then logged in again: {log}"
+    );
     drop(second);
 }
 

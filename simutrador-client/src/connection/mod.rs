@@ -88,6 +88,9 @@ struct Inner {
     /// (never printed).
     token: String,
     options: ConnectOptions,
+    /// The API key, when the client logged in with one: a reconnect whose token has expired
+    /// logs in again (never printed).
+    api_key: Option<String>,
     ready: ConnectionReady,
     outgoing: mpsc::Sender<Message>,
     shared: Arc<Shared>,
@@ -126,7 +129,23 @@ impl Client {
     pub async fn connect_with_api_key(url: &str, api_key: &str) -> Result<Client> {
         let url = ServerUrl::parse(url)?;
         let token = http::login(&url, api_key).await?;
-        Client::connect_with_options(&url, &token.access_token, ConnectOptions::default()).await
+        let client =
+            Client::connect_with_options(&url, &token.access_token, ConnectOptions::default())
+                .await?;
+        Ok(client.keeping_api_key(api_key))
+    }
+
+    /// This client, remembering `api_key` so [`Client::reconnect`] can log in again.
+    fn keeping_api_key(self, api_key: &str) -> Client {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.api_key = Some(api_key.to_string());
+                Client {
+                    inner: Arc::new(inner),
+                }
+            }
+            Err(inner) => Client { inner },
+        }
     }
 
     /// Connect with explicit options.
@@ -148,6 +167,7 @@ impl Client {
                 url: url.clone(),
                 token,
                 options: options.clone(),
+                api_key: None,
                 ready,
                 outgoing,
                 shared,
@@ -159,11 +179,31 @@ impl Client {
     }
 
     /// A new connection to the same daemon with the same token and options (this one is
-    /// left as it is). The token must still be valid: the daemon keeps its signing secret
-    /// across restarts, so a restarted daemon accepts it.
+    /// left as it is). The daemon keeps its signing secret across restarts, so a restarted
+    /// daemon accepts the token; if it has expired and the client logged in with an API key
+    /// ([`Client::connect_with_api_key`]), it logs in again.
     pub async fn reconnect(&self) -> Result<Client> {
         let inner = &self.inner;
-        Client::connect_with_options(&inner.url, &inner.token, inner.options.clone()).await
+        let first =
+            Client::connect_with_options(&inner.url, &inner.token, inner.options.clone()).await;
+        let Some(key) = &inner.api_key else {
+            return first;
+        };
+        match first {
+            // The token expired meanwhile: log in again with the key.
+            Err(ClientError::Auth { .. }) => {
+                let token = http::login(&inner.url, key).await?;
+                let client = Client::connect_with_options(
+                    &inner.url,
+                    &token.access_token,
+                    inner.options.clone(),
+                )
+                .await?;
+                Ok(client.keeping_api_key(key))
+            }
+            Ok(client) => Ok(client.keeping_api_key(key)),
+            Err(e) => Err(e),
+        }
     }
 
     /// What the server said on connect: user, plan, server version and limits.
