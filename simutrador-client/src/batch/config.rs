@@ -37,7 +37,12 @@ pub struct BatchFileError {
 impl fmt::Display for BatchFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(f, "{}: {n} problem{} in the batch file", self.file, if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{}: {n} problem{} in the batch file",
+            self.file,
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             write!(f, "\n  {}:{}: {}: {}", self.file, p.line, p.path, p.message)?;
         }
@@ -74,7 +79,8 @@ impl<'a> Problems<'a> {
         if self.list.is_empty() {
             return Ok(ok);
         }
-        self.list.sort_by(|a, b| (a.line, &a.path).cmp(&(b.line, &b.path)));
+        self.list
+            .sort_by(|a, b| (a.line, &a.path).cmp(&(b.line, &b.path)));
         Err(BatchFileError {
             file: file.to_string(),
             problems: self.list,
@@ -191,7 +197,13 @@ impl BatchConfig {
         };
         let mut p = Problems::new(text);
         let top = KeyPath::root();
-        unknown_keys(&mut p, &top, &root, TOP_KEYS, "the sections are [defaults], [[simulation]], [sweep] and [output]");
+        unknown_keys(
+            &mut p,
+            &top,
+            &root,
+            TOP_KEYS,
+            "the sections are [defaults], [[simulation]], [sweep] and [output]",
+        );
         let defaults = table_at(&mut p, &top, &root, "defaults").unwrap_or_default();
         let dpath = top.key("defaults");
         let allowed: Vec<&str> = super::values::SESSION_KEYS
@@ -199,13 +211,48 @@ impl BatchConfig {
             .copied()
             .chain(["strategy", "params"])
             .collect();
-        unknown_keys(&mut p, &dpath, &defaults, &allowed, "[defaults] takes create_session keys, strategy and [defaults.params]");
+        unknown_keys(
+            &mut p,
+            &dpath,
+            &defaults,
+            &allowed,
+            "[defaults] takes create_session keys, strategy and [defaults.params]",
+        );
+        // [defaults.params] are checked against the default strategy even when no simulation
+        // inherits them.
+        if let (Some(Value::String(name)), Some(Value::Table(params))) =
+            (defaults.get("strategy"), defaults.get("params"))
+        {
+            for (key, value) in params {
+                check_param(
+                    &mut p,
+                    registry,
+                    name.trim(),
+                    key,
+                    value,
+                    &dpath.key("params").key(key),
+                );
+            }
+        }
         let global_sweep = sweep_table(&mut p, &top.key("sweep"), root.get("sweep"));
+        if let Some(Value::String(name)) = defaults.get("strategy") {
+            for (key, values) in global_sweep
+                .iter()
+                .filter(|(k, _)| registry.has_param(name.trim(), k))
+            {
+                for v in values {
+                    check_param(&mut p, registry, name.trim(), key, &v.value, &v.path);
+                }
+            }
+        }
         let sims = match root.get("simulation") {
             None => Vec::new(),
             Some(Value::Array(items)) => items.clone(),
             Some(other) => {
-                p.add(&top.key("simulation"), format!("expected [[simulation]] tables, found {}", other.type_str()));
+                p.add(
+                    &top.key("simulation"),
+                    format!("expected [[simulation]] tables, found {}", other.type_str()),
+                );
                 Vec::new()
             }
         };
@@ -220,9 +267,18 @@ impl BatchConfig {
                 p.add(&spath, "expected a table");
                 continue;
             };
-            let e = entry(&mut p, registry, &defaults, Some((spath.clone(), sim)), &global_sweep);
+            let e = entry(
+                &mut p,
+                registry,
+                &defaults,
+                Some((spath.clone(), sim)),
+                &global_sweep,
+            );
             if !names.insert(e.name.clone()) {
-                p.add(&spath.key("name"), format!("the name '{}' is used twice; names must be unique", e.name));
+                p.add(
+                    &spath.key("name"),
+                    format!("the name '{}' is used twice; names must be unique", e.name),
+                );
             }
             entries.push(e);
         }
@@ -252,24 +308,40 @@ fn table_at(p: &mut Problems<'_>, at: &KeyPath, t: &Table, key: &str) -> Option<
     match t.get(key)? {
         Value::Table(t) => Some(t.clone()),
         other => {
-            p.add(&at.key(key), format!("expected a table, found {}", other.type_str()));
+            p.add(
+                &at.key(key),
+                format!("expected a table, found {}", other.type_str()),
+            );
             None
         }
     }
 }
 
 /// A `[sweep]` table: every key a non-empty list (`skip` a list of rules).
-fn sweep_table(p: &mut Problems<'_>, at: &KeyPath, v: Option<&Value>) -> BTreeMap<String, Vec<Sourced<Value>>> {
+fn sweep_table(
+    p: &mut Problems<'_>,
+    at: &KeyPath,
+    v: Option<&Value>,
+) -> BTreeMap<String, Vec<Sourced<Value>>> {
     let mut out = BTreeMap::new();
     let Some(v) = v else { return out };
     let Value::Table(t) = v else {
-        p.add(at, format!("expected a table of lists, found {}", v.type_str()));
+        p.add(
+            at,
+            format!("expected a table of lists, found {}", v.type_str()),
+        );
         return out;
     };
     for (key, value) in t {
         let kp = at.key(key);
         let Value::Array(items) = value else {
-            p.add(&kp, format!("a sweep key takes a list of values, e.g. {key} = [5, 10], found {}", value.type_str()));
+            p.add(
+                &kp,
+                format!(
+                    "a sweep key takes a list of values, e.g. {key} = [5, 10], found {}",
+                    value.type_str()
+                ),
+            );
             continue;
         };
         if items.is_empty() {
@@ -277,13 +349,19 @@ fn sweep_table(p: &mut Problems<'_>, at: &KeyPath, v: Option<&Value>) -> BTreeMa
             continue;
         }
         if key == "strategy" {
-            p.add(&kp, "strategies are not swept; write one [[simulation]] per strategy");
+            p.add(
+                &kp,
+                "strategies are not swept; write one [[simulation]] per strategy",
+            );
             continue;
         }
         let list = items
             .iter()
             .enumerate()
-            .map(|(i, v)| Sourced { value: v.clone(), path: kp.index(i) })
+            .map(|(i, v)| Sourced {
+                value: v.clone(),
+                path: kp.index(i),
+            })
             .collect();
         out.insert(key.clone(), list);
     }
@@ -309,28 +387,61 @@ fn entry(
             .copied()
             .chain(["name", "strategy", "params", "sweep"])
             .collect();
-        unknown_keys(p, &path, &own, &allowed, "a [[simulation]] takes name, strategy, [params], [sweep] and create_session keys");
+        unknown_keys(
+            p,
+            &path,
+            &own,
+            &allowed,
+            "a [[simulation]] takes name, strategy, [params], [sweep] and create_session keys",
+        );
     }
     // Strategy: own, else the default.
     let strategy = match (own.get("strategy"), defaults.get("strategy")) {
-        (Some(v), _) => Sourced { value: v.clone(), path: path.key("strategy") },
-        (None, Some(v)) => Sourced { value: v.clone(), path: dpath.key("strategy") },
+        (Some(v), _) => Sourced {
+            value: v.clone(),
+            path: path.key("strategy"),
+        },
+        (None, Some(v)) => Sourced {
+            value: v.clone(),
+            path: dpath.key("strategy"),
+        },
         (None, None) => {
             p.add(&path, "no strategy: set `strategy` here or in [defaults]");
-            Sourced { value: Value::String(String::new()), path: path.clone() }
+            Sourced {
+                value: Value::String(String::new()),
+                path: path.clone(),
+            }
         }
     };
     let strategy = match strategy.value {
         Value::String(s) => {
             let name = s.trim().to_string();
             if !name.is_empty() && !registry.contains(&name) {
-                p.add(&strategy.path, format!("unknown strategy '{name}'; known strategies: {}", registry.names().join(", ")));
+                p.add(
+                    &strategy.path,
+                    format!(
+                        "unknown strategy '{name}'; known strategies: {}",
+                        registry.names().join(", ")
+                    ),
+                );
             }
-            Sourced { value: name, path: strategy.path }
+            Sourced {
+                value: name,
+                path: strategy.path,
+            }
         }
         other => {
-            p.add(&strategy.path, format!("expected a strategy name in quotes, found {}", other.type_str()));
-            Sourced { value: String::new(), path: strategy.path }
+            p.add(
+                &strategy.path,
+                format!(
+                    "expected a strategy name in quotes, found {}",
+                    other.type_str()
+                ),
+            );
+            Sourced {
+                value: String::new(),
+                path: strategy.path,
+            }
         }
     };
     let own_strategy = own.contains_key("strategy");
@@ -361,13 +472,22 @@ fn entry(
     for (pp, v) in sources {
         let Some(v) = v else { continue };
         let Value::Table(t) = v else {
-            p.add(&pp, format!("expected a table of parameters, found {}", v.type_str()));
+            p.add(
+                &pp,
+                format!("expected a table of parameters, found {}", v.type_str()),
+            );
             continue;
         };
         for (key, value) in t {
             let kp = pp.key(key);
             if let Some(text) = check_param(p, registry, &strategy.value, key, value, &kp) {
-                params.insert(key.clone(), Sourced { value: text, path: kp });
+                params.insert(
+                    key.clone(),
+                    Sourced {
+                        value: text,
+                        path: kp,
+                    },
+                );
             }
         }
     }
@@ -380,8 +500,17 @@ fn entry(
             if key == "skip" {
                 for v in values {
                     match &v.value {
-                        Value::String(s) => skip.push(Sourced { value: s.clone(), path: v.path.clone() }),
-                        other => p.add(&v.path, format!("a skip rule is text such as \"fast >= slow\", found {}", other.type_str())),
+                        Value::String(s) => skip.push(Sourced {
+                            value: s.clone(),
+                            path: v.path.clone(),
+                        }),
+                        other => p.add(
+                            &v.path,
+                            format!(
+                                "a skip rule is text such as \"fast >= slow\", found {}",
+                                other.type_str()
+                            ),
+                        ),
                     }
                 }
                 continue;
@@ -394,10 +523,15 @@ fn entry(
             for v in values {
                 if is_session_key(key) {
                     match check_session_value(key, &v.value) {
-                        Ok(n) => checked.push(Sourced { value: n, path: v.path.clone() }),
+                        Ok(n) => checked.push(Sourced {
+                            value: n,
+                            path: v.path.clone(),
+                        }),
                         Err(e) => p.add(&v.path, e),
                     }
-                } else if check_param(p, registry, &strategy.value, key, &v.value, &v.path).is_some() {
+                } else if check_param(p, registry, &strategy.value, key, &v.value, &v.path)
+                    .is_some()
+                {
                     checked.push(v.clone());
                 }
             }
@@ -408,13 +542,22 @@ fn entry(
     }
     for key in ["symbols", "start_date", "end_date"] {
         if !session.contains_key(key) && !sweep.contains_key(key) {
-            p.add(&path, format!("no {key}: set it here, in [defaults] or in a [sweep]"));
+            p.add(
+                &path,
+                format!("no {key}: set it here, in [defaults] or in a [sweep]"),
+            );
         }
     }
     let name = match own.get("name") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
         Some(other) => {
-            p.add(&path.key("name"), format!("expected a non-empty name in quotes, found {}", other.type_str()));
+            p.add(
+                &path.key("name"),
+                format!(
+                    "expected a non-empty name in quotes, found {}",
+                    other.type_str()
+                ),
+            );
             strategy.value.clone()
         }
         None => match &sim {
@@ -425,7 +568,15 @@ fn entry(
             None => strategy.value.clone(),
         },
     };
-    EntryConfig { name, path, strategy, session, params, sweep, skip }
+    EntryConfig {
+        name,
+        path,
+        strategy,
+        session,
+        params,
+        sweep,
+        skip,
+    }
 }
 
 fn check_param(
@@ -466,7 +617,10 @@ fn check_global_sweep(
         if key == "skip" || is_session_key(key) {
             continue;
         }
-        if !entries.iter().any(|e| registry.has_param(&e.strategy.value, key)) {
+        if !entries
+            .iter()
+            .any(|e| registry.has_param(&e.strategy.value, key))
+        {
             let at = values.first().map(|v| {
                 let mut path = v.path.clone();
                 path.0.pop();
@@ -480,7 +634,10 @@ fn check_global_sweep(
 fn output(p: &mut Problems<'_>, at: &KeyPath, v: Option<&Value>, base: &Path) -> OutputConfig {
     let mut out = OutputConfig {
         dir: None,
-        formats: Formats { csv: true, json: true },
+        formats: Formats {
+            csv: true,
+            json: true,
+        },
         summary: true,
         trades: false,
         equity: false,
@@ -490,32 +647,57 @@ fn output(p: &mut Problems<'_>, at: &KeyPath, v: Option<&Value>, base: &Path) ->
         p.add(at, format!("expected a table, found {}", v.type_str()));
         return out;
     };
-    unknown_keys(p, at, t, OUTPUT_KEYS, "[output] takes dir, formats, summary, trades and equity");
+    unknown_keys(
+        p,
+        at,
+        t,
+        OUTPUT_KEYS,
+        "[output] takes dir, formats, summary, trades and equity",
+    );
     match t.get("dir") {
         Some(Value::String(s)) if !s.trim().is_empty() => out.dir = Some(base.join(s.trim())),
-        Some(other) => p.add(&at.key("dir"), format!("expected a folder name in quotes, found {}", other.type_str())),
+        Some(other) => p.add(
+            &at.key("dir"),
+            format!(
+                "expected a folder name in quotes, found {}",
+                other.type_str()
+            ),
+        ),
         None => {}
     }
     if let Some(f) = t.get("formats") {
         let fp = at.key("formats");
         match f {
             Value::Array(items) if !items.is_empty() => {
-                out.formats = Formats { csv: false, json: false };
+                out.formats = Formats {
+                    csv: false,
+                    json: false,
+                };
                 for (i, item) in items.iter().enumerate() {
                     match item.as_str() {
                         Some("csv") => out.formats.csv = true,
                         Some("json") => out.formats.json = true,
-                        _ => p.add(&fp.index(i), format!("unknown format {item}; formats are \"csv\" and \"json\"")),
+                        _ => p.add(
+                            &fp.index(i),
+                            format!("unknown format {item}; formats are \"csv\" and \"json\""),
+                        ),
                     }
                 }
             }
             _ => p.add(&fp, "expected a list such as [\"csv\", \"json\"]"),
         }
     }
-    for (key, slot) in [("summary", &mut out.summary), ("trades", &mut out.trades), ("equity", &mut out.equity)] {
+    for (key, slot) in [
+        ("summary", &mut out.summary),
+        ("trades", &mut out.trades),
+        ("equity", &mut out.equity),
+    ] {
         match t.get(key) {
             Some(Value::Boolean(b)) => *slot = *b,
-            Some(other) => p.add(&at.key(key), format!("expected true or false, found {}", other.type_str())),
+            Some(other) => p.add(
+                &at.key(key),
+                format!("expected true or false, found {}", other.type_str()),
+            ),
             None => {}
         }
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use toml::{Table, Value};
 
 use super::config::{BatchConfig, BatchFileError, EntryConfig, Problems, Sourced};
+use super::locate::KeyPath;
 use super::registry::StrategyRegistry;
 use super::values::{display_value, param_text};
 use crate::strategies::StrategySpec;
@@ -58,23 +59,37 @@ pub struct Expansion {
 }
 
 /// Expand every entry of `config`.
-pub fn expand(config: &BatchConfig, registry: &StrategyRegistry) -> Result<Expansion, BatchFileError> {
+pub fn expand(
+    config: &BatchConfig,
+    registry: &StrategyRegistry,
+) -> Result<Expansion, BatchFileError> {
     let mut p = Problems::new(&config.text);
     let mut out = Expansion::default();
     for entry in &config.entries {
         expand_entry(&mut p, registry, entry, &mut out);
     }
+    check_global_rules(&mut p, config);
     p.finish(&config.file, out)
 }
 
-fn expand_entry(p: &mut Problems<'_>, registry: &StrategyRegistry, e: &EntryConfig, out: &mut Expansion) {
+fn expand_entry(
+    p: &mut Problems<'_>,
+    registry: &StrategyRegistry,
+    e: &EntryConfig,
+    out: &mut Expansion,
+) {
     let keys: Vec<&String> = e.sweep.keys().collect();
     let lists: Vec<&Vec<Sourced<Value>>> = e.sweep.values().collect();
-    let total = lists.iter().try_fold(1usize, |acc, l| acc.checked_mul(l.len()));
+    let total = lists
+        .iter()
+        .try_fold(1usize, |acc, l| acc.checked_mul(l.len()));
     match total {
         Some(n) if n <= MAX_COMBINATIONS => {}
         _ => {
-            p.add(&e.path, format!("the sweep has more than {MAX_COMBINATIONS} combinations; split it"));
+            p.add(
+                &e.path,
+                format!("the sweep has more than {MAX_COMBINATIONS} combinations; split it"),
+            );
             return;
         }
     }
@@ -88,8 +103,16 @@ fn expand_entry(p: &mut Problems<'_>, registry: &StrategyRegistry, e: &EntryConf
     let (mut ran, mut rejected, mut ruled) = (0usize, None::<String>, 0usize);
     let mut pos = vec![0usize; keys.len()];
     loop {
-        let mut session: Table = e.session.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
-        let mut params: BTreeMap<String, String> = e.params.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+        let mut session: Table = e
+            .session
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
+        let mut params: BTreeMap<String, String> = e
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
         let mut swept = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             let v = &lists[i][pos[i]].value;
@@ -104,7 +127,10 @@ fn expand_entry(p: &mut Problems<'_>, registry: &StrategyRegistry, e: &EntryConf
             .chain(swept.iter().map(|(k, v)| format!("{k}={v}")))
             .collect::<Vec<_>>()
             .join(" ");
-        let spec = StrategySpec { name: e.strategy.value.clone(), params: params.clone() };
+        let spec = StrategySpec {
+            name: e.strategy.value.clone(),
+            params: params.clone(),
+        };
         let reason = rules
             .iter()
             .find(|r| r.matches(&params, &session))
@@ -121,7 +147,12 @@ fn expand_entry(p: &mut Problems<'_>, registry: &StrategyRegistry, e: &EntryConf
                 }
             });
         match reason {
-            Some(reason) => out.skipped.push(SkippedRun { name, entry: e.name.clone(), swept, reason }),
+            Some(reason) => out.skipped.push(SkippedRun {
+                name,
+                entry: e.name.clone(),
+                swept,
+                reason,
+            }),
             None => match Value::Table(session).try_into::<CreateSessionRequest>() {
                 Ok(request) => {
                     ran += 1;
@@ -135,7 +166,10 @@ fn expand_entry(p: &mut Problems<'_>, registry: &StrategyRegistry, e: &EntryConf
                     });
                 }
                 Err(err) => {
-                    p.add(&e.path, format!("cannot build the session request: {}", err.message()));
+                    p.add(
+                        &e.path,
+                        format!("cannot build the session request: {}", err.message()),
+                    );
                     return;
                 }
             },
@@ -147,7 +181,9 @@ fn expand_entry(p: &mut Problems<'_>, registry: &StrategyRegistry, e: &EntryConf
                 if ran == 0 {
                     let why = rejected
                         .map(|r| format!("no combination can run: {r}"))
-                        .unwrap_or_else(|| format!("no combination can run ({ruled} skipped by skip rules)"));
+                        .unwrap_or_else(|| {
+                            format!("no combination can run ({ruled} skipped by skip rules)")
+                        });
                     p.add(&e.path, why);
                 }
                 return;
@@ -162,10 +198,46 @@ fn expand_entry(p: &mut Problems<'_>, registry: &StrategyRegistry, e: &EntryConf
     }
 }
 
+/// A rule of the global `[sweep]` must name keys that at least one simulation has.
+fn check_global_rules(p: &mut Problems<'_>, config: &BatchConfig) {
+    let Some(first) = config.entries.first() else {
+        return;
+    };
+    let global = |r: &&Sourced<String>| matches!(r.path.0.first(), Some(super::locate::Seg::Key(k)) if k == "sweep");
+    for r in first.skip.iter().filter(global) {
+        if !OPS.iter().any(|op| r.value.contains(op)) {
+            continue; // reported as not a rule
+        }
+        let usable = config.entries.iter().any(|e| {
+            let mut scratch = Problems::new("");
+            let mut one = e.clone();
+            one.skip = vec![Sourced {
+                value: r.value.clone(),
+                path: KeyPath::root(),
+            }];
+            parse_rules(&mut scratch, &one).is_some_and(|rules| !rules.is_empty())
+        });
+        if !usable {
+            p.add(
+                &r.path,
+                format!(
+                    "skip rule '{}' names a key that no simulation has",
+                    r.value.trim()
+                ),
+            );
+        }
+    }
+}
+
 /// `start_date` after `end_date` in a combination (only reachable when dates are swept or
 /// set in different places).
 fn dates_out_of_order(session: &Table) -> Option<String> {
-    let get = |k: &str| session.get(k).and_then(Value::as_str).and_then(|s| DateBound::parse(s).ok());
+    let get = |k: &str| {
+        session
+            .get(k)
+            .and_then(Value::as_str)
+            .and_then(|s| DateBound::parse(s).ok())
+    };
     let (start, end) = (get("start_date")?, get("end_date")?);
     (start.first_second() > end.last_second()).then(|| "start_date is after end_date".to_string())
 }
@@ -179,7 +251,8 @@ struct Rule {
 }
 
 enum Operand {
-    Key(String),
+    /// `factor * key` (factor 1 for a bare key).
+    Key(f64, String),
     Number(f64),
 }
 
@@ -199,18 +272,38 @@ fn parse_rules(p: &mut Problems<'_>, e: &EntryConfig) -> Option<Vec<Rule>> {
             ok = false;
             continue;
         };
+        let known = |k: &str| {
+            e.sweep.contains_key(k) || e.params.contains_key(k) || e.session.contains_key(k)
+        };
         let operand = |s: &str| -> Result<Operand, String> {
             if let Ok(n) = s.parse::<f64>() {
                 return Ok(Operand::Number(n));
             }
-            if e.sweep.contains_key(s) || e.params.contains_key(s) || e.session.contains_key(s) {
-                Ok(Operand::Key(s.to_string()))
+            let (factor, key) = match s.split_once('*') {
+                Some((f, k)) => match f.trim().parse::<f64>() {
+                    Ok(f) => (f, k.trim()),
+                    Err(_) => return Err(format!("skip rule '{text}': '{s}' is not NUMBER * KEY")),
+                },
+                None => (1.0, s),
+            };
+            if known(key) {
+                Ok(Operand::Key(factor, key.to_string()))
             } else {
-                Err(format!("skip rule '{text}': '{s}' is neither a number nor a key of this simulation"))
+                Err(format!(
+                    "skip rule '{text}': '{key}' is neither a number nor a key of this simulation"
+                ))
             }
         };
+        let global = matches!(r.path.0.first(), Some(super::locate::Seg::Key(k)) if k == "sweep");
         match (operand(a), operand(b)) {
-            (Ok(left), Ok(right)) => rules.push(Rule { text: text.to_string(), left, op, right }),
+            (Ok(left), Ok(right)) => rules.push(Rule {
+                text: text.to_string(),
+                left,
+                op,
+                right,
+            }),
+            // A global rule applies to the simulations that have its keys.
+            (Err(_), _) | (_, Err(_)) if global => {}
             (Err(m), _) | (_, Err(m)) => {
                 p.add(&r.path, m);
                 ok = false;
@@ -225,10 +318,17 @@ impl Rule {
         let value = |o: &Operand| -> Option<String> {
             match o {
                 Operand::Number(n) => Some(n.to_string()),
-                Operand::Key(k) => params
-                    .get(k)
-                    .cloned()
-                    .or_else(|| session.get(k).map(display_value)),
+                Operand::Key(f, k) => {
+                    let v = params
+                        .get(k)
+                        .cloned()
+                        .or_else(|| session.get(k).map(display_value))?;
+                    if *f == 1.0 {
+                        Some(v)
+                    } else {
+                        v.parse::<f64>().ok().map(|x| (x * f).to_string())
+                    }
+                }
             }
         };
         let (Some(a), Some(b)) = (value(&self.left), value(&self.right)) else {

@@ -84,10 +84,14 @@ impl<'a> Locator<'a> {
         let mut value: Option<&DeValue<'_>> = None;
         for seg in &path.0 {
             let next = match (seg, table, value) {
-                (Seg::Key(k), Some(t), _) => t.iter().find(|(key, _)| key.get_ref() == k).map(|(key, v)| {
-                    // The key's own span is the best line for "this key is wrong".
-                    (key.span(), v)
-                }),
+                (Seg::Key(k), Some(t), _) => {
+                    t.iter()
+                        .find(|(key, _)| key.get_ref() == k)
+                        .map(|(key, v)| {
+                            // The key's own span is the best line for "this key is wrong".
+                            (key.span(), v)
+                        })
+                }
                 (Seg::Index(i), _, Some(DeValue::Array(a))) => a.get(*i).map(|v| (v.span(), v)),
                 _ => None,
             };
@@ -105,7 +109,10 @@ impl<'a> Locator<'a> {
 /// 1-based line of a byte offset.
 pub fn line_at(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    1 + text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count()
+    1 + text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 #[cfg(test)]
@@ -120,10 +127,17 @@ mod tests {
         assert_eq!(p.to_string(), "sweep.fast[2]");
         assert_eq!(loc.line(&p), 6);
         assert_eq!(loc.line(&KeyPath::root().key("defaults").key("symbols")), 2);
-        let slow = KeyPath::root().key("simulation").index(1).key("params").key("slow");
+        let slow = KeyPath::root()
+            .key("simulation")
+            .index(1)
+            .key("params")
+            .key("slow");
         assert_eq!(slow.to_string(), "simulation[1].params.slow");
         assert_eq!(loc.line(&slow), 13);
-        assert_eq!(loc.line(&KeyPath::root().key("simulation").index(1).key("name")), 11);
+        assert_eq!(
+            loc.line(&KeyPath::root().key("simulation").index(1).key("name")),
+            11
+        );
         assert_eq!(loc.line(&KeyPath::root().key("nope")), 1);
     }
 }

@@ -255,10 +255,16 @@ pub fn write_all(
     let f = output.formats;
     if output.summary {
         if f.csv {
-            put(dir.join("summary.csv"), &summary_csv(&report.records, skipped))?;
+            put(
+                dir.join("summary.csv"),
+                &summary_csv(&report.records, skipped),
+            )?;
         }
         if f.json {
-            put(dir.join("summary.json"), &pretty(&summary_json(&report.records, skipped)))?;
+            put(
+                dir.join("summary.json"),
+                &pretty(&summary_json(&report.records, skipped)),
+            )?;
         }
     }
     for r in &report.records {
@@ -266,18 +272,30 @@ pub fn write_all(
         let stem = run_stem(&r.spec);
         if output.trades {
             if f.csv {
-                put(dir.join("trades").join(format!("{stem}.csv")), &trades_csv(results))?;
+                put(
+                    dir.join("trades").join(format!("{stem}.csv")),
+                    &trades_csv(results),
+                )?;
             }
             if f.json {
-                put(dir.join("trades").join(format!("{stem}.json")), &pretty(&json!(results.trades)))?;
+                put(
+                    dir.join("trades").join(format!("{stem}.json")),
+                    &pretty(&json!(results.trades)),
+                )?;
             }
         }
         if output.equity {
             if f.csv {
-                put(dir.join("equity").join(format!("{stem}.csv")), &equity_csv(results))?;
+                put(
+                    dir.join("equity").join(format!("{stem}.csv")),
+                    &equity_csv(results),
+                )?;
             }
             if f.json {
-                put(dir.join("equity").join(format!("{stem}.json")), &pretty(&json!(results.equity_curve)))?;
+                put(
+                    dir.join("equity").join(format!("{stem}.json")),
+                    &pretty(&json!(results.equity_curve)),
+                )?;
             }
         }
     }
@@ -301,7 +319,11 @@ pub fn run_log(report: &BatchReport, header: &str) -> String {
         report.records.len(),
         report.parallel,
         report.elapsed.as_secs_f64(),
-        if report.cancelled { ", interrupted" } else { "" }
+        if report.cancelled {
+            ", interrupted"
+        } else {
+            ""
+        }
     );
     for r in &report.records {
         let (code, _) = error_of(&r.status);

@@ -4,8 +4,8 @@
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use super::expand::RunSpec;
 use super::runner::{BatchObserver, RunRecord, RunStatus};
@@ -90,7 +90,8 @@ impl BatchObserver for BarsObserver {
         }
         self.overall.inc(1);
         if let RunStatus::Failed { code, .. } = &record.status {
-            self.overall.set_message(format!("last failure: run {} {code}", record.spec.index));
+            self.overall
+                .set_message(format!("last failure: run {} {code}", record.spec.index));
         }
     }
 }
@@ -127,6 +128,9 @@ impl BatchObserver for LinesObserver {
 
     fn run_finished(&self, record: &RunRecord) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        eprintln!("{}", Self::line(done, self.total.load(Ordering::Relaxed), record));
+        eprintln!(
+            "{}",
+            Self::line(done, self.total.load(Ordering::Relaxed), record)
+        );
     }
 }

@@ -54,7 +54,8 @@ impl StrategyRegistry {
     pub fn built_ins() -> Self {
         let mut r = Self::empty();
         for info in BUILT_INS {
-            let params: Vec<(&str, &str)> = info.params.iter().map(|p| (p.key, p.default)).collect();
+            let params: Vec<(&str, &str)> =
+                info.params.iter().map(|p| (p.key, p.default)).collect();
             r.register(info.name, &params, build_strategy);
         }
         r
@@ -130,7 +131,11 @@ impl StrategyRegistry {
         if !kind_ok {
             return Err(format!(
                 "{name}: {key} = {value} is not valid; it takes {} (default {d})",
-                if d.parse::<bool>().is_ok() { "true or false" } else { "a number" }
+                if d.parse::<bool>().is_ok() {
+                    "true or false"
+                } else {
+                    "a number"
+                }
             ));
         }
         // A constructor that parses its own parameters says `KEY=VALUE is not valid` when the
@@ -169,9 +174,17 @@ mod tests {
         assert!(r.check_value("sma-cross", "fast", "5").is_ok());
         assert!(r.check_value("sma-cross", "fast", "-5").is_err());
         assert!(r.check_value("sma-cross", "short", "yes").is_err());
-        assert!(r.check_value("sma-cross", "fats", "5").unwrap_err().contains("fast, slow"));
+        assert!(
+            r.check_value("sma-cross", "fats", "5")
+                .unwrap_err()
+                .contains("fast, slow")
+        );
         assert!(r.check_value("rsi-reversion", "lower", "25.5").is_ok());
-        assert!(r.check_value("nope", "x", "1").unwrap_err().contains("sma-cross"));
+        assert!(
+            r.check_value("nope", "x", "1")
+                .unwrap_err()
+                .contains("sma-cross")
+        );
         let spec = StrategySpec::parse("sma-cross", ["fast=20", "slow=20"]).unwrap();
         assert!(r.build(&spec).is_err());
     }

@@ -193,7 +193,9 @@ impl BatchRunner {
         let mut launched = 0usize;
         loop {
             while running.len() < parallel && !stop.is_cancelled() {
-                let Some((i, spec)) = pending.next() else { break };
+                let Some((i, spec)) = pending.next() else {
+                    break;
+                };
                 if self.clients.is_empty() {
                     break;
                 }
@@ -203,7 +205,9 @@ impl BatchRunner {
                 let stop = stop.clone();
                 running.push(async move { (i, self.run_one(client, spec, obs, stop).await) });
             }
-            let Some((i, record)) = running.next().await else { break };
+            let Some((i, record)) = running.next().await else {
+                break;
+            };
             observer.run_finished(&record);
             if self.options.fail_fast && matches!(record.status, RunStatus::Failed { .. }) {
                 stop.cancel();
@@ -325,7 +329,9 @@ async fn create(
             return Ok(None);
         }
         match client.create_session(spec.request.clone()).await {
-            Err(e) if e.error_code() == Some(ErrorCode::RateLimited) && Instant::now() < deadline => {
+            Err(e)
+                if e.error_code() == Some(ErrorCode::RateLimited) && Instant::now() < deadline =>
+            {
                 let wait = e
                     .details()
                     .get("retry_after_ms")
@@ -345,7 +351,9 @@ async fn create(
 /// The stable code of a failure: the wire code, else the kind of client failure.
 pub fn error_code(e: &ClientError) -> String {
     match e {
-        ClientError::Server { code, .. } | ClientError::Auth { code, .. } => code.as_str().to_string(),
+        ClientError::Server { code, .. } | ClientError::Auth { code, .. } => {
+            code.as_str().to_string()
+        }
         ClientError::Connection(_) => "CONNECTION_FAILED".into(),
         ClientError::Timeout { .. } => "TIMEOUT".into(),
         ClientError::Protocol(_) => "PROTOCOL_ERROR".into(),

@@ -49,22 +49,30 @@ pub fn check_session_value(key: &str, value: &Value) -> Result<Value, String> {
                 })
         }
         "initial_capital" => money(value, false, None),
-        "commission_rate" | "commission_per_share" | "commission_min" | "slippage_bps"
+        "commission_rate"
+        | "commission_per_share"
+        | "commission_min"
+        | "slippage_bps"
         | "loss_limit_amount" => money(value, true, None),
         "loss_limit_pct" | "halt_threshold_pct" => money(value, true, Some(Decimal::ONE_HUNDRED)),
         "allow_short" | "close_at_end" => match value {
             Value::Boolean(_) => Ok(value.clone()),
-            other => Err(format!("expected true or false, found {}", other.type_str())),
+            other => Err(format!(
+                "expected true or false, found {}",
+                other.type_str()
+            )),
         },
         "max_duration" => {
             let text = text(value, "a duration such as \"4h\"")?;
-            shared_models::lifecycle::parse_duration(&text)
-                .map(|_| Value::String(text.clone()))
+            shared_models::lifecycle::parse_duration(&text).map(|_| Value::String(text.clone()))
         }
         "halt_bars" => match value {
             Value::Integer(n) if *n >= 1 && *n <= i64::from(u32::MAX) => Ok(value.clone()),
             Value::Integer(n) => Err(format!("halt_bars must be at least 1 (got {n})")),
-            other => Err(format!("expected a whole number, found {}", other.type_str())),
+            other => Err(format!(
+                "expected a whole number, found {}",
+                other.type_str()
+            )),
         },
         "metadata" => match value {
             Value::Table(_) => Ok(value.clone()),
@@ -186,9 +194,17 @@ mod tests {
 
     #[test]
     fn session_values_are_checked_and_normalized() {
-        let v = |s: &str| -> Value { toml::from_str::<toml::Table>(&format!("v = {s}")).unwrap()["v"].clone() };
-        assert_eq!(check_session_value("commission_rate", &v("0.002")).unwrap(), Value::String("0.002".into()));
-        assert_eq!(check_session_value("start_date", &v("2004-08-19")).unwrap(), Value::String("2004-08-19".into()));
+        let v = |s: &str| -> Value {
+            toml::from_str::<toml::Table>(&format!("v = {s}")).unwrap()["v"].clone()
+        };
+        assert_eq!(
+            check_session_value("commission_rate", &v("0.002")).unwrap(),
+            Value::String("0.002".into())
+        );
+        assert_eq!(
+            check_session_value("start_date", &v("2004-08-19")).unwrap(),
+            Value::String("2004-08-19".into())
+        );
         assert!(check_session_value("start_date", &v("\"2004-13-40\"")).is_err());
         assert!(check_session_value("symbols", &v("[\"GO OG\"]")).is_err());
         assert!(check_session_value("symbols", &v("[]")).is_err());
