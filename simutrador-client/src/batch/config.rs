@@ -541,7 +541,8 @@ fn entry(
         }
     }
     for key in ["symbols", "start_date", "end_date"] {
-        if !session.contains_key(key) && !sweep.contains_key(key) {
+        let written = defaults.contains_key(key) || own.contains_key(key);
+        if !written && !session.contains_key(key) && !sweep.contains_key(key) {
             p.add(
                 &path,
                 format!("no {key}: set it here, in [defaults] or in a [sweep]"),
