@@ -546,3 +546,75 @@ async fn the_library_runs_custom_strategies_and_cancels_cleanly() {
     let first: &RunSpec = &plan.runs[0];
     assert_eq!(first.name, "long-cross fast=2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_running_sessions_and_writes_what_finished() {
+    use std::io::{BufRead, BufReader};
+    let d = daemon().await;
+    let key = d.add_key("hal").unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let text = "[defaults]\nsymbols = [\"ACME\"]\nstart_date = \"2010-01-01\"\nend_date = \"2024-12-31\"\nstrategy = \"sma-cross\"\n[sweep]\nfast = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nslow = [20, 21, 22, 23, 24, 25, 26, 27, 28, 29]\n[output]\ndir = \"out\"\n";
+    let file = write(home.path(), "long.toml", text);
+    let mut cmd = client_cmd(home.path());
+    cmd.args([
+        "--url",
+        &d.url(),
+        "batch",
+        "run",
+        file.to_str().unwrap(),
+        "--parallel",
+        "2",
+        "--quiet",
+    ])
+    .env("SIMUTRADOR_API_KEY", &key)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        // Interrupt once the first run has finished.
+        for line in lines.by_ref() {
+            if line.unwrap().starts_with("[1/") {
+                break;
+            }
+        }
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        std::thread::spawn(move || for _ in lines {});
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Interrupted") && text.contains("Results written to"),
+        "{text}"
+    );
+    let json: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let status: Vec<&str> = json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status.len(), 100);
+    assert!(
+        status.contains(&"ok") && status.contains(&"not_run"),
+        "{status:?}"
+    );
+    let c = Client::connect_with_api_key(&d.url(), &key).await.unwrap();
+    assert_eq!(
+        c.list_sessions(ListSessions::default())
+            .await
+            .unwrap()
+            .total,
+        0,
+        "stopped and deleted"
+    );
+}
