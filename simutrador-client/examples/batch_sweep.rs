@@ -12,8 +12,8 @@
 
 use rust_decimal::Decimal;
 use simutrador_client::batch::{
-    BatchConfig, BatchOptions, BatchRunner, CancellationToken, RunStatus, Silent,
-    StrategyRegistry, expand,
+    BatchConfig, BatchOptions, BatchRunner, CancellationToken, RunStatus, Silent, StrategyRegistry,
+    expand,
 };
 use simutrador_client::indicators::{RollingMax, RollingMin};
 use simutrador_client::{Client, Strategy, StrategyContext, StrategySpec, TickView};
@@ -32,7 +32,8 @@ impl Strategy for Breakout {
         let (upper, lower) = (self.highs.value(), self.lows.value());
         self.highs.update(bar.high);
         self.lows.update(bar.low);
-        let (Some(upper), Some(lower), Some(symbol)) = (upper, lower, ctx.symbols().first().cloned())
+        let (Some(upper), Some(lower), Some(symbol)) =
+            (upper, lower, ctx.symbols().first().cloned())
         else {
             return;
         };

@@ -20,7 +20,8 @@
 //!   ([`BatchFileError`]); [`values`] checks single values; [`locate`] finds lines.
 //! - [`registry`] — [`StrategyRegistry`]: strategies by name (built-ins and your own).
 //! - [`expand`](mod@expand) — sweeps → [`RunSpec`]s and [`SkippedRun`]s.
-//! - [`runner`] — [`BatchRunner`]: sessions on the daemon, in parallel, cancellable.
+//! - [`runner`] — [`BatchRunner`]: sessions on the daemon, in parallel, cancellable;
+//!   [`pace`] keeps each connection under the daemon's message rate.
 //! - [`output`] — `summary.csv/json`, per-run trades and equity, `run.log`.
 //! - [`progress`] — progress bars or plain lines.
 
@@ -28,6 +29,7 @@ pub mod config;
 pub mod expand;
 pub mod locate;
 pub mod output;
+pub mod pace;
 pub mod progress;
 pub mod registry;
 pub mod runner;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::expand::RunSpec;
+use super::pace::Pacer;
 use super::registry::StrategyRegistry;
 use crate::connection::Client;
 use crate::error::ClientError;
@@ -187,6 +188,11 @@ impl BatchRunner {
         let parallel = self.parallelism();
         observer.batch_started(runs.len(), parallel);
         let stop = cancel.child_token();
+        let pacers: Vec<Pacer> = self
+            .clients
+            .iter()
+            .map(|c| Pacer::new(c.connection_info().limits.messages_per_second))
+            .collect();
         let mut slots: Vec<Option<RunRecord>> = vec![None; runs.len()];
         let mut pending = runs.iter().enumerate();
         let mut running = FuturesUnordered::new();
@@ -199,11 +205,13 @@ impl BatchRunner {
                 if self.clients.is_empty() {
                     break;
                 }
-                let client = &self.clients[launched % self.clients.len()];
+                let which = launched % self.clients.len();
+                let (client, pacer) = (&self.clients[which], &pacers[which]);
                 launched += 1;
                 let obs = observer.clone();
                 let stop = stop.clone();
-                running.push(async move { (i, self.run_one(client, spec, obs, stop).await) });
+                running
+                    .push(async move { (i, self.run_one(client, pacer, spec, obs, stop).await) });
             }
             let Some((i, record)) = running.next().await else {
                 break;
@@ -245,6 +253,7 @@ impl BatchRunner {
     async fn run_one(
         &self,
         client: &Client,
+        pacer: &Pacer,
         spec: &RunSpec,
         observer: Arc<dyn BatchObserver>,
         stop: CancellationToken,
@@ -272,7 +281,7 @@ impl BatchRunner {
                 return record;
             }
         };
-        let session = match create(client, spec, &stop).await {
+        let session = match create(client, pacer, spec, &stop).await {
             Ok(Some(s)) => s,
             Ok(None) => return record,
             Err(e) => {
@@ -288,12 +297,15 @@ impl BatchRunner {
         let options = RunOptions::default()
             .window(self.options.window)
             .on_progress(move |p| obs.run_progress(index, p));
+        // start_simulation and get_results.
+        pacer.acquire(2).await;
         let result = {
             let run = client.run_simulation(&id, &mut *strategy, options);
             tokio::pin!(run);
             tokio::select! {
                 r = &mut run => Some(r),
                 () = stop.cancelled() => {
+                    pacer.acquire(1).await;
                     let _ = client.stop_session(&id, StopKind::Manual).await;
                     let _ = tokio::time::timeout(Duration::from_secs(5), run).await;
                     None
@@ -309,6 +321,7 @@ impl BatchRunner {
             Some(Err(e)) => fail(&e),
         };
         if !self.options.keep_sessions {
+            pacer.acquire(1).await;
             let _ = client.delete_session(&id).await;
         }
         record.elapsed = started.elapsed();
@@ -320,6 +333,7 @@ impl BatchRunner {
 /// most). `Ok(None)` when cancelled first.
 async fn create(
     client: &Client,
+    pacer: &Pacer,
     spec: &RunSpec,
     stop: &CancellationToken,
 ) -> Result<Option<shared_models::SessionInfo>, ClientError> {
@@ -328,6 +342,7 @@ async fn create(
         if stop.is_cancelled() {
             return Ok(None);
         }
+        pacer.acquire(1).await;
         match client.create_session(spec.request.clone()).await {
             Err(e)
                 if e.error_code() == Some(ErrorCode::RateLimited) && Instant::now() < deadline =>
