@@ -14,8 +14,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: panics abort the run
 
 use simutrador_client::batch::{
-    BatchConfig, BatchOptions, BatchRunner, CancellationToken, RunStatus, Silent,
-    StrategyRegistry, expand,
+    BatchConfig, BatchOptions, BatchRunner, CancellationToken, RunStatus, Silent, StrategyRegistry,
+    expand,
 };
 use simutrador_client::strategies::{StrategySpec, build_strategy};
 use simutrador_client::{Client, SessionRequestBuilder};
@@ -69,7 +69,11 @@ async fn sweep(url: &str, key: &str) {
         .run(&plan.runs, Arc::new(Silent), CancellationToken::new())
         .await;
     let secs = t.elapsed().as_secs_f64();
-    let ok = report.records.iter().filter(|r| r.status == RunStatus::Ok).count();
+    let ok = report
+        .records
+        .iter()
+        .filter(|r| r.status == RunStatus::Ok)
+        .count();
     let bars: usize = report
         .records
         .iter()
@@ -90,7 +94,12 @@ async fn sweep(url: &str, key: &str) {
         bars as f64 / secs,
         load()
     );
-    for r in report.records.iter().filter(|r| r.status != RunStatus::Ok).take(3) {
+    for r in report
+        .records
+        .iter()
+        .filter(|r| r.status != RunStatus::Ok)
+        .take(3)
+    {
         println!("  not ok: {} {:?}", r.spec.name, r.status);
     }
 }
@@ -128,7 +137,11 @@ async fn overhead(url: &str, key: &str) {
     let stats = |v: &mut Vec<Duration>| {
         v.sort();
         let mean = v.iter().sum::<Duration>().as_secs_f64() * 1e3 / v.len() as f64;
-        (mean, v[v.len() / 2].as_secs_f64() * 1e3, v[v.len() * 99 / 100].as_secs_f64() * 1e3)
+        (
+            mean,
+            v[v.len() / 2].as_secs_f64() * 1e3,
+            v[v.len() * 99 / 100].as_secs_f64() * 1e3,
+        )
     };
     let (m, p50, p99) = stats(&mut cycle);
     let (dm, dp50, _) = stats(&mut delete);
@@ -155,7 +168,11 @@ async fn overhead(url: &str, key: &str) {
             .run(&plan.runs, Arc::new(Silent), CancellationToken::new())
             .await;
         let secs = t.elapsed().as_secs_f64();
-        let ok = report.records.iter().filter(|r| r.status == RunStatus::Ok).count();
+        let ok = report
+            .records
+            .iter()
+            .filter(|r| r.status == RunStatus::Ok)
+            .count();
         println!(
             "overhead, BatchRunner parallel {parallel}: {ok}/{} near-empty runs in {secs:.3} s = \
              {:.3} ms/run (create+start+end+results+delete) [load {}]",

@@ -7,6 +7,7 @@
 
 mod auth;
 mod batch;
+mod batch_stop;
 mod cli;
 mod concurrency;
 mod lifecycle;

@@ -17,7 +17,8 @@
 //! ```
 //!
 //! - [`config`] — the file → [`BatchConfig`], every problem with key path and line
-//!   ([`BatchFileError`]); [`values`] checks single values; [`locate`] finds lines.
+//!   ([`BatchFileError`]); `merge.rs` merges defaults, simulations and sweeps; [`values`]
+//!   checks single values; [`locate`] finds lines.
 //! - [`registry`] — [`StrategyRegistry`]: strategies by name (built-ins and your own).
 //! - [`expand`](mod@expand) — sweeps → [`RunSpec`]s and [`SkippedRun`]s.
 //! - [`runner`] — [`BatchRunner`]: sessions on the daemon, in parallel, cancellable;
@@ -28,6 +29,7 @@
 pub mod config;
 pub mod expand;
 pub mod locate;
+mod merge;
 pub mod output;
 pub mod pace;
 pub mod progress;

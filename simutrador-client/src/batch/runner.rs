@@ -29,8 +29,6 @@ pub struct BatchOptions {
     /// Sessions at once (default: what the daemon allows this user, see
     /// [`BatchRunner::allowed_parallelism`]).
     pub parallel: Option<usize>,
-    /// Connections to spread them over (default: up to 4).
-    pub connections: Option<usize>,
     /// `max_pending_ticks` of every run.
     pub window: u32,
     /// Stop at the first failed run.
@@ -43,7 +41,6 @@ impl Default for BatchOptions {
     fn default() -> Self {
         BatchOptions {
             parallel: None,
-            connections: None,
             window: DEFAULT_WINDOW,
             fail_fast: false,
             keep_sessions: false,

@@ -77,7 +77,6 @@ async fn run_file(args: BatchRunArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     }
     let runner = BatchRunner::new(clients, registry).options(BatchOptions {
         parallel: Some(parallel),
-        connections: Some(connections),
         window: args.window,
         fail_fast: args.fail_fast,
         keep_sessions: args.keep_sessions,
