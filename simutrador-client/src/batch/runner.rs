@@ -7,8 +7,6 @@
 //! running session with `stop_session` and starts nothing new. Results come back in run order
 //! whatever the parallelism.
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 use shared_models::ErrorCode;
 use shared_models::lifecycle::StopKind;
 use shared_models::results::SimulationResults;
@@ -185,14 +183,16 @@ impl BatchRunner {
         let parallel = self.parallelism();
         observer.batch_started(runs.len(), parallel);
         let stop = cancel.child_token();
-        let pacers: Vec<Pacer> = self
+        let pacers: Vec<Arc<Pacer>> = self
             .clients
             .iter()
-            .map(|c| Pacer::new(c.connection_info().limits.messages_per_second))
+            .map(|c| Arc::new(Pacer::new(c.connection_info().limits.messages_per_second)))
             .collect();
+        let me = Arc::new(self.clone());
         let mut slots: Vec<Option<RunRecord>> = vec![None; runs.len()];
         let mut pending = runs.iter().enumerate();
-        let mut running = FuturesUnordered::new();
+        // Each run is its own task: runs make progress independently, on every worker thread.
+        let mut running = tokio::task::JoinSet::new();
         let mut launched = 0usize;
         loop {
             while running.len() < parallel && !stop.is_cancelled() {
@@ -203,15 +203,18 @@ impl BatchRunner {
                     break;
                 }
                 let which = launched % self.clients.len();
-                let (client, pacer) = (&self.clients[which], &pacers[which]);
+                let (client, pacer) = (self.clients[which].clone(), pacers[which].clone());
                 launched += 1;
-                let obs = observer.clone();
-                let stop = stop.clone();
+                let (me, obs, stop, spec) =
+                    (me.clone(), observer.clone(), stop.clone(), spec.clone());
                 running
-                    .push(async move { (i, self.run_one(client, pacer, spec, obs, stop).await) });
+                    .spawn(async move { (i, me.run_one(&client, &pacer, &spec, obs, stop).await) });
             }
-            let Some((i, record)) = running.next().await else {
+            let Some(joined) = running.join_next().await else {
                 break;
+            };
+            let Ok((i, record)) = joined else {
+                continue; // a run task panicked: its slot stays not_run
             };
             observer.run_finished(&record);
             if self.options.fail_fast && matches!(record.status, RunStatus::Failed { .. }) {
