@@ -4,7 +4,8 @@
 
 use crate::results::SimulationResults;
 use crate::trading::{
-    AccountSnapshot, ExecutionReport, OrderRequest, OrderSide, OrderStatus, OrderUpdate,
+    AccountSnapshot, CompactString, ExecutionReport, OrderRequest, OrderSide, OrderStatus,
+    OrderUpdate,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -88,7 +89,7 @@ impl Engine {
     pub fn submit(
         &mut self,
         decided_at: i64,
-        orders: Vec<OrderRequest>,
+        orders: impl IntoIterator<Item = OrderRequest>,
         cancels: &[String],
         out: &mut BarEvents,
     ) {
@@ -233,7 +234,7 @@ impl Engine {
             equity: self.equity,
             buying_power: self.books.buying_power(),
             positions: self.books.position_views(&self.config.symbols),
-            open_orders: self.orders.iter().map(|o| o.id.clone()).collect(),
+            open_orders: self.orders.iter().map(|o| o.id.to_string()).collect(),
         }
     }
 
@@ -264,7 +265,7 @@ impl Engine {
             let (units, price) = (p.qty.abs(), p.last_close);
             let spec = &self.config.symbols[i];
             if let Ok(b) = self.books.fill(i, spec, side, units, price, time) {
-                let id = format!("flatten:{}", spec.symbol);
+                let id = compact_str::format_compact!("flatten:{}", spec.symbol);
                 self.report(
                     id,
                     i,
@@ -318,7 +319,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn report(
         &mut self,
-        order_id: String,
+        order_id: CompactString,
         symbol: usize,
         side: OrderSide,
         quantity: Decimal,
@@ -334,7 +335,7 @@ impl Engine {
         out.executions.push(ExecutionReport {
             execution_id: execution_id(self.next_execution),
             order_id,
-            symbol: self.config.symbols[symbol].symbol.clone(),
+            symbol: CompactString::from(self.config.symbols[symbol].symbol.as_str()),
             side,
             quantity,
             price,
@@ -350,23 +351,12 @@ impl Engine {
     }
 }
 
-/// `E{n}`, without the formatting machinery.
-fn execution_id(n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut id = String::with_capacity(1 + digits.len() - i);
+/// `E{n}`, inline (no allocation), without the formatting machinery.
+fn execution_id(n: u64) -> CompactString {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    let mut id = CompactString::with_capacity(1 + digits.len());
     id.push('E');
-    for &d in &digits[i..] {
-        id.push(char::from(d));
-    }
+    id.push_str(digits);
     id
 }

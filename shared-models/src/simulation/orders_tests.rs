@@ -31,11 +31,11 @@ fn malformed_orders_are_rejected_with_invalid_order() {
             ..base.clone()
         },
         OrderRequest {
-            order_id: String::new(),
+            order_id: Default::default(),
             ..base.clone()
         },
         OrderRequest {
-            order_id: "x".repeat(200),
+            order_id: "x".repeat(200).into(),
             ..base.clone()
         },
         OrderRequest {

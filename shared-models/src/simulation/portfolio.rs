@@ -1,7 +1,7 @@
 //! The books: cash, one net position per symbol, commissions, buying power, percent sizing and
 //! trade booking. All `Decimal`, all checked: an overflow makes a fill fail, never a panic.
 
-use crate::trading::{OrderSide, PositionView, Trade, TradeSide};
+use crate::trading::{CompactString, OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
 
 use super::clock::{Stamp, utc};
@@ -349,7 +349,7 @@ impl Books {
         };
         let exit_time = self.stamp.at(time);
         self.trades.push(Trade {
-            symbol: spec.symbol.clone(),
+            symbol: CompactString::from(spec.symbol.as_str()),
             side: if long {
                 TradeSide::Long
             } else {

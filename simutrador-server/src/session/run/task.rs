@@ -322,7 +322,7 @@ impl Run {
 
     async fn on_batch(&mut self, batch: OrderBatch, reply: ReplyTo) {
         let decided = self.settled.saturating_sub(1);
-        let ids: Vec<String> = batch.orders.iter().map(|o| o.order_id.clone()).collect();
+        let ids: Vec<_> = batch.orders.iter().map(|o| o.order_id.clone()).collect();
         self.engine
             .submit(self.feed.time(decided), batch.orders, &[], &mut self.events);
         self.submitted_since_settle = true;
@@ -334,9 +334,9 @@ impl Run {
             }
             match update.status {
                 OrderStatus::Rejected => {
-                    rejected.insert(update.order_id, update.reason.unwrap_or_default());
+                    rejected.insert(update.order_id.into(), update.reason.unwrap_or_default());
                 }
-                _ => accepted.push(update.order_id),
+                _ => accepted.push(update.order_id.into()),
             }
         }
         self.events.clear();
