@@ -79,11 +79,10 @@ fn config() -> EngineConfig {
 /// so the bench measures the engine rather than `format!`.
 fn order_id(n: u64) -> CompactString {
     let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n);
-    let mut id = CompactString::with_capacity(1 + digits.len());
-    id.push('o');
-    id.push_str(digits);
-    id
+    let digits = digits.format(n).as_bytes();
+    let mut buf = [b'o'; 21];
+    buf[1..=digits.len()].copy_from_slice(digits);
+    CompactString::new(std::str::from_utf8(&buf[..=digits.len()]).unwrap_or_default())
 }
 
 fn order(

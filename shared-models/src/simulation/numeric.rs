@@ -60,12 +60,25 @@ pub(crate) fn is_multiple(q: Decimal, step: Decimal) -> bool {
 /// product at the summed scale, and the exact sum at the larger scale with its sign.
 #[inline]
 pub(crate) fn mul_add(cash: Decimal, qty: Decimal, price: Decimal) -> Option<Decimal> {
-    let parts = |d: Decimal| {
-        let u = d.unpack();
-        let m = (u64::from(u.mid) << 32) | u64::from(u.lo);
-        (u.hi == 0 && m != 0).then_some((m, u.negative, u.scale))
-    };
-    let ((mc, nc, sc), (mq, nq, sq), (mp, np, sp)) = (parts(cash)?, parts(qty)?, parts(price)?);
+    mul_add_parts(parts(cash)?, parts(qty)?, price)
+}
+
+/// A non-zero decimal with a 64-bit mantissa as (mantissa, negative, scale).
+pub(crate) type Parts = (u64, bool, u32);
+
+/// The [`Parts`] of `d`, or `None` when it is zero or its mantissa needs more than 64 bits.
+#[inline]
+pub(crate) fn parts(d: Decimal) -> Option<Parts> {
+    let u = d.unpack();
+    let m = (u64::from(u.mid) << 32) | u64::from(u.lo);
+    (u.hi == 0 && m != 0).then_some((m, u.negative, u.scale))
+}
+
+/// [`mul_add`] with the cash and the quantity already split into [`Parts`] (they change only
+/// on fills, while the price changes every bar).
+#[inline]
+pub(crate) fn mul_add_parts(cash: Parts, qty: Parts, price: Decimal) -> Option<Decimal> {
+    let ((mc, nc, sc), (mq, nq, sq), (mp, np, sp)) = (cash, qty, parts(price)?);
     let (mv, nv, sv) = (mq.checked_mul(mp)?, nq != np, sq + sp);
     if sv > Decimal::MAX_SCALE {
         return None;

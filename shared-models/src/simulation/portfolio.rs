@@ -50,6 +50,9 @@ pub(crate) struct Books {
     /// No commission of any kind.
     free: bool,
     stamp: Stamp,
+    /// With one symbol: the cash and its quantity split for [`numeric::mul_add_parts`]
+    /// (`None` when either does not fit); refreshed on every fill, the only place they change.
+    mark_parts: Option<(numeric::Parts, numeric::Parts)>,
 }
 
 fn overflow() -> String {
@@ -74,6 +77,7 @@ impl Books {
                 && config.commission_per_share.is_zero()
                 && config.commission_min.is_zero(),
             stamp: Stamp::default(),
+            mark_parts: None,
         }
     }
 
@@ -135,7 +139,9 @@ impl Books {
         }
         let equity = match self.positions.as_slice() {
             // One symbol: its value is the sum (see `positions_value`).
-            [p] => numeric::mul_add(self.cash, p.qty, p.last_close)
+            [p] => self
+                .mark_parts
+                .and_then(|(cash, qty)| numeric::mul_add_parts(cash, qty, p.last_close))
                 .unwrap_or_else(|| self.cash.saturating_add(p.qty.saturating_mul(p.last_close))),
             _ => self.cash.saturating_add(self.positions_value()),
         };
@@ -307,6 +313,9 @@ impl Books {
         if pos.qty.is_zero() {
             pos.avg_price = Decimal::ZERO;
             pos.entry_commission = Decimal::ZERO;
+        }
+        if self.positions.len() == 1 {
+            self.mark_parts = numeric::parts(self.cash).zip(numeric::parts(new_qty));
         }
         Ok(Booked { units, commission })
     }
