@@ -34,6 +34,8 @@ pub struct Engine {
     /// iterated, so its hashing cannot affect output order.
     pub(super) ids: IdSet,
     pub(super) curve: EquityCurve,
+    /// Time of the last settled bar (the curve's last time, kept at hand for `settle`).
+    last_time: Option<i64>,
     pub(super) equity: Decimal,
     pub(super) next_execution: u64,
     pub(super) next_group: u64,
@@ -58,6 +60,7 @@ impl Engine {
             orders: Vec::new(),
             ids: IdSet::default(),
             curve: EquityCurve::default(),
+            last_time: None,
             next_execution: 0,
             next_group: 0,
             exposed_bars: 0,
@@ -123,7 +126,8 @@ impl Engine {
     /// Validates `req`, reserves its id (and a bracket entry's children's ids) and adds it to
     /// the working orders; `Err` is the rejection reason.
     fn accept(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
-        if self.ids.contains(&req.order_id) {
+        let hash = IdSet::hash(&req.order_id);
+        if self.ids.contains_hashed(hash, &req.order_id) {
             return Err(RejectCode::InvalidOrder.reason(format!(
                 "order_id '{}' was already used in this session; use a new id",
                 req.order_id
@@ -138,13 +142,14 @@ impl Engine {
         if self.risk.is_some() {
             self.risk_check(&order)?;
         }
-        self.reserve_ids(&order)?;
+        self.reserve_ids(&order, hash)?;
         self.orders.push(order);
         Ok(())
     }
 
-    /// Reserves the order's id and, for a bracket entry, its children's ids.
-    fn reserve_ids(&mut self, order: &WorkingOrder) -> Result<(), String> {
+    /// Reserves the order's id (absent from the set, with its `hash`) and, for a bracket
+    /// entry, its children's ids.
+    fn reserve_ids(&mut self, order: &WorkingOrder, hash: u64) -> Result<(), String> {
         let (sl, tp) = if order.stop_loss.is_some() || order.take_profit.is_some() {
             let (sl, tp) = child_ids(&order.id);
             if self.ids.contains(&sl) || self.ids.contains(&tp) {
@@ -156,11 +161,9 @@ impl Engine {
         } else {
             (None, None)
         };
-        for id in [Some(&order.id), sl.as_ref(), tp.as_ref()]
-            .into_iter()
-            .flatten()
-        {
-            self.ids.insert(id);
+        self.ids.insert_absent(hash, &order.id);
+        for id in [sl, tp].into_iter().flatten() {
+            self.ids.insert(&id);
         }
         Ok(())
     }
@@ -171,9 +174,10 @@ impl Engine {
     /// entry), applies time in force, marks every position at its last close and appends one
     /// equity point. A `time` at or before the last settled one is ignored.
     pub fn settle(&mut self, time: i64, candles: &[Option<Candle>], out: &mut BarEvents) {
-        if self.curve.last_time().is_some_and(|t| time <= t) || self.loss_limit_hit() {
+        if self.last_time.is_some_and(|t| time <= t) || self.loss_limit_hit() {
             return;
         }
+        self.last_time = Some(time);
         self.filled_this_bar = false;
         if !self.orders.is_empty() {
             self.work_orders(time, candles, out);

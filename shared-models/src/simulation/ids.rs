@@ -29,6 +29,31 @@ impl IdSet {
             .is_some()
     }
 
+    /// The hash of `id`, for [`IdSet::contains_hashed`] and [`IdSet::insert_absent`].
+    #[inline]
+    pub fn hash(id: &str) -> u64 {
+        FxBuildHasher.hash_one(id)
+    }
+
+    /// [`IdSet::contains`] with the hash already computed by [`IdSet::hash`].
+    #[inline]
+    pub fn contains_hashed(&self, hash: u64, id: &str) -> bool {
+        self.spans
+            .find(hash, |span| Self::get(&self.text, span) == id)
+            .is_some()
+    }
+
+    /// Adds `id`, which the caller has just checked is not in the set, with its hash.
+    #[inline]
+    pub fn insert_absent(&mut self, hash: u64, id: &str) {
+        let start = self.text.len();
+        self.text.push_str(id);
+        let text = &self.text;
+        self.spans.insert_unique(hash, (start, text.len()), |span| {
+            FxBuildHasher.hash_one(Self::get(text, span))
+        });
+    }
+
     /// Adds `id`; false (and no change) when it was already there.
     pub fn insert(&mut self, id: &str) -> bool {
         let hash = FxBuildHasher.hash_one(id);
@@ -65,5 +90,10 @@ mod tests {
         }
         assert!(ids.contains("o1") && ids.contains("o4999") && ids.contains(""));
         assert!(!ids.contains("o5000") && !ids.contains("o") && !ids.contains("o1:tp"));
+        let h = IdSet::hash("o5000");
+        assert!(!ids.contains_hashed(h, "o5000"));
+        ids.insert_absent(h, "o5000");
+        assert!(ids.contains("o5000") && ids.contains_hashed(h, "o5000"));
+        assert!(!ids.insert("o5000") && ids.insert("o5001"));
     }
 }

@@ -17,14 +17,18 @@ pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal>
     if a <= Decimal::ZERO || b <= Decimal::ZERO || lot <= Decimal::ZERO || lot.scale() > 8 {
         return None;
     }
-    let pow = |s: u32| 10i128.checked_pow(s);
+    let pow = |s: u32| POW10_I128.get(s as usize).copied();
     // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa)
     let num = a.mantissa().checked_mul(pow(b.scale() + lot.scale())?)?;
     let den = b
         .mantissa()
         .checked_mul(lot.mantissa())?
         .checked_mul(pow(a.scale())?)?;
-    let (q, r) = (num / den, num % den);
+    // Both positive; in 64 bits when they fit (a hardware division instead of a 128-bit one).
+    let (q, r) = match (u64::try_from(num), u64::try_from(den)) {
+        (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
+        _ => (num / den, num % den),
+    };
     if q >= LIMIT || (r != 0 && (den - r).checked_mul(LIMIT)? <= den) {
         return None;
     }
@@ -34,6 +38,23 @@ pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal>
 /// Whether `q` is a whole multiple of `step` (> 0): `q % step == 0`, in integers when the
 /// mantissas allow it.
 pub(crate) fn is_multiple(q: Decimal, step: Decimal) -> bool {
+    // 64-bit mantissas (the common case): the same remainder without 128-bit division.
+    if let (Some((qm, _, qs)), Some((sm, _, ss))) = (parts(q), parts(step)) {
+        let r = if qs <= ss {
+            POW10_U64
+                .get((ss - qs) as usize)
+                .and_then(|&p| qm.checked_mul(p))
+                .map(|n| n % sm)
+        } else {
+            POW10_U64
+                .get((qs - ss) as usize)
+                .and_then(|&p| sm.checked_mul(p))
+                .map(|d| qm % d)
+        };
+        if let Some(r) = r {
+            return r == 0;
+        }
+    }
     let (qs, ss) = (q.scale(), step.scale());
     let (qm, sm) = (q.mantissa(), step.mantissa());
     let exact = if qs <= ss {
@@ -112,6 +133,17 @@ const POW10_U64: [u64; 20] = {
     let mut t = [1u64; 20];
     let mut i = 1;
     while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// 10ⁿ for n ≤ 38 (all that fit in an `i128`).
+const POW10_I128: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
         t[i] = t[i - 1] * 10;
         i += 1;
     }
@@ -258,6 +290,14 @@ mod tests {
                 (rng(&mut s) % 9) as u32,
             );
             let step = Decimal::new((rng(&mut s) % 1000) as i64 + 1, (rng(&mut s) % 9) as u32);
+            let want = q.checked_rem(step).is_some_and(|r| r.is_zero());
+            assert_eq!(is_multiple(q, step), want, "{q} % {step}");
+        }
+        for _ in 0..100_000 {
+            let (q, step) = (small(&mut s), small(&mut s).abs());
+            if step.is_zero() {
+                continue;
+            }
             let want = q.checked_rem(step).is_some_and(|r| r.is_zero());
             assert_eq!(is_multiple(q, step), want, "{q} % {step}");
         }

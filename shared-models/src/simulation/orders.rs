@@ -130,7 +130,13 @@ pub(crate) fn child_ids(order_id: &str) -> (CompactString, CompactString) {
 }
 
 fn positive(v: Option<Decimal>) -> bool {
-    v.is_some_and(|p| p > Decimal::ZERO)
+    v.is_some_and(is_positive)
+}
+
+/// `d > 0` without a general comparison.
+#[inline]
+pub(crate) fn is_positive(d: Decimal) -> bool {
+    !d.is_zero() && d.is_sign_positive()
 }
 
 /// Checks everything about `req` that does not depend on the market or the books.
@@ -155,7 +161,7 @@ pub(crate) fn validate(
     };
     let size = match (req.quantity, req.percent_of_equity) {
         (Some(q), None) => {
-            if q <= Decimal::ZERO {
+            if !is_positive(q) {
                 return invalid(format!("quantity must be positive, got {q}"));
             }
             let step = symbols[symbol].lot_step;
@@ -167,7 +173,7 @@ pub(crate) fn validate(
             Size::Units(q)
         }
         (None, Some(p)) => {
-            if p <= Decimal::ZERO || p > Decimal::ONE {
+            if !is_positive(p) || p > Decimal::ONE {
                 return invalid(format!("percent_of_equity must be in (0, 1], got {p}"));
             }
             Size::Percent(p)
