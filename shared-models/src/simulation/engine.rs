@@ -10,7 +10,7 @@ use crate::trading::{
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::clock::Stamp;
+use super::clock::{DayClock, Stamp};
 use super::config::{BarEvents, Candle, EngineConfig, EngineError};
 use super::curve::EquityCurve;
 use super::fills::Slippage;
@@ -216,9 +216,19 @@ impl Engine {
             .map_or(Decimal::ZERO, |p| p.qty)
     }
 
-    /// Closed trades so far, in exit order.
-    pub fn trades(&self) -> &[crate::trading::Trade] {
-        &self.books.trades
+    /// Closed trades so far, in exit order (built from the books' compact records).
+    pub fn trades(&self) -> Vec<crate::trading::Trade> {
+        let mut clock = DayClock::default();
+        self.books
+            .trades
+            .iter()
+            .map(|t| t.to_trade(&self.config.symbols[t.symbol].symbol, &mut clock))
+            .collect()
+    }
+
+    /// Number of closed trades so far.
+    pub fn trade_count(&self) -> usize {
+        self.books.trades.len()
     }
 
     /// Number of settled bars (points on the equity curve).
@@ -298,6 +308,7 @@ impl Engine {
     /// Final results: metrics, closed trades, open positions and the equity curve.
     /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
     pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
+        let trades = self.trades();
         let bh = self.books.positions.get(buy_and_hold_symbol);
         let (times, equity) = (self.curve.times(), self.curve.values_f64());
         let input = MetricsInput {
@@ -306,14 +317,14 @@ impl Engine {
             equity_final: self.curve.last_value(),
             equity_peak: self.curve.peak(),
             initial_capital: self.config.initial_capital,
-            trades: &self.books.trades,
+            trades: &trades,
             exposed_bars: self.exposed_bars,
             commissions: self.books.commissions,
             buy_and_hold: bh.and_then(|p| p.first_close.map(|f| (f, p.last_close))),
         };
         SimulationResults {
             metrics: metrics::compute(&input),
-            trades: self.books.trades.clone(),
+            trades,
             open_positions: self.books.position_views(&self.config.symbols),
             equity_curve: self.curve.to_points(),
         }

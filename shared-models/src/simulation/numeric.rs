@@ -79,7 +79,7 @@ pub(crate) fn is_multiple(q: Decimal, step: Decimal) -> bool {
 /// operands aligned to the larger scale and their sum or difference fit in 64 bits, the scale
 /// is at most 28 and the result is non-zero. In that domain `rust_decimal` returns the exact
 /// product at the summed scale, and the exact sum at the larger scale with its sign.
-#[inline]
+#[cfg(test)]
 pub(crate) fn mul_add(cash: Decimal, qty: Decimal, price: Decimal) -> Option<Decimal> {
     mul_add_parts(parts(cash)?, parts(qty)?, price)
 }

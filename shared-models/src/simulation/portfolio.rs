@@ -4,7 +4,7 @@
 use crate::trading::{CompactString, OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
 
-use super::clock::{Stamp, utc};
+use super::clock::DayClock;
 use super::config::{Candle, EngineConfig, SymbolSpec};
 use super::numeric::{self, floor_div};
 use super::orders::RejectCode;
@@ -33,12 +33,63 @@ pub(crate) struct Booked {
     pub commission: Decimal,
 }
 
+/// A closed round trip as the books keep it: the symbol as an index, times as unix seconds,
+/// and the return left to [`TradeRecord::to_trade`], which runs only when trades are read
+/// (results, `Engine::trades`), not on every fill.
+#[derive(Debug, Clone)]
+pub(crate) struct TradeRecord {
+    pub symbol: usize,
+    pub long: bool,
+    pub quantity: Decimal,
+    pub entry_time: i64,
+    pub entry_price: Decimal,
+    pub exit_time: i64,
+    pub exit_price: Decimal,
+    /// Net of both commissions.
+    pub pnl: Decimal,
+    pub commission: Decimal,
+}
+
+impl TradeRecord {
+    /// The wire [`Trade`]; `return_pct` is pnl over the entry value (entry price × quantity),
+    /// in percent, as `f64`.
+    pub fn to_trade(&self, symbol: &str, clock: &mut DayClock) -> Trade {
+        let basis = self.entry_price.saturating_mul(self.quantity);
+        let return_pct = if basis.is_zero() {
+            0.0
+        } else {
+            self.pnl
+                .checked_div(basis)
+                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+                .map(numeric::to_f64)
+                .unwrap_or(0.0)
+        };
+        Trade {
+            symbol: CompactString::from(symbol),
+            side: if self.long {
+                TradeSide::Long
+            } else {
+                TradeSide::Short
+            },
+            quantity: self.quantity,
+            entry_time: clock.at(self.entry_time),
+            entry_price: self.entry_price,
+            exit_time: clock.at(self.exit_time),
+            exit_price: self.exit_price,
+            pnl: self.pnl,
+            return_pct,
+            commission: self.commission,
+            duration: self.exit_time.saturating_sub(self.entry_time),
+        }
+    }
+}
+
 /// Cash, positions, closed trades and cost settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Books {
     pub cash: Decimal,
     pub positions: Vec<Position>,
-    pub trades: Vec<Trade>,
+    pub trades: Vec<TradeRecord>,
     pub commissions: Decimal,
     rate: Decimal,
     per_share: Decimal,
@@ -49,7 +100,6 @@ pub(crate) struct Books {
     allow_short: bool,
     /// No commission of any kind.
     free: bool,
-    stamp: Stamp,
     /// With one symbol: the cash and its quantity split for [`numeric::mul_add_parts`]
     /// (`None` when either does not fit); refreshed on every fill, the only place they change.
     mark_parts: Option<(numeric::Parts, numeric::Parts)>,
@@ -76,7 +126,6 @@ impl Books {
             free: config.commission_rate.is_zero()
                 && config.commission_per_share.is_zero()
                 && config.commission_min.is_zero(),
-            stamp: Stamp::default(),
             mark_parts: None,
         }
     }
@@ -289,7 +338,7 @@ impl Books {
             commission * closing / units
         };
         if closing > Decimal::ZERO {
-            self.book_trade(symbol, spec, closing, price, close_commission, time);
+            self.book_trade(symbol, closing, price, close_commission, time);
         }
         let pos = &mut self.positions[symbol];
         if opening > Decimal::ZERO {
@@ -324,7 +373,6 @@ impl Books {
     fn book_trade(
         &mut self,
         symbol: usize,
-        spec: &SymbolSpec,
         units: Decimal,
         price: Decimal,
         exit_commission: Decimal,
@@ -346,33 +394,16 @@ impl Books {
         };
         let gross = diff.saturating_mul(units);
         let commission = entry_share + exit_commission;
-        let pnl = gross.saturating_sub(commission);
-        let basis = pos.avg_price.saturating_mul(units);
-        let return_pct = if basis.is_zero() {
-            0.0
-        } else {
-            pnl.checked_div(basis)
-                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
-                .map(numeric::to_f64)
-                .unwrap_or(0.0)
-        };
-        let exit_time = self.stamp.at(time);
-        self.trades.push(Trade {
-            symbol: CompactString::from(spec.symbol.as_str()),
-            side: if long {
-                TradeSide::Long
-            } else {
-                TradeSide::Short
-            },
+        self.trades.push(TradeRecord {
+            symbol,
+            long,
             quantity: units,
-            entry_time: utc(pos.entry_time),
+            entry_time: pos.entry_time,
             entry_price: pos.avg_price,
-            exit_time,
+            exit_time: time,
             exit_price: price,
-            pnl,
-            return_pct,
+            pnl: gross.saturating_sub(commission),
             commission,
-            duration: time.saturating_sub(pos.entry_time),
         });
     }
 

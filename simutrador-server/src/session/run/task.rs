@@ -506,7 +506,7 @@ impl Run {
 
     /// Publish equity for monitoring (every 64 bars, at fills and at the end).
     fn publish(&self) {
-        let trades = self.engine.trades().len() as u64;
+        let trades = self.engine.trade_count() as u64;
         self.session.publish(self.engine.equity(), trades);
         self.sessions.push_stats(&self.session);
     }
@@ -515,7 +515,7 @@ impl Run {
     async fn watch_limits(&mut self) {
         if self.settled.is_multiple_of(64) {
             self.session
-                .publish(self.engine.equity(), self.engine.trades().len() as u64);
+                .publish(self.engine.equity(), self.engine.trade_count() as u64);
         }
         if self.guard.halts {
             for halt in self.engine.take_halts() {
