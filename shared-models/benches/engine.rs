@@ -78,11 +78,9 @@ fn config() -> EngineConfig {
 /// `o{n}`, inline in a `CompactString` (no allocation): a strategy that names orders cheaply,
 /// so the bench measures the engine rather than `format!`.
 fn order_id(n: u64) -> CompactString {
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n).as_bytes();
-    let mut buf = [b'o'; 21];
-    buf[1..=digits.len()].copy_from_slice(digits);
-    CompactString::new(std::str::from_utf8(&buf[..=digits.len()]).unwrap_or_default())
+    let mut id = CompactString::const_new("o");
+    id.push_str(itoa::Buffer::new().format(n));
+    id
 }
 
 fn order(

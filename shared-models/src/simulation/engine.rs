@@ -368,15 +368,7 @@ impl Engine {
 
 /// `E{n}`, inline (no allocation), without the formatting machinery.
 fn execution_id(n: u64) -> CompactString {
-    numbered(b'E', n)
-}
-
-/// `{prefix}{n}` as an inline `CompactString` (at most 21 bytes), built on the stack.
-pub(crate) fn numbered(prefix: u8, n: u64) -> CompactString {
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n).as_bytes();
-    let mut buf = [prefix; 21];
-    buf[1..=digits.len()].copy_from_slice(digits);
-    // ASCII by construction, so this never fails.
-    CompactString::new(std::str::from_utf8(&buf[..=digits.len()]).unwrap_or_default())
+    let mut id = CompactString::const_new("E");
+    id.push_str(itoa::Buffer::new().format(n));
+    id
 }

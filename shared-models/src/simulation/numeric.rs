@@ -3,8 +3,45 @@
 //! [`floor_div`] for percent sizing, [`is_multiple`] for lot checks and [`to_f64`] for the
 //! statistics.
 
+use std::cmp::Ordering;
+
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+
+/// `d > 0`, from the sign and the zero test alone (no general comparison).
+#[inline]
+pub(crate) fn is_pos(d: Decimal) -> bool {
+    !d.is_sign_negative() && !d.is_zero()
+}
+
+/// `d < 0`, likewise.
+#[inline]
+pub(crate) fn is_neg(d: Decimal) -> bool {
+    d.is_sign_negative() && !d.is_zero()
+}
+
+/// `a.cmp(&b)`: decimals of one scale (the usual case on the hot path) compare as their
+/// signed mantissas; others go to `rust_decimal`.
+#[inline]
+pub(crate) fn cmp(a: Decimal, b: Decimal) -> Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(&b)
+    }
+}
+
+/// `a.min(b)`, the same operand on ties (`a`), so the same bits.
+#[inline]
+pub(crate) fn min(a: Decimal, b: Decimal) -> Decimal {
+    if cmp(a, b) == Ordering::Greater { b } else { a }
+}
+
+/// `a.max(b)`, the same operand on ties (`a`).
+#[inline]
+pub(crate) fn max(a: Decimal, b: Decimal) -> Decimal {
+    if cmp(a, b) == Ordering::Less { b } else { a }
+}
 
 /// ⌊a / (b × lot)⌋ for positive operands, in integers: the same value as
 /// `((a / b) / lot).floor()` in `Decimal`, without two long divisions. `None` (use the
@@ -193,9 +230,10 @@ pub(crate) fn parts_to_f64(m: u64, negative: bool, scale: u32) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_multiple, mul_add, to_f64};
+    use super::{cmp, is_multiple, is_neg, is_pos, max, min, mul_add, to_f64};
     use rust_decimal::Decimal;
     use rust_decimal::prelude::ToPrimitive;
+    use std::cmp::Ordering;
 
     /// xorshift64*.
     fn rng(state: &mut u64) -> u64 {
@@ -279,6 +317,28 @@ mod tests {
                 Some(want.serialize())
             );
         }
+    }
+
+    #[test]
+    fn comparisons_match_decimal() {
+        let mut s = 0x2468_ace0_1357_9bdfu64;
+        for i in 0..200_000 {
+            let a = small(&mut s);
+            // Same scale half of the time, equal values (of other scales) now and then.
+            let b = match i % 4 {
+                0 | 1 => Decimal::from_i128_with_scale(small(&mut s).mantissa(), a.scale()),
+                2 => a.checked_mul(Decimal::new(10, 1)).unwrap_or(a),
+                _ => small(&mut s),
+            };
+            assert_eq!(cmp(a, b), a.cmp(&b), "{a:?} {b:?}");
+            assert_eq!(min(a, b).serialize(), a.min(b).serialize(), "{a:?} {b:?}");
+            assert_eq!(max(a, b).serialize(), a.max(b).serialize(), "{a:?} {b:?}");
+            assert_eq!(is_pos(a), a > Decimal::ZERO, "{a:?}");
+            assert_eq!(is_neg(a), a < Decimal::ZERO, "{a:?}");
+        }
+        let nz = -Decimal::new(0, 3);
+        assert!(!is_pos(nz) && !is_neg(nz));
+        assert_eq!(cmp(nz, Decimal::new(0, 3)), Ordering::Equal);
     }
 
     #[test]

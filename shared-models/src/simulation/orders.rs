@@ -130,13 +130,7 @@ pub(crate) fn child_ids(order_id: &str) -> (CompactString, CompactString) {
 }
 
 fn positive(v: Option<Decimal>) -> bool {
-    v.is_some_and(is_positive)
-}
-
-/// `d > 0` without a general comparison.
-#[inline]
-pub(crate) fn is_positive(d: Decimal) -> bool {
-    !d.is_zero() && d.is_sign_positive()
+    v.is_some_and(super::numeric::is_pos)
 }
 
 /// Checks everything about `req` that does not depend on the market or the books.
@@ -161,7 +155,7 @@ pub(crate) fn validate(
     };
     let size = match (req.quantity, req.percent_of_equity) {
         (Some(q), None) => {
-            if !is_positive(q) {
+            if !super::numeric::is_pos(q) {
                 return invalid(format!("quantity must be positive, got {q}"));
             }
             let step = symbols[symbol].lot_step;
@@ -173,7 +167,7 @@ pub(crate) fn validate(
             Size::Units(q)
         }
         (None, Some(p)) => {
-            if !is_positive(p) || p > Decimal::ONE {
+            if !super::numeric::is_pos(p) || p > Decimal::ONE {
                 return invalid(format!("percent_of_equity must be in (0, 1], got {p}"));
             }
             Size::Percent(p)

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::clock::DayClock;
 use super::config::{Candle, EngineConfig, SymbolSpec};
-use super::numeric::{self, floor_div};
+use super::numeric::{self, floor_div, is_neg, is_pos};
 use super::orders::RejectCode;
 
 /// One symbol's net position and last known prices.
@@ -141,7 +141,7 @@ impl Books {
             .checked_mul(price)?
             .checked_mul(self.rate)?
             .checked_add(units.checked_mul(self.per_share)?)?;
-        Some(if units > Decimal::ZERO && self.min > v {
+        Some(if is_pos(units) && self.min > v {
             self.min
         } else {
             v
@@ -152,7 +152,7 @@ impl Books {
     fn shorts_value(&self, skip: Option<usize>) -> Option<Decimal> {
         let mut sum = Decimal::ZERO;
         for (i, p) in self.positions.iter().enumerate() {
-            if p.qty < Decimal::ZERO && Some(i) != skip {
+            if is_neg(p.qty) && Some(i) != skip {
                 sum = sum.checked_add(p.qty.abs().checked_mul(p.last_close)?)?;
             }
         }
@@ -213,7 +213,7 @@ impl Books {
     /// factor is 1 for buys and the short margin for sells. Zero if not even one lot fits.
     pub fn size_for(&self, side: OrderSide, p: Decimal, price: Decimal, lot: Decimal) -> Decimal {
         let budget = self.buying_power().checked_mul(p).unwrap_or(Decimal::ZERO);
-        if budget <= Decimal::ZERO || price <= Decimal::ZERO {
+        if !is_pos(budget) || !is_pos(price) {
             return Decimal::ZERO;
         }
         let factor = if side == OrderSide::Buy {
@@ -241,7 +241,7 @@ impl Books {
                 None => return Decimal::ZERO,
             },
         };
-        if self.min > Decimal::ZERO && cost(units).is_none_or(|c| c > budget) {
+        if is_pos(self.min) && cost(units).is_none_or(|c| c > budget) {
             let rest = (budget - self.min).max(Decimal::ZERO);
             units = units.min(
                 rest.checked_div(price.saturating_mul(factor))
@@ -250,8 +250,8 @@ impl Books {
         }
         // Rounding guard: step down until affordable (at most a couple of steps in practice).
         for _ in 0..4 {
-            if units <= Decimal::ZERO || cost(units).is_some_and(|c| c <= budget) {
-                return units.max(Decimal::ZERO);
+            if !is_pos(units) || cost(units).is_some_and(|c| numeric::cmp(c, budget).is_le()) {
+                return numeric::max(units, Decimal::ZERO);
             }
             units -= lot;
         }
@@ -279,13 +279,13 @@ impl Books {
         };
         let opposite = !pos.qty.is_zero() && pos.qty.is_sign_negative() != sign.is_sign_negative();
         let closing = if opposite {
-            units.min(pos.qty.abs())
+            numeric::min(units, pos.qty.abs())
         } else {
             Decimal::ZERO
         };
         let opening = units - closing;
         let new_qty = pos.qty.checked_add(sign * units).ok_or_else(overflow)?;
-        if !self.allow_short && new_qty < Decimal::ZERO {
+        if !self.allow_short && is_neg(new_qty) {
             return Err(RejectCode::ShortNotAllowed.reason(format!(
                 "selling {units} {} would leave a short of {}; this session does not allow shorts",
                 spec.symbol,
@@ -304,10 +304,10 @@ impl Books {
                 .and_then(|c| c.checked_sub(commission))
         }
         .ok_or_else(overflow)?;
-        if opening > Decimal::ZERO {
+        if is_pos(opening) {
             // Buying power after the fill, with this symbol's short (if any) at the fill price.
             let others = self.shorts_value(Some(symbol)).ok_or_else(overflow)?;
-            let own = if new_qty < Decimal::ZERO {
+            let own = if is_neg(new_qty) {
                 new_qty.abs().checked_mul(price).ok_or_else(overflow)?
             } else {
                 Decimal::ZERO
@@ -317,7 +317,7 @@ impl Books {
                 .and_then(|s| s.checked_mul(self.short_factor))
                 .and_then(|s| cash.checked_sub(s))
                 .ok_or_else(overflow)?;
-            if after < Decimal::ZERO {
+            if is_neg(after) {
                 return Err(RejectCode::InsufficientBuyingPower.reason(format!(
                     "{side:?} {units} {} at {price} needs {} more buying power than the {} \
                      available; reduce the quantity or use percent_of_equity",
@@ -337,11 +337,11 @@ impl Books {
         } else {
             commission * closing / units
         };
-        if closing > Decimal::ZERO {
+        if is_pos(closing) {
             self.book_trade(symbol, closing, price, close_commission, time);
         }
         let pos = &mut self.positions[symbol];
-        if opening > Decimal::ZERO {
+        if is_pos(opening) {
             let open_commission = commission - close_commission;
             if pos.qty.is_zero() {
                 pos.avg_price = price;
@@ -386,7 +386,7 @@ impl Books {
             pos.entry_commission * units / held
         };
         pos.entry_commission -= entry_share;
-        let long = pos.qty > Decimal::ZERO;
+        let long = is_pos(pos.qty);
         let diff = if long {
             price - pos.avg_price
         } else {
