@@ -51,7 +51,7 @@ pub(crate) fn max(a: Decimal, b: Decimal) -> Decimal {
 /// the quotient by less than 10⁻¹⁴ and cannot change the floor.
 pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal> {
     const LIMIT: i128 = 1_000_000_000_000;
-    if a <= Decimal::ZERO || b <= Decimal::ZERO || lot <= Decimal::ZERO || lot.scale() > 8 {
+    if !is_pos(a) || !is_pos(b) || !is_pos(lot) || lot.scale() > 8 {
         return None;
     }
     let pow = |s: u32| POW10_I128.get(s as usize).copied();
@@ -163,6 +163,85 @@ pub(crate) fn mul_add_parts(cash: Parts, qty: Parts, price: Decimal) -> Option<D
             scale,
         )
     })
+}
+
+/// `cash + qty × price` for a cash and a quantity that change only on fills and prices that
+/// change every bar: [`mul_add_parts`] with the alignment done once per price scale, so a bar
+/// costs one multiplication and one addition. Whenever it answers, the answer is
+/// [`mul_add_parts`]'s (every intermediate then fits in 63 bits, inside that function's domain);
+/// otherwise it asks that function.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MarkCache {
+    cash: Parts,
+    qty: Parts,
+    /// The price scale `base`, `mult` and `scale` are for (`u32::MAX`: none yet); `ok` is false
+    /// when they overflow for it.
+    price_scale: u32,
+    ok: bool,
+    /// The result's scale: max(cash scale, qty scale + price scale).
+    scale: u32,
+    /// ±cash at `scale`.
+    base: i64,
+    /// ±qty × 10^(scale − qty scale − price scale).
+    mult: i64,
+}
+
+impl MarkCache {
+    pub fn new(cash: Parts, qty: Parts) -> Self {
+        MarkCache {
+            cash,
+            qty,
+            price_scale: u32::MAX,
+            ok: false,
+            scale: 0,
+            base: 0,
+            mult: 0,
+        }
+    }
+
+    /// `mul_add_parts(cash, qty, price)`.
+    #[inline]
+    pub fn mark(&mut self, price: Decimal) -> Option<Decimal> {
+        self.fast(price)
+            .or_else(|| mul_add_parts(self.cash, self.qty, price))
+    }
+
+    #[inline]
+    fn fast(&mut self, price: Decimal) -> Option<Decimal> {
+        let (mp, np, sp) = parts(price)?;
+        if sp != self.price_scale {
+            self.prepare(sp);
+        }
+        if !self.ok {
+            return None;
+        }
+        let mp = i64::try_from(mp).ok()?;
+        let v = self
+            .mult
+            .checked_mul(if np { -mp } else { mp })?
+            .checked_add(self.base)?;
+        let m = v.unsigned_abs();
+        (v != 0).then(|| Decimal::from_parts(m as u32, (m >> 32) as u32, 0, v < 0, self.scale))
+    }
+
+    #[cold]
+    fn prepare(&mut self, sp: u32) {
+        let ((mc, nc, sc), (mq, nq, sq)) = (self.cash, self.qty);
+        self.price_scale = sp;
+        self.ok = false;
+        let sv = sq + sp;
+        if sv > Decimal::MAX_SCALE {
+            return;
+        }
+        let scale = sc.max(sv);
+        let signed = |m: u64, negative: bool, s: u32| {
+            let m = i64::try_from(m.checked_mul(*POW10_U64.get((scale - s) as usize)?)?).ok()?;
+            Some(if negative { -m } else { m })
+        };
+        if let (Some(base), Some(mult)) = (signed(mc, nc, sc), signed(mq, nq, sv)) {
+            (self.scale, self.base, self.mult, self.ok) = (scale, base, mult, true);
+        }
+    }
 }
 
 /// 10ⁿ for n ≤ 19.
@@ -339,6 +418,32 @@ mod tests {
         let nz = -Decimal::new(0, 3);
         assert!(!is_pos(nz) && !is_neg(nz));
         assert_eq!(cmp(nz, Decimal::new(0, 3)), Ordering::Equal);
+    }
+
+    #[test]
+    fn mark_cache_matches_mul_add() {
+        let mut s = 0x1357_2468_9bdf_ace0u64;
+        let mut hits = 0;
+        for _ in 0..2_000 {
+            let (cash, qty) = (small(&mut s), small(&mut s));
+            let (Some(c), Some(q)) = (super::parts(cash), super::parts(qty)) else {
+                continue;
+            };
+            let mut cache = super::MarkCache::new(c, q);
+            for i in 0..100 {
+                // Prices of a few scales, small often enough that the fast path answers.
+                let price = if i % 3 == 0 {
+                    small(&mut s)
+                } else {
+                    Decimal::new((rng(&mut s) % 1_000_000) as i64, (rng(&mut s) % 3) as u32)
+                };
+                let want = mul_add(cash, qty, price).map(|d| d.serialize());
+                let got = cache.mark(price).map(|d| d.serialize());
+                hits += usize::from(got.is_some());
+                assert_eq!(got, want, "{cash} + {qty} × {price}");
+            }
+        }
+        assert!(hits > 10_000, "{hits}");
     }
 
     #[test]

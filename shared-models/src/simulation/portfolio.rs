@@ -102,7 +102,7 @@ pub(crate) struct Books {
     free: bool,
     /// With one symbol: the cash and its quantity split for [`numeric::mul_add_parts`]
     /// (`None` when either does not fit); refreshed on every fill, the only place they change.
-    mark_parts: Option<(numeric::Parts, numeric::Parts)>,
+    mark_cache: Option<numeric::MarkCache>,
 }
 
 fn overflow() -> String {
@@ -126,7 +126,7 @@ impl Books {
             free: config.commission_rate.is_zero()
                 && config.commission_per_share.is_zero()
                 && config.commission_min.is_zero(),
-            mark_parts: None,
+            mark_cache: None,
         }
     }
 
@@ -189,8 +189,9 @@ impl Books {
         let equity = match self.positions.as_slice() {
             // One symbol: its value is the sum (see `positions_value`).
             [p] => self
-                .mark_parts
-                .and_then(|(cash, qty)| numeric::mul_add_parts(cash, qty, p.last_close))
+                .mark_cache
+                .as_mut()
+                .and_then(|m| m.mark(p.last_close))
                 .unwrap_or_else(|| self.cash.saturating_add(p.qty.saturating_mul(p.last_close))),
             _ => self.cash.saturating_add(self.positions_value()),
         };
@@ -364,7 +365,9 @@ impl Books {
             pos.entry_commission = Decimal::ZERO;
         }
         if self.positions.len() == 1 {
-            self.mark_parts = numeric::parts(self.cash).zip(numeric::parts(new_qty));
+            self.mark_cache = numeric::parts(self.cash)
+                .zip(numeric::parts(new_qty))
+                .map(|(cash, qty)| numeric::MarkCache::new(cash, qty));
         }
         Ok(Booked { units, commission })
     }
