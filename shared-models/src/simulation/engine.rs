@@ -194,11 +194,13 @@ impl Engine {
     }
 
     /// True when some order could still fill on a later bar.
+    #[inline]
     pub fn has_working_orders(&self) -> bool {
         !self.orders.is_empty()
     }
 
     /// Equity at the last settled close (cash before the first bar).
+    #[inline]
     pub fn equity(&self) -> Decimal {
         self.equity
     }
@@ -209,6 +211,7 @@ impl Engine {
     }
 
     /// Signed quantity held in `config.symbols[symbol]` (zero for an unknown index).
+    #[inline]
     pub fn position(&self, symbol: usize) -> Decimal {
         self.books
             .positions
