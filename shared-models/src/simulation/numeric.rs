@@ -283,7 +283,44 @@ pub(crate) fn to_f64(d: Decimal) -> f64 {
         0 => parts_to_f64(m, u.negative, u.scale),
         _ => None,
     }
-    .unwrap_or_else(|| d.to_f64().unwrap_or(f64::NAN))
+    .unwrap_or_else(|| {
+        let wide = (u128::from(u.hi) << 64) | u128::from(m);
+        wide_to_f64(wide, u.negative, u.scale)
+    })
+}
+
+/// `Decimal::to_f64` of ±`m` × 10^−`scale` (`m` < 2⁹⁶, `scale` ≤ 28), the same steps in the
+/// same 128-bit integers and `f64` operations, without the power loop and the rounding call.
+fn wide_to_f64(m: u128, negative: bool, scale: u32) -> f64 {
+    let sign = |x: f64| if negative { -x } else { x };
+    let Some(&precision) = POW10_I128.get(scale as usize) else {
+        return f64::NAN;
+    };
+    if scale == 0 {
+        return if m == 0 { 0.0 } else { sign(m as f64) };
+    }
+    let precision = precision as u128;
+    let (integral, frac) = (m / precision, m % precision);
+    let frac_f64 = frac as f64 / precision as f64;
+    let integral = integral as f64;
+    if frac_f64 == 0.0 {
+        return sign(integral);
+    }
+    let value = integral + frac_f64;
+    let round_to = 10f64.powi(scale as i32);
+    sign(round_nonneg(value * round_to) / round_to)
+}
+
+/// `x.round()` for `x` ≥ 0 (and NaN), without the library call: below 2⁵², `x as u64` truncates
+/// exactly and `x − trunc(x)` is exact, so comparing it with ½ rounds half away from zero.
+#[inline]
+pub(crate) fn round_nonneg(x: f64) -> f64 {
+    if !(x < 4_503_599_627_370_496.0) || x == 0.0 {
+        // 2⁵² and above are integers already; NaN, infinities and ±0 as `round` has them.
+        return x.round();
+    }
+    let t = (x as u64) as f64;
+    if x - t >= 0.5 { t + 1.0 } else { t }
 }
 
 /// The `f64` of the decimal ±`m` × 10^−`scale`, computed as `Decimal::to_f64` does; `None`
@@ -304,7 +341,7 @@ pub(crate) fn parts_to_f64(m: u64, negative: bool, scale: u32) -> Option<f64> {
         return Some(sign(integral));
     }
     let value = integral + frac_f64;
-    Some(sign((value * p).round() / p))
+    Some(sign(round_nonneg(value * p) / p))
 }
 
 #[cfg(test)]
@@ -418,6 +455,26 @@ mod tests {
         let nz = -Decimal::new(0, 3);
         assert!(!is_pos(nz) && !is_neg(nz));
         assert_eq!(cmp(nz, Decimal::new(0, 3)), Ordering::Equal);
+    }
+
+    #[test]
+    fn round_nonneg_matches_round() {
+        let mut s = 0x0bad_cafe_f00d_1234u64;
+        let mut cases = vec![0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4_503_599_627_370_495.5];
+        cases.extend([f64::MAX, f64::INFINITY, f64::MIN_POSITIVE, 1e300, 9.007_199_254_740_993e15]);
+        for _ in 0..300_000 {
+            let bits = rng(&mut s);
+            // Any non-negative double, and halves and near-halves of moderate size.
+            cases.push(f64::from_bits(bits >> 1));
+            let k = (rng(&mut s) % (1 << 40)) as f64;
+            cases.push(k + 0.5);
+            cases.push(f64::from_bits((k + 0.5).to_bits() - 1));
+            cases.push((rng(&mut s) % 1_000_000_000) as f64 / 1_000.0);
+        }
+        for x in cases {
+            assert_eq!(super::round_nonneg(x).to_bits(), x.round().to_bits(), "{x:e}");
+        }
+        assert!(super::round_nonneg(f64::NAN).is_nan());
     }
 
     #[test]
