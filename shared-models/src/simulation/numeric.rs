@@ -460,8 +460,21 @@ mod tests {
     #[test]
     fn round_nonneg_matches_round() {
         let mut s = 0x0bad_cafe_f00d_1234u64;
-        let mut cases = vec![0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4_503_599_627_370_495.5];
-        cases.extend([f64::MAX, f64::INFINITY, f64::MIN_POSITIVE, 1e300, 9.007_199_254_740_993e15]);
+        let mut cases = vec![
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.49999999999999994,
+            4_503_599_627_370_495.5,
+        ];
+        cases.extend([
+            f64::MAX,
+            f64::INFINITY,
+            f64::MIN_POSITIVE,
+            1e300,
+            9.007_199_254_740_993e15,
+        ]);
         for _ in 0..300_000 {
             let bits = rng(&mut s);
             // Any non-negative double, and halves and near-halves of moderate size.
@@ -472,7 +485,11 @@ mod tests {
             cases.push((rng(&mut s) % 1_000_000_000) as f64 / 1_000.0);
         }
         for x in cases {
-            assert_eq!(super::round_nonneg(x).to_bits(), x.round().to_bits(), "{x:e}");
+            assert_eq!(
+                super::round_nonneg(x).to_bits(),
+                x.round().to_bits(),
+                "{x:e}"
+            );
         }
         assert!(super::round_nonneg(f64::NAN).is_nan());
     }
