@@ -126,13 +126,23 @@ impl Engine {
     /// Validates `req`, reserves its id (and a bracket entry's children's ids) and adds it to
     /// the working orders; `Err` is the rejection reason.
     fn accept(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
+        // The id is reserved at once (one probe of the id set) and taken back on rejection.
         let hash = IdSet::hash(&req.order_id);
-        if self.ids.contains_hashed(hash, &req.order_id) {
+        if !self.ids.insert_hashed(hash, &req.order_id) {
             return Err(RejectCode::InvalidOrder.reason(format!(
                 "order_id '{}' was already used in this session; use a new id",
                 req.order_id
             )));
         }
+        let accepted = self.accept_reserved(req, decided_at);
+        if accepted.is_err() {
+            self.ids.remove_last(hash);
+        }
+        accepted
+    }
+
+    /// [`Engine::accept`] once the order's own id is reserved.
+    fn accept_reserved(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
         let order = orders::validate(
             req,
             &self.config.symbols,
@@ -142,14 +152,13 @@ impl Engine {
         if self.risk.is_some() {
             self.risk_check(&order)?;
         }
-        self.reserve_ids(&order, hash)?;
+        self.reserve_child_ids(&order)?;
         self.orders.push(order);
         Ok(())
     }
 
-    /// Reserves the order's id (absent from the set, with its `hash`) and, for a bracket
-    /// entry, its children's ids.
-    fn reserve_ids(&mut self, order: &WorkingOrder, hash: u64) -> Result<(), String> {
+    /// Reserves a bracket entry's children's ids.
+    fn reserve_child_ids(&mut self, order: &WorkingOrder) -> Result<(), String> {
         let (sl, tp) = if order.stop_loss.is_some() || order.take_profit.is_some() {
             let (sl, tp) = child_ids(&order.id);
             if self.ids.contains(&sl) || self.ids.contains(&tp) {
@@ -161,7 +170,6 @@ impl Engine {
         } else {
             (None, None)
         };
-        self.ids.insert_absent(hash, &order.id);
         for id in [sl, tp].into_iter().flatten() {
             self.ids.insert(&id);
         }

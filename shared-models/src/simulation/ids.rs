@@ -35,23 +35,33 @@ impl IdSet {
         FxBuildHasher.hash_one(id)
     }
 
-    /// [`IdSet::contains`] with the hash already computed by [`IdSet::hash`].
+    /// [`IdSet::insert`] with the hash already computed by [`IdSet::hash`].
     #[inline]
-    pub fn contains_hashed(&self, hash: u64, id: &str) -> bool {
-        self.spans
-            .find(hash, |span| Self::get(&self.text, span) == id)
-            .is_some()
+    pub fn insert_hashed(&mut self, hash: u64, id: &str) -> bool {
+        let text = &self.text;
+        match self.spans.entry(
+            hash,
+            |span| Self::get(text, span) == id,
+            |span| FxBuildHasher.hash_one(Self::get(text, span)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let start = self.text.len();
+                self.text.push_str(id);
+                slot.insert((start, self.text.len()));
+                true
+            }
+        }
     }
 
-    /// Adds `id`, which the caller has just checked is not in the set, with its hash.
-    #[inline]
-    pub fn insert_absent(&mut self, hash: u64, id: &str) {
-        let start = self.text.len();
-        self.text.push_str(id);
-        let text = &self.text;
-        self.spans.insert_unique(hash, (start, text.len()), |span| {
-            FxBuildHasher.hash_one(Self::get(text, span))
-        });
+    /// Takes back the id added last, whose hash is `hash` (an order rejected after its id was
+    /// reserved).
+    pub fn remove_last(&mut self, hash: u64) {
+        let end = self.text.len();
+        if let Ok(entry) = self.spans.find_entry(hash, |&(_, e)| e == end) {
+            let ((start, _), _) = entry.remove();
+            self.text.truncate(start);
+        }
     }
 
     /// Adds `id`; false (and no change) when it was already there.
@@ -91,9 +101,10 @@ mod tests {
         assert!(ids.contains("o1") && ids.contains("o4999") && ids.contains(""));
         assert!(!ids.contains("o5000") && !ids.contains("o") && !ids.contains("o1:tp"));
         let h = IdSet::hash("o5000");
-        assert!(!ids.contains_hashed(h, "o5000"));
-        ids.insert_absent(h, "o5000");
-        assert!(ids.contains("o5000") && ids.contains_hashed(h, "o5000"));
-        assert!(!ids.insert("o5000") && ids.insert("o5001"));
+        assert!(ids.insert_hashed(h, "o5000") && !ids.insert_hashed(h, "o5000"));
+        assert!(ids.contains("o5000"));
+        ids.remove_last(h);
+        assert!(!ids.contains("o5000") && ids.contains("o4999"));
+        assert!(ids.insert("o5000") && ids.insert("o5001") && !ids.insert("o5000"));
     }
 }

@@ -6,7 +6,6 @@
 use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 /// `d > 0`, from the sign and the zero test alone (no general comparison).
 #[inline]

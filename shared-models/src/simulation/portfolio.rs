@@ -273,19 +273,24 @@ impl Books {
         time: i64,
     ) -> Result<Booked, String> {
         let pos = &self.positions[symbol];
-        let sign = if side == OrderSide::Buy {
-            Decimal::ONE
-        } else {
-            Decimal::NEGATIVE_ONE
-        };
-        let opposite = !pos.qty.is_zero() && pos.qty.is_sign_negative() != sign.is_sign_negative();
+        let opposite =
+            !pos.qty.is_zero() && pos.qty.is_sign_negative() != (side == OrderSide::Sell);
         let closing = if opposite {
             numeric::min(units, pos.qty.abs())
         } else {
             Decimal::ZERO
         };
         let opening = units - closing;
-        let new_qty = pos.qty.checked_add(sign * units).ok_or_else(overflow)?;
+        // `sign * units` without a multiplication: ±1 × u keeps u's mantissa and scale and only
+        // sets the sign (a zero product is the plain zero).
+        let signed = if units.is_zero() {
+            Decimal::ZERO
+        } else if side == OrderSide::Buy {
+            units
+        } else {
+            -units
+        };
+        let new_qty = pos.qty.checked_add(signed).ok_or_else(overflow)?;
         if !self.allow_short && is_neg(new_qty) {
             return Err(RejectCode::ShortNotAllowed.reason(format!(
                 "selling {units} {} would leave a short of {}; this session does not allow shorts",
@@ -383,7 +388,7 @@ impl Books {
     ) {
         let pos = &mut self.positions[symbol];
         let held = pos.qty.abs();
-        let entry_share = if units == held {
+        let entry_share = if numeric::cmp(units, held).is_eq() {
             pos.entry_commission
         } else {
             pos.entry_commission * units / held
