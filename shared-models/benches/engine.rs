@@ -118,6 +118,8 @@ fn run_sma(closes: &[i64], candles: &[Candle]) -> (Engine, std::time::Duration) 
     let (mut fast, mut slow) = (0i64, 0i64);
     let mut prev: Option<(i64, i64)> = None;
     let mut n = 0u64;
+    // One order buffer for the whole run, drained into the engine on every cross.
+    let mut orders = Vec::with_capacity(2);
     let started = Instant::now();
     for (i, (&c, candle)) in closes.iter().zip(candles).enumerate() {
         let t = START + i as i64 * 60;
@@ -138,21 +140,21 @@ fn run_sma(closes: &[i64], candles: &[Candle]) -> (Engine, std::time::Duration) 
         // fast/10 vs slow/20, compared exactly as 2·fast vs slow.
         let now = (2 * fast, slow);
         if let Some((pf, ps)) = prev {
-            let held = engine.position(0);
-            let mut orders = Vec::new();
             if pf < ps && now.0 > now.1 {
+                let held = engine.position(0);
                 if held < Decimal::ZERO {
                     orders.push(order(&mut n, OrderSide::Buy, Some(-held), None));
                 }
                 orders.push(order(&mut n, OrderSide::Buy, None, Some(Decimal::ONE)));
             } else if pf > ps && now.0 < now.1 {
+                let held = engine.position(0);
                 if held > Decimal::ZERO {
                     orders.push(order(&mut n, OrderSide::Sell, Some(held), None));
                 }
                 orders.push(order(&mut n, OrderSide::Sell, None, Some(Decimal::ONE)));
             }
             if !orders.is_empty() {
-                engine.submit(t, orders, &[], &mut events);
+                engine.submit(t, orders.drain(..), &[], &mut events);
                 events.clear();
             }
         }
