@@ -44,6 +44,8 @@ pub struct Engine {
     pub(super) filled_this_bar: bool,
     /// Converts event times, once per bar time.
     stamp: Stamp,
+    /// The symbols' names as the events carry them (inline strings, copied per event).
+    names: Vec<CompactString>,
     /// Loss limit and volatility halt (see `risk.rs`); `None` when the session has neither.
     pub(super) risk: Option<Box<super::risk::RiskState>>,
 }
@@ -52,6 +54,11 @@ impl Engine {
     /// An engine with cash = `initial_capital`, no positions, no orders.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         config.validate()?;
+        let names = config
+            .symbols
+            .iter()
+            .map(|s| CompactString::from(s.symbol.as_str()))
+            .collect();
         Ok(Engine {
             books: Books::new(&config),
             slippage: Slippage::new(config.slippage_bps),
@@ -66,6 +73,7 @@ impl Engine {
             exposed_bars: 0,
             filled_this_bar: false,
             stamp: Stamp::default(),
+            names,
             risk: None,
         })
     }
@@ -361,7 +369,7 @@ impl Engine {
         out.executions.push(ExecutionReport {
             execution_id: execution_id(self.next_execution),
             order_id,
-            symbol: CompactString::from(self.config.symbols[symbol].symbol.as_str()),
+            symbol: self.names[symbol].clone(),
             side,
             quantity,
             price,

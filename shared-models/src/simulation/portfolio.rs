@@ -231,10 +231,16 @@ impl Books {
             x.checked_div(lot)
                 .map_or(Decimal::ZERO, |n| n.floor().saturating_mul(lot))
         };
-        let per_unit = price
-            .saturating_mul(factor)
-            .saturating_add(price.saturating_mul(self.rate))
-            .saturating_add(self.per_share);
+        // Without rate and per-share costs the two additions add `rust_decimal`'s plain zero
+        // (any product with a zero is that value), and x + 0 is x, bit for bit.
+        let per_unit = if self.rate.is_zero() && self.per_share.is_zero() {
+            price.saturating_mul(factor)
+        } else {
+            price
+                .saturating_mul(factor)
+                .saturating_add(price.saturating_mul(self.rate))
+                .saturating_add(self.per_share)
+        };
         let mut units = match floor_div(budget, per_unit, lot) {
             Some(n) => n.saturating_mul(lot),
             None => match budget.checked_div(per_unit) {
