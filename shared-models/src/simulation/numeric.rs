@@ -314,7 +314,7 @@ fn wide_to_f64(m: u128, negative: bool, scale: u32) -> f64 {
 /// exactly and `x − trunc(x)` is exact, so comparing it with ½ rounds half away from zero.
 #[inline]
 pub(crate) fn round_nonneg(x: f64) -> f64 {
-    if !(x < 4_503_599_627_370_496.0) || x == 0.0 {
+    if x.is_nan() || x >= 4_503_599_627_370_496.0 || x == 0.0 {
         // 2⁵² and above are integers already; NaN, infinities and ±0 as `round` has them.
         return x.round();
     }
