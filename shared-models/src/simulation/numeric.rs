@@ -310,7 +310,7 @@ fn wide_to_f64(m: u128, negative: bool, scale: u32) -> f64 {
     sign(round_nonneg(value * round_to) / round_to)
 }
 
-/// `x.round()` for `x` ≥ 0 (and NaN), without the library call: below 2⁵², `x as u64` truncates
+/// `x.round()` for `x` ≥ 0 (and NaN), without the library call: below 2⁵², `x as i64` truncates
 /// exactly and `x − trunc(x)` is exact, so comparing it with ½ rounds half away from zero.
 #[inline]
 pub(crate) fn round_nonneg(x: f64) -> f64 {
@@ -318,7 +318,8 @@ pub(crate) fn round_nonneg(x: f64) -> f64 {
         // 2⁵² and above are integers already; NaN, infinities and ±0 as `round` has them.
         return x.round();
     }
-    let t = (x as u64) as f64;
+    // Below 2⁵² the signed conversions are exact (and single instructions, unlike `u64`'s).
+    let t = (x as i64) as f64;
     if x - t >= 0.5 { t + 1.0 } else { t }
 }
 
