@@ -144,7 +144,7 @@ impl Engine {
         }
         let accepted = self.accept_reserved(req, decided_at);
         if accepted.is_err() {
-            self.ids.remove_last(hash);
+            self.ids.remove_last(hash, &req.order_id);
         }
         accepted
     }

@@ -54,12 +54,13 @@ impl IdSet {
         }
     }
 
-    /// Takes back the id added last, whose hash is `hash` (an order rejected after its id was
-    /// reserved).
-    pub fn remove_last(&mut self, hash: u64) {
+    /// Takes back `id`, the id added last, with its `hash` (an order rejected after its id
+    /// was reserved). Its span is the last one in the arena, which no other span equals.
+    pub fn remove_last(&mut self, hash: u64, id: &str) {
         let end = self.text.len();
-        if let Ok(entry) = self.spans.find_entry(hash, |&(_, e)| e == end) {
-            let ((start, _), _) = entry.remove();
+        let start = end.saturating_sub(id.len());
+        if let Ok(entry) = self.spans.find_entry(hash, |&span| span == (start, end)) {
+            entry.remove();
             self.text.truncate(start);
         }
     }
@@ -103,8 +104,14 @@ mod tests {
         let h = IdSet::hash("o5000");
         assert!(ids.insert_hashed(h, "o5000") && !ids.insert_hashed(h, "o5000"));
         assert!(ids.contains("o5000"));
-        ids.remove_last(h);
+        ids.remove_last(h, "o5000");
         assert!(!ids.contains("o5000") && ids.contains("o4999"));
+        // An empty id ends where the id before it ends; only the empty one is taken back.
+        let e = IdSet::hash("");
+        let mut few = IdSet::default();
+        assert!(few.insert("abc") && few.insert_hashed(e, ""));
+        few.remove_last(e, "");
+        assert!(few.contains("abc") && !few.contains(""));
         assert!(ids.insert("o5000") && ids.insert("o5001") && !ids.insert("o5000"));
     }
 }
