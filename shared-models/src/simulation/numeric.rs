@@ -53,8 +53,25 @@ pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal>
     if !is_pos(a) || !is_pos(b) || !is_pos(lot) || lot.scale() > 8 {
         return None;
     }
+    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa), in 64-bit integers when the
+    // products fit (the same q and r as the 128-bit version below, which takes the rest).
+    if let (Some((ma, _, sa)), Some((mb, _, sb)), Some((ml, _, sl))) =
+        (parts(a), parts(b), parts(lot))
+    {
+        let pow = |s: u32| POW10_U64.get(s as usize).copied();
+        let num = pow(sb + sl).and_then(|p| ma.checked_mul(p));
+        let den = pow(sa).and_then(|p| mb.checked_mul(ml)?.checked_mul(p));
+        if let (Some(num), Some(den)) = (num, den) {
+            let (q, r) = (num / den, num % den);
+            let limit = LIMIT as u64;
+            if q >= limit || (r != 0 && u128::from(den - r) * u128::from(limit) <= u128::from(den))
+            {
+                return None;
+            }
+            return Some(Decimal::from(q));
+        }
+    }
     let pow = |s: u32| POW10_I128.get(s as usize).copied();
-    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa)
     let num = a.mantissa().checked_mul(pow(b.scale() + lot.scale())?)?;
     let den = b
         .mantissa()
