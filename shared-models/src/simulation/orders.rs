@@ -167,7 +167,7 @@ pub(crate) fn validate(
             Size::Units(q)
         }
         (None, Some(p)) => {
-            if !super::numeric::is_pos(p) || p > Decimal::ONE {
+            if !super::numeric::is_pos(p) || super::numeric::cmp(p, Decimal::ONE).is_gt() {
                 return invalid(format!("percent_of_equity must be in (0, 1], got {p}"));
             }
             Size::Percent(p)
