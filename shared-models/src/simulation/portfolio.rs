@@ -173,6 +173,28 @@ impl Books {
     /// open (when none is, the equity is the cash).
     #[inline]
     pub fn mark(&mut self, candles: &[Option<Candle>]) -> (Decimal, bool) {
+        // One symbol (the common case), straight through: the same steps as below.
+        if let [p] = self.positions.as_mut_slice() {
+            let Some(c) = candles.first() else {
+                return (self.cash, false);
+            };
+            if let Some(c) = c {
+                p.last_close = c.close;
+                if p.first_close.is_none() {
+                    p.first_close = Some(c.close);
+                }
+            }
+            if p.qty.is_zero() {
+                return (self.cash, false);
+            }
+            let close = p.last_close;
+            let equity = self
+                .mark_cache
+                .as_mut()
+                .and_then(|m| m.mark(close))
+                .unwrap_or_else(|| self.cash.saturating_add(p.qty.saturating_mul(close)));
+            return (equity, true);
+        }
         let mut open = false;
         for (p, c) in self.positions.iter_mut().zip(candles) {
             if let Some(c) = c {
@@ -186,16 +208,7 @@ impl Books {
         if !open {
             return (self.cash, false);
         }
-        let equity = match self.positions.as_slice() {
-            // One symbol: its value is the sum (see `positions_value`).
-            [p] => self
-                .mark_cache
-                .as_mut()
-                .and_then(|m| m.mark(p.last_close))
-                .unwrap_or_else(|| self.cash.saturating_add(p.qty.saturating_mul(p.last_close))),
-            _ => self.cash.saturating_add(self.positions_value()),
-        };
-        (equity, true)
+        (self.cash.saturating_add(self.positions_value()), true)
     }
 
     /// Σ quantity × last close.
