@@ -156,3 +156,44 @@ async fn ctrl_c_stops_running_sessions_and_writes_what_finished() {
         "stopped and deleted"
     );
 }
+
+/// Panics on its first tick when `boom = true`, else holds cash.
+struct Boom(bool);
+impl simutrador_client::Strategy for Boom {
+    fn on_tick(
+        &mut self,
+        _tick: &simutrador_client::TickView<'_>,
+        _ctx: &mut simutrador_client::StrategyContext,
+    ) {
+        assert!(!self.0, "boom");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_that_panics_fails_only_its_own_run() {
+    let d = daemon().await;
+    let key = d.add_key("ivy").unwrap();
+    let mut registry = StrategyRegistry::empty();
+    registry.register("boom", &[("boom", "false")], |spec: &StrategySpec| {
+        let boom = spec.params.get("boom").is_some_and(|b| b == "true");
+        Ok(Box::new(Boom(boom)) as Box<dyn simutrador_client::Strategy>)
+    });
+    let text = "[defaults]\nsymbols = [\"ACME\"]\nstart_date = \"2020-01-01\"\nend_date = \"2020-03-31\"\nstrategy = \"boom\"\n[sweep]\nboom = [false, true, false]\n";
+    let config = BatchConfig::parse(text, "boom.toml", Path::new("."), &registry).unwrap();
+    let plan = expand(&config, &registry).unwrap();
+    let client = Client::connect_with_api_key(&d.url(), &key).await.unwrap();
+    let report = BatchRunner::new(vec![client], registry)
+        .run(
+            &plan.runs,
+            Arc::new(simutrador_client::batch::Silent),
+            CancellationToken::new(),
+        )
+        .await;
+    let status: Vec<RunStatus> = report.records.iter().map(|r| r.status.clone()).collect();
+    assert_eq!(status[0], RunStatus::Ok);
+    assert!(
+        matches!(&status[1], RunStatus::Failed { code, .. } if code == "STRATEGY_PANICKED"),
+        "{status:?}"
+    );
+    assert_eq!(status[2], RunStatus::Ok);
+}

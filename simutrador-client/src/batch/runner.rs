@@ -193,6 +193,7 @@ impl BatchRunner {
         let mut pending = runs.iter().enumerate();
         // Each run is its own task: runs make progress independently, on every worker thread.
         let mut running = tokio::task::JoinSet::new();
+        let mut task_index = std::collections::HashMap::new();
         let mut launched = 0usize;
         loop {
             while running.len() < parallel && !stop.is_cancelled() {
@@ -207,14 +208,32 @@ impl BatchRunner {
                 launched += 1;
                 let (me, obs, stop, spec) =
                     (me.clone(), observer.clone(), stop.clone(), spec.clone());
-                running
+                let task = running
                     .spawn(async move { (i, me.run_one(&client, &pacer, &spec, obs, stop).await) });
+                task_index.insert(task.id(), i);
             }
             let Some(joined) = running.join_next().await else {
                 break;
             };
-            let Ok((i, record)) = joined else {
-                continue; // a run task panicked: its slot stays not_run
+            let (i, record) = match joined {
+                Ok(done) => done,
+                Err(e) => {
+                    // A strategy that panics fails its own run, not the batch.
+                    let Some(&i) = task_index.get(&e.id()) else {
+                        continue;
+                    };
+                    let record = RunRecord {
+                        spec: runs[i].clone(),
+                        status: RunStatus::Failed {
+                            code: "STRATEGY_PANICKED".into(),
+                            message: "the strategy panicked during the run".into(),
+                        },
+                        results: None,
+                        session_id: None,
+                        elapsed: Duration::ZERO,
+                    };
+                    (i, record)
+                }
             };
             observer.run_finished(&record);
             if self.options.fail_fast && matches!(record.status, RunStatus::Failed { .. }) {
