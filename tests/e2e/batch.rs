@@ -472,3 +472,61 @@ async fn output_files_match_the_sdk_results_for_the_same_session() {
         c.delete_session(&s.session_id).await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_parallelism_leaves_room_for_sessions_the_user_holds() {
+    let d = daemon().await; // 10 sessions per user
+    let key = d.add_key("jo").unwrap();
+    let c = Client::connect_with_api_key(&d.url(), &key).await.unwrap();
+    let request =
+        simutrador_client::SessionRequestBuilder::new(["ACME"], "2020-01-01", "2020-01-31").build();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(c.create_session(request.clone()).await.unwrap().session_id);
+    }
+    let home = tempfile::tempdir().unwrap();
+    let file = write(home.path(), "acme.toml", ACME_SWEEP);
+    let out = cli(
+        &d,
+        &key,
+        home.path(),
+        &["batch", "run", file.to_str().unwrap(), "--quiet"],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("10 of 10 runs succeeded") && stdout(&out).contains("(2 at a time)"),
+        "{}",
+        stdout(&out)
+    );
+    // Holding all ten: nothing can run, and the command says why.
+    for _ in 0..2 {
+        held.push(c.create_session(request.clone()).await.unwrap().session_id);
+    }
+    let out = cli(
+        &d,
+        &key,
+        home.path(),
+        &["batch", "run", file.to_str().unwrap(), "--quiet"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("you already hold 10 open sessions"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        c.list_sessions(ListSessions::default())
+            .await
+            .unwrap()
+            .total,
+        10
+    );
+}

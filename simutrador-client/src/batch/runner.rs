@@ -163,6 +163,27 @@ impl BatchRunner {
         (client.connection_info().limits.max_sessions_per_user as usize).max(1)
     }
 
+    /// Sessions this user can still open now: [`Self::allowed_parallelism`] minus the
+    /// sessions they already hold (created, running or paused).
+    pub async fn free_slots(client: &Client) -> Result<usize, ClientError> {
+        use shared_models::SessionState;
+        use shared_models::messages::client::ListSessions;
+        let mut open = 0usize;
+        for state in [
+            SessionState::Created,
+            SessionState::Running,
+            SessionState::Paused,
+        ] {
+            let filter = ListSessions {
+                state: Some(state),
+                limit: Some(1),
+                ..ListSessions::default()
+            };
+            open += client.list_sessions(filter).await?.total as usize;
+        }
+        Ok(Self::allowed_parallelism(client).saturating_sub(open))
+    }
+
     /// The parallelism this runner will use.
     pub fn parallelism(&self) -> usize {
         match (self.options.parallel, self.clients.first()) {

@@ -60,14 +60,23 @@ async fn run_file(args: BatchRunArgs, ctx: &Context) -> anyhow::Result<ExitCode>
 
     let first = ctx.client().await?;
     let allowed = BatchRunner::allowed_parallelism(&first);
+    let free = BatchRunner::free_slots(&first).await?;
     let parallel = match args.parallel {
         Some(n) => n as usize,
-        None => allowed,
+        None if free == 0 => {
+            return Err(usage(format!(
+                "you already hold {allowed} open sessions, the most the daemon allows; stop or \
+                 delete some (`simutrador-client session list`) and run the batch again"
+            )));
+        }
+        None => free,
     };
-    if parallel > allowed {
+    if parallel > free {
         ctx.out.note(&format!(
-            "note: --parallel {parallel} is above the {allowed} sessions the daemon lets you hold; \
-             runs past that limit fail with SESSION_LIMIT_EXCEEDED"
+            "note: --parallel {parallel} is above the {free} sessions you can still open \
+             (the daemon allows {allowed}, you hold {}); runs past that fail with \
+             SESSION_LIMIT_EXCEEDED",
+            allowed - free
         ));
     }
     let connections = parallel.clamp(1, 4);
