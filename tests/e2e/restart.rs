@@ -285,3 +285,143 @@ async fn a_run_streaming_through_a_crash_ends_like_an_uninterrupted_one() {
         "{events:?}"
     );
 }
+
+mod raw {
+    //! The same over the raw protocol, with an `order_batch` among the decisions: the daemon
+    //! stops mid-run, a new one on the same state dir resumes at the acknowledged tick, and
+    //! the client simply carries on from there.
+
+    use crate::support::{Raw, login};
+    use serde_json::{Value, json};
+    use simutrador_e2e::{TestDaemon, demo_catalog, test_config};
+
+    async fn reply(raw: &mut Raw, id: &str) -> Value {
+        loop {
+            let m = raw.recv().await;
+            if m["request_id"] == id {
+                return m;
+            }
+            assert_ne!(m["type"], "error", "{m}");
+        }
+    }
+
+    async fn request(raw: &mut Raw, kind: &str, id: &str, data: Value) -> Value {
+        let text = json!({"type": kind, "request_id": id, "data": data}).to_string();
+        raw.send_text(&text).await;
+        reply(raw, id).await
+    }
+
+    async fn wait_tick(raw: &mut Raw, t: u64) {
+        loop {
+            let m = raw.recv().await;
+            assert_ne!(m["type"], "error", "{m}");
+            if m["type"] == "tick" && m["data"]["sequence_id"] == t {
+                return;
+            }
+        }
+    }
+
+    fn order(id: &str, side: &str, qty: &str) -> Value {
+        json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": qty})
+    }
+
+    /// Ticks `from..to`: a batch on tick 0, orders in the acks of ticks 3 and 6.
+    async fn drive(raw: &mut Raw, session: &str, from: u64, to: u64) {
+        for t in from..to {
+            wait_tick(raw, t).await;
+            if t == 0 {
+                let batch = json!({"session_id": session, "batch_id": "b0",
+                    "orders": [order("b-1", "buy", "10")]});
+                let ack = request(raw, "order_batch", "ob0", batch).await;
+                assert_eq!(ack["data"]["accepted"], json!(["b-1"]), "{ack}");
+            }
+            let orders = match t {
+                3 => vec![order("s-1", "sell", "10")],
+                6 => vec![order("b-2", "buy", "5")],
+                _ => vec![],
+            };
+            let data = json!({"session_id": session, "sequence_id": t, "orders": orders});
+            raw.send_text(&json!({"type": "tick_ack", "data": data}).to_string())
+                .await;
+        }
+    }
+
+    async fn finish(raw: &mut Raw, session: &str) -> Value {
+        loop {
+            if raw.recv().await["type"] == "simulation_end" {
+                break;
+            }
+        }
+        let r = request(raw, "get_results", "gr", json!({"session_id": session})).await;
+        assert_eq!(r["type"], "results", "{r}");
+        let mut data = r["data"].clone();
+        data.as_object_mut().unwrap().remove("session_id");
+        data
+    }
+
+    async fn start(raw: &mut Raw) -> (String, u64) {
+        let created = request(
+            raw,
+            "create_session",
+            "c",
+            json!({"symbols": ["ACME"], "start_date": "2020-01-01", "end_date": "2020-12-31"}),
+        )
+        .await;
+        let id = created["data"]["session_id"].as_str().unwrap().to_string();
+        let started = request(
+            raw,
+            "start_simulation",
+            "s",
+            json!({"session_id": id, "max_pending_ticks": 1}),
+        )
+        .await;
+        assert_eq!(started["type"], "simulation_started", "{started}");
+        (id, started["data"]["total_ticks"].as_u64().unwrap())
+    }
+
+    #[tokio::test]
+    async fn batches_and_acks_replay_to_the_same_results() {
+        let daemon = TestDaemon::start().await.unwrap();
+        let token = login(&daemon, "carol").await;
+        let mut raw = Raw::connect(&daemon, &token).await;
+
+        let (reference, total) = start(&mut raw).await;
+        drive(&mut raw, &reference, 0, total).await;
+        let expected = finish(&mut raw, &reference).await;
+        assert_eq!(
+            expected["trades"].as_array().unwrap().len(),
+            1,
+            "{expected}"
+        );
+        assert_eq!(expected["open_positions"].as_array().unwrap().len(), 1);
+
+        let (id, _) = start(&mut raw).await;
+        drive(&mut raw, &id, 0, 8).await;
+        wait_tick(&mut raw, 8).await; // the ack of tick 7 was applied
+        let TestDaemon { server, state_dir } = daemon;
+        server.shutdown().await.unwrap();
+        drop(raw);
+
+        let second =
+            simutrador_server::server::start(test_config(state_dir.path()), demo_catalog())
+                .await
+                .unwrap();
+        let mut raw = Raw::connect_addr(second.addr(), &token).await;
+        let info = request(&mut raw, "get_session", "g", json!({"session_id": id})).await;
+        assert_eq!(info["data"]["state"], "paused", "{info}");
+        assert_eq!(info["data"]["settled_ticks"], 8, "{info}");
+        let resumed = request(
+            &mut raw,
+            "resume_simulation",
+            "re",
+            json!({"session_id": id}),
+        )
+        .await;
+        assert_eq!(resumed["type"], "simulation_resumed", "{resumed}");
+        assert_eq!(resumed["data"]["acknowledged"], 8, "{resumed}");
+        drive(&mut raw, &id, 8, total).await;
+        let results = finish(&mut raw, &id).await;
+        assert_eq!(results, expected);
+        second.shutdown().await.unwrap();
+    }
+}
