@@ -311,11 +311,12 @@ mod raw {
         reply(raw, id).await
     }
 
-    async fn wait_tick(raw: &mut Raw, t: u64) {
+    async fn wait_tick(raw: &mut Raw, session: &str, t: u64) {
         loop {
             let m = raw.recv().await;
             assert_ne!(m["type"], "error", "{m}");
-            if m["type"] == "tick" && m["data"]["sequence_id"] == t {
+            let d = &m["data"];
+            if m["type"] == "tick" && d["sequence_id"] == t && d["session_id"] == session {
                 return;
             }
         }
@@ -328,7 +329,7 @@ mod raw {
     /// Ticks `from..to`: a batch on tick 0, orders in the acks of ticks 3 and 6.
     async fn drive(raw: &mut Raw, session: &str, from: u64, to: u64) {
         for t in from..to {
-            wait_tick(raw, t).await;
+            wait_tick(raw, session, t).await;
             if t == 0 {
                 let batch = json!({"session_id": session, "batch_id": "b0",
                     "orders": [order("b-1", "buy", "10")]});
@@ -397,7 +398,10 @@ mod raw {
 
         let (id, _) = start(&mut raw).await;
         drive(&mut raw, &id, 0, 8).await;
-        wait_tick(&mut raw, 8).await; // the ack of tick 7 was applied
+        wait_tick(&mut raw, &id, 8).await; // the ack of tick 7 was applied
+        let (stopped, _) = start(&mut raw).await;
+        drive(&mut raw, &stopped, 0, 5).await;
+        wait_tick(&mut raw, &stopped, 5).await;
         let TestDaemon { server, state_dir } = daemon;
         server.shutdown().await.unwrap();
         drop(raw);
@@ -422,6 +426,20 @@ mod raw {
         drive(&mut raw, &id, 8, total).await;
         let results = finish(&mut raw, &id).await;
         assert_eq!(results, expected);
+
+        // A restored paused session stopped before anyone resumed it still gets its results:
+        // the long bought at tick 0 and sold at tick 3.
+        let stop = json!({"session_id": stopped, "reason": "manual"});
+        let t = request(&mut raw, "stop_session", "st", stop).await;
+        assert_eq!(t["type"], "session_terminated", "{t}");
+        let r = request(
+            &mut raw,
+            "get_results",
+            "gr2",
+            json!({"session_id": stopped}),
+        )
+        .await;
+        assert_eq!(r["data"]["trades"].as_array().unwrap().len(), 1, "{r}");
         second.shutdown().await.unwrap();
     }
 }

@@ -199,7 +199,7 @@ impl Apply for Resume {
 
 /// A paused session restored after a restart has no run task yet: rebuild it from the run
 /// journal (replaying the client's decisions) and start it paused and detached.
-fn restore_run(ctx: &ConnectionContext, session: &Arc<Session>) -> ApiResult<()> {
+pub(super) fn restore_run(ctx: &ConnectionContext, session: &Arc<Session>) -> ApiResult<()> {
     let state = &ctx.state;
     let stored = state.sessions.store().load_run(&session.id);
     let (feed, engine) = build(session, ctx)?;
