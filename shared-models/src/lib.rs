@@ -12,9 +12,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod columns;
 pub mod dates;
 pub mod envelope;
 pub mod error;
+pub mod frame;
 pub mod http;
 pub mod lifecycle;
 pub mod market;
@@ -33,4 +35,4 @@ pub use session::{
 };
 
 /// The protocol version this crate speaks; sent in `connection_ready`.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

@@ -37,6 +37,21 @@ pub enum TickEncoding {
     Block,
 }
 
+/// How the server sends what happens at each settlement (order updates, fills, account
+/// snapshots, `bar_settled`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventMode {
+    /// One message per event (default; what every client understands).
+    #[default]
+    Messages,
+    /// The same events, but each settlement's events packed into one `event_block`.
+    Blocks,
+    /// For clients that predict fills: only `execution_report`s (and rejections), packed into
+    /// `event_block`s that may span several settlements; no `bar_settled`, no other updates.
+    Fills,
+}
+
 /// `start_simulation`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +70,9 @@ pub struct StartSimulation {
     /// Default `tick`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tick_encoding: Option<TickEncoding>,
+    /// Default `messages` (protocol version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<EventMode>,
 }
 
 /// `simulation_started`.
@@ -76,6 +94,9 @@ pub struct SimulationStarted {
     pub account_updates: AccountUpdates,
     /// Effective tick encoding.
     pub tick_encoding: TickEncoding,
+    /// Effective event mode (absent from servers before protocol version 2: `messages`).
+    #[serde(default)]
+    pub events: EventMode,
     /// Bars in the `history_snapshot` that follows (0 = none is sent).
     pub warmup_bars: u32,
     /// The execution model's version ([`crate::simulation::MODEL_VERSION`]).
@@ -191,6 +212,73 @@ pub struct TickAck {
     pub cancels: Vec<String>,
 }
 
+/// One acknowledgement inside `tick_acks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckEntry {
+    /// Last processed tick (cumulative).
+    pub sequence_id: u64,
+    /// New orders decided at that tick, executed in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<OrderRequest>,
+    /// Ids of working orders to cancel (applied before `orders`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancels: Vec<String>,
+}
+
+/// `tick_acks`: several `tick_ack`s in one frame, applied in order (sequence ids increasing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TickAcks {
+    /// The session.
+    pub session_id: String,
+    /// The acknowledgements, oldest first.
+    pub acks: Vec<AckEntry>,
+}
+
+impl TickAcks {
+    /// The acknowledgements as single `tick_ack`s.
+    pub fn into_acks(self) -> impl Iterator<Item = TickAck> {
+        let session_id = self.session_id;
+        self.acks.into_iter().map(move |a| TickAck {
+            session_id: session_id.clone(),
+            sequence_id: a.sequence_id,
+            orders: a.orders,
+            cancels: a.cancels,
+        })
+    }
+}
+
+/// The bar a settlement closed, inside an `event_block`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettledMark {
+    /// The tick whose bar was settled.
+    pub sequence_id: u64,
+    /// Equity at that bar's close.
+    pub equity: Decimal,
+}
+
+/// `event_block`: the events of one settlement (`events: blocks`), or the fills of one or more
+/// settlements (`events: fills`), in the order they would travel as single messages:
+/// order updates, then fills, then the account, then `bar_settled`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventBlock {
+    /// The session.
+    pub session_id: String,
+    /// `order_update`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_updates: Vec<OrderUpdate>,
+    /// `execution_report`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executions: Vec<ExecutionReport>,
+    /// `account_snapshot`, when one is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountSnapshot>,
+    /// `bar_settled`, when the settlement sends one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled: Option<SettledMark>,
+}
+
 /// `order_batch`: orders sent outside an acknowledgement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -258,14 +346,89 @@ pub struct SimulationEnd {
     pub metrics: Metrics,
 }
 
-/// `results`.
+/// How `get_results` lays out trades and the equity curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultsFormat {
+    /// `trades` and `equity_curve` as lists of objects (default).
+    #[default]
+    Rows,
+    /// `trade_columns` and `equity_columns`: one array per field (protocol version 2).
+    Columns,
+}
+
+/// `get_results`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetResults {
+    /// The session.
+    pub session_id: String,
+    /// Default `rows`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ResultsFormat>,
+}
+
+/// `results`: rows (`trades`, `equity_curve`) or columns (`trade_columns`,
+/// `equity_columns`), as `get_results` asked. [`ResultsReply::into_results`] gives the same
+/// [`SimulationResults`] either way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultsReply {
     /// The session.
     pub session_id: String,
-    /// Metrics, trades, open positions, equity curve.
-    #[serde(flatten)]
-    pub results: SimulationResults,
+    /// Summary statistics.
+    pub metrics: Metrics,
+    /// Closed trades (rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trades: Option<Vec<crate::trading::Trade>>,
+    /// Closed trades (columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trade_columns: Option<crate::columns::TradeColumns>,
+    /// Positions still open at the end.
+    pub open_positions: Vec<crate::trading::PositionView>,
+    /// Equity at every bar's close (rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_curve: Option<Vec<crate::trading::EquityPoint>>,
+    /// Equity at every bar's close (columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_columns: Option<crate::columns::EquityColumns>,
+}
+
+impl ResultsReply {
+    /// `results` of `session_id` in `format`.
+    pub fn new(session_id: String, results: &SimulationResults, format: ResultsFormat) -> Self {
+        let columns = format == ResultsFormat::Columns;
+        ResultsReply {
+            session_id,
+            metrics: results.metrics.clone(),
+            trades: (!columns).then(|| results.trades.clone()),
+            trade_columns: columns
+                .then(|| crate::columns::TradeColumns::from_trades(&results.trades)),
+            open_positions: results.open_positions.clone(),
+            equity_curve: (!columns).then(|| results.equity_curve.clone()),
+            equity_columns: columns
+                .then(|| crate::columns::EquityColumns::from_points(&results.equity_curve)),
+        }
+    }
+
+    /// The results, whichever layout they came in. Errors: columns of different lengths.
+    pub fn into_results(self) -> Result<SimulationResults, String> {
+        let trades = match (self.trades, self.trade_columns) {
+            (Some(rows), _) => rows,
+            (None, Some(cols)) => cols.into_trades()?,
+            (None, None) => Vec::new(),
+        };
+        let equity_curve = match (self.equity_curve, self.equity_columns) {
+            (Some(rows), _) => rows,
+            (None, Some(cols)) => cols.into_points()?,
+            (None, None) => Vec::new(),
+        };
+        Ok(SimulationResults {
+            metrics: self.metrics,
+            trades,
+            open_positions: self.open_positions,
+            equity_curve,
+        })
+    }
 }
 
 /// Aliases for the session-scoped pushes.

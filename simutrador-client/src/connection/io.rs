@@ -56,7 +56,7 @@ impl Shared {
             self.push(ServerMessage::TickBlock(frame.data));
             return;
         }
-        match serde_json::from_str::<Envelope<ServerMessage>>(text) {
+        match shared_models::frame::decode_envelope::<ServerMessage>(text) {
             Ok(Envelope {
                 message,
                 request_id: Some(id),
