@@ -28,6 +28,7 @@ pub struct EquityColumns {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_deltas: Option<Vec<i64>>,
     /// Equity at each close.
+    #[serde(with = "crate::decimal_text::vec")]
     pub equity: Vec<Decimal>,
 }
 
@@ -40,20 +41,25 @@ pub struct TradeColumns {
     /// Directions.
     pub side: Vec<TradeSide>,
     /// Units.
+    #[serde(with = "crate::decimal_text::vec")]
     pub quantity: Vec<Decimal>,
     /// Entry bar times.
     pub entry_time: Vec<i64>,
     /// Entry fill prices.
+    #[serde(with = "crate::decimal_text::vec")]
     pub entry_price: Vec<Decimal>,
     /// Exit bar times.
     pub exit_time: Vec<i64>,
     /// Exit fill prices.
+    #[serde(with = "crate::decimal_text::vec")]
     pub exit_price: Vec<Decimal>,
     /// Net profit or loss.
+    #[serde(with = "crate::decimal_text::vec")]
     pub pnl: Vec<Decimal>,
     /// Returns, percent.
     pub return_pct: Vec<f64>,
     /// Both commissions.
+    #[serde(with = "crate::decimal_text::vec")]
     pub commission: Vec<Decimal>,
     /// Durations, seconds.
     pub duration: Vec<i64>,

@@ -14,6 +14,7 @@
 
 pub mod columns;
 pub mod dates;
+pub mod decimal_text;
 pub mod envelope;
 pub mod error;
 pub mod frame;

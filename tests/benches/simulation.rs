@@ -68,20 +68,35 @@ async fn main() {
                 .collect(),
         };
         let mut strategy = build_strategy(&spec).unwrap();
+        // When the strategy got the last tick: splits the time into streaming the bars and
+        // finishing (the daemon's results, their transfer and decoding).
+        let last_tick = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = last_tick.clone();
+        let total = session.bar_count;
         let options = RunOptions {
             window,
             ..RunOptions::default()
-        };
+        }
+        .on_progress(move |p| {
+            if p.ticks_done == total && p.sim_time.is_some() {
+                seen.lock().unwrap().get_or_insert_with(Instant::now);
+            }
+        });
         let t = Instant::now();
         let results = client
             .run_simulation(&session.session_id, strategy.as_mut(), options)
             .await
             .unwrap();
         let secs = t.elapsed().as_secs_f64();
+        let streamed = last_tick
+            .lock()
+            .unwrap()
+            .map_or(secs, |at| (at - t).as_secs_f64());
         println!(
-            "window {window:>6}: {} bars in {secs:.2} s = {:.0} bars/s; {} trades, equity {}, sharpe {:?}",
+            "window {window:>6}: {} bars in {secs:.2} s = {:.0} bars/s (bars streamed in {streamed:.2} s, results in {:.2} s); {} trades, equity {}, sharpe {:?}",
             session.bar_count,
             session.bar_count as f64 / secs,
+            secs - streamed,
             results.metrics.num_trades,
             results.metrics.equity_final,
             results.metrics.sharpe_ratio,

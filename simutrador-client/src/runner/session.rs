@@ -210,7 +210,6 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             apply_predicted(p, strategy, &mut ctx);
         }
         strategy.on_tick(&tick, &mut ctx);
-        let time = tick.time();
         let timestamp = tick.timestamp();
 
         run.last_done = Some(next);
@@ -236,7 +235,7 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         if next >= end_of_block {
             run.blocks.pop_front();
         }
-        report(&mut progress, &run, &ctx, Some((next, time)));
+        report(&mut progress, &run, &ctx, Some((next, timestamp)));
     }
 
     run.flush_ack().await?;
@@ -309,11 +308,11 @@ fn report(
     progress: &mut Option<ProgressFn>,
     run: &Run<'_>,
     ctx: &StrategyContext,
-    at: Option<(u64, chrono::DateTime<chrono::Utc>)>,
+    at: Option<(u64, i64)>,
 ) {
     let Some(f) = progress.as_mut() else { return };
     let (done, time) = match at {
-        Some((done, time)) => (done, Some(time)),
+        Some((done, time)) => (done, chrono::DateTime::from_timestamp(time, 0)),
         None => (0, None),
     };
     let step = (run.total / 1000).max(1);
