@@ -88,7 +88,10 @@ async fn main() {
                 seen.lock().unwrap().get_or_insert_with(Instant::now);
             }
         });
-        let cpu_before = (cpu_seconds("self"), cpu_seconds(&daemon.child.id().to_string()));
+        let cpu_before = (
+            cpu_seconds("self"),
+            cpu_seconds(&daemon.child.id().to_string()),
+        );
         let t = Instant::now();
         let results = client
             .run_simulation(&session.session_id, strategy.as_mut(), options)
@@ -147,7 +150,12 @@ fn cpu_seconds(pid: &str) -> f64 {
     // Fields after the command name (which is in parentheses and may hold spaces).
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
     (ticks(11) + ticks(12)) / 100.0
 }

@@ -73,6 +73,10 @@ pub struct StartSimulation {
     /// Default `messages` (protocol version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<EventMode>,
+    /// `tick_block`s may give evenly spaced times as a `time_range` (protocol version 2;
+    /// default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compact_times: Option<bool>,
 }
 
 /// `simulation_started`.
@@ -97,6 +101,9 @@ pub struct SimulationStarted {
     /// Effective event mode (absent from servers before protocol version 2: `messages`).
     #[serde(default)]
     pub events: EventMode,
+    /// Whether `tick_block`s may carry a `time_range` (absent before version 2: false).
+    #[serde(default)]
+    pub compact_times: bool,
     /// Bars in the `history_snapshot` that follows (0 = none is sent).
     pub warmup_bars: u32,
     /// The execution model's version ([`crate::simulation::MODEL_VERSION`]).
@@ -187,12 +194,48 @@ pub struct BlockColumns {
 pub struct TickBlock {
     /// The session.
     pub session_id: String,
-    /// Sequence id of `times[0]`.
+    /// Sequence id of the first tick.
     pub first_sequence_id: u64,
-    /// Bar times, Unix seconds (UTC).
+    /// Bar times, Unix seconds (UTC); empty when `time_range` gives them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub times: Vec<i64>,
+    /// Evenly spaced bar times, instead of `times` (only with `compact_times`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<TimeRange>,
     /// Columns by symbol.
     pub symbols: BTreeMap<String, BlockColumns>,
+}
+
+/// `count` bar times `start`, `start + step`, … (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    /// The first time.
+    pub start: i64,
+    /// Seconds between consecutive times.
+    pub step: i64,
+    /// How many.
+    pub count: u32,
+}
+
+impl TickBlock {
+    /// The block's bar times, whichever way they travelled. Errors: a range past `i64`.
+    pub fn bar_times(&self) -> Result<Vec<i64>, String> {
+        let Some(r) = self.time_range else {
+            return Ok(self.times.clone());
+        };
+        if !self.times.is_empty() {
+            return Err("tick_block has both times and time_range".into());
+        }
+        (0..i64::from(r.count))
+            .map(|i| {
+                r.step
+                    .checked_mul(i)
+                    .and_then(|d| r.start.checked_add(d))
+                    .ok_or_else(|| "tick_block time_range overflows".to_string())
+            })
+            .collect()
+    }
 }
 
 /// `tick_ack`: the client has processed every tick up to `sequence_id`; `orders` and `cancels`

@@ -98,6 +98,7 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             }),
             tick_encoding: Some(TickEncoding::Block),
             events,
+            compact_times: v2.then_some(true),
         })
         .await?;
     if started.tick_encoding != TickEncoding::Block {

@@ -98,6 +98,7 @@ impl Apply for StartSimulation {
             encoding: self.tick_encoding.unwrap_or_default(),
             warmup_bars: warmup as usize,
             events: self.events.unwrap_or_default(),
+            compact_times: self.compact_times.unwrap_or(false),
         };
         tracing::info!(session_id = %session.id, ticks = feed.len(), window, "simulation started");
         let run = Run::new(

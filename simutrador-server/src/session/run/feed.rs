@@ -9,7 +9,7 @@
 use chrono::DateTime;
 use rust_decimal::Decimal;
 use shared_models::messages::simulation::{
-    BlockColumns, CandleData, HistorySnapshot, Tick, TickBlock, TimedCandle,
+    BlockColumns, CandleData, HistorySnapshot, Tick, TickBlock, TimeRange, TimedCandle,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -112,8 +112,15 @@ impl Feed {
         }
     }
 
-    /// Ticks `cur.next_tick .. end` as one `tick_block`; advances the cursor to `end`.
-    pub fn next_block(&self, session_id: &str, cur: &mut Cursor, end: usize) -> TickBlock {
+    /// Ticks `cur.next_tick .. end` as one `tick_block`; advances the cursor to `end`. With
+    /// `compact`, evenly spaced times travel as a `time_range`.
+    pub fn next_block(
+        &self,
+        session_id: &str,
+        cur: &mut Cursor,
+        end: usize,
+        compact: bool,
+    ) -> TickBlock {
         let start = cur.next_tick;
         let end = end.min(self.times.len()).max(start);
         let times = &self.times[start..end];
@@ -151,10 +158,16 @@ impl Feed {
             );
         }
         cur.next_tick = end;
+        let time_range = compact.then(|| time_range(times)).flatten();
         TickBlock {
             session_id: session_id.to_string(),
             first_sequence_id: start as u64,
-            times: times.to_vec(),
+            times: if time_range.is_some() {
+                Vec::new()
+            } else {
+                times.to_vec()
+            },
+            time_range,
             symbols,
         }
     }
@@ -215,6 +228,20 @@ fn candle_data(s: &BarSeries, p: usize) -> CandleData {
     }
 }
 
+/// `times` as a range when they are evenly spaced (and there are at least two).
+fn time_range(times: &[i64]) -> Option<TimeRange> {
+    let [first, second, ..] = times else {
+        return None;
+    };
+    let step = second.checked_sub(*first)?;
+    let even = times.windows(2).all(|w| w[1].wrapping_sub(w[0]) == step);
+    even.then_some(TimeRange {
+        start: *first,
+        step,
+        count: u32::try_from(times.len()).ok()?,
+    })
+}
+
 /// Distinct timestamps of all series within their ranges, increasing.
 fn merge_times(series: &[Arc<BarSeries>], ranges: &[Range<usize>]) -> Vec<i64> {
     if let [only] = series {
@@ -268,8 +295,22 @@ mod tests {
         let feed = Feed::new(vec!["A".into(), "B".into()], vec![a, b], 15, 45);
         assert_eq!(feed.len(), 3); // 20, 30, 40
         let mut cur = feed.cursor();
-        let block = feed.next_block("s", &mut cur, 3);
+        let block = feed.next_block("s", &mut cur, 3, false);
         assert_eq!(block.times, vec![20, 30, 40]);
+        assert_eq!(block.time_range, None);
+        let compact = feed.next_block("s", &mut feed.cursor(), 3, true);
+        assert!(compact.times.is_empty());
+        assert_eq!(
+            compact.time_range,
+            Some(TimeRange {
+                start: 20,
+                step: 10,
+                count: 3
+            })
+        );
+        assert_eq!(compact.bar_times(), Ok(vec![20, 30, 40]));
+        assert_eq!(time_range(&[1, 2, 4]), None);
+        assert_eq!(time_range(&[1]), None);
         assert_eq!(block.symbols["A"].rows, None);
         assert_eq!(block.symbols["A"].close, vec![110, 120, 130]);
         assert_eq!(block.symbols["B"].rows, Some(vec![0, 2]));

@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub warmup_bars: usize,
     /// How settlement events travel.
     pub events: EventMode,
+    /// Evenly spaced tick times as a `time_range`.
+    pub compact_times: bool,
 }
 
 /// Fills held back in `events: fills` mode before they go out in one `event_block` anyway.
@@ -154,6 +156,7 @@ impl Run {
             account_updates: self.options.account_updates,
             tick_encoding: self.options.encoding,
             events: self.options.events,
+            compact_times: self.options.compact_times,
             warmup_bars: self.options.warmup_bars as u32,
             execution_model: shared_models::simulation::MODEL_VERSION,
             engine: Some(self.engine.config().clone()),
@@ -214,6 +217,7 @@ impl Run {
                         &self.id,
                         &mut self.send_cursor,
                         end,
+                        self.options.compact_times,
                     ))
                 }
                 TickEncoding::Tick => {
