@@ -69,6 +69,30 @@ fn time(seconds: i64) -> Result<DateTime<Utc>, String> {
     DateTime::from_timestamp(seconds, 0).ok_or_else(|| format!("time {seconds} is out of range"))
 }
 
+/// Times of consecutive points: the calendar date is computed once per day (most points of a
+/// curve share their day with the previous one), the rest is the time of day.
+#[derive(Default)]
+struct Days {
+    day: Option<(i64, chrono::NaiveDate)>,
+}
+
+impl Days {
+    fn time(&mut self, seconds: i64) -> Result<DateTime<Utc>, String> {
+        let (day, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let date = match self.day {
+            Some((d, date)) if d == day => date,
+            _ => {
+                let date = time(seconds)?.date_naive();
+                self.day = Some((day, date));
+                date
+            }
+        };
+        let tod = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, 0)
+            .ok_or_else(|| format!("time {seconds} is out of range"))?;
+        Ok(date.and_time(tod).and_utc())
+    }
+}
+
 impl EquityColumns {
     /// The columns of `points`.
     pub fn from_points(points: &[EquityPoint]) -> Self {
@@ -110,12 +134,13 @@ impl EquityColumns {
     pub fn into_points(self) -> Result<Vec<EquityPoint>, String> {
         let n = self.equity.len();
         let mut out = Vec::with_capacity(n);
+        let mut days = Days::default();
         match (self.time_step, self.time_deltas) {
             (Some(step), _) => {
                 let mut t = self.time_start;
                 for equity in self.equity {
                     out.push(EquityPoint {
-                        time: time(t)?,
+                        time: days.time(t)?,
                         equity,
                     });
                     t = t.checked_add(step).unwrap_or(i64::MAX);
@@ -126,7 +151,7 @@ impl EquityColumns {
                 for (equity, d) in self.equity.into_iter().zip(deltas) {
                     t = t.checked_add(d).ok_or("equity_columns: time overflow")?;
                     out.push(EquityPoint {
-                        time: time(t)?,
+                        time: days.time(t)?,
                         equity,
                     });
                 }
@@ -240,6 +265,18 @@ mod tests {
         for one in [vec![], vec![point(5, Decimal::ONE)]] {
             assert_eq!(EquityColumns::from_points(&one).into_points(), Ok(one));
         }
+    }
+
+    #[test]
+    fn the_day_cache_gives_chrono_s_times() {
+        let mut days = Days::default();
+        for t in (-200_000..200_000)
+            .step_by(997)
+            .chain([1_577_836_800, 1_577_923_199])
+        {
+            assert_eq!(days.time(t), time(t), "{t}");
+        }
+        assert!(days.time(i64::MAX).is_err());
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::strategy::tick::TickView;
 pub(crate) struct Predictor {
     engine: Engine,
     candles: Vec<Option<Candle>>,
-    /// What settling or submitting produced, for the runner to apply.
+    /// What settling or submitting produced, for the runner to apply (and to hand back each
+    /// fill with [`Predictor::expect`]).
     pub events: BarEvents,
     /// Predicted fills the daemon has not confirmed yet, oldest first.
     expected: VecDeque<ExecutionReport>,
@@ -60,7 +61,11 @@ impl Predictor {
         }
         self.engine
             .settle(tick.timestamp(), &self.candles, &mut self.events);
-        self.expected.extend(self.events.executions.iter().cloned());
+    }
+
+    /// Remember a predicted fill (after the runner applied it) until the daemon confirms it.
+    pub fn expect(&mut self, fill: ExecutionReport) {
+        self.expected.push_back(fill);
     }
 
     /// Submit the decisions of the tick at `time` (Unix seconds) locally.
@@ -72,7 +77,6 @@ impl Predictor {
     /// End of data: with `close_at_end` the model closes every position at the last close.
     pub fn finish(&mut self) {
         self.engine.finish(&mut self.events);
-        self.expected.extend(self.events.executions.iter().cloned());
     }
 
     /// True once the session's loss limit stopped the modelled run.

@@ -273,10 +273,13 @@ fn apply_predicted<S: Strategy + ?Sized>(
     for u in p.events.order_updates.drain(..) {
         ctx.account_mut().apply_update(&u);
     }
-    for f in p.events.executions.drain(..) {
+    let mut fills = std::mem::take(&mut p.events.executions);
+    for f in fills.drain(..) {
         ctx.account_mut().apply_fill(&f);
         strategy.on_fill(&f, ctx);
+        p.expect(f);
     }
+    p.events.executions = fills; // keeps its capacity
 }
 
 /// Put the warm-up bars into the history (and their last closes into the account).
