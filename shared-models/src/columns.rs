@@ -208,6 +208,8 @@ impl TradeColumns {
             return Err(format!("trade_columns: every column must hold {n} values"));
         }
         let mut out = Vec::with_capacity(n);
+        // `.into()`: the trade's symbol type may become a compact string.
+        #[allow(clippy::useless_conversion)]
         for i in 0..n {
             out.push(Trade {
                 symbol: self.symbol[i].clone().into(),

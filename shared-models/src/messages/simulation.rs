@@ -425,7 +425,7 @@ pub struct ResultsReply {
     pub trades: Option<Vec<crate::trading::Trade>>,
     /// Closed trades (columns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trade_columns: Option<crate::columns::TradeColumns>,
+    pub trade_columns: Option<Box<crate::columns::TradeColumns>>,
     /// Positions still open at the end.
     pub open_positions: Vec<crate::trading::PositionView>,
     /// Equity at every bar's close (rows).
@@ -433,7 +433,7 @@ pub struct ResultsReply {
     pub equity_curve: Option<Vec<crate::trading::EquityPoint>>,
     /// Equity at every bar's close (columns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equity_columns: Option<crate::columns::EquityColumns>,
+    pub equity_columns: Option<Box<crate::columns::EquityColumns>>,
 }
 
 impl ResultsReply {
@@ -445,11 +445,14 @@ impl ResultsReply {
             metrics: results.metrics.clone(),
             trades: (!columns).then(|| results.trades.clone()),
             trade_columns: columns
-                .then(|| crate::columns::TradeColumns::from_trades(&results.trades)),
+                .then(|| Box::new(crate::columns::TradeColumns::from_trades(&results.trades))),
             open_positions: results.open_positions.clone(),
             equity_curve: (!columns).then(|| results.equity_curve.clone()),
-            equity_columns: columns
-                .then(|| crate::columns::EquityColumns::from_points(&results.equity_curve)),
+            equity_columns: columns.then(|| {
+                Box::new(crate::columns::EquityColumns::from_points(
+                    &results.equity_curve,
+                ))
+            }),
         }
     }
 
