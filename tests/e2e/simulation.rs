@@ -673,3 +673,88 @@ mod no_look_ahead {
         d.stop().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fills_mode_sends_only_fills_and_tick_acks_apply_in_order() {
+    let d = TestDaemon::start().await.unwrap();
+    let mut raw = Raw::connect(&d, &login(&d, "alice").await).await;
+    let created = raw
+        .request(
+            "create_session",
+            json!({"symbols": ["ACME"], "start_date": "2021-01-01", "end_date": "2021-03-31",
+            "commission_rate": "0.001"}),
+        )
+        .await;
+    let session = created["data"]["session_id"].as_str().unwrap().to_string();
+    let total = created["data"]["bar_count"].as_u64().unwrap();
+    let started = raw
+        .request(
+            "start_simulation",
+            json!({"session_id": session, "max_pending_ticks": 65536, "tick_encoding": "block",
+            "events": "fills", "compact_times": true}),
+        )
+        .await;
+    assert_eq!(started["data"]["events"], "fills", "{started}");
+    assert_eq!(started["data"]["compact_times"], true);
+    let mut have = 0;
+    while have < total {
+        let block = raw.recv().await;
+        assert_eq!(block["type"], "tick_block", "{block}");
+        let data = &block["data"];
+        let n = match data["time_range"]["count"].as_u64() {
+            Some(n) => n,
+            None => data["times"].as_array().unwrap().len() as u64,
+        };
+        assert_eq!(data["first_sequence_id"], have);
+        have += n;
+    }
+    // A refused entry answers an error, like a refused tick_ack.
+    raw.send_text(
+        &json!({"type": "tick_acks", "data": {"session_id": session, "acks": [{"sequence_id": total + 5}]}})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(error_code(&raw.recv().await), "VALIDATION_FAILED");
+    let order = |id: &str, side: &str| json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": "10"});
+    let acks = json!([
+        {"sequence_id": 3, "orders": [order("b", "buy")]},
+        {"sequence_id": 10, "orders": [order("s", "sell")]},
+        {"sequence_id": total - 1},
+    ]);
+    raw.send_text(
+        &json!({"type": "tick_acks", "data": {"session_id": session, "acks": acks}}).to_string(),
+    )
+    .await;
+    let mut fills = Vec::new();
+    loop {
+        let msg = raw.recv().await;
+        match msg["type"].as_str().unwrap() {
+            "event_block" => {
+                let data = msg["data"].as_object().unwrap();
+                let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+                assert_eq!(keys, ["executions", "session_id"], "only fills: {msg}");
+                fills.extend(data["executions"].as_array().unwrap().iter().cloned());
+            }
+            "simulation_end" => break,
+            other => panic!("fills mode sent '{other}': {msg}"),
+        }
+    }
+    let ids: Vec<&str> = fills
+        .iter()
+        .map(|f| f["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["b", "s"]);
+    let results = raw
+        .request(
+            "get_results",
+            json!({"session_id": session, "format": "columns"}),
+        )
+        .await;
+    let cols = &results["data"]["trade_columns"];
+    assert_eq!(cols["side"], json!(["long"]), "{results}");
+    assert_eq!(cols["entry_price"][0], fills[0]["price"]);
+    assert_eq!(cols["exit_price"][0], fills[1]["price"]);
+    let equity = &results["data"]["equity_columns"];
+    assert_eq!(equity["equity"].as_array().unwrap().len() as u64, total);
+    d.stop().await.unwrap();
+}
