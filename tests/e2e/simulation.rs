@@ -708,14 +708,30 @@ async fn fills_mode_sends_only_fills_and_tick_acks_apply_in_order() {
         assert_eq!(data["first_sequence_id"], have);
         have += n;
     }
-    // A refused entry answers an error, like a refused tick_ack.
-    raw.send_text(
-        &json!({"type": "tick_acks", "data": {"session_id": session, "acks": [{"sequence_id": total + 5}]}})
-            .to_string(),
-    )
+    // A refused entry answers an error, like a refused tick_ack; the others still apply.
+    let order = |id: &str, side: &str| json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": "10"});
+    let frame = |acks: Value| {
+        json!({"type": "tick_acks", "data": {"session_id": session, "acks": acks}}).to_string()
+    };
+    raw.send_text(&frame(
+        json!([{"sequence_id": total + 5}, {"sequence_id": 1}]),
+    ))
     .await;
     assert_eq!(error_code(&raw.recv().await), "VALIDATION_FAILED");
-    let order = |id: &str, side: &str| json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": "10"});
+    // Tick 1 was acknowledged: orders decided at tick 0 come too late now.
+    raw.send_text(&frame(
+        json!([{"sequence_id": 0, "orders": [order("x", "buy")]}]),
+    ))
+    .await;
+    let late = raw.recv().await;
+    assert_eq!(error_code(&late), "VALIDATION_FAILED");
+    assert!(
+        late["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already acknowledged"),
+        "{late}"
+    );
     let acks = json!([
         {"sequence_id": 3, "orders": [order("b", "buy")]},
         {"sequence_id": 10, "orders": [order("s", "sell")]},

@@ -289,12 +289,14 @@ impl Run {
         }
     }
 
-    /// `tick_acks`: each in order, then the ticks the last one allows.
+    /// `tick_acks`: each in order (a refused one gets its own error, the others still
+    /// apply), then the ticks the last one allows.
     async fn on_acks(&mut self, acks: Vec<TickAck>, reply: ReplyTo) {
         for ack in acks {
-            if self.ended || !self.apply_ack(ack, &reply).await {
+            if self.ended {
                 break;
             }
+            self.apply_ack(ack, &reply).await;
         }
         if !self.ended && self.acked > 0 {
             self.send_ticks(self.acked + 1).await;
