@@ -25,6 +25,7 @@ pub mod messages;
 pub mod results;
 pub mod session;
 pub mod simulation;
+pub mod time_text;
 pub mod trading;
 
 pub use envelope::{DecodeError, Envelope, decode_client_message};

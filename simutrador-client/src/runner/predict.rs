@@ -13,7 +13,6 @@ use shared_models::trading::{ExecutionReport, OrderRequest};
 use std::collections::VecDeque;
 
 use crate::error::{ClientError, Result};
-use crate::strategy::tick::TickView;
 
 /// The client's copy of the execution model for one run.
 pub(crate) struct Predictor {
@@ -44,23 +43,27 @@ impl Predictor {
         })
     }
 
-    /// Settle the bar of `tick` locally; its events land in `self.events`.
-    pub fn settle(&mut self, tick: &TickView<'_>, symbols: usize) {
+    /// Start a bar: its candles follow with [`Predictor::push_candle`], one per symbol.
+    pub fn begin_bar(&mut self) {
         self.candles.clear();
-        for i in 0..symbols {
-            self.candles.push(tick.raw(i).map(|raw| {
-                let c = raw.to_candle();
-                Candle {
-                    open: c.open,
-                    high: c.high,
-                    low: c.low,
-                    close: c.close,
-                    volume: c.volume,
-                }
-            }));
-        }
-        self.engine
-            .settle(tick.timestamp(), &self.candles, &mut self.events);
+    }
+
+    /// The next symbol's candle of the bar (the runner converts each tick's candles once,
+    /// for the history, the account and the model).
+    pub fn push_candle(&mut self, candle: Option<crate::strategy::Candle>) {
+        self.candles.push(candle.map(|c| Candle {
+            open: c.open,
+            high: c.high,
+            low: c.low,
+            close: c.close,
+            volume: c.volume,
+        }));
+    }
+
+    /// Settle the bar at `time` (Unix seconds) locally with the pushed candles; its events
+    /// land in `self.events`.
+    pub fn settle(&mut self, time: i64) {
+        self.engine.settle(time, &self.candles, &mut self.events);
     }
 
     /// Remember a predicted fill (after the runner applied it) until the daemon confirms it.

@@ -193,9 +193,12 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         let Some(tick) = block.view(next) else {
             break;
         };
+        if let Some(p) = predictor.as_mut() {
+            p.begin_bar();
+        }
         for i in 0..run.symbols.len() {
-            if let Some(raw) = tick.raw(i) {
-                let candle = raw.to_candle();
+            let candle = tick.raw(i).map(|raw| raw.to_candle());
+            if let Some(candle) = candle {
                 ctx.history_mut().push(
                     i,
                     Bar {
@@ -205,9 +208,12 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
                 );
                 ctx.account_mut().mark(i, candle.close);
             }
+            if let Some(p) = predictor.as_mut() {
+                p.push_candle(candle);
+            }
         }
         if let Some(p) = predictor.as_mut() {
-            p.settle(&tick, run.symbols.len());
+            p.settle(tick.timestamp());
             apply_predicted(p, strategy, &mut ctx);
         }
         strategy.on_tick(&tick, &mut ctx);
