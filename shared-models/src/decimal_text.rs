@@ -46,28 +46,30 @@ pub fn parse(text: &str) -> Result<Decimal, rust_decimal::Error> {
 
 /// `-?digits(.digits)?` with at most 19 digits in all and not negative zero.
 fn fast(b: &[u8]) -> Option<Decimal> {
-    let (negative, digits) = match b {
-        [b'-', rest @ ..] => (true, rest),
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
         _ => (false, b),
     };
+    let dot = digits.iter().position(|&c| c == b'.');
+    let count = digits.len() - usize::from(dot.is_some());
+    let scale = match dot {
+        None => 0,
+        Some(i) if i > 0 && i + 1 < digits.len() => digits.len() - i - 1,
+        Some(_) => return None,
+    };
+    if count == 0 || count > 19 || scale > Decimal::MAX_SCALE as usize {
+        return None;
+    }
     let mut m: u64 = 0;
-    let mut count = 0usize;
-    let mut scale: Option<u32> = None;
     for (i, &c) in digits.iter().enumerate() {
-        match c {
-            b'0'..=b'9' if count < 19 => {
-                m = m * 10 + u64::from(c - b'0');
-                count += 1;
-                if let Some(s) = scale.as_mut() {
-                    *s += 1;
-                }
-            }
-            b'.' if scale.is_none() && i > 0 && i + 1 < digits.len() => scale = Some(0),
-            _ => return None,
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            m = m * 10 + u64::from(d);
+        } else if Some(i) != dot {
+            return None;
         }
     }
-    let scale = scale.unwrap_or(0);
-    if count == 0 || scale > Decimal::MAX_SCALE || (negative && m == 0) {
+    if negative && m == 0 {
         return None;
     }
     Some(Decimal::from_parts(
@@ -75,7 +77,7 @@ fn fast(b: &[u8]) -> Option<Decimal> {
         (m >> 32) as u32,
         0,
         negative,
-        scale,
+        scale as u32,
     ))
 }
 
