@@ -12,7 +12,7 @@ use std::time::Instant;
 use rust_decimal::Decimal;
 use shared_models::AssetClass;
 use shared_models::simulation::{BarEvents, Candle, Engine, EngineConfig, SymbolSpec};
-use shared_models::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
+use shared_models::trading::{CompactString, OrderRequest, OrderSide, OrderType, TimeInForce};
 
 const BARS: usize = 1_000_000;
 const START: i64 = 1_704_067_200; // 2024-01-01 00:00 UTC
@@ -75,22 +75,11 @@ fn config() -> EngineConfig {
     c
 }
 
-/// `o{n}`, written digit by digit: a strategy that names orders cheaply, so the bench measures
-/// the engine rather than `format!`.
-fn order_id(n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let (mut i, mut n) = (digits.len(), n);
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut id = String::with_capacity(1 + digits.len() - i);
-    id.push('o');
-    id.extend(digits[i..].iter().map(|&d| char::from(d)));
+/// `o{n}`, inline in a `CompactString` (no allocation): a strategy that names orders cheaply,
+/// so the bench measures the engine rather than `format!`.
+fn order_id(n: u64) -> CompactString {
+    let mut id = CompactString::const_new("o");
+    id.push_str(itoa::Buffer::new().format(n));
     id
 }
 
@@ -129,6 +118,8 @@ fn run_sma(closes: &[i64], candles: &[Candle]) -> (Engine, std::time::Duration) 
     let (mut fast, mut slow) = (0i64, 0i64);
     let mut prev: Option<(i64, i64)> = None;
     let mut n = 0u64;
+    // One order buffer for the whole run, drained into the engine on every cross.
+    let mut orders = Vec::with_capacity(2);
     let started = Instant::now();
     for (i, (&c, candle)) in closes.iter().zip(candles).enumerate() {
         let t = START + i as i64 * 60;
@@ -149,21 +140,21 @@ fn run_sma(closes: &[i64], candles: &[Candle]) -> (Engine, std::time::Duration) 
         // fast/10 vs slow/20, compared exactly as 2·fast vs slow.
         let now = (2 * fast, slow);
         if let Some((pf, ps)) = prev {
-            let held = engine.position(0);
-            let mut orders = Vec::new();
             if pf < ps && now.0 > now.1 {
+                let held = engine.position(0);
                 if held < Decimal::ZERO {
                     orders.push(order(&mut n, OrderSide::Buy, Some(-held), None));
                 }
                 orders.push(order(&mut n, OrderSide::Buy, None, Some(Decimal::ONE)));
             } else if pf > ps && now.0 < now.1 {
+                let held = engine.position(0);
                 if held > Decimal::ZERO {
                     orders.push(order(&mut n, OrderSide::Sell, Some(held), None));
                 }
                 orders.push(order(&mut n, OrderSide::Sell, None, Some(Decimal::ONE)));
             }
             if !orders.is_empty() {
-                engine.submit(t, orders, &[], &mut events);
+                engine.submit(t, orders.drain(..), &[], &mut events);
                 events.clear();
             }
         }

@@ -6,6 +6,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// A short string stored inline up to 24 bytes (order ids, execution ids, symbols), so the
+/// engine's events and trades do not allocate; serialized exactly like a `String`.
+pub use compact_str::CompactString;
+
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,9 +52,9 @@ pub enum TimeInForce {
 #[serde(deny_unknown_fields)]
 pub struct OrderRequest {
     /// Client-chosen id, unique within the session.
-    pub order_id: String,
+    pub order_id: CompactString,
     /// Symbol (one of the session's).
-    pub symbol: String,
+    pub symbol: CompactString,
     /// Buy or sell.
     pub side: OrderSide,
     /// Pricing.
@@ -103,7 +107,7 @@ pub enum OrderStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderUpdate {
     /// The order.
-    pub order_id: String,
+    pub order_id: CompactString,
     /// New status.
     pub status: OrderStatus,
     /// Why (for rejections: an error code such as `INSUFFICIENT_BUYING_POWER` and a sentence).
@@ -118,11 +122,11 @@ pub struct OrderUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionReport {
     /// Sequential id within the session.
-    pub execution_id: String,
+    pub execution_id: CompactString,
     /// The order filled.
-    pub order_id: String,
+    pub order_id: CompactString,
     /// Symbol.
-    pub symbol: String,
+    pub symbol: CompactString,
     /// Side.
     pub side: OrderSide,
     /// Units filled.
@@ -182,7 +186,7 @@ pub enum TradeSide {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     /// Symbol.
-    pub symbol: String,
+    pub symbol: CompactString,
     /// Direction.
     pub side: TradeSide,
     /// Units (positive).

@@ -48,25 +48,40 @@ impl Stamp {
 pub(crate) struct DayClock {
     /// The day number and its date (`None`: chrono cannot represent it).
     day: Option<(i64, Option<NaiveDate>)>,
+    /// The first second of that day, when it is representable: a time in
+    /// `[start, start + 86 400)` is on that day, `t − start` seconds after midnight.
+    start: Option<i64>,
 }
 
 impl DayClock {
     /// `utc(t)`.
     #[inline]
     pub fn at(&mut self, t: i64) -> DateTime<Utc> {
-        let day = t.div_euclid(DAY);
-        let date = match self.day {
-            Some((d, date)) if d == day => date,
+        let (date, secs) = match (self.day, self.start) {
+            // t ≥ start, so the wrapping difference is the true one.
+            (Some((_, date)), Some(start))
+                if t >= start && (t.wrapping_sub(start) as u64) < DAY as u64 =>
+            {
+                (date, t.wrapping_sub(start))
+            }
             _ => {
-                let date = day
-                    .checked_mul(DAY)
-                    .and_then(|s| DateTime::from_timestamp(s, 0))
-                    .map(|d| d.date_naive());
-                self.day = Some((day, date));
-                date
+                let day = t.div_euclid(DAY);
+                let date = match self.day {
+                    Some((d, date)) if d == day => date,
+                    _ => {
+                        let date = day
+                            .checked_mul(DAY)
+                            .and_then(|s| DateTime::from_timestamp(s, 0))
+                            .map(|d| d.date_naive());
+                        self.day = Some((day, date));
+                        date
+                    }
+                };
+                self.start = day.checked_mul(DAY);
+                (date, t.rem_euclid(DAY))
             }
         };
-        let secs = t.rem_euclid(DAY) as u32; // 0..86 400
+        let secs = secs as u32; // 0..86 400
         match (date, NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)) {
             (Some(date), Some(time)) => date.and_time(time).and_utc(),
             _ => DateTime::default(),

@@ -134,12 +134,14 @@ pub struct BarEvents {
 
 impl BarEvents {
     /// Empties both buffers, keeping their capacity.
+    #[inline]
     pub fn clear(&mut self) {
         self.executions.clear();
         self.order_updates.clear();
     }
 
     /// True when nothing happened.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.executions.is_empty() && self.order_updates.is_empty()
     }

@@ -127,16 +127,22 @@ impl EquityCurve {
     #[inline]
     pub fn push(&mut self, time: i64, equity: Decimal) {
         self.times.push(time);
+        match (&mut self.values, pack(equity)) {
+            (Values::Packed(v), Some(p)) => v.push(p),
+            _ => self.push_full(equity),
+        }
+    }
+
+    /// A value that does not pack, or any value once the list holds full `Decimal`s.
+    #[cold]
+    fn push_full(&mut self, equity: Decimal) {
         match &mut self.values {
-            Values::Packed(v) => match pack(equity) {
-                Some(p) => v.push(p),
-                None => {
-                    let mut full = Vec::with_capacity(v.capacity().max(v.len() + 1));
-                    full.extend(v.iter().map(|&p| unpack(p)));
-                    full.push(equity);
-                    self.values = Values::Full(full);
-                }
-            },
+            Values::Packed(v) => {
+                let mut full = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                full.extend(v.iter().map(|&p| unpack(p)));
+                full.push(equity);
+                self.values = Values::Full(full);
+            }
             Values::Full(v) => v.push(equity),
         }
     }

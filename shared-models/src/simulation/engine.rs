@@ -4,12 +4,13 @@
 
 use crate::results::SimulationResults;
 use crate::trading::{
-    AccountSnapshot, ExecutionReport, OrderRequest, OrderSide, OrderStatus, OrderUpdate,
+    AccountSnapshot, CompactString, ExecutionReport, OrderRequest, OrderSide, OrderStatus,
+    OrderUpdate,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::clock::Stamp;
+use super::clock::{DayClock, Stamp};
 use super::config::{BarEvents, Candle, EngineConfig, EngineError};
 use super::curve::EquityCurve;
 use super::fills::Slippage;
@@ -33,6 +34,8 @@ pub struct Engine {
     /// iterated, so its hashing cannot affect output order.
     pub(super) ids: IdSet,
     pub(super) curve: EquityCurve,
+    /// Time of the last settled bar (the curve's last time, kept at hand for `settle`).
+    last_time: Option<i64>,
     pub(super) equity: Decimal,
     pub(super) next_execution: u64,
     pub(super) next_group: u64,
@@ -41,6 +44,8 @@ pub struct Engine {
     pub(super) filled_this_bar: bool,
     /// Converts event times, once per bar time.
     stamp: Stamp,
+    /// The symbols' names as the events carry them (inline strings, copied per event).
+    names: Vec<CompactString>,
     /// Loss limit and volatility halt (see `risk.rs`); `None` when the session has neither.
     pub(super) risk: Option<Box<super::risk::RiskState>>,
 }
@@ -49,6 +54,11 @@ impl Engine {
     /// An engine with cash = `initial_capital`, no positions, no orders.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
         config.validate()?;
+        let names = config
+            .symbols
+            .iter()
+            .map(|s| CompactString::from(s.symbol.as_str()))
+            .collect();
         Ok(Engine {
             books: Books::new(&config),
             slippage: Slippage::new(config.slippage_bps),
@@ -57,11 +67,13 @@ impl Engine {
             orders: Vec::new(),
             ids: IdSet::default(),
             curve: EquityCurve::default(),
+            last_time: None,
             next_execution: 0,
             next_group: 0,
             exposed_bars: 0,
             filled_this_bar: false,
             stamp: Stamp::default(),
+            names,
             risk: None,
         })
     }
@@ -88,7 +100,7 @@ impl Engine {
     pub fn submit(
         &mut self,
         decided_at: i64,
-        orders: Vec<OrderRequest>,
+        orders: impl IntoIterator<Item = OrderRequest>,
         cancels: &[String],
         out: &mut BarEvents,
     ) {
@@ -122,12 +134,23 @@ impl Engine {
     /// Validates `req`, reserves its id (and a bracket entry's children's ids) and adds it to
     /// the working orders; `Err` is the rejection reason.
     fn accept(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
-        if self.ids.contains(&req.order_id) {
+        // The id is reserved at once (one probe of the id set) and taken back on rejection.
+        let hash = IdSet::hash(&req.order_id);
+        if !self.ids.insert_hashed(hash, &req.order_id) {
             return Err(RejectCode::InvalidOrder.reason(format!(
                 "order_id '{}' was already used in this session; use a new id",
                 req.order_id
             )));
         }
+        let accepted = self.accept_reserved(req, decided_at);
+        if accepted.is_err() {
+            self.ids.remove_last(hash, &req.order_id);
+        }
+        accepted
+    }
+
+    /// [`Engine::accept`] once the order's own id is reserved.
+    fn accept_reserved(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
         let order = orders::validate(
             req,
             &self.config.symbols,
@@ -137,13 +160,13 @@ impl Engine {
         if self.risk.is_some() {
             self.risk_check(&order)?;
         }
-        self.reserve_ids(&order)?;
+        self.reserve_child_ids(&order)?;
         self.orders.push(order);
         Ok(())
     }
 
-    /// Reserves the order's id and, for a bracket entry, its children's ids.
-    fn reserve_ids(&mut self, order: &WorkingOrder) -> Result<(), String> {
+    /// Reserves a bracket entry's children's ids.
+    fn reserve_child_ids(&mut self, order: &WorkingOrder) -> Result<(), String> {
         let (sl, tp) = if order.stop_loss.is_some() || order.take_profit.is_some() {
             let (sl, tp) = child_ids(&order.id);
             if self.ids.contains(&sl) || self.ids.contains(&tp) {
@@ -155,11 +178,8 @@ impl Engine {
         } else {
             (None, None)
         };
-        for id in [Some(&order.id), sl.as_ref(), tp.as_ref()]
-            .into_iter()
-            .flatten()
-        {
-            self.ids.insert(id);
+        for id in [sl, tp].into_iter().flatten() {
+            self.ids.insert(&id);
         }
         Ok(())
     }
@@ -170,9 +190,10 @@ impl Engine {
     /// entry), applies time in force, marks every position at its last close and appends one
     /// equity point. A `time` at or before the last settled one is ignored.
     pub fn settle(&mut self, time: i64, candles: &[Option<Candle>], out: &mut BarEvents) {
-        if self.curve.last_time().is_some_and(|t| time <= t) || self.loss_limit_hit() {
+        if self.last_time.is_some_and(|t| time <= t) || self.loss_limit_hit() {
             return;
         }
+        self.last_time = Some(time);
         self.filled_this_bar = false;
         if !self.orders.is_empty() {
             self.work_orders(time, candles, out);
@@ -189,11 +210,13 @@ impl Engine {
     }
 
     /// True when some order could still fill on a later bar.
+    #[inline]
     pub fn has_working_orders(&self) -> bool {
         !self.orders.is_empty()
     }
 
     /// Equity at the last settled close (cash before the first bar).
+    #[inline]
     pub fn equity(&self) -> Decimal {
         self.equity
     }
@@ -204,6 +227,7 @@ impl Engine {
     }
 
     /// Signed quantity held in `config.symbols[symbol]` (zero for an unknown index).
+    #[inline]
     pub fn position(&self, symbol: usize) -> Decimal {
         self.books
             .positions
@@ -211,9 +235,19 @@ impl Engine {
             .map_or(Decimal::ZERO, |p| p.qty)
     }
 
-    /// Closed trades so far, in exit order.
-    pub fn trades(&self) -> &[crate::trading::Trade] {
-        &self.books.trades
+    /// Closed trades so far, in exit order (built from the books' compact records).
+    pub fn trades(&self) -> Vec<crate::trading::Trade> {
+        let mut clock = DayClock::default();
+        self.books
+            .trades
+            .iter()
+            .map(|t| t.to_trade(&self.config.symbols[t.symbol].symbol, &mut clock))
+            .collect()
+    }
+
+    /// Number of closed trades so far.
+    pub fn trade_count(&self) -> usize {
+        self.books.trades.len()
     }
 
     /// Number of settled bars (points on the equity curve).
@@ -233,7 +267,7 @@ impl Engine {
             equity: self.equity,
             buying_power: self.books.buying_power(),
             positions: self.books.position_views(&self.config.symbols),
-            open_orders: self.orders.iter().map(|o| o.id.clone()).collect(),
+            open_orders: self.orders.iter().map(|o| o.id.to_string()).collect(),
         }
     }
 
@@ -264,7 +298,7 @@ impl Engine {
             let (units, price) = (p.qty.abs(), p.last_close);
             let spec = &self.config.symbols[i];
             if let Ok(b) = self.books.fill(i, spec, side, units, price, time) {
-                let id = format!("flatten:{}", spec.symbol);
+                let id = compact_str::format_compact!("flatten:{}", spec.symbol);
                 self.report(
                     id,
                     i,
@@ -293,6 +327,7 @@ impl Engine {
     /// Final results: metrics, closed trades, open positions and the equity curve.
     /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
     pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
+        let trades = self.trades();
         let bh = self.books.positions.get(buy_and_hold_symbol);
         let (times, equity) = (self.curve.times(), self.curve.values_f64());
         let input = MetricsInput {
@@ -301,14 +336,14 @@ impl Engine {
             equity_final: self.curve.last_value(),
             equity_peak: self.curve.peak(),
             initial_capital: self.config.initial_capital,
-            trades: &self.books.trades,
+            trades: &trades,
             exposed_bars: self.exposed_bars,
             commissions: self.books.commissions,
             buy_and_hold: bh.and_then(|p| p.first_close.map(|f| (f, p.last_close))),
         };
         SimulationResults {
             metrics: metrics::compute(&input),
-            trades: self.books.trades.clone(),
+            trades,
             open_positions: self.books.position_views(&self.config.symbols),
             equity_curve: self.curve.to_points(),
         }
@@ -318,7 +353,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn report(
         &mut self,
-        order_id: String,
+        order_id: CompactString,
         symbol: usize,
         side: OrderSide,
         quantity: Decimal,
@@ -334,7 +369,7 @@ impl Engine {
         out.executions.push(ExecutionReport {
             execution_id: execution_id(self.next_execution),
             order_id,
-            symbol: self.config.symbols[symbol].symbol.clone(),
+            symbol: self.names[symbol].clone(),
             side,
             quantity,
             price,
@@ -350,23 +385,9 @@ impl Engine {
     }
 }
 
-/// `E{n}`, without the formatting machinery.
-fn execution_id(n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut id = String::with_capacity(1 + digits.len() - i);
-    id.push('E');
-    for &d in &digits[i..] {
-        id.push(char::from(d));
-    }
+/// `E{n}`, inline (no allocation), without the formatting machinery.
+fn execution_id(n: u64) -> CompactString {
+    let mut id = CompactString::const_new("E");
+    id.push_str(itoa::Buffer::new().format(n));
     id
 }

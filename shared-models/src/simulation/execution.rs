@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use super::config::{BarEvents, Candle};
 use super::engine::Engine;
 use super::fills::{self, Touch};
+use super::numeric::{self, is_neg, is_pos};
 use super::orders::{RejectCode, Size, WorkingOrder, child_ids};
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -88,15 +89,15 @@ impl Engine {
         };
         if o.is_child() {
             let held = self.books.positions[sym].qty;
-            let reduces = (side == OrderSide::Buy && held < Decimal::ZERO)
-                || (side == OrderSide::Sell && held > Decimal::ZERO);
+            let reduces = (side == OrderSide::Buy && is_neg(held))
+                || (side == OrderSide::Sell && is_pos(held));
             if !reduces {
                 let why = "bracket exit cancelled: the position it protected is closed";
                 return self.close_order(i, OrderStatus::Cancelled, why, time, out);
             }
-            units = units.min(held.abs());
+            units = numeric::min(units, held.abs());
         }
-        if units <= Decimal::ZERO {
+        if !is_pos(units) {
             let reason = RejectCode::InsufficientBuyingPower.reason(format!(
                 "{} available buying power does not buy one lot of {} at {price}",
                 self.books.buying_power(),
@@ -232,8 +233,8 @@ impl Engine {
             if o.done || !o.is_child() || o.symbol != sym {
                 continue;
             }
-            let reduces = (o.side == OrderSide::Buy && held < Decimal::ZERO)
-                || (o.side == OrderSide::Sell && held > Decimal::ZERO);
+            let reduces = (o.side == OrderSide::Buy && is_neg(held))
+                || (o.side == OrderSide::Sell && is_pos(held));
             if !reduces {
                 let why = "bracket exit cancelled: the position it protected is closed";
                 self.close_order(c, OrderStatus::Cancelled, why, time, out);

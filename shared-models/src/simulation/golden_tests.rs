@@ -107,7 +107,7 @@ fn order(rng: &mut Rng, n: u64, symbols: &[(&str, Decimal)], close: &[Decimal]) 
         _ => format!("o{n}"),
     };
     OrderRequest {
-        order_id: id,
+        order_id: id.into(),
         symbol: if rng.below(50) == 0 { "ZZZ" } else { name }.into(),
         side,
         order_type: kind,

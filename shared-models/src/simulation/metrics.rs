@@ -153,18 +153,29 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
 
     // Daily returns: last equity of each UTC day with bars, pct change (the first is NaN and
     // counts as 0 in the geometric mean, exactly as in backtesting.py).
+    // One pass, with the day number (and whether it is a weekend day) worked out once per
+    // day: a bar inside [day_start, day_end) is on the day of the bar before it.
     let mut daily: Vec<f64> = Vec::new();
     let mut last_day = None;
+    let (mut day_start, mut day_end, mut day_is_weekend) = (i64::MAX, i64::MIN, false);
+    let mut weekend = 0usize;
     for (&t, &e) in times.iter().zip(equity) {
-        let d = t.div_euclid(DAY);
-        if last_day == Some(d) {
-            if let Some(v) = daily.last_mut() {
-                *v = e;
+        if t < day_start || t >= day_end {
+            let d = t.div_euclid(DAY);
+            if last_day != Some(d) {
+                daily.push(e);
+                last_day = Some(d);
             }
-        } else {
-            daily.push(e);
-            last_day = Some(d);
+            day_is_weekend = (d + 3).rem_euclid(7) >= 5;
+            (day_start, day_end) = d
+                .checked_mul(DAY)
+                .and_then(|s| Some((s, s.checked_add(DAY)?)))
+                .unwrap_or((i64::MAX, i64::MIN));
         }
+        if let Some(v) = daily.last_mut() {
+            *v = e;
+        }
+        weekend += usize::from(day_is_weekend);
     }
     let rets: Vec<f64> = daily.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
     let mut with_first = Vec::with_capacity(rets.len() + 1);
@@ -175,10 +186,6 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     } else {
         geometric_mean(&with_first)
     };
-    let weekend = times
-        .iter()
-        .filter(|&&t| (t.div_euclid(DAY) + 3).rem_euclid(7) >= 5)
-        .count();
     let periods = if n > 0 && weekend as f64 / n as f64 > 2.0 / 7.0 * 0.6 {
         365.0
     } else {

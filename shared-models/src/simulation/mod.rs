@@ -48,6 +48,8 @@ mod golden_tests;
 #[cfg(test)]
 mod metrics_tests;
 #[cfg(test)]
+mod numeric_tests;
+#[cfg(test)]
 mod orders_tests;
 #[cfg(test)]
 mod proptests;

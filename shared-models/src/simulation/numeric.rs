@@ -3,8 +3,44 @@
 //! [`floor_div`] for percent sizing, [`is_multiple`] for lot checks and [`to_f64`] for the
 //! statistics.
 
+use std::cmp::Ordering;
+
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
+
+/// `d > 0`, from the sign and the zero test alone (no general comparison).
+#[inline]
+pub(crate) fn is_pos(d: Decimal) -> bool {
+    !d.is_sign_negative() && !d.is_zero()
+}
+
+/// `d < 0`, likewise.
+#[inline]
+pub(crate) fn is_neg(d: Decimal) -> bool {
+    d.is_sign_negative() && !d.is_zero()
+}
+
+/// `a.cmp(&b)`: decimals of one scale (the usual case on the hot path) compare as their
+/// signed mantissas; others go to `rust_decimal`.
+#[inline]
+pub(crate) fn cmp(a: Decimal, b: Decimal) -> Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(&b)
+    }
+}
+
+/// `a.min(b)`, the same operand on ties (`a`), so the same bits.
+#[inline]
+pub(crate) fn min(a: Decimal, b: Decimal) -> Decimal {
+    if cmp(a, b) == Ordering::Greater { b } else { a }
+}
+
+/// `a.max(b)`, the same operand on ties (`a`).
+#[inline]
+pub(crate) fn max(a: Decimal, b: Decimal) -> Decimal {
+    if cmp(a, b) == Ordering::Less { b } else { a }
+}
 
 /// ⌊a / (b × lot)⌋ for positive operands, in integers: the same value as
 /// `((a / b) / lot).floor()` in `Decimal`, without two long divisions. `None` (use the
@@ -14,17 +50,38 @@ use rust_decimal::prelude::ToPrimitive;
 /// the quotient by less than 10⁻¹⁴ and cannot change the floor.
 pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal> {
     const LIMIT: i128 = 1_000_000_000_000;
-    if a <= Decimal::ZERO || b <= Decimal::ZERO || lot <= Decimal::ZERO || lot.scale() > 8 {
+    if !is_pos(a) || !is_pos(b) || !is_pos(lot) || lot.scale() > 8 {
         return None;
     }
-    let pow = |s: u32| 10i128.checked_pow(s);
-    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa)
+    // a / (b·lot) = (ma · 10^(sb+sl)) / (mb · ml · 10^sa), in 64-bit integers when the
+    // products fit (the same q and r as the 128-bit version below, which takes the rest).
+    if let (Some((ma, _, sa)), Some((mb, _, sb)), Some((ml, _, sl))) =
+        (parts(a), parts(b), parts(lot))
+    {
+        let pow = |s: u32| POW10_U64.get(s as usize).copied();
+        let num = pow(sb + sl).and_then(|p| ma.checked_mul(p));
+        let den = pow(sa).and_then(|p| mb.checked_mul(ml)?.checked_mul(p));
+        if let (Some(num), Some(den)) = (num, den) {
+            let (q, r) = (num / den, num % den);
+            let limit = LIMIT as u64;
+            if q >= limit || (r != 0 && u128::from(den - r) * u128::from(limit) <= u128::from(den))
+            {
+                return None;
+            }
+            return Some(Decimal::from(q));
+        }
+    }
+    let pow = |s: u32| POW10_I128.get(s as usize).copied();
     let num = a.mantissa().checked_mul(pow(b.scale() + lot.scale())?)?;
     let den = b
         .mantissa()
         .checked_mul(lot.mantissa())?
         .checked_mul(pow(a.scale())?)?;
-    let (q, r) = (num / den, num % den);
+    // Both positive; in 64 bits when they fit (a hardware division instead of a 128-bit one).
+    let (q, r) = match (u64::try_from(num), u64::try_from(den)) {
+        (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
+        _ => (num / den, num % den),
+    };
     if q >= LIMIT || (r != 0 && (den - r).checked_mul(LIMIT)? <= den) {
         return None;
     }
@@ -34,6 +91,23 @@ pub(crate) fn floor_div(a: Decimal, b: Decimal, lot: Decimal) -> Option<Decimal>
 /// Whether `q` is a whole multiple of `step` (> 0): `q % step == 0`, in integers when the
 /// mantissas allow it.
 pub(crate) fn is_multiple(q: Decimal, step: Decimal) -> bool {
+    // 64-bit mantissas (the common case): the same remainder without 128-bit division.
+    if let (Some((qm, _, qs)), Some((sm, _, ss))) = (parts(q), parts(step)) {
+        let r = if qs <= ss {
+            POW10_U64
+                .get((ss - qs) as usize)
+                .and_then(|&p| qm.checked_mul(p))
+                .map(|n| n % sm)
+        } else {
+            POW10_U64
+                .get((qs - ss) as usize)
+                .and_then(|&p| sm.checked_mul(p))
+                .map(|d| qm % d)
+        };
+        if let Some(r) = r {
+            return r == 0;
+        }
+    }
     let (qs, ss) = (q.scale(), step.scale());
     let (qm, sm) = (q.mantissa(), step.mantissa());
     let exact = if qs <= ss {
@@ -58,14 +132,27 @@ pub(crate) fn is_multiple(q: Decimal, step: Decimal) -> bool {
 /// operands aligned to the larger scale and their sum or difference fit in 64 bits, the scale
 /// is at most 28 and the result is non-zero. In that domain `rust_decimal` returns the exact
 /// product at the summed scale, and the exact sum at the larger scale with its sign.
-#[inline]
+#[cfg(test)]
 pub(crate) fn mul_add(cash: Decimal, qty: Decimal, price: Decimal) -> Option<Decimal> {
-    let parts = |d: Decimal| {
-        let u = d.unpack();
-        let m = (u64::from(u.mid) << 32) | u64::from(u.lo);
-        (u.hi == 0 && m != 0).then_some((m, u.negative, u.scale))
-    };
-    let ((mc, nc, sc), (mq, nq, sq), (mp, np, sp)) = (parts(cash)?, parts(qty)?, parts(price)?);
+    mul_add_parts(parts(cash)?, parts(qty)?, price)
+}
+
+/// A non-zero decimal with a 64-bit mantissa as (mantissa, negative, scale).
+pub(crate) type Parts = (u64, bool, u32);
+
+/// The [`Parts`] of `d`, or `None` when it is zero or its mantissa needs more than 64 bits.
+#[inline]
+pub(crate) fn parts(d: Decimal) -> Option<Parts> {
+    let u = d.unpack();
+    let m = (u64::from(u.mid) << 32) | u64::from(u.lo);
+    (u.hi == 0 && m != 0).then_some((m, u.negative, u.scale))
+}
+
+/// [`mul_add`] with the cash and the quantity already split into [`Parts`] (they change only
+/// on fills, while the price changes every bar).
+#[inline]
+pub(crate) fn mul_add_parts(cash: Parts, qty: Parts, price: Decimal) -> Option<Decimal> {
+    let ((mc, nc, sc), (mq, nq, sq), (mp, np, sp)) = (cash, qty, parts(price)?);
     let (mv, nv, sv) = (mq.checked_mul(mp)?, nq != np, sq + sp);
     if sv > Decimal::MAX_SCALE {
         return None;
@@ -94,11 +181,101 @@ pub(crate) fn mul_add(cash: Decimal, qty: Decimal, price: Decimal) -> Option<Dec
     })
 }
 
+/// `cash + qty × price` for a cash and a quantity that change only on fills and prices that
+/// change every bar: [`mul_add_parts`] with the alignment done once per price scale, so a bar
+/// costs one multiplication and one addition. Whenever it answers, the answer is
+/// [`mul_add_parts`]'s (every intermediate then fits in 63 bits, inside that function's domain);
+/// otherwise it asks that function.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MarkCache {
+    cash: Parts,
+    qty: Parts,
+    /// The price scale `base`, `mult` and `scale` are for (`u32::MAX`: none yet); `ok` is false
+    /// when they overflow for it.
+    price_scale: u32,
+    ok: bool,
+    /// The result's scale: max(cash scale, qty scale + price scale).
+    scale: u32,
+    /// ±cash at `scale`.
+    base: i64,
+    /// ±qty × 10^(scale − qty scale − price scale).
+    mult: i64,
+}
+
+impl MarkCache {
+    pub fn new(cash: Parts, qty: Parts) -> Self {
+        MarkCache {
+            cash,
+            qty,
+            price_scale: u32::MAX,
+            ok: false,
+            scale: 0,
+            base: 0,
+            mult: 0,
+        }
+    }
+
+    /// `mul_add_parts(cash, qty, price)`.
+    #[inline]
+    pub fn mark(&mut self, price: Decimal) -> Option<Decimal> {
+        self.fast(price)
+            .or_else(|| mul_add_parts(self.cash, self.qty, price))
+    }
+
+    #[inline]
+    fn fast(&mut self, price: Decimal) -> Option<Decimal> {
+        let (mp, np, sp) = parts(price)?;
+        if sp != self.price_scale {
+            self.prepare(sp);
+        }
+        if !self.ok {
+            return None;
+        }
+        let mp = i64::try_from(mp).ok()?;
+        let v = self
+            .mult
+            .checked_mul(if np { -mp } else { mp })?
+            .checked_add(self.base)?;
+        let m = v.unsigned_abs();
+        (v != 0).then(|| Decimal::from_parts(m as u32, (m >> 32) as u32, 0, v < 0, self.scale))
+    }
+
+    #[cold]
+    fn prepare(&mut self, sp: u32) {
+        let ((mc, nc, sc), (mq, nq, sq)) = (self.cash, self.qty);
+        self.price_scale = sp;
+        self.ok = false;
+        let sv = sq + sp;
+        if sv > Decimal::MAX_SCALE {
+            return;
+        }
+        let scale = sc.max(sv);
+        let signed = |m: u64, negative: bool, s: u32| {
+            let m = i64::try_from(m.checked_mul(*POW10_U64.get((scale - s) as usize)?)?).ok()?;
+            Some(if negative { -m } else { m })
+        };
+        if let (Some(base), Some(mult)) = (signed(mc, nc, sc), signed(mq, nq, sv)) {
+            (self.scale, self.base, self.mult, self.ok) = (scale, base, mult, true);
+        }
+    }
+}
+
 /// 10ⁿ for n ≤ 19.
 const POW10_U64: [u64; 20] = {
     let mut t = [1u64; 20];
     let mut i = 1;
     while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// 10ⁿ for n ≤ 38 (all that fit in an `i128`).
+const POW10_I128: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
         t[i] = t[i - 1] * 10;
         i += 1;
     }
@@ -122,7 +299,45 @@ pub(crate) fn to_f64(d: Decimal) -> f64 {
         0 => parts_to_f64(m, u.negative, u.scale),
         _ => None,
     }
-    .unwrap_or_else(|| d.to_f64().unwrap_or(f64::NAN))
+    .unwrap_or_else(|| {
+        let wide = (u128::from(u.hi) << 64) | u128::from(m);
+        wide_to_f64(wide, u.negative, u.scale)
+    })
+}
+
+/// `Decimal::to_f64` of ±`m` × 10^−`scale` (`m` < 2⁹⁶, `scale` ≤ 28), the same steps in the
+/// same 128-bit integers and `f64` operations, without the power loop and the rounding call.
+fn wide_to_f64(m: u128, negative: bool, scale: u32) -> f64 {
+    let sign = |x: f64| if negative { -x } else { x };
+    let Some(&precision) = POW10_I128.get(scale as usize) else {
+        return f64::NAN;
+    };
+    if scale == 0 {
+        return if m == 0 { 0.0 } else { sign(m as f64) };
+    }
+    let precision = precision as u128;
+    let (integral, frac) = (m / precision, m % precision);
+    let frac_f64 = frac as f64 / precision as f64;
+    let integral = integral as f64;
+    if frac_f64 == 0.0 {
+        return sign(integral);
+    }
+    let value = integral + frac_f64;
+    let round_to = 10f64.powi(scale as i32);
+    sign(round_nonneg(value * round_to) / round_to)
+}
+
+/// `x.round()` for `x` ≥ 0 (and NaN), without the library call: below 2⁵², `x as i64` truncates
+/// exactly and `x − trunc(x)` is exact, so comparing it with ½ rounds half away from zero.
+#[inline]
+pub(crate) fn round_nonneg(x: f64) -> f64 {
+    if x.is_nan() || x >= 4_503_599_627_370_496.0 || x == 0.0 {
+        // 2⁵² and above are integers already; NaN, infinities and ±0 as `round` has them.
+        return x.round();
+    }
+    // Below 2⁵² the signed conversions are exact (and single instructions, unlike `u64`'s).
+    let t = (x as i64) as f64;
+    if x - t >= 0.5 { t + 1.0 } else { t }
 }
 
 /// The `f64` of the decimal ±`m` × 10^−`scale`, computed as `Decimal::to_f64` does; `None`
@@ -143,113 +358,5 @@ pub(crate) fn parts_to_f64(m: u64, negative: bool, scale: u32) -> Option<f64> {
         return Some(sign(integral));
     }
     let value = integral + frac_f64;
-    Some(sign((value * p).round() / p))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{is_multiple, mul_add, to_f64};
-    use rust_decimal::Decimal;
-    use rust_decimal::prelude::ToPrimitive;
-
-    /// xorshift64*.
-    fn rng(state: &mut u64) -> u64 {
-        *state ^= *state >> 12;
-        *state ^= *state << 25;
-        *state ^= *state >> 27;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    #[test]
-    fn to_f64_is_bit_identical() {
-        let mut s = 0x1234_5678_9abc_def1u64;
-        let mut cases = vec![
-            Decimal::ZERO,
-            -Decimal::new(0, 3),
-            Decimal::MAX,
-            Decimal::MIN,
-            Decimal::new(1, 28),
-            Decimal::new(12_517_349, 2),
-            Decimal::new(-12_517_349, 2),
-            Decimal::from_i128_with_scale(u64::MAX as i128, 19),
-            Decimal::from_i128_with_scale(u64::MAX as i128 + 1, 19),
-        ];
-        for _ in 0..200_000 {
-            let bits = 1 + rng(&mut s) % 96;
-            let m = (i128::from(rng(&mut s)) << 64 | i128::from(rng(&mut s))) >> (128 - bits);
-            let scale = (rng(&mut s) % 29) as u32;
-            let m = m.clamp(-(1i128 << 96) + 1, (1i128 << 96) - 1);
-            cases.push(Decimal::from_i128_with_scale(m, scale));
-        }
-        for d in cases {
-            let want = d.to_f64().unwrap_or(f64::NAN);
-            assert_eq!(to_f64(d).to_bits(), want.to_bits(), "{d:?}");
-        }
-    }
-
-    /// A random decimal with a mantissa of up to 64 bits (often small, zero or shared).
-    fn small(s: &mut u64) -> Decimal {
-        let bits = rng(s) % 65;
-        let m = if bits == 0 { 0 } else { rng(s) >> (64 - bits) };
-        let m = if rng(s).is_multiple_of(2) {
-            i128::from(m)
-        } else {
-            -i128::from(m)
-        };
-        Decimal::from_i128_with_scale(m, (rng(s) % 30).min(28) as u32)
-    }
-
-    #[test]
-    fn mul_add_is_bit_identical() {
-        let mut s = 0x5555_aaaa_1234_9876u64;
-        let mut hits = 0;
-        for i in 0..400_000 {
-            let (cash, qty, price) = (small(&mut s), small(&mut s), small(&mut s));
-            // Equal magnitudes now and then, so sums cancel.
-            let cash = if i % 7 == 0 {
-                -qty.saturating_mul(price)
-            } else {
-                cash
-            };
-            let want = cash.saturating_add(qty.saturating_mul(price));
-            if let Some(got) = mul_add(cash, qty, price) {
-                hits += 1;
-                assert_eq!(
-                    got.serialize(),
-                    want.serialize(),
-                    "{cash} + {qty} × {price}"
-                );
-            }
-        }
-        assert!(hits > 20_000, "{hits}");
-        let d = |m: i64, s: u32| Decimal::new(m, s);
-        for (c, q, p) in [
-            (d(10_000_000, 2), d(120, 0), d(100_012, 2)),
-            (d(-5, 0), d(-3, 1), d(7, 3)),
-            (d(12_000_000, 2), d(-120, 0), d(100_001, 2)),
-        ] {
-            let want = c.saturating_add(q.saturating_mul(p));
-            assert_eq!(
-                mul_add(c, q, p).map(|x| x.serialize()),
-                Some(want.serialize())
-            );
-        }
-    }
-
-    #[test]
-    fn is_multiple_matches_remainder() {
-        let mut s = 0x0fed_cba9_8765_4321u64;
-        for _ in 0..100_000 {
-            let q = Decimal::new(
-                (rng(&mut s) % 2_000_000) as i64 - 1_000_000,
-                (rng(&mut s) % 9) as u32,
-            );
-            let step = Decimal::new((rng(&mut s) % 1000) as i64 + 1, (rng(&mut s) % 9) as u32);
-            let want = q.checked_rem(step).is_some_and(|r| r.is_zero());
-            assert_eq!(is_multiple(q, step), want, "{q} % {step}");
-        }
-        assert!(is_multiple(Decimal::MAX, Decimal::ONE));
-        assert!(!is_multiple(Decimal::MAX, Decimal::new(2, 0)));
-        assert!(is_multiple(Decimal::new(3, 0), Decimal::new(1, 28)));
-    }
+    Some(sign(round_nonneg(value * p) / p))
 }

@@ -1,7 +1,7 @@
 //! Working orders: what the engine keeps of an accepted [`OrderRequest`], the checks that turn
 //! a request into one (or into a rejection with a [`RejectCode`]), and bracket children.
 
-use crate::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
+use crate::trading::{CompactString, OrderRequest, OrderSide, OrderType, TimeInForce};
 use rust_decimal::Decimal;
 
 use super::config::SymbolSpec;
@@ -48,7 +48,7 @@ pub(crate) enum Size {
 /// An accepted order that may still fill.
 #[derive(Debug, Clone)]
 pub(crate) struct WorkingOrder {
-    pub id: String,
+    pub id: CompactString,
     pub symbol: usize,
     pub side: OrderSide,
     pub kind: OrderType,
@@ -78,7 +78,7 @@ impl WorkingOrder {
 
     /// A bracket exit for `quantity` units, opposite to the entry's `side`.
     pub fn child(
-        id: String,
+        id: CompactString,
         entry: &WorkingOrder,
         kind: OrderType,
         price: Decimal,
@@ -119,12 +119,18 @@ pub(crate) fn opposite(side: OrderSide) -> OrderSide {
 }
 
 /// Ids of the stop-loss and take-profit children of `order_id`.
-pub(crate) fn child_ids(order_id: &str) -> (String, String) {
-    (format!("{order_id}:sl"), format!("{order_id}:tp"))
+pub(crate) fn child_ids(order_id: &str) -> (CompactString, CompactString) {
+    let child = |suffix: &str| {
+        let mut id = CompactString::with_capacity(order_id.len() + suffix.len());
+        id.push_str(order_id);
+        id.push_str(suffix);
+        id
+    };
+    (child(":sl"), child(":tp"))
 }
 
 fn positive(v: Option<Decimal>) -> bool {
-    v.is_some_and(|p| p > Decimal::ZERO)
+    v.is_some_and(super::numeric::is_pos)
 }
 
 /// Checks everything about `req` that does not depend on the market or the books.
@@ -149,7 +155,7 @@ pub(crate) fn validate(
     };
     let size = match (req.quantity, req.percent_of_equity) {
         (Some(q), None) => {
-            if q <= Decimal::ZERO {
+            if !super::numeric::is_pos(q) {
                 return invalid(format!("quantity must be positive, got {q}"));
             }
             let step = symbols[symbol].lot_step;
@@ -161,7 +167,7 @@ pub(crate) fn validate(
             Size::Units(q)
         }
         (None, Some(p)) => {
-            if p <= Decimal::ZERO || p > Decimal::ONE {
+            if !super::numeric::is_pos(p) || super::numeric::cmp(p, Decimal::ONE).is_gt() {
                 return invalid(format!("percent_of_equity must be in (0, 1], got {p}"));
             }
             Size::Percent(p)

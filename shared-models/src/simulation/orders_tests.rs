@@ -31,11 +31,11 @@ fn malformed_orders_are_rejected_with_invalid_order() {
             ..base.clone()
         },
         OrderRequest {
-            order_id: String::new(),
+            order_id: Default::default(),
             ..base.clone()
         },
         OrderRequest {
-            order_id: "x".repeat(200),
+            order_id: "x".repeat(200).into(),
             ..base.clone()
         },
         OrderRequest {
@@ -111,6 +111,25 @@ fn duplicate_ids_are_rejected_including_bracket_ids() {
     assert!(s.reason("e").contains("already used"));
     s.submit(vec![market("e:sl", Buy, dec!(1))]);
     assert!(s.reason("e:sl").starts_with("INVALID_ORDER: "));
+}
+
+#[test]
+fn a_rejected_order_leaves_its_id_free() {
+    let mut s = Sim::new(config());
+    s.bar(flat(dec!(100)));
+    s.submit(vec![market("r", Buy, dec!(0))]);
+    assert_eq!(s.status("r"), Some(OrderStatus::Rejected));
+    // A bracket whose child id is taken is rejected too, and frees its own id.
+    s.submit(vec![market("x:sl", Buy, dec!(1))]);
+    let bracket = OrderRequest {
+        stop_loss: Some(dec!(90)),
+        ..market("x", Buy, dec!(1))
+    };
+    s.submit(vec![bracket]);
+    assert!(s.reason("x").contains("already used"));
+    s.submit(vec![market("r", Buy, dec!(1)), market("x", Buy, dec!(1))]);
+    assert_eq!(s.status("r"), Some(OrderStatus::Accepted));
+    assert_eq!(s.status("x"), Some(OrderStatus::Accepted));
 }
 
 #[test]

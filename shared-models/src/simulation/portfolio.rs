@@ -1,12 +1,12 @@
 //! The books: cash, one net position per symbol, commissions, buying power, percent sizing and
 //! trade booking. All `Decimal`, all checked: an overflow makes a fill fail, never a panic.
 
-use crate::trading::{OrderSide, PositionView, Trade, TradeSide};
+use crate::trading::{CompactString, OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
 
-use super::clock::{Stamp, utc};
+use super::clock::DayClock;
 use super::config::{Candle, EngineConfig, SymbolSpec};
-use super::numeric::{self, floor_div};
+use super::numeric::{self, floor_div, is_neg, is_pos};
 use super::orders::RejectCode;
 
 /// One symbol's net position and last known prices.
@@ -33,12 +33,63 @@ pub(crate) struct Booked {
     pub commission: Decimal,
 }
 
+/// A closed round trip as the books keep it: the symbol as an index, times as unix seconds,
+/// and the return left to [`TradeRecord::to_trade`], which runs only when trades are read
+/// (results, `Engine::trades`), not on every fill.
+#[derive(Debug, Clone)]
+pub(crate) struct TradeRecord {
+    pub symbol: usize,
+    pub long: bool,
+    pub quantity: Decimal,
+    pub entry_time: i64,
+    pub entry_price: Decimal,
+    pub exit_time: i64,
+    pub exit_price: Decimal,
+    /// Net of both commissions.
+    pub pnl: Decimal,
+    pub commission: Decimal,
+}
+
+impl TradeRecord {
+    /// The wire [`Trade`]; `return_pct` is pnl over the entry value (entry price × quantity),
+    /// in percent, as `f64`.
+    pub fn to_trade(&self, symbol: &str, clock: &mut DayClock) -> Trade {
+        let basis = self.entry_price.saturating_mul(self.quantity);
+        let return_pct = if basis.is_zero() {
+            0.0
+        } else {
+            self.pnl
+                .checked_div(basis)
+                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+                .map(numeric::to_f64)
+                .unwrap_or(0.0)
+        };
+        Trade {
+            symbol: CompactString::from(symbol),
+            side: if self.long {
+                TradeSide::Long
+            } else {
+                TradeSide::Short
+            },
+            quantity: self.quantity,
+            entry_time: clock.at(self.entry_time),
+            entry_price: self.entry_price,
+            exit_time: clock.at(self.exit_time),
+            exit_price: self.exit_price,
+            pnl: self.pnl,
+            return_pct,
+            commission: self.commission,
+            duration: self.exit_time.saturating_sub(self.entry_time),
+        }
+    }
+}
+
 /// Cash, positions, closed trades and cost settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Books {
     pub cash: Decimal,
     pub positions: Vec<Position>,
-    pub trades: Vec<Trade>,
+    pub trades: Vec<TradeRecord>,
     pub commissions: Decimal,
     rate: Decimal,
     per_share: Decimal,
@@ -49,7 +100,9 @@ pub(crate) struct Books {
     allow_short: bool,
     /// No commission of any kind.
     free: bool,
-    stamp: Stamp,
+    /// With one symbol: the cash and its quantity split for [`numeric::mul_add_parts`]
+    /// (`None` when either does not fit); refreshed on every fill, the only place they change.
+    mark_cache: Option<numeric::MarkCache>,
 }
 
 fn overflow() -> String {
@@ -73,7 +126,7 @@ impl Books {
             free: config.commission_rate.is_zero()
                 && config.commission_per_share.is_zero()
                 && config.commission_min.is_zero(),
-            stamp: Stamp::default(),
+            mark_cache: None,
         }
     }
 
@@ -88,7 +141,7 @@ impl Books {
             .checked_mul(price)?
             .checked_mul(self.rate)?
             .checked_add(units.checked_mul(self.per_share)?)?;
-        Some(if units > Decimal::ZERO && self.min > v {
+        Some(if is_pos(units) && self.min > v {
             self.min
         } else {
             v
@@ -99,7 +152,7 @@ impl Books {
     fn shorts_value(&self, skip: Option<usize>) -> Option<Decimal> {
         let mut sum = Decimal::ZERO;
         for (i, p) in self.positions.iter().enumerate() {
-            if p.qty < Decimal::ZERO && Some(i) != skip {
+            if is_neg(p.qty) && Some(i) != skip {
                 sum = sum.checked_add(p.qty.abs().checked_mul(p.last_close)?)?;
             }
         }
@@ -120,6 +173,28 @@ impl Books {
     /// open (when none is, the equity is the cash).
     #[inline]
     pub fn mark(&mut self, candles: &[Option<Candle>]) -> (Decimal, bool) {
+        // One symbol (the common case), straight through: the same steps as below.
+        if let [p] = self.positions.as_mut_slice() {
+            let Some(c) = candles.first() else {
+                return (self.cash, false);
+            };
+            if let Some(c) = c {
+                p.last_close = c.close;
+                if p.first_close.is_none() {
+                    p.first_close = Some(c.close);
+                }
+            }
+            if p.qty.is_zero() {
+                return (self.cash, false);
+            }
+            let close = p.last_close;
+            let equity = self
+                .mark_cache
+                .as_mut()
+                .and_then(|m| m.mark(close))
+                .unwrap_or_else(|| self.cash.saturating_add(p.qty.saturating_mul(close)));
+            return (equity, true);
+        }
         let mut open = false;
         for (p, c) in self.positions.iter_mut().zip(candles) {
             if let Some(c) = c {
@@ -133,13 +208,7 @@ impl Books {
         if !open {
             return (self.cash, false);
         }
-        let equity = match self.positions.as_slice() {
-            // One symbol: its value is the sum (see `positions_value`).
-            [p] => numeric::mul_add(self.cash, p.qty, p.last_close)
-                .unwrap_or_else(|| self.cash.saturating_add(p.qty.saturating_mul(p.last_close))),
-            _ => self.cash.saturating_add(self.positions_value()),
-        };
-        (equity, true)
+        (self.cash.saturating_add(self.positions_value()), true)
     }
 
     /// Σ quantity × last close.
@@ -158,7 +227,7 @@ impl Books {
     /// factor is 1 for buys and the short margin for sells. Zero if not even one lot fits.
     pub fn size_for(&self, side: OrderSide, p: Decimal, price: Decimal, lot: Decimal) -> Decimal {
         let budget = self.buying_power().checked_mul(p).unwrap_or(Decimal::ZERO);
-        if budget <= Decimal::ZERO || price <= Decimal::ZERO {
+        if !is_pos(budget) || !is_pos(price) {
             return Decimal::ZERO;
         }
         let factor = if side == OrderSide::Buy {
@@ -175,10 +244,16 @@ impl Books {
             x.checked_div(lot)
                 .map_or(Decimal::ZERO, |n| n.floor().saturating_mul(lot))
         };
-        let per_unit = price
-            .saturating_mul(factor)
-            .saturating_add(price.saturating_mul(self.rate))
-            .saturating_add(self.per_share);
+        // Without rate and per-share costs the two additions add `rust_decimal`'s plain zero
+        // (any product with a zero is that value), and x + 0 is x, bit for bit.
+        let per_unit = if self.rate.is_zero() && self.per_share.is_zero() {
+            price.saturating_mul(factor)
+        } else {
+            price
+                .saturating_mul(factor)
+                .saturating_add(price.saturating_mul(self.rate))
+                .saturating_add(self.per_share)
+        };
         let mut units = match floor_div(budget, per_unit, lot) {
             Some(n) => n.saturating_mul(lot),
             None => match budget.checked_div(per_unit) {
@@ -186,7 +261,7 @@ impl Books {
                 None => return Decimal::ZERO,
             },
         };
-        if self.min > Decimal::ZERO && cost(units).is_none_or(|c| c > budget) {
+        if is_pos(self.min) && cost(units).is_none_or(|c| c > budget) {
             let rest = (budget - self.min).max(Decimal::ZERO);
             units = units.min(
                 rest.checked_div(price.saturating_mul(factor))
@@ -195,8 +270,8 @@ impl Books {
         }
         // Rounding guard: step down until affordable (at most a couple of steps in practice).
         for _ in 0..4 {
-            if units <= Decimal::ZERO || cost(units).is_some_and(|c| c <= budget) {
-                return units.max(Decimal::ZERO);
+            if !is_pos(units) || cost(units).is_some_and(|c| numeric::cmp(c, budget).is_le()) {
+                return numeric::max(units, Decimal::ZERO);
             }
             units -= lot;
         }
@@ -217,20 +292,25 @@ impl Books {
         time: i64,
     ) -> Result<Booked, String> {
         let pos = &self.positions[symbol];
-        let sign = if side == OrderSide::Buy {
-            Decimal::ONE
-        } else {
-            Decimal::NEGATIVE_ONE
-        };
-        let opposite = !pos.qty.is_zero() && pos.qty.is_sign_negative() != sign.is_sign_negative();
+        let opposite =
+            !pos.qty.is_zero() && pos.qty.is_sign_negative() != (side == OrderSide::Sell);
         let closing = if opposite {
-            units.min(pos.qty.abs())
+            numeric::min(units, pos.qty.abs())
         } else {
             Decimal::ZERO
         };
         let opening = units - closing;
-        let new_qty = pos.qty.checked_add(sign * units).ok_or_else(overflow)?;
-        if !self.allow_short && new_qty < Decimal::ZERO {
+        // `sign * units` without a multiplication: ±1 × u keeps u's mantissa and scale and only
+        // sets the sign (a zero product is the plain zero).
+        let signed = if units.is_zero() {
+            Decimal::ZERO
+        } else if side == OrderSide::Buy {
+            units
+        } else {
+            -units
+        };
+        let new_qty = pos.qty.checked_add(signed).ok_or_else(overflow)?;
+        if !self.allow_short && is_neg(new_qty) {
             return Err(RejectCode::ShortNotAllowed.reason(format!(
                 "selling {units} {} would leave a short of {}; this session does not allow shorts",
                 spec.symbol,
@@ -249,10 +329,10 @@ impl Books {
                 .and_then(|c| c.checked_sub(commission))
         }
         .ok_or_else(overflow)?;
-        if opening > Decimal::ZERO {
+        if is_pos(opening) {
             // Buying power after the fill, with this symbol's short (if any) at the fill price.
             let others = self.shorts_value(Some(symbol)).ok_or_else(overflow)?;
-            let own = if new_qty < Decimal::ZERO {
+            let own = if is_neg(new_qty) {
                 new_qty.abs().checked_mul(price).ok_or_else(overflow)?
             } else {
                 Decimal::ZERO
@@ -262,7 +342,7 @@ impl Books {
                 .and_then(|s| s.checked_mul(self.short_factor))
                 .and_then(|s| cash.checked_sub(s))
                 .ok_or_else(overflow)?;
-            if after < Decimal::ZERO {
+            if is_neg(after) {
                 return Err(RejectCode::InsufficientBuyingPower.reason(format!(
                     "{side:?} {units} {} at {price} needs {} more buying power than the {} \
                      available; reduce the quantity or use percent_of_equity",
@@ -282,11 +362,11 @@ impl Books {
         } else {
             commission * closing / units
         };
-        if closing > Decimal::ZERO {
-            self.book_trade(symbol, spec, closing, price, close_commission, time);
+        if is_pos(closing) {
+            self.book_trade(symbol, closing, price, close_commission, time);
         }
         let pos = &mut self.positions[symbol];
-        if opening > Decimal::ZERO {
+        if is_pos(opening) {
             let open_commission = commission - close_commission;
             if pos.qty.is_zero() {
                 pos.avg_price = price;
@@ -308,6 +388,11 @@ impl Books {
             pos.avg_price = Decimal::ZERO;
             pos.entry_commission = Decimal::ZERO;
         }
+        if self.positions.len() == 1 {
+            self.mark_cache = numeric::parts(self.cash)
+                .zip(numeric::parts(new_qty))
+                .map(|(cash, qty)| numeric::MarkCache::new(cash, qty));
+        }
         Ok(Booked { units, commission })
     }
 
@@ -315,7 +400,6 @@ impl Books {
     fn book_trade(
         &mut self,
         symbol: usize,
-        spec: &SymbolSpec,
         units: Decimal,
         price: Decimal,
         exit_commission: Decimal,
@@ -323,13 +407,13 @@ impl Books {
     ) {
         let pos = &mut self.positions[symbol];
         let held = pos.qty.abs();
-        let entry_share = if units == held {
+        let entry_share = if numeric::cmp(units, held).is_eq() {
             pos.entry_commission
         } else {
             pos.entry_commission * units / held
         };
         pos.entry_commission -= entry_share;
-        let long = pos.qty > Decimal::ZERO;
+        let long = is_pos(pos.qty);
         let diff = if long {
             price - pos.avg_price
         } else {
@@ -337,33 +421,16 @@ impl Books {
         };
         let gross = diff.saturating_mul(units);
         let commission = entry_share + exit_commission;
-        let pnl = gross.saturating_sub(commission);
-        let basis = pos.avg_price.saturating_mul(units);
-        let return_pct = if basis.is_zero() {
-            0.0
-        } else {
-            pnl.checked_div(basis)
-                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
-                .map(numeric::to_f64)
-                .unwrap_or(0.0)
-        };
-        let exit_time = self.stamp.at(time);
-        self.trades.push(Trade {
-            symbol: spec.symbol.clone(),
-            side: if long {
-                TradeSide::Long
-            } else {
-                TradeSide::Short
-            },
+        self.trades.push(TradeRecord {
+            symbol,
+            long,
             quantity: units,
-            entry_time: utc(pos.entry_time),
+            entry_time: pos.entry_time,
             entry_price: pos.avg_price,
-            exit_time,
+            exit_time: time,
             exit_price: price,
-            pnl,
-            return_pct,
+            pnl: gross.saturating_sub(commission),
             commission,
-            duration: time.saturating_sub(pos.entry_time),
         });
     }
 

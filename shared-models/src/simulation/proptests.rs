@@ -92,7 +92,7 @@ fn request(n: usize, op: &Op, last: Decimal) -> OrderRequest {
         (true, false) => (Some(last * dec!(1.03)), Some(last * dec!(0.97))),
     };
     OrderRequest {
-        order_id: format!("o{n}"),
+        order_id: format!("o{n}").into(),
         symbol: "AAA".into(),
         side,
         order_type: kind,

@@ -194,7 +194,7 @@ pub fn render(results: &SimulationResults, trades: bool, equity: bool) -> String
         );
         for tr in &results.trades {
             t.add_row(vec![
-                tr.symbol.clone(),
+                tr.symbol.to_string(),
                 serde_json::to_value(tr.side)
                     .ok()
                     .and_then(|v| v.as_str().map(String::from))

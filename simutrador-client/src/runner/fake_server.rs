@@ -176,7 +176,7 @@ impl Engine {
             filled = true;
             self.log
                 .fills
-                .push((k, o.order_id.clone(), o.side, units, px));
+                .push((k, o.order_id.to_string(), o.side, units, px));
             events.push(Self::event(
                 "execution_report",
                 json!({

@@ -42,7 +42,7 @@ pub(crate) fn drive(strategy: &mut dyn Strategy, closes: &[i64]) -> (Vec<Decisio
         for order in pending.drain(..) {
             fill(&mut ctx, &order, close);
             let fill = ExecutionReport {
-                execution_id: format!("e{t}"),
+                execution_id: format!("e{t}").into(),
                 order_id: order.order_id.clone(),
                 symbol: order.symbol.clone(),
                 side: order.side,

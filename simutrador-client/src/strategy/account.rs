@@ -149,13 +149,13 @@ impl Account {
     pub(crate) fn apply_update(&mut self, update: &OrderUpdate) {
         match update.status {
             OrderStatus::Accepted => {
-                self.working.insert(update.order_id.clone());
+                self.working.insert(update.order_id.to_string());
             }
             OrderStatus::Filled
             | OrderStatus::Cancelled
             | OrderStatus::Expired
             | OrderStatus::Rejected => {
-                self.working.remove(&update.order_id);
+                self.working.remove(update.order_id.as_str());
             }
         }
     }

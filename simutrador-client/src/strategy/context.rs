@@ -4,7 +4,7 @@
 //! bar on), in the order they were submitted; cancels are applied first by the server.
 
 use rust_decimal::Decimal;
-use shared_models::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
+use shared_models::trading::{CompactString, OrderRequest, OrderSide, OrderType, TimeInForce};
 
 use super::account::Account;
 use super::history::History;
@@ -53,15 +53,15 @@ impl StrategyContext {
     }
 
     /// A fresh order id (`s1`, `s2`, …), unique within the run.
-    pub fn new_order_id(&mut self) -> String {
-        let id = format!("s{}", self.next_id);
+    pub fn new_order_id(&mut self) -> CompactString {
+        let id = compact_str::format_compact!("s{}", self.next_id);
         self.next_id += 1;
         id
     }
 
     /// Queue `order` for this tick's acknowledgement. An empty `order_id` gets a fresh one;
     /// returns the id.
-    pub fn submit(&mut self, mut order: OrderRequest) -> String {
+    pub fn submit(&mut self, mut order: OrderRequest) -> CompactString {
         if order.order_id.is_empty() {
             order.order_id = self.new_order_id();
         }
@@ -72,18 +72,18 @@ impl StrategyContext {
 
     /// A market order for `symbol` sized at fill time as `percent` (0 < p ≤ 1) of the cash
     /// available.
-    pub fn buy_percent(&mut self, symbol: &str, percent: Decimal) -> String {
+    pub fn buy_percent(&mut self, symbol: &str, percent: Decimal) -> CompactString {
         self.percent_order(symbol, OrderSide::Buy, percent)
     }
 
     /// The selling mirror of [`StrategyContext::buy_percent`] (goes short when flat and the
     /// session allows it).
-    pub fn sell_percent(&mut self, symbol: &str, percent: Decimal) -> String {
+    pub fn sell_percent(&mut self, symbol: &str, percent: Decimal) -> CompactString {
         self.percent_order(symbol, OrderSide::Sell, percent)
     }
 
     /// A market order of `quantity` units.
-    pub fn market(&mut self, symbol: &str, side: OrderSide, quantity: Decimal) -> String {
+    pub fn market(&mut self, symbol: &str, side: OrderSide, quantity: Decimal) -> CompactString {
         let mut order = market_order(symbol, side);
         order.quantity = Some(quantity);
         self.submit(order)
@@ -91,7 +91,7 @@ impl StrategyContext {
 
     /// A market order that flattens the position in `symbol` as known now (after the current
     /// bar's fills); `None` when flat.
-    pub fn close_position(&mut self, symbol: &str) -> Option<String> {
+    pub fn close_position(&mut self, symbol: &str) -> Option<CompactString> {
         let held = self.account.position_of(symbol).quantity;
         if held.is_zero() {
             return None;
@@ -119,7 +119,7 @@ impl StrategyContext {
         &self.cancels
     }
 
-    fn percent_order(&mut self, symbol: &str, side: OrderSide, percent: Decimal) -> String {
+    fn percent_order(&mut self, symbol: &str, side: OrderSide, percent: Decimal) -> CompactString {
         let mut order = market_order(symbol, side);
         order.percent_of_equity = Some(percent);
         self.submit(order)
@@ -156,8 +156,8 @@ impl StrategyContext {
 /// A bare market order (no id yet: [`StrategyContext::submit`] gives one).
 pub fn market_order(symbol: &str, side: OrderSide) -> OrderRequest {
     OrderRequest {
-        order_id: String::new(),
-        symbol: symbol.to_string(),
+        order_id: CompactString::default(),
+        symbol: symbol.into(),
         side,
         order_type: OrderType::Market,
         quantity: None,

@@ -367,7 +367,7 @@ impl Run {
 
     async fn on_batch(&mut self, batch: OrderBatch, reply: ReplyTo) {
         let decided = self.settled.saturating_sub(1);
-        let ids: Vec<String> = batch.orders.iter().map(|o| o.order_id.clone()).collect();
+        let ids: Vec<_> = batch.orders.iter().map(|o| o.order_id.clone()).collect();
         self.engine
             .submit(self.feed.time(decided), batch.orders, &[], &mut self.events);
         self.submitted_since_settle = true;
@@ -379,9 +379,9 @@ impl Run {
             }
             match update.status {
                 OrderStatus::Rejected => {
-                    rejected.insert(update.order_id, update.reason.unwrap_or_default());
+                    rejected.insert(update.order_id.into(), update.reason.unwrap_or_default());
                 }
-                _ => accepted.push(update.order_id),
+                _ => accepted.push(update.order_id.into()),
             }
         }
         self.events.clear();
@@ -627,7 +627,7 @@ impl Run {
 
     /// Publish equity for monitoring (every 64 bars, at fills and at the end).
     fn publish(&self) {
-        let trades = self.engine.trades().len() as u64;
+        let trades = self.engine.trade_count() as u64;
         self.session.publish(self.engine.equity(), trades);
         self.sessions.push_stats(&self.session);
     }
@@ -636,7 +636,7 @@ impl Run {
     async fn watch_limits(&mut self) {
         if self.settled.is_multiple_of(64) {
             self.session
-                .publish(self.engine.equity(), self.engine.trades().len() as u64);
+                .publish(self.engine.equity(), self.engine.trade_count() as u64);
         }
         if self.guard.halts {
             for halt in self.engine.take_halts() {
