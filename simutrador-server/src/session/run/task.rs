@@ -212,13 +212,16 @@ impl Run {
                 .min(until);
             let message = match self.options.encoding {
                 TickEncoding::Block => {
+                    // Written straight from the series: no copy of the columns, no serde.
                     let end = limit.min(self.send_cursor.position() + MAX_BLOCK);
-                    ServerMessage::TickBlock(self.feed.next_block(
+                    let text = self.feed.encode_block(
                         &self.id,
                         &mut self.send_cursor,
                         end,
                         self.options.compact_times,
-                    ))
+                    );
+                    self.push_frame(Outgoing::Text(text)).await;
+                    continue;
                 }
                 TickEncoding::Tick => {
                     ServerMessage::Tick(self.feed.next_tick(&self.id, &mut self.send_cursor))
@@ -564,8 +567,13 @@ impl Run {
 
     /// Send on the attached connection; on failure detach and pause.
     async fn push(&mut self, message: ServerMessage, request_id: Option<String>) {
+        self.push_frame(encode(message, request_id)).await;
+    }
+
+    /// Send an encoded frame on the attached connection; on failure detach and pause.
+    async fn push_frame(&mut self, frame: Outgoing) {
         let Some(out) = &self.out else { return };
-        if out.send(encode(message, request_id)).await.is_err() {
+        if out.send(frame).await.is_err() {
             self.out = None;
             if self.session.state() == SessionState::Running {
                 let (s, to) = (&self.session, SessionState::Paused);
