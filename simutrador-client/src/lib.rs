@@ -22,6 +22,7 @@
 //!   [`StrategyContext`], [`History`], [`Account`]); [`indicators`] — rolling SMA, EMA, RSI,
 //!   high/low; [`strategies`] — the built-ins by name ([`StrategySpec`]).
 //! - `lifecycle.rs` — update, stop, events and live statistics of a session.
+//! - [`batch`] — batch files, sweeps and [`batch::BatchRunner`].
 //! - [`runner`] — [`Client::run_simulation`] with [`RunOptions`]: the flow-control rules of
 //!   the protocol on the client side.
 //! - [`mod@error`] — [`ClientError`].
@@ -32,6 +33,7 @@
 // Tests may unwrap: a panic there is a failed test, not a crash a user sees.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod batch;
 pub mod connection;
 pub mod error;
 pub mod http;

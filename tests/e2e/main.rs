@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod batch;
+mod batch_stop;
 mod cli;
 mod concurrency;
 mod lifecycle;

@@ -115,7 +115,18 @@ async fn symbols_and_ranges_come_from_the_catalog() {
             "demo data has {class}"
         );
     }
-    assert!(symbols.iter().all(|s| s["synthetic"] == true));
+    // The generated demo symbols are marked synthetic; GOOG is the built-in real sample.
+    assert!(
+        symbols
+            .iter()
+            .filter(|s| s["symbol"] != "GOOG")
+            .all(|s| s["synthetic"] == true)
+    );
+    assert!(
+        symbols
+            .iter()
+            .any(|s| s["symbol"] == "GOOG" && s["synthetic"] == false)
+    );
     let crypto = raw
         .request("list_symbols", json!({"asset_class": "crypto"}))
         .await;

@@ -47,10 +47,10 @@ pub fn test_config(state_dir: &Path) -> ServerConfig {
     config
 }
 
-/// The demo catalog, generated once per test process.
+/// The built-in catalog (demo data and the GOOG sample), generated once per test process.
 pub fn demo_catalog() -> Catalog {
     static DEMO: OnceLock<Catalog> = OnceLock::new();
-    DEMO.get_or_init(Catalog::demo).clone()
+    DEMO.get_or_init(Catalog::built_in).clone()
 }
 
 /// A daemon running in this process on a real loopback socket.

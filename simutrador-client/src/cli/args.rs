@@ -51,6 +51,9 @@ pub enum Command {
     /// Browse the daemon's market data.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Run many simulations from a TOML file: sweeps, parallel sessions, one summary.
+    #[command(subcommand)]
+    Batch(BatchCommand),
     /// Check that the daemon is up (no login needed).
     Health,
 }
@@ -293,6 +296,47 @@ pub fn parse_sort(text: &str) -> Result<SessionSort, String> {
 /// A duration like `4h`, checked here so a typo fails before any connection.
 pub fn parse_duration_flag(text: &str) -> Result<String, String> {
     shared_models::lifecycle::parse_duration(text).map(|_| text.trim().to_string())
+}
+
+/// `batch …`.
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Run every simulation of a batch file (docs/batch.md). Exit codes: 0 all runs
+    /// succeeded, 1 a run failed, 2 bad file or no server, 130 interrupted.
+    Run(BatchRunArgs),
+}
+
+/// `batch run FILE …`.
+#[derive(Debug, Args)]
+pub struct BatchRunArgs {
+    /// The batch file (TOML).
+    pub file: PathBuf,
+    /// Sessions at once [default: what the daemon allows you, max_sessions_per_user].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallel: Option<u32>,
+    /// Output folder (overrides `[output] dir`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Order of the final table: a metric key such as return_pct, sharpe_ratio,
+    /// max_drawdown_pct, num_trades, win_rate_pct (best first) [default: run order].
+    #[arg(long, value_name = "METRIC")]
+    pub sort: Option<String>,
+    /// Stop every run at the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Print the expanded run list (and skipped combinations) and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress bars: one plain line per finished run.
+    #[arg(long)]
+    pub quiet: bool,
+    /// `max_pending_ticks` of every run.
+    #[arg(long, value_name = "N", default_value_t = simutrador_client::runner::DEFAULT_WINDOW,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub window: u32,
+    /// Keep the sessions on the daemon after their results are read (default: delete them).
+    #[arg(long)]
+    pub keep_sessions: bool,
 }
 
 /// `data …`.

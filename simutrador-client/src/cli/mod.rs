@@ -8,10 +8,11 @@
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
 //!   [`interactive`], [`session_run`] with [`results_view`], [`session_lifecycle`] for stop,
-//!   events and update, [`session_watch`], [`limits_view`]), [`data`], [`health`].
+//!   events and update, [`session_watch`], [`limits_view`]), [`data`], [`health`], [`batch`] (batch files).
 
 pub mod args;
 pub mod auth;
+pub mod batch;
 pub mod config;
 pub mod connect;
 pub mod credentials;
@@ -68,6 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Auth(cmd) => auth::run(cmd, &ctx).await,
         Command::Session(cmd) => session::run(cmd, &ctx).await.map(|()| ExitCode::SUCCESS),
         Command::Data(cmd) => data::run(cmd, &ctx).await.map(|()| ExitCode::SUCCESS),
+        Command::Batch(cmd) => batch::run(cmd, &ctx).await,
         Command::Health => health::run(&ctx).await.map(|()| ExitCode::SUCCESS),
     }
 }

@@ -131,7 +131,7 @@ pub fn session_detail(s: &SessionInfo) -> String {
     out
 }
 
-fn table(header: &[&str], right_aligned: &[usize]) -> Table {
+pub fn table(header: &[&str], right_aligned: &[usize]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)

@@ -153,7 +153,7 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if a.demo {
-        let mut all = Catalog::demo();
+        let mut all = Catalog::built_in();
         all.extend(catalog);
         catalog = all;
     }

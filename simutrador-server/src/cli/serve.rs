@@ -128,8 +128,8 @@ pub fn load_catalog(server: &ServerSection) -> anyhow::Result<(Catalog, Vec<Stri
         }
     };
     let mut catalog = if demo {
-        sources.push("built-in demo data (synthetic)".to_string());
-        Catalog::demo()
+        sources.push("built-in demo data (synthetic) and samples (GOOG)".to_string());
+        Catalog::built_in()
     } else {
         Catalog::empty()
     };

@@ -97,6 +97,15 @@ impl Catalog {
         c.share_calendars();
         c
     }
+    /// The built-in data: the synthetic demo symbols plus the real samples
+    /// ([`super::samples`], GOOG daily).
+    pub fn built_in() -> Self {
+        let mut c = Self::demo();
+        for e in super::samples::entries() {
+            c.insert(e);
+        }
+        c
+    }
     /// Load `<dir>/<timeframe>/<SYMBOL>.csv` plus optional `<dir>/symbols.toml`.
     pub fn load_dir(dir: &Path) -> Result<Self, MarketDataError> {
         let meta = read_symbols_file(&dir.join(SYMBOLS_FILE))?;

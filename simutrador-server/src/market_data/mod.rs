@@ -5,6 +5,7 @@
 //! - [`csv`] — reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
 //! - [`catalog`] — `Catalog`, every symbol × timeframe the daemon holds.
 //! - [`demo`] — deterministic synthetic demo data generated in code.
+//! - [`samples`] — real sample series compiled in (`data/GOOG.csv`).
 //! - [`import`] — `data import` (validate a file, store it in canonical form).
 //! - [`validator`] — `MarketDataValidator`, checks symbols / timeframe / dates of a request.
 //! - [`calendar`] — shared timestamp columns and fast distinct-bar counting.
@@ -18,6 +19,7 @@ pub mod csv;
 pub mod demo;
 pub mod import;
 pub mod metadata;
+pub mod samples;
 pub mod timefmt;
 pub mod validator;
 

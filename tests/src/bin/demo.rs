@@ -163,6 +163,18 @@ fn run() -> Result<()> {
         ],
     )?;
     step(h, &url, &["session", "results", &run_id, "--trades"])?;
+
+    println!(
+        "\n# A batch file sweeps parameters: every combination is a session, run in parallel, one table and summary files (configs/batch-goog-sweep.toml, on the built-in GOOG daily bars)."
+    );
+    let batch = h.join("batch-goog-sweep.toml");
+    std::fs::write(
+        &batch,
+        include_str!("../../../configs/batch-goog-sweep.toml"),
+    )?;
+    let batch = batch.display().to_string();
+    step(h, &url, &["batch", "run", &batch, "--dry-run"])?;
+    step(h, &url, &["batch", "run", &batch])?;
     println!("\n# Bad input gets a clear error and a non-zero exit code:");
     step(
         h,
