@@ -12,9 +12,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod columns;
 pub mod dates;
+pub mod decimal_text;
 pub mod envelope;
 pub mod error;
+pub mod frame;
 pub mod http;
 pub mod lifecycle;
 pub mod market;
@@ -22,6 +25,7 @@ pub mod messages;
 pub mod results;
 pub mod session;
 pub mod simulation;
+pub mod time_text;
 pub mod trading;
 
 pub use envelope::{DecodeError, Envelope, decode_client_message};
@@ -33,4 +37,4 @@ pub use session::{
 };
 
 /// The protocol version this crate speaks; sent in `connection_ready`.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

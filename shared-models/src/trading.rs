@@ -114,6 +114,7 @@ pub struct OrderUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Simulation time of the change.
+    #[serde(with = "crate::time_text")]
     pub sim_time: DateTime<Utc>,
 }
 
@@ -137,6 +138,7 @@ pub struct ExecutionReport {
     /// Slippage per unit included in `price`.
     pub slippage: Decimal,
     /// Bar time of the fill.
+    #[serde(with = "crate::time_text")]
     pub sim_time: DateTime<Utc>,
 }
 

@@ -7,7 +7,9 @@ use shared_models::messages::client::{
     GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef,
 };
 use shared_models::messages::server::{SessionList, SessionPreview, SymbolList};
-use shared_models::messages::simulation::{SimulationStarted, StartSimulation};
+use shared_models::messages::simulation::{
+    GetResults, ResultsFormat, SimulationStarted, StartSimulation,
+};
 use shared_models::results::SimulationResults;
 use shared_models::trading::AccountSnapshot;
 use shared_models::{
@@ -112,11 +114,19 @@ impl Client {
     }
 
     /// Metrics, trades, open positions and equity curve of a completed (or stopped) run.
+    /// Asks for the columnar layout when the daemon speaks protocol version 2 (much smaller
+    /// for long runs); the result is the same either way.
     pub async fn get_results(&self, session_id: &str) -> Result<SimulationResults> {
-        let reply = self
-            .request(ClientMessage::GetResults(session_ref(session_id)))
-            .await?;
-        expect_reply!(reply, Results, "results").map(|r| r.results)
+        let format =
+            (self.connection_info().protocol_version >= 2).then_some(ResultsFormat::Columns);
+        let request = GetResults {
+            session_id: session_id.to_string(),
+            format,
+        };
+        let reply = self.request(ClientMessage::GetResults(request)).await?;
+        expect_reply!(reply, Results, "results")?
+            .into_results()
+            .map_err(|e| ClientError::Protocol(format!("malformed 'results': {e}")))
     }
 
     /// The account of a running session now.

@@ -78,6 +78,8 @@ fn journal_cost(dir: &std::path::Path) {
         account_updates: Default::default(),
         encoding: Default::default(),
         warmup_bars: 0,
+        events: Default::default(),
+        compact_times: true,
     });
     let mut records = 1u64;
     for tick in 0..bars {

@@ -175,7 +175,16 @@ async fn an_emergency_stop_in_the_middle_of_a_run_flattens_and_reports_final_sta
     let id = s.session_id.clone();
     let run = tokio::spawn(async move {
         runner
-            .run_simulation(&id, &mut strategy, RunOptions::default())
+            // Window 1: when tick 100 arrives, the acks of ticks up to 99 (the buy among
+            // them) have reached the daemon, however the SDK batches its acks.
+            .run_simulation(
+                &id,
+                &mut strategy,
+                RunOptions {
+                    window: 1,
+                    ..RunOptions::default()
+                },
+            )
             .await
     });
     while !reached.load(Ordering::Acquire) {

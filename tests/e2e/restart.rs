@@ -262,7 +262,10 @@ async fn a_run_streaming_through_a_crash_ends_like_an_uninterrupted_one() {
     killed_tx.send(()).unwrap();
     let second = start(&state, &config, &first.addr.to_string());
 
-    let results = interrupted.await.unwrap().unwrap();
+    let results = interrupted
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}; the restarted daemon's log:\n{}", second.log_text()));
     assert_eq!(json(&results), json(&expected));
     let c2 = Client::connect_with_api_key(&second.url(), &key)
         .await

@@ -4,6 +4,7 @@
 
 use crate::support::{Raw, error_code, login};
 use serde_json::{Value, json};
+use shared_models::messages::simulation::ResultsReply;
 use simutrador_e2e::TestDaemon;
 use std::collections::{BTreeMap, HashSet};
 
@@ -18,6 +19,8 @@ struct Driver {
     working: HashSet<String>,
     end: Option<Value>,
     acked: Option<u64>,
+    /// Send acknowledgements as `tick_acks` (with the previous tick's ack in the same frame).
+    batched: bool,
 }
 
 impl Driver {
@@ -40,12 +43,13 @@ impl Driver {
                     self.ticks.insert(first + i as u64, json!(d.to_string()));
                 }
             }
-            "order_update" => {
-                let id = data["order_id"].as_str().unwrap().to_string();
-                if data["status"] == "accepted" {
-                    self.working.insert(id);
-                } else {
-                    self.working.remove(&id);
+            "order_update" => self.order_update(data),
+            "event_block" => {
+                for u in data["order_updates"].as_array().into_iter().flatten() {
+                    self.order_update(u);
+                }
+                if let Some(s) = data["settled"]["sequence_id"].as_u64() {
+                    self.settled.insert(s);
                 }
             }
             "execution_report" | "account_snapshot" => {}
@@ -57,14 +61,32 @@ impl Driver {
         }
     }
 
-    async fn ack(&mut self, seq: u64, orders: Vec<Value>) {
-        let mut data = json!({"session_id": self.session, "sequence_id": seq});
-        if !orders.is_empty() {
-            data["orders"] = json!(orders);
+    fn order_update(&mut self, data: &Value) {
+        let id = data["order_id"].as_str().unwrap().to_string();
+        if data["status"] == "accepted" {
+            self.working.insert(id);
+        } else {
+            self.working.remove(&id);
         }
-        self.raw
-            .send_text(&json!({"type": "tick_ack", "data": data}).to_string())
-            .await;
+    }
+
+    async fn ack(&mut self, seq: u64, orders: Vec<Value>) {
+        let mut entry = json!({"sequence_id": seq});
+        if !orders.is_empty() {
+            entry["orders"] = json!(orders);
+        }
+        let frame = if self.batched {
+            let mut acks = vec![];
+            if seq > 0 && self.acked != Some(seq - 1) {
+                acks.push(json!({"sequence_id": seq - 1}));
+            }
+            acks.push(entry);
+            json!({"type": "tick_acks", "data": {"session_id": self.session, "acks": acks}})
+        } else {
+            entry["session_id"] = json!(self.session);
+            json!({"type": "tick_ack", "data": entry})
+        };
+        self.raw.send_text(&frame.to_string()).await;
         self.acked = Some(seq);
     }
 
@@ -101,6 +123,27 @@ impl Driver {
             .request("get_results", json!({"session_id": self.session}))
             .await;
         assert_eq!(results["type"], "results", "{results}");
+        // The columnar layout carries exactly the same results.
+        let columns = self
+            .raw
+            .request(
+                "get_results",
+                json!({"session_id": self.session, "format": "columns"}),
+            )
+            .await;
+        assert!(columns["data"]["equity_curve"].is_null(), "{columns}");
+        let typed = |v: &Value| {
+            serde_json::from_value::<ResultsReply>(v["data"].clone())
+                .unwrap()
+                .into_results()
+                .unwrap()
+        };
+        let rows = typed(&results);
+        assert_eq!(typed(&columns), rows);
+        assert_eq!(
+            serde_json::to_value(&rows).unwrap()["trades"],
+            results["data"]["trades"]
+        );
         results["data"].clone()
     }
 }
@@ -130,7 +173,19 @@ fn script(t: u64, close: &Value) -> Vec<Value> {
     }
 }
 
-async fn run_once(d: &TestDaemon, window: u64, encoding: &str) -> Value {
+/// How a run's client talks: tick encoding, event mode, batched acknowledgements.
+#[derive(Debug, Clone, Copy)]
+struct Mode {
+    window: u64,
+    encoding: &'static str,
+    events: &'static str,
+    batched: bool,
+}
+
+async fn run_once(d: &TestDaemon, mode: Mode) -> Value {
+    let Mode {
+        window, encoding, ..
+    } = mode;
     let mut raw = Raw::connect(d, &login(d, "alice").await).await;
     let created = raw
         .request(
@@ -142,10 +197,11 @@ async fn run_once(d: &TestDaemon, window: u64, encoding: &str) -> Value {
     let session = created["data"]["session_id"].as_str().unwrap().to_string();
     let total = created["data"]["bar_count"].as_u64().unwrap();
     let started = raw
-        .request("start_simulation", json!({"session_id": session, "max_pending_ticks": window, "tick_encoding": encoding, "warmup_bars": 5}))
+        .request("start_simulation", json!({"session_id": session, "max_pending_ticks": window, "tick_encoding": encoding, "warmup_bars": 5, "events": mode.events}))
         .await;
     assert_eq!(started["type"], "simulation_started", "{started}");
     assert_eq!(started["data"]["total_ticks"], total);
+    assert_eq!(started["data"]["events"], mode.events);
     let history = raw.recv().await;
     assert_eq!(history["type"], "history_snapshot");
     assert_eq!(history["data"]["bars"]["ACME"].as_array().unwrap().len(), 5);
@@ -158,6 +214,7 @@ async fn run_once(d: &TestDaemon, window: u64, encoding: &str) -> Value {
         working: HashSet::new(),
         end: None,
         acked: None,
+        batched: mode.batched,
     };
     driver.run(total).await
 }
@@ -167,18 +224,34 @@ async fn results_are_identical_whatever_the_window_and_encoding() {
     let d = TestDaemon::start_with(|c| c.limits.max_sessions_per_user = 50)
         .await
         .unwrap();
-    let reference = run_once(&d, 1, "tick").await;
+    let mode = |window, encoding, events, batched| Mode {
+        window,
+        encoding,
+        events,
+        batched,
+    };
+    let reference = run_once(&d, mode(1, "tick", "messages", false)).await;
     let trades = reference["trades"].as_array().unwrap();
     assert!(trades.len() >= 2, "{reference}");
     assert_eq!(trades[0]["side"], "long");
     assert_eq!(trades[0]["quantity"], "10");
     assert!(reference["equity_curve"].as_array().unwrap().len() > 100);
-    for (window, encoding) in [(1, "block"), (7, "tick"), (1024, "block"), (1024, "tick")] {
-        let other = run_once(&d, window, encoding).await;
+    for m in [
+        mode(1, "block", "messages", false),
+        mode(7, "tick", "messages", false),
+        mode(1024, "block", "messages", false),
+        mode(1024, "tick", "messages", false),
+        mode(1, "block", "blocks", false),
+        mode(7, "block", "blocks", true),
+        mode(1024, "tick", "messages", true),
+        mode(1024, "block", "blocks", true),
+    ] {
+        let (window, encoding) = (m.window, (m.encoding, m.events, m.batched));
+        let other = run_once(&d, m).await;
         assert_eq!(
             serde_json::to_string(&other["metrics"]).unwrap(),
             serde_json::to_string(&reference["metrics"]).unwrap(),
-            "window {window} {encoding}"
+            "window {window} {encoding:?}"
         );
         let strip = |v: &Value| {
             let mut v = v.clone();
@@ -188,7 +261,7 @@ async fn results_are_identical_whatever_the_window_and_encoding() {
         assert_eq!(
             strip(&other),
             strip(&reference),
-            "window {window} {encoding}"
+            "window {window} {encoding:?}"
         );
     }
     d.stop().await.unwrap();
@@ -599,4 +672,105 @@ mod no_look_ahead {
         }
         d.stop().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fills_mode_sends_only_fills_and_tick_acks_apply_in_order() {
+    let d = TestDaemon::start().await.unwrap();
+    let mut raw = Raw::connect(&d, &login(&d, "alice").await).await;
+    let created = raw
+        .request(
+            "create_session",
+            json!({"symbols": ["ACME"], "start_date": "2021-01-01", "end_date": "2021-03-31",
+            "commission_rate": "0.001"}),
+        )
+        .await;
+    let session = created["data"]["session_id"].as_str().unwrap().to_string();
+    let total = created["data"]["bar_count"].as_u64().unwrap();
+    let started = raw
+        .request(
+            "start_simulation",
+            json!({"session_id": session, "max_pending_ticks": 65536, "tick_encoding": "block",
+            "events": "fills", "compact_times": true}),
+        )
+        .await;
+    assert_eq!(started["data"]["events"], "fills", "{started}");
+    assert_eq!(started["data"]["compact_times"], true);
+    let mut have = 0;
+    while have < total {
+        let block = raw.recv().await;
+        assert_eq!(block["type"], "tick_block", "{block}");
+        let data = &block["data"];
+        let n = match data["time_range"]["count"].as_u64() {
+            Some(n) => n,
+            None => data["times"].as_array().unwrap().len() as u64,
+        };
+        assert_eq!(data["first_sequence_id"], have);
+        have += n;
+    }
+    // A refused entry answers an error, like a refused tick_ack; the others still apply.
+    let order = |id: &str, side: &str| json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": "10"});
+    let frame = |acks: Value| {
+        json!({"type": "tick_acks", "data": {"session_id": session, "acks": acks}}).to_string()
+    };
+    raw.send_text(&frame(
+        json!([{"sequence_id": total + 5}, {"sequence_id": 1}]),
+    ))
+    .await;
+    assert_eq!(error_code(&raw.recv().await), "VALIDATION_FAILED");
+    // Tick 1 was acknowledged: orders decided at tick 0 come too late now.
+    raw.send_text(&frame(
+        json!([{"sequence_id": 0, "orders": [order("x", "buy")]}]),
+    ))
+    .await;
+    let late = raw.recv().await;
+    assert_eq!(error_code(&late), "VALIDATION_FAILED");
+    assert!(
+        late["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already acknowledged"),
+        "{late}"
+    );
+    let acks = json!([
+        {"sequence_id": 3, "orders": [order("b", "buy")]},
+        {"sequence_id": 10, "orders": [order("s", "sell")]},
+        {"sequence_id": total - 1},
+    ]);
+    raw.send_text(
+        &json!({"type": "tick_acks", "data": {"session_id": session, "acks": acks}}).to_string(),
+    )
+    .await;
+    let mut fills = Vec::new();
+    loop {
+        let msg = raw.recv().await;
+        match msg["type"].as_str().unwrap() {
+            "event_block" => {
+                let data = msg["data"].as_object().unwrap();
+                let keys: Vec<&str> = data.keys().map(String::as_str).collect();
+                assert_eq!(keys, ["executions", "session_id"], "only fills: {msg}");
+                fills.extend(data["executions"].as_array().unwrap().iter().cloned());
+            }
+            "simulation_end" => break,
+            other => panic!("fills mode sent '{other}': {msg}"),
+        }
+    }
+    let ids: Vec<&str> = fills
+        .iter()
+        .map(|f| f["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["b", "s"]);
+    let results = raw
+        .request(
+            "get_results",
+            json!({"session_id": session, "format": "columns"}),
+        )
+        .await;
+    let cols = &results["data"]["trade_columns"];
+    assert_eq!(cols["side"], json!(["long"]), "{results}");
+    assert_eq!(cols["entry_price"][0], fills[0]["price"]);
+    assert_eq!(cols["exit_price"][0], fills[1]["price"]);
+    let equity = &results["data"]["equity_columns"];
+    assert_eq!(equity["equity"].as_array().unwrap().len() as u64, total);
+    d.stop().await.unwrap();
 }

@@ -25,9 +25,9 @@ use server::{
     SymbolList,
 };
 use simulation::{
-    AccountEvent, BarSettled, BatchAck, ExecutionEvent, HistorySnapshot, OrderBatch,
-    OrderUpdateEvent, ResultsReply, SimulationControl, SimulationEnd, SimulationStarted,
-    StartSimulation, Tick, TickAck, TickBlock,
+    AccountEvent, BarSettled, BatchAck, EventBlock, ExecutionEvent, GetResults, HistorySnapshot,
+    OrderBatch, OrderUpdateEvent, ResultsReply, SimulationControl, SimulationEnd,
+    SimulationStarted, StartSimulation, Tick, TickAck, TickAcks, TickBlock,
 };
 
 /// A request from the client. Every request may carry a `request_id`, echoed on its reply.
@@ -54,6 +54,8 @@ pub enum ClientMessage {
     StartSimulation(StartSimulation),
     /// Acknowledge ticks up to a sequence id, with the orders decided there.
     TickAck(TickAck),
+    /// Several `tick_ack`s in one frame (protocol version 2).
+    TickAcks(TickAcks),
     /// Orders outside an acknowledgement → `batch_ack`.
     OrderBatch(OrderBatch),
     /// Stop sending ticks → `simulation_paused`.
@@ -61,7 +63,7 @@ pub enum ClientMessage {
     /// Continue → `simulation_resumed`.
     ResumeSimulation(SessionRef),
     /// Results of a finished (or running) simulation → `results`.
-    GetResults(SessionRef),
+    GetResults(GetResults),
     /// The account now → `account_snapshot`.
     GetAccount(SessionRef),
     /// Change a session before it starts → `session_updated`.
@@ -89,6 +91,7 @@ impl ClientMessage {
         "ping",
         "start_simulation",
         "tick_ack",
+        "tick_acks",
         "order_batch",
         "pause_simulation",
         "resume_simulation",
@@ -114,6 +117,7 @@ impl ClientMessage {
             ClientMessage::Ping(_) => "ping",
             ClientMessage::StartSimulation(_) => "start_simulation",
             ClientMessage::TickAck(_) => "tick_ack",
+            ClientMessage::TickAcks(_) => "tick_acks",
             ClientMessage::OrderBatch(_) => "order_batch",
             ClientMessage::PauseSimulation(_) => "pause_simulation",
             ClientMessage::ResumeSimulation(_) => "resume_simulation",
@@ -170,6 +174,8 @@ pub enum ServerMessage {
     AccountSnapshot(AccountEvent),
     /// Every event of a bar has been sent.
     BarSettled(BarSettled),
+    /// A settlement's events in one frame (`events: blocks` or `fills`).
+    EventBlock(EventBlock),
     /// Reply to `order_batch`.
     BatchAck(BatchAck),
     /// Reply to `pause_simulation`.
@@ -216,6 +222,7 @@ impl ServerMessage {
         "execution_report",
         "account_snapshot",
         "bar_settled",
+        "event_block",
         "batch_ack",
         "simulation_paused",
         "simulation_resumed",
@@ -251,6 +258,7 @@ impl ServerMessage {
             ServerMessage::ExecutionReport(_) => "execution_report",
             ServerMessage::AccountSnapshot(_) => "account_snapshot",
             ServerMessage::BarSettled(_) => "bar_settled",
+            ServerMessage::EventBlock(_) => "event_block",
             ServerMessage::BatchAck(_) => "batch_ack",
             ServerMessage::SimulationPaused(_) => "simulation_paused",
             ServerMessage::SimulationResumed(_) => "simulation_resumed",

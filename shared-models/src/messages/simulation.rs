@@ -37,6 +37,21 @@ pub enum TickEncoding {
     Block,
 }
 
+/// How the server sends what happens at each settlement (order updates, fills, account
+/// snapshots, `bar_settled`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventMode {
+    /// One message per event (default; what every client understands).
+    #[default]
+    Messages,
+    /// The same events, but each settlement's events packed into one `event_block`.
+    Blocks,
+    /// For clients that predict fills: only `execution_report`s (and rejections), packed into
+    /// `event_block`s that may span several settlements; no `bar_settled`, no other updates.
+    Fills,
+}
+
 /// `start_simulation`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +70,13 @@ pub struct StartSimulation {
     /// Default `tick`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tick_encoding: Option<TickEncoding>,
+    /// Default `messages` (protocol version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<EventMode>,
+    /// `tick_block`s may give evenly spaced times as a `time_range` (protocol version 2;
+    /// default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compact_times: Option<bool>,
 }
 
 /// `simulation_started`.
@@ -76,6 +98,12 @@ pub struct SimulationStarted {
     pub account_updates: AccountUpdates,
     /// Effective tick encoding.
     pub tick_encoding: TickEncoding,
+    /// Effective event mode (absent from servers before protocol version 2: `messages`).
+    #[serde(default)]
+    pub events: EventMode,
+    /// Whether `tick_block`s may carry a `time_range` (absent before version 2: false).
+    #[serde(default)]
+    pub compact_times: bool,
     /// Bars in the `history_snapshot` that follows (0 = none is sent).
     pub warmup_bars: u32,
     /// The execution model's version ([`crate::simulation::MODEL_VERSION`]).
@@ -166,12 +194,71 @@ pub struct BlockColumns {
 pub struct TickBlock {
     /// The session.
     pub session_id: String,
-    /// Sequence id of `times[0]`.
+    /// Sequence id of the first tick.
     pub first_sequence_id: u64,
-    /// Bar times, Unix seconds (UTC).
+    /// Bar times, Unix seconds (UTC); empty when `time_range` gives them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub times: Vec<i64>,
+    /// Evenly spaced bar times, instead of `times` (only with `compact_times`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<TimeRange>,
     /// Columns by symbol.
     pub symbols: BTreeMap<String, BlockColumns>,
+}
+
+/// `count` bar times `start`, `start + step`, … (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeRange {
+    /// The first time.
+    pub start: i64,
+    /// Seconds between consecutive times.
+    pub step: i64,
+    /// How many.
+    pub count: u32,
+}
+
+impl TickBlock {
+    /// How many ticks the block holds, whichever way its times travelled.
+    pub fn len(&self) -> usize {
+        match self.time_range {
+            Some(r) if self.times.is_empty() => r.count as usize,
+            _ => self.times.len(),
+        }
+    }
+
+    /// True when the block holds no tick.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bar time of the block's `i`-th tick, if it has one.
+    pub fn time_at(&self, i: usize) -> Option<i64> {
+        match self.time_range {
+            Some(r) if self.times.is_empty() => (i < r.count as usize)
+                .then(|| r.step.checked_mul(i as i64)?.checked_add(r.start))
+                .flatten(),
+            _ => self.times.get(i).copied(),
+        }
+    }
+
+    /// The block's bar times, whichever way they travelled. Errors: a range past `i64`.
+    pub fn bar_times(&self) -> Result<Vec<i64>, String> {
+        let Some(r) = self.time_range else {
+            return Ok(self.times.clone());
+        };
+        if !self.times.is_empty() {
+            return Err("tick_block has both times and time_range".into());
+        }
+        (0..i64::from(r.count))
+            .map(|i| {
+                r.step
+                    .checked_mul(i)
+                    .and_then(|d| r.start.checked_add(d))
+                    .ok_or_else(|| "tick_block time_range overflows".to_string())
+            })
+            .collect()
+    }
 }
 
 /// `tick_ack`: the client has processed every tick up to `sequence_id`; `orders` and `cancels`
@@ -189,6 +276,73 @@ pub struct TickAck {
     /// Ids of working orders to cancel (applied before `orders`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cancels: Vec<String>,
+}
+
+/// One acknowledgement inside `tick_acks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckEntry {
+    /// Last processed tick (cumulative).
+    pub sequence_id: u64,
+    /// New orders decided at that tick, executed in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<OrderRequest>,
+    /// Ids of working orders to cancel (applied before `orders`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancels: Vec<String>,
+}
+
+/// `tick_acks`: several `tick_ack`s in one frame, applied in order (sequence ids increasing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TickAcks {
+    /// The session.
+    pub session_id: String,
+    /// The acknowledgements, oldest first.
+    pub acks: Vec<AckEntry>,
+}
+
+impl TickAcks {
+    /// The acknowledgements as single `tick_ack`s.
+    pub fn into_acks(self) -> impl Iterator<Item = TickAck> {
+        let session_id = self.session_id;
+        self.acks.into_iter().map(move |a| TickAck {
+            session_id: session_id.clone(),
+            sequence_id: a.sequence_id,
+            orders: a.orders,
+            cancels: a.cancels,
+        })
+    }
+}
+
+/// The bar a settlement closed, inside an `event_block`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettledMark {
+    /// The tick whose bar was settled.
+    pub sequence_id: u64,
+    /// Equity at that bar's close.
+    pub equity: Decimal,
+}
+
+/// `event_block`: the events of one settlement (`events: blocks`), or the fills of one or more
+/// settlements (`events: fills`), in the order they would travel as single messages:
+/// order updates, then fills, then the account, then `bar_settled`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventBlock {
+    /// The session.
+    pub session_id: String,
+    /// `order_update`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_updates: Vec<OrderUpdate>,
+    /// `execution_report`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub executions: Vec<ExecutionReport>,
+    /// `account_snapshot`, when one is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountSnapshot>,
+    /// `bar_settled`, when the settlement sends one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled: Option<SettledMark>,
 }
 
 /// `order_batch`: orders sent outside an acknowledgement.
@@ -263,14 +417,92 @@ pub struct SimulationEnd {
     pub metrics: Metrics,
 }
 
-/// `results`.
+/// How `get_results` lays out trades and the equity curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultsFormat {
+    /// `trades` and `equity_curve` as lists of objects (default).
+    #[default]
+    Rows,
+    /// `trade_columns` and `equity_columns`: one array per field (protocol version 2).
+    Columns,
+}
+
+/// `get_results`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetResults {
+    /// The session.
+    pub session_id: String,
+    /// Default `rows`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ResultsFormat>,
+}
+
+/// `results`: rows (`trades`, `equity_curve`) or columns (`trade_columns`,
+/// `equity_columns`), as `get_results` asked. [`ResultsReply::into_results`] gives the same
+/// [`SimulationResults`] either way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultsReply {
     /// The session.
     pub session_id: String,
-    /// Metrics, trades, open positions, equity curve.
-    #[serde(flatten)]
-    pub results: SimulationResults,
+    /// Summary statistics.
+    pub metrics: Metrics,
+    /// Closed trades (rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trades: Option<Vec<crate::trading::Trade>>,
+    /// Closed trades (columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trade_columns: Option<Box<crate::columns::TradeColumns>>,
+    /// Positions still open at the end.
+    pub open_positions: Vec<crate::trading::PositionView>,
+    /// Equity at every bar's close (rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_curve: Option<Vec<crate::trading::EquityPoint>>,
+    /// Equity at every bar's close (columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equity_columns: Option<Box<crate::columns::EquityColumns>>,
+}
+
+impl ResultsReply {
+    /// `results` of `session_id` in `format`.
+    pub fn new(session_id: String, results: &SimulationResults, format: ResultsFormat) -> Self {
+        let columns = format == ResultsFormat::Columns;
+        ResultsReply {
+            session_id,
+            metrics: results.metrics.clone(),
+            trades: (!columns).then(|| results.trades.clone()),
+            trade_columns: columns
+                .then(|| Box::new(crate::columns::TradeColumns::from_trades(&results.trades))),
+            open_positions: results.open_positions.clone(),
+            equity_curve: (!columns).then(|| results.equity_curve.clone()),
+            equity_columns: columns.then(|| {
+                Box::new(crate::columns::EquityColumns::from_points(
+                    &results.equity_curve,
+                ))
+            }),
+        }
+    }
+
+    /// The results, whichever layout they came in. Errors: columns of different lengths.
+    pub fn into_results(self) -> Result<SimulationResults, String> {
+        let trades = match (self.trades, self.trade_columns) {
+            (Some(rows), _) => rows,
+            (None, Some(cols)) => cols.into_trades()?,
+            (None, None) => Vec::new(),
+        };
+        let equity_curve = match (self.equity_curve, self.equity_columns) {
+            (Some(rows), _) => rows,
+            (None, Some(cols)) => cols.into_points()?,
+            (None, None) => Vec::new(),
+        };
+        Ok(SimulationResults {
+            metrics: self.metrics,
+            trades,
+            open_positions: self.open_positions,
+            equity_curve,
+        })
+    }
 }
 
 /// Aliases for the session-scoped pushes.
@@ -279,3 +511,50 @@ pub type OrderUpdateEvent = SessionEvent<OrderUpdate>;
 pub type ExecutionEvent = SessionEvent<ExecutionReport>;
 /// `account_snapshot`.
 pub type AccountEvent = SessionEvent<AccountSnapshot>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(times: Vec<i64>, time_range: Option<TimeRange>) -> TickBlock {
+        TickBlock {
+            session_id: "s".into(),
+            first_sequence_id: 7,
+            times,
+            time_range,
+            symbols: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_block_has_the_same_length_and_times_whichever_way_its_times_travel() {
+        let listed = block(vec![60, 120, 180], None);
+        let range = TimeRange {
+            start: 60,
+            step: 60,
+            count: 3,
+        };
+        let ranged = block(Vec::new(), Some(range));
+        for b in [&listed, &ranged] {
+            assert_eq!(b.len(), 3);
+            assert!(!b.is_empty());
+            let at: Vec<_> = (0..4).map(|i| b.time_at(i)).collect();
+            assert_eq!(at, [Some(60), Some(120), Some(180), None]);
+            assert_eq!(b.bar_times().unwrap(), [60, 120, 180]);
+        }
+        let huge = block(
+            Vec::new(),
+            Some(TimeRange {
+                start: i64::MAX - 1,
+                step: 10,
+                count: 2,
+            }),
+        );
+        assert_eq!(
+            huge.time_at(1),
+            None,
+            "an overflowing time is absent, not wrapped"
+        );
+        assert!(block(Vec::new(), None).is_empty());
+    }
+}

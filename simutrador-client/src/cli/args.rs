@@ -169,7 +169,7 @@ pub struct RunArgs {
     pub params: Vec<(String, String)>,
     /// Ticks the daemon may send ahead of the strategy (1..=65536); results do not depend
     /// on it.
-    #[arg(long, value_name = "N", default_value_t = 1024,
+    #[arg(long, value_name = "N", default_value_t = simutrador_client::runner::DEFAULT_WINDOW,
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub window: u32,
     /// Bars before the start date sent first to warm indicators up.

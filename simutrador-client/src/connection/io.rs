@@ -4,8 +4,9 @@
 //! message to the push subscribers).
 //!
 //! Tick blocks take a fast path: a frame starting with `{"type":"tick_block",` (the server
-//! always writes `type` first) is decoded straight into a [`TickBlock`], skipping the generic
-//! envelope decode (whose `#[serde(flatten)]` buffers the whole message first).
+//! always writes `type` first) is read by the hand-written [`super::tick_parse`] (falling
+//! back to serde straight into a [`TickBlock`] for any other spelling); every other frame is
+//! decoded in one pass by `shared_models::frame::decode_envelope`.
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -50,13 +51,17 @@ impl Shared {
     /// Route one text frame.
     pub(crate) fn dispatch(&self, text: &str) {
         // A frame that is not the shape we expect falls through: the generic path explains it.
-        if text.starts_with(TICK_BLOCK_PREFIX)
-            && let Ok(frame) = serde_json::from_str::<TickBlockFrame>(text)
-        {
-            self.push(ServerMessage::TickBlock(frame.data));
-            return;
+        if text.starts_with(TICK_BLOCK_PREFIX) {
+            if let Some(block) = super::tick_parse::parse_tick_block(text) {
+                self.push(ServerMessage::TickBlock(block));
+                return;
+            }
+            if let Ok(frame) = serde_json::from_str::<TickBlockFrame>(text) {
+                self.push(ServerMessage::TickBlock(frame.data));
+                return;
+            }
         }
-        match serde_json::from_str::<Envelope<ServerMessage>>(text) {
+        match shared_models::frame::decode_envelope::<ServerMessage>(text) {
             Ok(Envelope {
                 message,
                 request_id: Some(id),

@@ -15,6 +15,7 @@ mod pending;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod tick_parse;
 
 use serde_json::json;
 use shared_models::messages::server::ConnectionReady;

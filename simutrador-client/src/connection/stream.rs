@@ -25,6 +25,7 @@ pub(crate) fn session_of(message: &ServerMessage) -> Option<&str> {
         ServerMessage::ExecutionReport(m) => &m.session_id,
         ServerMessage::AccountSnapshot(m) => &m.session_id,
         ServerMessage::BarSettled(m) => &m.session_id,
+        ServerMessage::EventBlock(m) => &m.session_id,
         ServerMessage::SimulationEnd(m) => &m.session_id,
         _ => return None,
     })

@@ -32,6 +32,13 @@ impl Sma {
 
     /// Add a value; the average once `period` values have been seen.
     pub fn update(&mut self, value: Decimal) -> Option<Decimal> {
+        self.push(value);
+        self.value()
+    }
+
+    /// Add a value without computing the average (no division): for callers that only
+    /// [`Sma::compare`] averages or read [`Sma::sum`].
+    pub fn push(&mut self, value: Decimal) {
         if self.window.is_full()
             && let Some(old) = self.window.pop_front()
         {
@@ -39,7 +46,6 @@ impl Sma {
         }
         self.window.push_back(value);
         self.sum += value;
-        self.value()
     }
 
     /// True once `period` values have been seen.

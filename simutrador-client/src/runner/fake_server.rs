@@ -281,7 +281,10 @@ pub(crate) async fn start(
         let (tcp, _) = listener.accept().await.unwrap();
         tcp.set_nodelay(true).unwrap();
         let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
-        let ready = serde_json::to_value(crate::connection::test_ready()).unwrap();
+        // A protocol-1 daemon: one message per event, one ack per frame, results as rows.
+        let mut ready = crate::connection::test_ready();
+        ready.protocol_version = 1;
+        let ready = serde_json::to_value(ready).unwrap();
         ws.send(frame("connection_ready", None, &ready))
             .await
             .unwrap();

@@ -10,7 +10,13 @@
 //!   carried orders or cancels. Otherwise it does not wait at all.
 //! - **rule 5** — it acknowledges the last processed tick before it waits for anything, at
 //!   least every `max_pending_ticks / 2` ticks, and at once when a tick carries orders or
-//!   cancels.
+//!   cancels — except when it predicts fills from a protocol-2 daemon: then it queues the
+//!   acknowledgements that carry decisions and sends them together in `tick_acks` (before it
+//!   waits, every `max_pending_ticks / 2` ticks, every 256 decisions, and within 50 ms).
+//!
+//! With a protocol-2 daemon it also asks for `events: fills` (predicting) or `events: blocks`
+//! (waiting), `compact_times`, and columnar results; with an older daemon it speaks
+//! protocol 1 as before.
 
 #[cfg(test)]
 mod fake_server;
@@ -30,8 +36,10 @@ use crate::error::Result;
 use crate::strategy::Strategy;
 pub use session::ReconnectOptions;
 
-/// The default window (`max_pending_ticks`).
-pub const DEFAULT_WINDOW: u32 = 1024;
+/// The default window (`max_pending_ticks`): wide enough that acknowledgements and tick
+/// blocks are rare (the runner acks every 4096 ticks), small enough that buffered ticks stay
+/// a few hundred KB per symbol.
+pub const DEFAULT_WINDOW: u32 = 8192;
 
 /// The default bars of history kept per symbol.
 pub const DEFAULT_HISTORY: usize = 256;
@@ -54,7 +62,7 @@ pub type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
 
 /// How [`Client::run_simulation`] runs.
 pub struct RunOptions {
-    /// `max_pending_ticks`: how far the server may run ahead (default 1024, at most 65536).
+    /// `max_pending_ticks`: how far the server may run ahead (default 8192, at most 65536).
     /// Results do not depend on it; speed does.
     pub window: u32,
     /// Bars before the start to send first as warm-up history (default 0).

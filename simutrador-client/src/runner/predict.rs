@@ -13,13 +13,13 @@ use shared_models::trading::{ExecutionReport, OrderRequest};
 use std::collections::VecDeque;
 
 use crate::error::{ClientError, Result};
-use crate::strategy::tick::TickView;
 
 /// The client's copy of the execution model for one run.
 pub(crate) struct Predictor {
     engine: Engine,
     candles: Vec<Option<Candle>>,
-    /// What settling or submitting produced, for the runner to apply.
+    /// What settling or submitting produced, for the runner to apply (and to hand back each
+    /// fill with [`Predictor::expect`]).
     pub events: BarEvents,
     /// Predicted fills the daemon has not confirmed yet, oldest first.
     expected: VecDeque<ExecutionReport>,
@@ -43,24 +43,32 @@ impl Predictor {
         })
     }
 
-    /// Settle the bar of `tick` locally; its events land in `self.events`.
-    pub fn settle(&mut self, tick: &TickView<'_>, symbols: usize) {
+    /// Start a bar: its candles follow with [`Predictor::push_candle`], one per symbol.
+    pub fn begin_bar(&mut self) {
         self.candles.clear();
-        for i in 0..symbols {
-            self.candles.push(tick.raw(i).map(|raw| {
-                let c = raw.to_candle();
-                Candle {
-                    open: c.open,
-                    high: c.high,
-                    low: c.low,
-                    close: c.close,
-                    volume: c.volume,
-                }
-            }));
-        }
-        self.engine
-            .settle(tick.timestamp(), &self.candles, &mut self.events);
-        self.expected.extend(self.events.executions.iter().cloned());
+    }
+
+    /// The next symbol's candle of the bar (the runner converts each tick's candles once,
+    /// for the history, the account and the model).
+    pub fn push_candle(&mut self, candle: Option<crate::strategy::Candle>) {
+        self.candles.push(candle.map(|c| Candle {
+            open: c.open,
+            high: c.high,
+            low: c.low,
+            close: c.close,
+            volume: c.volume,
+        }));
+    }
+
+    /// Settle the bar at `time` (Unix seconds) locally with the pushed candles; its events
+    /// land in `self.events`.
+    pub fn settle(&mut self, time: i64) {
+        self.engine.settle(time, &self.candles, &mut self.events);
+    }
+
+    /// Remember a predicted fill (after the runner applied it) until the daemon confirms it.
+    pub fn expect(&mut self, fill: ExecutionReport) {
+        self.expected.push_back(fill);
     }
 
     /// Submit the decisions of the tick at `time` (Unix seconds) locally.
@@ -72,7 +80,6 @@ impl Predictor {
     /// End of data: with `close_at_end` the model closes every position at the last close.
     pub fn finish(&mut self) {
         self.engine.finish(&mut self.events);
-        self.expected.extend(self.events.executions.iter().cloned());
     }
 
     /// True once the session's loss limit stopped the modelled run.

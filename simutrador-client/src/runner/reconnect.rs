@@ -76,11 +76,12 @@ impl Reconnect {
         }
     }
 
-    /// Keep the decisions of the ack of tick `seq`.
-    pub(super) fn sent(&mut self, ack: &TickAck) {
-        if self.enabled && (!ack.orders.is_empty() || !ack.cancels.is_empty()) {
+    /// Keep the decisions of tick `seq` (when they are sent or queued to be sent), so a
+    /// resume can resend whatever the daemon did not journal.
+    pub(super) fn keep(&mut self, seq: u64, orders: &[OrderRequest], cancels: &[String]) {
+        if self.enabled && (!orders.is_empty() || !cancels.is_empty()) {
             self.decisions
-                .insert(ack.sequence_id, (ack.orders.clone(), ack.cancels.clone()));
+                .insert(seq, (orders.to_vec(), cancels.to_vec()));
         }
     }
 
@@ -201,6 +202,9 @@ impl Run<'_> {
         self.stream = stream;
         self.blocks.clear();
         self.events.clear();
+        // Queued decisions never reached the daemon; catch_up resends them from `decisions`.
+        self.queued.clear();
+        self.queued_since = None;
         self.next_block = acknowledged;
         self.unacked = 0;
         // Until the block holding tick `through` arrives, nothing after it is checked.
@@ -238,7 +242,7 @@ impl Run<'_> {
                 _ => continue, // events of bars this client already settled
             };
             let first = block.first_sequence_id;
-            let end = first + block.times.len() as u64;
+            let end = first + block.len() as u64;
             if first != self.next_block {
                 return Err(ClientError::Protocol(format!(
                     "tick_block starts at {first} but {} was expected",
@@ -259,7 +263,7 @@ impl Run<'_> {
                 self.resend(upto - 1, Vec::new(), Vec::new()).await?;
             }
             if end > through {
-                let at = block.times.get((through - first) as usize).copied();
+                let at = block.time_at((through - first) as usize);
                 self.reconnect.unchecked_through = at;
                 self.next_block = first;
                 return self.absorb(ServerMessage::TickBlock(block));

@@ -10,13 +10,13 @@
 use shared_models::ClientMessage;
 use shared_models::ServerMessage;
 use shared_models::messages::simulation::{
-    AccountUpdates, HistorySnapshot, SimulationEnd, SimulationStarted, StartSimulation, TickAck,
-    TickEncoding,
+    AccountUpdates, AckEntry, EventMode, HistorySnapshot, SimulationEnd, SimulationStarted,
+    StartSimulation, TickAck, TickAcks, TickEncoding,
 };
 use shared_models::results::SimulationResults;
 use shared_models::trading::{AccountSnapshot, ExecutionReport, OrderRequest, OrderUpdate};
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::predict::Predictor;
 #[path = "reconnect.rs"]
@@ -59,9 +59,21 @@ struct Run<'c> {
     prev_decided: bool,
     orders: Vec<OrderRequest>,
     cancels: Vec<String>,
+    /// Acknowledgements with decisions not sent yet (`tick_acks`, protocol version 2, when
+    /// predicting fills), and when the oldest was queued.
+    queued: Vec<AckEntry>,
+    queued_since: Option<Instant>,
+    /// When the last acknowledgement frame went out.
+    last_sent: Option<Instant>,
+    batch_acks: bool,
     stats: RunStats,
     reconnect: reconnect::Reconnect,
 }
+
+/// Most acknowledgements in one `tick_acks` frame (keeps it far below `max_message_bytes`).
+const MAX_QUEUED_ACKS: usize = 256;
+/// Longest a decision waits in the queue before it is sent anyway.
+const MAX_ACK_DELAY: Duration = Duration::from_millis(50);
 
 /// Run `strategy` on `session_id` to the end.
 pub(crate) async fn run<S: Strategy + ?Sized>(
@@ -71,6 +83,13 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
     mut options: RunOptions,
 ) -> Result<(SimulationResults, RunStats)> {
     let stream = client.session_stream(session_id)?;
+    // Protocol version 2: settlement events in blocks, or only the fills when predicting.
+    let v2 = client.connection_info().protocol_version >= 2;
+    let events = v2.then_some(if options.predict_fills {
+        EventMode::Fills
+    } else {
+        EventMode::Blocks
+    });
     let started = client
         .start_simulation(StartSimulation {
             session_id: session_id.to_string(),
@@ -83,6 +102,8 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
                 options.account_updates
             }),
             tick_encoding: Some(TickEncoding::Block),
+            events,
+            compact_times: v2.then_some(true),
         })
         .await?;
     if started.tick_encoding != TickEncoding::Block {
@@ -96,6 +117,13 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
     } else {
         None
     };
+    if predictor.is_none() && started.events == EventMode::Fills {
+        return Err(ClientError::Protocol(
+            "the daemon sends only fills, but this client cannot predict them (execution model differs)".into(),
+        ));
+    }
+    // A predicting client never waits for a settlement, so it may hold its decisions back.
+    run.batch_acks = v2 && predictor.is_some();
     let mut progress = options.progress.take();
 
     let capacity = options
@@ -170,9 +198,12 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         let Some(tick) = block.view(next) else {
             break;
         };
+        if let Some(p) = predictor.as_mut() {
+            p.begin_bar();
+        }
         for i in 0..run.symbols.len() {
-            if let Some(raw) = tick.raw(i) {
-                let candle = raw.to_candle();
+            let candle = tick.raw(i).map(|raw| raw.to_candle());
+            if let Some(candle) = candle {
                 ctx.history_mut().push(
                     i,
                     Bar {
@@ -182,13 +213,15 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
                 );
                 ctx.account_mut().mark(i, candle.close);
             }
+            if let Some(p) = predictor.as_mut() {
+                p.push_candle(candle);
+            }
         }
         if let Some(p) = predictor.as_mut() {
-            p.settle(&tick, run.symbols.len());
+            p.settle(tick.timestamp());
             apply_predicted(p, strategy, &mut ctx);
         }
         strategy.on_tick(&tick, &mut ctx);
-        let time = tick.time();
         let timestamp = tick.timestamp();
 
         run.last_done = Some(next);
@@ -200,15 +233,21 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
                 p.submit(timestamp, &run.orders, &run.cancels);
                 apply_predicted(p, strategy, &mut ctx);
             }
-            run.send_ack().await?;
+            if run.batch_acks {
+                run.queue_ack().await?;
+            } else {
+                run.send_ack().await?;
+            }
         } else if run.unacked >= run.ack_every {
             run.send_ack().await?;
+        } else if next.is_multiple_of(256) {
+            run.send_overdue().await?;
         }
         next += 1;
         if next >= end_of_block {
             run.blocks.pop_front();
         }
-        report(&mut progress, &run, &ctx, Some((next, time)));
+        report(&mut progress, &run, &ctx, Some((next, timestamp)));
     }
 
     run.flush_ack().await?;
@@ -246,10 +285,13 @@ fn apply_predicted<S: Strategy + ?Sized>(
     for u in p.events.order_updates.drain(..) {
         ctx.account_mut().apply_update(&u);
     }
-    for f in p.events.executions.drain(..) {
+    let mut fills = std::mem::take(&mut p.events.executions);
+    for f in fills.drain(..) {
         ctx.account_mut().apply_fill(&f);
         strategy.on_fill(&f, ctx);
+        p.expect(f);
     }
+    p.events.executions = fills; // keeps its capacity
 }
 
 /// Put the warm-up bars into the history (and their last closes into the account).
@@ -282,11 +324,11 @@ fn report(
     progress: &mut Option<ProgressFn>,
     run: &Run<'_>,
     ctx: &StrategyContext,
-    at: Option<(u64, chrono::DateTime<chrono::Utc>)>,
+    at: Option<(u64, i64)>,
 ) {
     let Some(f) = progress.as_mut() else { return };
     let (done, time) = match at {
-        Some((done, time)) => (done, Some(time)),
+        Some((done, time)) => (done, chrono::DateTime::from_timestamp(time, 0)),
         None => (0, None),
     };
     let step = (run.total / 1000).max(1);
@@ -329,6 +371,10 @@ impl<'c> Run<'c> {
             prev_decided: false,
             orders: Vec::new(),
             cancels: Vec::new(),
+            queued: Vec::new(),
+            queued_since: None,
+            last_sent: None,
+            batch_acks: false,
             stats: RunStats::default(),
         }
     }
@@ -388,11 +434,18 @@ impl<'c> Run<'c> {
             ServerMessage::OrderUpdate(u) => self.events.push(Event::Update(u.event)),
             ServerMessage::ExecutionReport(f) => self.events.push(Event::Fill(f.event)),
             ServerMessage::AccountSnapshot(a) => self.events.push(Event::Snapshot(a.event)),
-            ServerMessage::BarSettled(b) => {
-                self.last_settled = Some(
-                    self.last_settled
-                        .map_or(b.sequence_id, |s| s.max(b.sequence_id)),
-                );
+            ServerMessage::BarSettled(b) => self.mark_settled(b.sequence_id),
+            ServerMessage::EventBlock(b) => {
+                self.events
+                    .extend(b.order_updates.into_iter().map(Event::Update));
+                self.events
+                    .extend(b.executions.into_iter().map(Event::Fill));
+                if let Some(a) = b.account {
+                    self.events.push(Event::Snapshot(a));
+                }
+                if let Some(mark) = b.settled {
+                    self.mark_settled(mark.sequence_id);
+                }
             }
             ServerMessage::HistorySnapshot(h) => self.snapshot = Some(h),
             ServerMessage::SimulationEnd(e) => self.end = Some(e),
@@ -406,6 +459,10 @@ impl<'c> Run<'c> {
             }
         }
         Ok(())
+    }
+
+    fn mark_settled(&mut self, seq: u64) {
+        self.last_settled = Some(self.last_settled.map_or(seq, |s| s.max(seq)));
     }
 
     /// Apply the buffered events in arrival order; fills reach `on_fill` after the account.
@@ -443,18 +500,80 @@ impl<'c> Run<'c> {
         Ok(())
     }
 
-    /// Acknowledge the last processed tick with the queued orders and cancels.
+    /// Queue the acknowledgement of the last processed tick with its decisions; send the
+    /// queue when it is full or its oldest entry has waited long enough.
+    async fn queue_ack(&mut self) -> Result<()> {
+        let Some(seq) = self.last_done else {
+            return Ok(());
+        };
+        let entry = AckEntry {
+            sequence_id: seq,
+            orders: std::mem::take(&mut self.orders),
+            cancels: std::mem::take(&mut self.cancels),
+        };
+        self.reconnect.keep(seq, &entry.orders, &entry.cancels);
+        self.queued.push(entry);
+        // A decision after a quiet spell goes out at once; a burst is batched.
+        let quiet = self.last_sent.is_none_or(|t| t.elapsed() >= MAX_ACK_DELAY);
+        let since = *self.queued_since.get_or_insert_with(Instant::now);
+        if (self.queued.len() == 1 && quiet)
+            || self.queued.len() >= MAX_QUEUED_ACKS
+            || self.unacked >= self.ack_every
+            || since.elapsed() >= MAX_ACK_DELAY
+        {
+            self.send_ack().await?;
+        }
+        Ok(())
+    }
+
+    /// Send the queued decisions if the oldest has waited `MAX_ACK_DELAY`.
+    async fn send_overdue(&mut self) -> Result<()> {
+        if self
+            .queued_since
+            .is_some_and(|since| since.elapsed() >= MAX_ACK_DELAY)
+        {
+            self.send_ack().await?;
+        }
+        Ok(())
+    }
+
+    /// Acknowledge the last processed tick with the queued orders and cancels (and every
+    /// queued acknowledgement before it, in one `tick_acks`).
     async fn send_ack(&mut self) -> Result<()> {
         let Some(seq) = self.last_done else {
             return Ok(());
         };
+        if !self.queued.is_empty() {
+            let mut acks = std::mem::take(&mut self.queued);
+            if acks.last().is_some_and(|a| a.sequence_id < seq) {
+                let entry = AckEntry {
+                    sequence_id: seq,
+                    orders: std::mem::take(&mut self.orders),
+                    cancels: std::mem::take(&mut self.cancels),
+                };
+                self.reconnect.keep(seq, &entry.orders, &entry.cancels);
+                acks.push(entry);
+            }
+            let frame = TickAcks {
+                session_id: self.session_id.clone(),
+                acks,
+            };
+            self.queued_since = None;
+            self.last_sent = Some(Instant::now());
+            self.unacked = 0;
+            self.stats.acks += 1;
+            return match self.client.send(ClientMessage::TickAcks(frame)).await {
+                Err(e @ ClientError::Connection(_)) => self.recover(e).await,
+                other => other,
+            };
+        }
         let ack = TickAck {
             session_id: self.session_id.clone(),
             sequence_id: seq,
             orders: std::mem::take(&mut self.orders),
             cancels: std::mem::take(&mut self.cancels),
         };
-        self.reconnect.sent(&ack);
+        self.reconnect.keep(seq, &ack.orders, &ack.cancels);
         self.unacked = 0;
         self.stats.acks += 1;
         match self.client.send(ClientMessage::TickAck(ack)).await {

@@ -73,8 +73,9 @@ impl SmaCross {
 
     /// Add a close; the relation of fast to slow when both are defined.
     fn update(&mut self, close: Decimal) -> Option<Ordering> {
-        self.fast.update(close);
-        self.slow.update(close);
+        // Sums only: the comparison is exact without dividing.
+        self.fast.push(close);
+        self.slow.push(close);
         self.fast.compare(&self.slow)
     }
 }

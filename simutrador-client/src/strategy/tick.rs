@@ -87,7 +87,8 @@ impl DecodedBlock {
     /// known symbols, scales a `Decimal` can hold, column lengths, strictly increasing rows.
     pub(crate) fn decode(block: TickBlock, symbols: &[String]) -> Result<DecodedBlock> {
         let bad = |what: String| ClientError::Protocol(format!("bad tick_block: {what}"));
-        let n = block.times.len();
+        let times = block.bar_times().map_err(bad)?;
+        let n = times.len();
         let mut out: Vec<Option<Columns>> = symbols.iter().map(|_| None).collect();
         for (name, cols) in block.symbols {
             let Some(i) = symbols.iter().position(|s| *s == name) else {
@@ -125,7 +126,7 @@ impl DecodedBlock {
         }
         Ok(DecodedBlock {
             first: block.first_sequence_id,
-            times: block.times,
+            times,
             symbols: out,
         })
     }
@@ -253,6 +254,7 @@ pub(crate) mod testing {
             times: (0..closes.len() as i64)
                 .map(|i| 1_577_836_800 + (first as i64 + i) * 86_400)
                 .collect(),
+            time_range: None,
             symbols: BTreeMap::from([("ACME".to_string(), cols)]),
         };
         match DecodedBlock::decode(block, &["ACME".to_string()]) {
@@ -286,6 +288,7 @@ mod tests {
             session_id: "s".into(),
             first_sequence_id: 5,
             times: vec![100, 200, 300],
+            time_range: None,
             symbols,
         }
     }

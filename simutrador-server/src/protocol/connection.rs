@@ -207,7 +207,10 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<
     let request_id = envelope.request_id;
     // Acks pace a running simulation (one per trading bar); the window bounds them, not the
     // per-connection message rate.
-    let is_ack = matches!(envelope.message, shared_models::ClientMessage::TickAck(_));
+    let is_ack = matches!(
+        envelope.message,
+        shared_models::ClientMessage::TickAck(_) | shared_models::ClientMessage::TickAcks(_)
+    );
     if !is_ack && let Err(body) = ctx.limiter.check() {
         return Some(encode(ServerMessage::Error(body), request_id));
     }

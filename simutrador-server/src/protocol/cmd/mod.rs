@@ -53,6 +53,7 @@ pub fn apply(
         ClientMessage::Ping(req) => req.apply(ctx, r),
         ClientMessage::StartSimulation(req) => req.apply(ctx, r),
         ClientMessage::TickAck(req) => req.apply(ctx, r),
+        ClientMessage::TickAcks(req) => req.apply(ctx, r),
         ClientMessage::OrderBatch(req) => req.apply(ctx, r),
         ClientMessage::PauseSimulation(req) => simulation::Pause(req).apply(ctx, r),
         ClientMessage::ResumeSimulation(req) => simulation::Resume(req).apply(ctx, r),

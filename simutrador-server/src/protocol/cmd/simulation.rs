@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use shared_models::dates::DateBound;
 use shared_models::messages::client::SessionRef;
-use shared_models::messages::simulation::{OrderBatch, ResultsReply, StartSimulation, TickAck};
+use shared_models::messages::simulation::{
+    GetResults, OrderBatch, ResultsReply, StartSimulation, TickAck, TickAcks,
+};
 use shared_models::{AssetClass, ErrorCode, ServerMessage, SessionState};
 use std::sync::Arc;
 
@@ -95,6 +97,8 @@ impl Apply for StartSimulation {
             account_updates: self.account_updates.unwrap_or_default(),
             encoding: self.tick_encoding.unwrap_or_default(),
             warmup_bars: warmup as usize,
+            events: self.events.unwrap_or_default(),
+            compact_times: self.compact_times.unwrap_or(false),
         };
         tracing::info!(session_id = %session.id, ticks = feed.len(), window, "simulation started");
         let run = Run::new(
@@ -165,6 +169,14 @@ impl Apply for TickAck {
     }
 }
 
+impl Apply for TickAcks {
+    fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
+        let id = self.session_id.clone();
+        let acks: Vec<TickAck> = self.into_acks().collect();
+        forward(ctx, &id, |r| Control::Acks(acks, r), request_id)
+    }
+}
+
 impl Apply for OrderBatch {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
         let id = self.session_id.clone();
@@ -179,7 +191,7 @@ pub struct Resume(pub SessionRef);
 /// `get_account`.
 pub struct Account(pub SessionRef);
 /// `get_results`.
-pub struct Results(pub SessionRef);
+pub struct Results(pub GetResults);
 
 impl Apply for Pause {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
@@ -241,10 +253,8 @@ impl Apply for Results {
                 json!({ "state": state }),
             )
         })?;
-        Ok(ServerMessage::Results(ResultsReply {
-            session_id: session.id.to_string(),
-            results: (*results).clone(),
-        })
-        .into())
+        let format = self.0.format.unwrap_or_default();
+        let reply = ResultsReply::new(session.id.to_string(), &results, format);
+        Ok(ServerMessage::Results(reply).into())
     }
 }

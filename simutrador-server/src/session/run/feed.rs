@@ -9,7 +9,7 @@
 use chrono::DateTime;
 use rust_decimal::Decimal;
 use shared_models::messages::simulation::{
-    BlockColumns, CandleData, HistorySnapshot, Tick, TickBlock, TimedCandle,
+    BlockColumns, CandleData, HistorySnapshot, Tick, TickBlock, TimeRange, TimedCandle,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -112,12 +112,12 @@ impl Feed {
         }
     }
 
-    /// Ticks `cur.next_tick .. end` as one `tick_block`; advances the cursor to `end`.
-    pub fn next_block(&self, session_id: &str, cur: &mut Cursor, end: usize) -> TickBlock {
+    /// Which rows of each symbol ticks `cur.next_tick .. end` hold; advances the cursor.
+    fn plan(&self, cur: &mut Cursor, end: usize) -> (usize, usize, Vec<Part>) {
         let start = cur.next_tick;
         let end = end.min(self.times.len()).max(start);
         let times = &self.times[start..end];
-        let mut symbols = BTreeMap::new();
+        let mut parts = Vec::with_capacity(self.series.len());
         for (k, s) in self.series.iter().enumerate() {
             let from = cur.pos[k];
             let ts = s.timestamps();
@@ -133,30 +133,120 @@ impl Feed {
                 }
             }
             cur.pos[k] = to;
-            if to == from {
-                continue;
+            if to > from {
+                let rows = (!dense).then_some(rows);
+                parts.push(Part { k, from, to, rows });
             }
-            symbols.insert(
-                self.symbols[k].clone(),
-                BlockColumns {
-                    price_scale: s.price_scale(),
-                    volume_scale: s.volume_scale(),
-                    rows: (!dense).then_some(rows),
-                    open: s.opens()[from..to].to_vec(),
-                    high: s.highs()[from..to].to_vec(),
-                    low: s.lows()[from..to].to_vec(),
-                    close: s.closes()[from..to].to_vec(),
-                    volume: s.volumes()[from..to].to_vec(),
-                },
-            );
         }
         cur.next_tick = end;
+        parts.sort_by(|a, b| self.symbols[a.k].cmp(&self.symbols[b.k]));
+        (start, end, parts)
+    }
+
+    /// Ticks `cur.next_tick .. end` as one `tick_block`; advances the cursor to `end`. With
+    /// `compact`, evenly spaced times travel as a `time_range`.
+    pub fn next_block(
+        &self,
+        session_id: &str,
+        cur: &mut Cursor,
+        end: usize,
+        compact: bool,
+    ) -> TickBlock {
+        let (start, end, parts) = self.plan(cur, end);
+        let times = &self.times[start..end];
+        let symbols = parts
+            .into_iter()
+            .map(|p| {
+                let s = &self.series[p.k];
+                let cols = BlockColumns {
+                    price_scale: s.price_scale(),
+                    volume_scale: s.volume_scale(),
+                    rows: p.rows,
+                    open: s.opens()[p.from..p.to].to_vec(),
+                    high: s.highs()[p.from..p.to].to_vec(),
+                    low: s.lows()[p.from..p.to].to_vec(),
+                    close: s.closes()[p.from..p.to].to_vec(),
+                    volume: s.volumes()[p.from..p.to].to_vec(),
+                };
+                (self.symbols[p.k].clone(), cols)
+            })
+            .collect();
+        let time_range = compact.then(|| time_range(times)).flatten();
         TickBlock {
             session_id: session_id.to_string(),
             first_sequence_id: start as u64,
-            times: times.to_vec(),
+            times: if time_range.is_some() {
+                Vec::new()
+            } else {
+                times.to_vec()
+            },
+            time_range,
             symbols,
         }
+    }
+
+    /// The same `tick_block` as [`Feed::next_block`], as the frame's JSON text, written
+    /// straight from the series (no copy of the columns, no serde): exactly the text serde
+    /// writes for it (tested).
+    pub fn encode_block(
+        &self,
+        session_id: &str,
+        cur: &mut Cursor,
+        end: usize,
+        compact: bool,
+    ) -> String {
+        let (start, end, parts) = self.plan(cur, end);
+        let times = &self.times[start..end];
+        let mut out = String::with_capacity(128 + 40 * times.len() * parts.len().max(1));
+        let mut num = itoa::Buffer::new();
+        out.push_str("{\"type\":\"tick_block\",\"data\":{\"session_id\":");
+        push_json_str(&mut out, session_id);
+        out.push_str(",\"first_sequence_id\":");
+        out.push_str(num.format(start));
+        match compact.then(|| time_range(times)).flatten() {
+            Some(r) => {
+                out.push_str(",\"time_range\":{\"start\":");
+                out.push_str(num.format(r.start));
+                out.push_str(",\"step\":");
+                out.push_str(num.format(r.step));
+                out.push_str(",\"count\":");
+                out.push_str(num.format(r.count));
+                out.push('}');
+            }
+            None if times.is_empty() => {}
+            None => push_ints(&mut out, ",\"times\":", times),
+        }
+        out.push_str(",\"symbols\":{");
+        for (i, p) in parts.iter().enumerate() {
+            let s = &self.series[p.k];
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_str(&mut out, &self.symbols[p.k]);
+            out.push_str(":{\"price_scale\":");
+            out.push_str(num.format(s.price_scale()));
+            out.push_str(",\"volume_scale\":");
+            out.push_str(num.format(s.volume_scale()));
+            if let Some(rows) = &p.rows {
+                out.push_str(",\"rows\":[");
+                for (j, r) in rows.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(num.format(*r));
+                }
+                out.push(']');
+            }
+            let range = p.from..p.to;
+            push_ints(&mut out, ",\"open\":", &s.opens()[range.clone()]);
+            push_ints(&mut out, ",\"high\":", &s.highs()[range.clone()]);
+            push_ints(&mut out, ",\"low\":", &s.lows()[range.clone()]);
+            push_ints(&mut out, ",\"close\":", &s.closes()[range.clone()]);
+            push_ints(&mut out, ",\"volume\":", &s.volumes()[range]);
+            out.push('}');
+        }
+        out.push_str("}}}");
+        out
     }
 
     /// Up to `bars` bars per symbol before the first tick.
@@ -215,6 +305,51 @@ fn candle_data(s: &BarSeries, p: usize) -> CandleData {
     }
 }
 
+/// One symbol's share of a tick block: rows `from..to` of its series, and their positions
+/// in the block when it lacks some ticks.
+struct Part {
+    k: usize,
+    from: usize,
+    to: usize,
+    rows: Option<Vec<u32>>,
+}
+
+/// `key` then `[v,v,…]`.
+fn push_ints(out: &mut String, key: &str, values: &[i64]) {
+    let mut num = itoa::Buffer::new();
+    out.push_str(key);
+    out.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(num.format(*v));
+    }
+    out.push(']');
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn push_json_str(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(text) => out.push_str(&text),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+/// `times` as a range when they are evenly spaced (and there are at least two).
+fn time_range(times: &[i64]) -> Option<TimeRange> {
+    let [first, second, ..] = times else {
+        return None;
+    };
+    let step = second.checked_sub(*first)?;
+    let even = times.windows(2).all(|w| w[1].wrapping_sub(w[0]) == step);
+    even.then_some(TimeRange {
+        start: *first,
+        step,
+        count: u32::try_from(times.len()).ok()?,
+    })
+}
+
 /// Distinct timestamps of all series within their ranges, increasing.
 fn merge_times(series: &[Arc<BarSeries>], ranges: &[Range<usize>]) -> Vec<i64> {
     if let [only] = series {
@@ -268,8 +403,22 @@ mod tests {
         let feed = Feed::new(vec!["A".into(), "B".into()], vec![a, b], 15, 45);
         assert_eq!(feed.len(), 3); // 20, 30, 40
         let mut cur = feed.cursor();
-        let block = feed.next_block("s", &mut cur, 3);
+        let block = feed.next_block("s", &mut cur, 3, false);
         assert_eq!(block.times, vec![20, 30, 40]);
+        assert_eq!(block.time_range, None);
+        let compact = feed.next_block("s", &mut feed.cursor(), 3, true);
+        assert!(compact.times.is_empty());
+        assert_eq!(
+            compact.time_range,
+            Some(TimeRange {
+                start: 20,
+                step: 10,
+                count: 3
+            })
+        );
+        assert_eq!(compact.bar_times(), Ok(vec![20, 30, 40]));
+        assert_eq!(time_range(&[1, 2, 4]), None);
+        assert_eq!(time_range(&[1]), None);
         assert_eq!(block.symbols["A"].rows, None);
         assert_eq!(block.symbols["A"].close, vec![110, 120, 130]);
         assert_eq!(block.symbols["B"].rows, Some(vec![0, 2]));
@@ -288,6 +437,32 @@ mod tests {
         let second = feed.next_tick("s", &mut ticks);
         assert_eq!(second.sequence_id, 1);
         assert!(second.candles.contains_key("A") && !second.candles.contains_key("B"));
+
+        // The text written straight from the series is serde's text for the same block.
+        for (symbols, compact, ends) in [
+            (vec!["A", "B"], false, vec![1, 3]),
+            (vec!["B", "A"], true, vec![2, 3]),
+            (vec!["B", "A"], true, vec![3]),
+        ] {
+            let (a, b) = (feed.series[0].clone(), feed.series[1].clone());
+            let series = if symbols[0] == "A" {
+                vec![a, b]
+            } else {
+                vec![b, a]
+            };
+            let names = symbols.iter().map(|s| s.to_string()).collect();
+            let f = Feed::new(names, series, 15, 45);
+            let (mut c1, mut c2) = (f.cursor(), f.cursor());
+            for end in ends {
+                let block = f.next_block("s\"1", &mut c1, end, compact);
+                let serde = serde_json::to_string(&shared_models::Envelope::new(
+                    shared_models::ServerMessage::TickBlock(block),
+                    None,
+                ))
+                .unwrap();
+                assert_eq!(f.encode_block("s\"1", &mut c2, end, compact), serde);
+            }
+        }
 
         let history = feed.history("s", 5);
         assert_eq!(history.bars["A"].len(), 1);

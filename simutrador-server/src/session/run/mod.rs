@@ -29,6 +29,8 @@ pub struct ReplyTo {
 pub enum Control {
     /// `tick_ack`.
     Ack(TickAck, ReplyTo),
+    /// `tick_acks`: several acknowledgements, in order.
+    Acks(Vec<TickAck>, ReplyTo),
     /// `order_batch`.
     Batch(OrderBatch, ReplyTo),
     /// `pause_simulation`.

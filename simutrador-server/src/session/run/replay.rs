@@ -37,6 +37,8 @@ impl Run {
             account_updates: self.options.account_updates,
             encoding: self.options.encoding,
             warmup_bars: self.options.warmup_bars as u32,
+            events: self.options.events,
+            compact_times: self.options.compact_times,
         });
         log.flush();
         self.journal.log = Some(log);
@@ -94,6 +96,8 @@ impl Run {
             account_updates,
             encoding,
             warmup_bars,
+            events,
+            compact_times,
         }) = stored.started
         else {
             return None;
@@ -103,6 +107,8 @@ impl Run {
             account_updates,
             encoding,
             warmup_bars: warmup_bars as usize,
+            events,
+            compact_times,
         };
         let log = sessions.store().run_log(&session.id, false);
         let mut run = Run::build(session, sessions, feed, engine, options, None);

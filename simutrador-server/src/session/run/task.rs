@@ -8,9 +8,11 @@
 
 use serde_json::json;
 use shared_models::messages::simulation::{
-    AccountEvent, AccountUpdates, BarSettled, BatchAck, OrderBatch, SessionEvent,
-    SimulationControl, SimulationEnd, SimulationStarted, TickAck, TickEncoding,
+    AccountEvent, AccountUpdates, BarSettled, BatchAck, EventBlock, EventMode, OrderBatch,
+    SessionEvent, SettledMark, SimulationControl, SimulationEnd, SimulationStarted, TickAck,
+    TickEncoding,
 };
+use shared_models::trading::ExecutionReport;
 use shared_models::trading::OrderStatus;
 use shared_models::{ErrorCode, ServerMessage, SessionState, TerminationReason};
 use std::collections::BTreeMap;
@@ -44,7 +46,14 @@ pub struct RunOptions {
     pub encoding: TickEncoding,
     /// Warm-up bars per symbol.
     pub warmup_bars: usize,
+    /// How settlement events travel.
+    pub events: EventMode,
+    /// Evenly spaced tick times as a `time_range`.
+    pub compact_times: bool,
 }
+
+/// Fills held back in `events: fills` mode before they go out in one `event_block` anyway.
+const MAX_HELD_FILLS: usize = 1024;
 
 /// One run's state, owned by its task.
 pub struct Run {
@@ -62,6 +71,8 @@ pub struct Run {
     submitted_since_settle: bool,
     events: BarEvents,
     candles: Vec<Option<Candle>>,
+    /// `events: fills`: fills not yet sent (they go out before the next ticks or the end).
+    held_fills: Vec<ExecutionReport>,
     id: String,
     ended: bool,
     /// Lifecycle: the handle (stop flag), the loss-warning level, whether halts are on.
@@ -124,6 +135,7 @@ impl Run {
             submitted_since_settle: false,
             events: BarEvents::default(),
             candles: Vec::new(),
+            held_fills: Vec::new(),
             ended: false,
             guard: Guard::default(),
             journal: Journal::default(),
@@ -160,6 +172,8 @@ impl Run {
             max_pending_ticks: self.options.window as u32,
             account_updates: self.options.account_updates,
             tick_encoding: self.options.encoding,
+            events: self.options.events,
+            compact_times: self.options.compact_times,
             warmup_bars: self.options.warmup_bars as u32,
             execution_model: shared_models::simulation::MODEL_VERSION,
             engine: Some(self.engine.config().clone()),
@@ -212,20 +226,27 @@ impl Run {
             && self.send_cursor.position() < self.acked + self.options.window
     }
 
-    /// Send allowed ticks with index below `until`.
+    /// Send allowed ticks with index below `until` (after any held fills).
     async fn send_ticks(&mut self, until: usize) {
+        if self.can_send() && self.send_cursor.position() < until {
+            self.send_held_fills().await;
+        }
         while self.can_send() && self.send_cursor.position() < until {
             let limit = (self.acked + self.options.window)
                 .min(self.feed.len())
                 .min(until);
             let message = match self.options.encoding {
                 TickEncoding::Block => {
+                    // Written straight from the series: no copy of the columns, no serde.
                     let end = limit.min(self.send_cursor.position() + MAX_BLOCK);
-                    ServerMessage::TickBlock(self.feed.next_block(
+                    let text = self.feed.encode_block(
                         &self.id,
                         &mut self.send_cursor,
                         end,
-                    ))
+                        self.options.compact_times,
+                    );
+                    self.push_frame(Outgoing::Text(text)).await;
+                    continue;
                 }
                 TickEncoding::Tick => {
                     ServerMessage::Tick(self.feed.next_tick(&self.id, &mut self.send_cursor))
@@ -244,6 +265,7 @@ impl Run {
                 return false;
             }
             Control::Ack(ack, reply) => self.on_ack(ack, reply).await,
+            Control::Acks(acks, reply) => self.on_acks(acks, reply).await,
             Control::Batch(batch, reply) => self.on_batch(batch, reply).await,
             Control::Pause(reply) => {
                 if self.paused || self.transition(SessionState::Paused).is_err() {
@@ -300,7 +322,31 @@ impl Run {
         }
     }
 
+    /// `tick_acks`: each in order (a refused one gets its own error, the others still
+    /// apply), then the ticks the last one allows.
+    async fn on_acks(&mut self, acks: Vec<TickAck>, reply: ReplyTo) {
+        for ack in acks {
+            if self.ended {
+                break;
+            }
+            self.apply_ack(ack, &reply).await;
+        }
+        if !self.ended && self.acked > 0 {
+            self.send_ticks(self.acked + 1).await;
+            self.settle_next().await;
+        }
+    }
+
     async fn on_ack(&mut self, ack: TickAck, reply: ReplyTo) {
+        if self.apply_ack(ack, &reply).await && !self.ended {
+            self.send_ticks(self.acked + 1).await;
+            self.settle_next().await;
+        }
+    }
+
+    /// Apply one acknowledgement; false when it was refused (an error went to `reply`) or
+    /// ended the run.
+    async fn apply_ack(&mut self, ack: TickAck, reply: &ReplyTo) -> bool {
         let t = ack.sequence_id as usize;
         let sent = self.send_cursor.position();
         if ack.sequence_id >= sent as u64 {
@@ -311,11 +357,12 @@ impl Run {
                 ),
                 json!({ "sequence_id": ack.sequence_id, "ticks_sent": sent }),
             );
-            return self.reply_error(&reply, e).await;
+            self.reply_error(reply, e).await;
+            return false;
         }
         if t < self.acked {
             if ack.orders.is_empty() && ack.cancels.is_empty() {
-                return; // a repeated cumulative ack: nothing to do
+                return true; // a repeated cumulative ack: nothing to do
             }
             let e = api_error(
                 ErrorCode::ValidationFailed,
@@ -324,13 +371,14 @@ impl Run {
                 ),
                 json!({ "sequence_id": ack.sequence_id, "acknowledged": self.acked }),
             );
-            return self.reply_error(&reply, e).await;
+            self.reply_error(reply, e).await;
+            return false;
         }
         while self.settled <= t && !self.ended {
             self.settle_next().await;
         }
         if self.ended {
-            return;
+            return false;
         }
         if !ack.orders.is_empty() || !ack.cancels.is_empty() {
             self.journal_ack(&ack);
@@ -345,10 +393,10 @@ impl Run {
         }
         self.acked = t + 1;
         if self.acked >= self.feed.len() {
-            return self.finish().await;
+            self.finish().await;
+            return false;
         }
-        self.send_ticks(self.acked + 1).await;
-        self.settle_next().await;
+        true
     }
 
     async fn on_batch(&mut self, batch: OrderBatch, reply: ReplyTo) {
@@ -396,19 +444,42 @@ impl Run {
         self.submitted_since_settle = false;
         self.session.set_settled_ticks(self.settled as u64);
         if working {
-            self.flush_events(true).await;
-            let settled = BarSettled {
-                session_id: self.id.clone(),
+            let mark = SettledMark {
                 sequence_id: s as u64,
                 equity: self.engine.equity(),
             };
-            self.push(ServerMessage::BarSettled(settled), None).await;
+            self.flush_settlement(Some(mark)).await;
         }
         self.watch_limits().await;
     }
 
+    /// Send the buffered events of a settlement, then its `bar_settled` (`mark`), as the
+    /// event mode says.
+    async fn flush_settlement(&mut self, mark: Option<SettledMark>) {
+        match self.options.events {
+            EventMode::Messages => {
+                self.flush_events(mark.is_some()).await;
+                if let Some(m) = mark {
+                    let settled = BarSettled {
+                        session_id: self.id.clone(),
+                        sequence_id: m.sequence_id,
+                        equity: m.equity,
+                    };
+                    self.push(ServerMessage::BarSettled(settled), None).await;
+                }
+            }
+            EventMode::Blocks => self.flush_block(mark, true).await,
+            EventMode::Fills => self.hold_fills().await,
+        }
+    }
+
     /// Send the buffered order updates and fills (and an account snapshot when due).
     async fn flush_events(&mut self, bar_end: bool) {
+        match self.options.events {
+            EventMode::Messages => {}
+            EventMode::Blocks => return self.flush_block(None, bar_end).await,
+            EventMode::Fills => return self.hold_fills().await,
+        }
         let filled = !self.events.executions.is_empty();
         if filled {
             self.publish();
@@ -439,6 +510,58 @@ impl Run {
         }
     }
 
+    /// `events: blocks`: one `event_block` with the buffered events (none when empty).
+    async fn flush_block(&mut self, settled: Option<SettledMark>, bar_end: bool) {
+        let filled = !self.events.executions.is_empty();
+        if filled {
+            self.publish();
+        }
+        let snapshot = match self.options.account_updates {
+            AccountUpdates::EveryFill => filled,
+            AccountUpdates::EveryTick => bar_end,
+            AccountUpdates::OnDemand => false,
+        };
+        if !filled && !snapshot && settled.is_none() && self.events.order_updates.is_empty() {
+            return;
+        }
+        let block = EventBlock {
+            session_id: self.id.clone(),
+            order_updates: std::mem::take(&mut self.events.order_updates),
+            executions: std::mem::take(&mut self.events.executions),
+            account: snapshot.then(|| self.engine.account()),
+            settled,
+        };
+        self.push(ServerMessage::EventBlock(block), None).await;
+    }
+
+    /// `events: fills`: keep the fills for the next `event_block`, drop the other events.
+    async fn hold_fills(&mut self) {
+        self.events.order_updates.clear();
+        if self.events.executions.is_empty() {
+            return;
+        }
+        self.publish();
+        self.held_fills.append(&mut self.events.executions);
+        if self.held_fills.len() >= MAX_HELD_FILLS {
+            self.send_held_fills().await;
+        }
+    }
+
+    /// Send the held fills as one `event_block`.
+    async fn send_held_fills(&mut self) {
+        if self.held_fills.is_empty() {
+            return;
+        }
+        let block = EventBlock {
+            session_id: self.id.clone(),
+            order_updates: Vec::new(),
+            executions: std::mem::take(&mut self.held_fills),
+            account: None,
+            settled: None,
+        };
+        self.push(ServerMessage::EventBlock(block), None).await;
+    }
+
     /// `account_snapshot` of the account now.
     fn account_message(&self) -> ServerMessage {
         ServerMessage::AccountSnapshot(AccountEvent {
@@ -460,6 +583,7 @@ impl Run {
             Some(TerminationReason::Completed),
         );
         tracing::info!(session_id = %self.id, ticks = self.feed.len(), "simulation completed");
+        self.send_held_fills().await;
         let end = SimulationEnd {
             session_id: self.id.clone(),
             reason: TerminationReason::Completed,
@@ -475,8 +599,13 @@ impl Run {
 
     /// Send on the attached connection; on failure detach and pause.
     async fn push(&mut self, message: ServerMessage, request_id: Option<String>) {
+        self.push_frame(encode(message, request_id)).await;
+    }
+
+    /// Send an encoded frame on the attached connection; on failure detach and pause.
+    async fn push_frame(&mut self, frame: Outgoing) {
         let Some(out) = &self.out else { return };
-        if out.send(encode(message, request_id)).await.is_err() {
+        if out.send(frame).await.is_err() {
             self.out = None;
             if self.session.state() == SessionState::Running {
                 let (s, to) = (&self.session, SessionState::Paused);
@@ -601,6 +730,7 @@ impl Run {
             (Err(e), Some(r)) => self.reply_error(r, e).await,
             _ => {}
         }
+        self.send_held_fills().await;
         let end = SimulationEnd {
             session_id: self.id.clone(),
             reason,
@@ -616,7 +746,7 @@ impl Run {
             Control::Terminate(t) => t.reply,
             Control::Pause(r) | Control::Resume(r) | Control::Account(r) => Some(r),
             Control::Batch(_, r) => Some(r),
-            Control::Ack(..) | Control::Abort => None,
+            Control::Ack(..) | Control::Acks(..) | Control::Abort => None,
         };
         if let Some(r) = reply {
             let state = self.session.state();

@@ -231,6 +231,8 @@ fn run_journals_round_trip_and_tolerate_a_cut_tail() {
         account_updates: Default::default(),
         encoding: Default::default(),
         warmup_bars: 5,
+        events: Default::default(),
+        compact_times: true,
     };
     let records = vec![
         RunRecord::Ack {

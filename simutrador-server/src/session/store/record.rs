@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared_models::lifecycle::SessionEventRecord;
-use shared_models::messages::simulation::{AccountUpdates, TickEncoding};
+use shared_models::messages::simulation::{AccountUpdates, EventMode, TickEncoding};
 use shared_models::results::SimulationResults;
 use shared_models::trading::OrderRequest;
 use shared_models::{SessionParams, SessionState, TerminationReason};
@@ -77,6 +77,12 @@ pub enum RunRecord {
         encoding: TickEncoding,
         /// Warm-up bars.
         warmup_bars: u32,
+        /// How settlement events travel (`messages` in journals written before it existed).
+        #[serde(default)]
+        events: EventMode,
+        /// Tick times as a `time_range`.
+        #[serde(default)]
+        compact_times: bool,
     },
     /// A `tick_ack` with orders or cancels, applied after the bar of tick `seq` settled.
     Ack {
