@@ -24,7 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::record::{Record, RunRecord, StoredRun, StoredSession};
+use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
 use super::{RunLog, SessionStore};
 use crate::session::Session;
 use crate::session::journal::Journal;
@@ -115,7 +115,7 @@ impl Journal for FileStore {
         self.append(&s.id, &record);
         if to.is_terminal() {
             if let Some(results) = s.results() {
-                let results = Box::new((*results).clone());
+                let results = Box::new(StoredResults::new(&results));
                 self.append(&s.id, &Record::Results { results });
             }
             self.remove_run(&s.id);

@@ -8,10 +8,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use shared_models::columns::{EquityColumns, TradeColumns};
 use shared_models::lifecycle::SessionEventRecord;
 use shared_models::messages::simulation::{AccountUpdates, EventMode, TickEncoding};
-use shared_models::results::SimulationResults;
+use shared_models::results::{Metrics, SimulationResults};
 use shared_models::trading::OrderRequest;
+use shared_models::trading::PositionView;
 use shared_models::{SessionParams, SessionState, TerminationReason};
 
 use crate::session::limits::RiskLimits;
@@ -58,9 +60,45 @@ pub enum Record {
     },
     /// Final results.
     Results {
-        /// The results `get_results` answers.
-        results: Box<SimulationResults>,
+        /// The results `get_results` answers, in columns.
+        results: Box<StoredResults>,
     },
+}
+
+/// Final results as stored: the trades and the equity curve as columns (the wire's
+/// `format: columns`), so a million-bar curve costs a few MB and no per-point objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredResults {
+    /// Summary statistics.
+    pub metrics: Metrics,
+    /// Closed trades.
+    pub trades: TradeColumns,
+    /// Positions still open at the end.
+    pub open_positions: Vec<PositionView>,
+    /// Equity at every bar's close.
+    pub equity: EquityColumns,
+}
+
+impl StoredResults {
+    /// The columns of `results`.
+    pub fn new(results: &SimulationResults) -> StoredResults {
+        StoredResults {
+            metrics: results.metrics.clone(),
+            trades: TradeColumns::from_trades(&results.trades),
+            open_positions: results.open_positions.clone(),
+            equity: EquityColumns::from_points(&results.equity_curve),
+        }
+    }
+
+    /// The results again; an error names the inconsistent column.
+    pub fn into_results(self) -> Result<SimulationResults, String> {
+        Ok(SimulationResults {
+            metrics: self.metrics,
+            trades: self.trades.into_trades()?,
+            open_positions: self.open_positions,
+            equity_curve: self.equity.into_points()?,
+        })
+    }
 }
 
 /// One run record.
@@ -214,7 +252,12 @@ impl StoredSession {
                 }
                 Record::Results { results } => {
                     if let Some(s) = &mut s {
-                        s.results = Some(*results);
+                        match results.into_results() {
+                            Ok(results) => s.results = Some(results),
+                            Err(e) => {
+                                tracing::warn!(session_id = %s.id, "stored results ignored: {e}")
+                            }
+                        }
                     }
                 }
             }
