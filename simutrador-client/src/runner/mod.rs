@@ -21,6 +21,8 @@
 #[cfg(test)]
 mod fake_server;
 mod predict;
+#[cfg(test)]
+mod resume_tests;
 mod session;
 #[cfg(test)]
 mod tests;

@@ -198,6 +198,7 @@ impl Run<'_> {
                 "the daemon says {acknowledged} ticks were acknowledged, but this client processed {through}"
             )));
         }
+        tracing::debug!(session_id = %self.session_id, acknowledged, through, "catching up after a resume");
         self.client = client;
         self.stream = stream;
         self.blocks.clear();
@@ -265,6 +266,7 @@ impl Run<'_> {
             if end > through {
                 let at = block.time_at((through - first) as usize);
                 self.reconnect.unchecked_through = at;
+                tracing::debug!(session_id = %self.session_id, first, end, through, "caught up; the run continues in this block");
                 self.next_block = first;
                 return self.absorb(ServerMessage::TickBlock(block));
             }

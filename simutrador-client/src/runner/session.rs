@@ -194,7 +194,6 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         let Some(block) = run.blocks.front() else {
             break;
         };
-        let end_of_block = block.end();
         let Some(tick) = block.view(next) else {
             break;
         };
@@ -244,9 +243,9 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             run.send_overdue().await?;
         }
         next += 1;
-        if next >= end_of_block {
-            run.blocks.pop_front();
-        }
+        // By content, not by the block this tick came from: an ack above may have
+        // reconnected, and the queue then holds the daemon's new block with tick `next`.
+        run.drop_blocks_before(next);
         report(&mut progress, &run, &ctx, Some((next, timestamp)));
     }
 
@@ -389,6 +388,13 @@ impl<'c> Run<'c> {
         self.blocks
             .iter()
             .any(|b| b.first() <= seq && seq < b.end())
+    }
+
+    /// Drop the blocks whose ticks are all below `next` (handed to the strategy).
+    fn drop_blocks_before(&mut self, next: u64) {
+        while self.blocks.front().is_some_and(|b| b.end() <= next) {
+            self.blocks.pop_front();
+        }
     }
 
     fn settled(&self, seq: u64) -> bool {

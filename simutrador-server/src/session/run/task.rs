@@ -294,8 +294,9 @@ impl Run {
                         self.skip_to(self.acked);
                     }
                     self.out = Some(reply.outbound.clone());
-                    let msg = ServerMessage::SimulationResumed(self.control_reply());
-                    send_to(&reply, msg).await;
+                    let control = self.control_reply();
+                    tracing::debug!(session_id = %self.id, acknowledged = self.acked, ticks_sent = control.ticks_sent, restored = self.journal.restored, "resuming the stream");
+                    send_to(&reply, ServerMessage::SimulationResumed(control)).await;
                     self.resumed().await;
                 } else {
                     self.reply_error(&reply, state_error(&self.session, "resume"))
