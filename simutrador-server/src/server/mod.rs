@@ -90,6 +90,7 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         .with_context(|| format!("cannot read the session store in {}", store.dir().display()))?;
     let state = Arc::new(AppState::new(config, auth, catalog, Arc::new(store)));
     let restored = state.sessions.restore(stored);
+    state.sessions.restored_ends().await;
     if restored.sessions > 0 {
         tracing::info!(
             sessions = restored.sessions,

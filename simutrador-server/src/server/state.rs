@@ -13,6 +13,7 @@ use crate::audit::AuditLog;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::{Catalog, MarketDataValidator};
+use crate::protocol::cmd::simulation::rebuild_run;
 use crate::session::SessionManager;
 use crate::session::hooks::Hooks;
 use crate::session::manager::ManagerLimits;
@@ -70,6 +71,21 @@ impl AppState {
         let sessions = Arc::new(SessionManager::with_hooks(manager_limits, hooks));
         let validator =
             MarketDataValidator::new(Arc::new(catalog), limits.max_symbols_per_session as usize);
+        let shutdown = CancellationToken::new();
+        let (weak, data, stop) = (
+            Arc::downgrade(&sessions),
+            validator.catalog().clone(),
+            shutdown.clone(),
+        );
+        sessions.set_run_restorer(Box::new(move |session| {
+            let sessions = weak.upgrade()?;
+            rebuild_run(&data, &sessions, &stop, session)
+                .inspect_err(|e| {
+                    tracing::warn!(session_id = %session.id, "cannot rebuild the restored run: {}", e.message);
+                })
+                .ok()
+                .flatten()
+        }));
         let wire_limits = ServerLimits {
             max_sessions_per_user: limits.max_sessions_per_user,
             max_symbols_per_session: limits.max_symbols_per_session,
@@ -87,7 +103,7 @@ impl AppState {
             sessions,
             validator,
             wire_limits,
-            shutdown: CancellationToken::new(),
+            shutdown,
             tracker: TaskTracker::new(),
             started: Instant::now(),
             started_wall: Utc::now(),

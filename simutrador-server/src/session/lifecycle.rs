@@ -303,7 +303,8 @@ impl SessionManager {
         Ok(t)
     }
 
-    /// End a session early. With a live simulation task the task does it (flattening at the
+    /// End a session early. With a live simulation task (rebuilt from its run journal first
+    /// for a paused session restored after a restart) the task does it (flattening at the
     /// last settled prices) and answers `reply`: `Ok(None)`. Otherwise it ends here:
     /// `Ok(Some(session_terminated))`.
     pub fn terminate(
@@ -322,6 +323,9 @@ impl SessionManager {
                 json!({ "state": st }),
             ));
         }
+        // A paused run restored after a restart ends like a live one: rebuilt from its
+        // journal, it flattens at the last settled bar and stores its results.
+        let _ = self.rebuild_restored_run(s);
         if let Some(handle) = s.run_handle() {
             let t = Terminate {
                 state,

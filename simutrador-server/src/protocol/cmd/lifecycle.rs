@@ -115,11 +115,6 @@ impl Apply for StopSession {
                 json!({ "state": state }),
             ));
         }
-        if session.run_handle().is_none() && session.state() == SessionState::Paused {
-            // Restored after a restart: rebuild the run so the stop flattens and has results.
-            // Without a run journal it simply ends, as a session that never ran.
-            let _ = super::simulation::restore_run(ctx, &session);
-        }
         if self.reason == StopKind::Emergency {
             sessions.record(&session, EventKind::EmergencyStop, Actor::User, json!({}));
         }

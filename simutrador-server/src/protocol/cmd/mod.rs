@@ -5,7 +5,7 @@
 mod lifecycle;
 mod ping;
 mod sessions;
-mod simulation;
+pub(crate) mod simulation;
 mod symbols;
 
 use shared_models::{ClientMessage, ServerMessage};

@@ -11,11 +11,14 @@ use shared_models::messages::simulation::{
 };
 use shared_models::{AssetClass, ErrorCode, ServerMessage, SessionState};
 use std::sync::Arc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::{Apply, Reply};
 use crate::error::{ApiResult, api_error};
 use crate::protocol::connection::ConnectionContext;
-use crate::session::Session;
+use crate::market_data::Catalog;
+use crate::session::{Session, SessionManager};
 use crate::session::run::feed::Feed;
 use crate::session::run::task::{Run, RunOptions};
 use crate::session::run::{Control, ReplyTo, RunHandle};
@@ -85,7 +88,7 @@ impl Apply for StartSimulation {
                 json!({ "max_pending_ticks": window, "warmup_bars": warmup }),
             ));
         }
-        let (feed, engine) = build(&session, ctx)?;
+        let (feed, engine) = build(&session, ctx.state.validator.catalog())?;
         super::lifecycle::check_active_limit(ctx, &session)?;
         state
             .sessions
@@ -115,9 +118,8 @@ impl Apply for StartSimulation {
 }
 
 /// The feed and the engine of a session.
-fn build(session: &Arc<Session>, ctx: &ConnectionContext) -> ApiResult<(Feed, Engine)> {
+fn build(session: &Arc<Session>, catalog: &Catalog) -> ApiResult<(Feed, Engine)> {
     let p = &session.params;
-    let catalog = ctx.state.validator.catalog();
     let bound = |s: &str| {
         DateBound::parse(s).map_err(|e| api_error(ErrorCode::Internal, e.to_string(), json!(null)))
     };
@@ -211,11 +213,26 @@ impl Apply for Resume {
 
 /// A paused session restored after a restart has no run task yet: rebuild it from the run
 /// journal (replaying the client's decisions) and start it paused and detached.
-pub(super) fn restore_run(ctx: &ConnectionContext, session: &Arc<Session>) -> ApiResult<()> {
+fn restore_run(ctx: &ConnectionContext, session: &Arc<Session>) -> ApiResult<()> {
     let state = &ctx.state;
-    let stored = state.sessions.store().load_run(&session.id);
-    let (feed, engine) = build(session, ctx)?;
-    let run = Run::restore(session.clone(), state.sessions.clone(), feed, engine, stored)
+    let catalog = state.validator.catalog();
+    rebuild_run(catalog, &state.sessions, &state.shutdown, session).map(|_| ())
+}
+
+/// Rebuild the run of a paused session restored after a restart from its run journal and
+/// start its task paused and detached; the task's handle, or `None` when another request
+/// attached a task first. `INVALID_STATE` without a run journal. Used by `resume_simulation`
+/// and, through the manager's run restorer, by every early end (stop, time limit, idle
+/// timeout), so a restored run ends like a live paused one: flattened, with results.
+pub(crate) fn rebuild_run(
+    catalog: &Catalog,
+    sessions: &Arc<SessionManager>,
+    shutdown: &CancellationToken,
+    session: &Arc<Session>,
+) -> ApiResult<Option<JoinHandle<()>>> {
+    let stored = sessions.store().load_run(&session.id);
+    let (feed, engine) = build(session, catalog)?;
+    let run = Run::restore(session.clone(), sessions.clone(), feed, engine, stored)
         .ok_or_else(|| {
             api_error(
                 ErrorCode::InvalidState,
@@ -228,9 +245,10 @@ pub(super) fn restore_run(ctx: &ConnectionContext, session: &Arc<Session>) -> Ap
         })?;
     let (handle, rx) = RunHandle::channel();
     if session.attach_run_handle(handle) {
-        tokio::spawn(run.run(None, rx, state.shutdown.clone()));
+        Ok(Some(tokio::spawn(run.run(None, rx, shutdown.clone()))))
+    } else {
+        Ok(None)
     }
-    Ok(())
 }
 
 impl Apply for Account {

@@ -12,6 +12,7 @@ use chrono::Utc;
 use shared_models::lifecycle::{Actor, EventKind};
 use shared_models::{SessionState, TerminationReason};
 use std::sync::Arc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::record::StoredSession;
@@ -57,6 +58,10 @@ impl SessionManager {
             }
             let passed = s.deadline().is_some_and(|d| d <= Instant::now());
             if passed {
+                // Its run (if any) is rebuilt and ends in its task; start-up waits for it.
+                if let Some(task) = self.rebuild_restored_run(&s) {
+                    self.hooks.restored_ends.lock().push(task);
+                }
                 let (state, reason) = (SessionState::Expired, TerminationReason::TimeLimit);
                 if self
                     .terminate(&s, state, reason, Actor::System, None)
@@ -119,6 +124,30 @@ fn rebuild(st: StoredSession) -> Session {
 }
 
 impl SessionManager {
+    /// Install how the run of a paused session restored after a restart is rebuilt (the
+    /// daemon does it once, at start-up, before [`SessionManager::restore`]).
+    pub fn set_run_restorer(&self, f: super::super::hooks::RestoreRun) {
+        self.hooks.run_restorer.set(f);
+    }
+
+    /// Rebuild the run of `s` when it is a restored paused session without a task; the new
+    /// task's handle.
+    pub(crate) fn rebuild_restored_run(&self, s: &Arc<Session>) -> Option<JoinHandle<()>> {
+        if s.run_handle().is_some() || s.state() != SessionState::Paused {
+            return None;
+        }
+        self.hooks.run_restorer.restore(s)
+    }
+
+    /// Wait until the runs whose deadline passed during the downtime have ended (flattened,
+    /// results stored), so start-up listens only once they are `expired`.
+    pub async fn restored_ends(&self) {
+        let tasks = std::mem::take(&mut *self.hooks.restored_ends.lock());
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
     /// The store sessions are journaled to.
     pub fn store(&self) -> &Arc<dyn super::SessionStore> {
         &self.hooks.journal
