@@ -13,6 +13,7 @@ mod concurrency;
 mod lifecycle;
 mod protocol_errors;
 mod restart;
+mod restart_expiry;
 mod sdk;
 mod sessions;
 mod simulation;
