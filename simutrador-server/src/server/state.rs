@@ -150,3 +150,7 @@ impl Drop for ConnectionCount {
         self.state.connections.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+#[path = "restore_tests.rs"]
+mod restore_tests;

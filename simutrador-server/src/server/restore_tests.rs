@@ -1,0 +1,152 @@
+//! A paused run restored after a restart ends like a live one when its deadline fires or it
+//! idles out: the daemon's run restorer rebuilds it from its journal with the market data,
+//! and the run task flattens it at the last settled bar and stores its results.
+
+use super::AppState;
+use crate::auth::Authenticator;
+use crate::config::ServerConfig;
+use crate::market_data::Catalog;
+use crate::session::limits::RiskLimits;
+use crate::session::store::{FileStore, RunRecord, SessionStore};
+use crate::session::timers::TimerKind;
+use rust_decimal::Decimal;
+use shared_models::results::SimulationResults;
+use shared_models::trading::OrderRequest;
+use shared_models::{SessionParams, SessionState, TerminationReason, Timeframe};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn params() -> SessionParams {
+    SessionParams {
+        symbols: vec!["ACME".into()],
+        start_date: "2020-01-01".into(),
+        end_date: "2020-12-31".into(),
+        timeframe: Timeframe::D1,
+        initial_capital: Decimal::from(100_000),
+        commission_rate: Decimal::ZERO,
+        commission_per_share: Decimal::ZERO,
+        commission_min: Decimal::ZERO,
+        slippage_bps: Decimal::ZERO,
+        allow_short: true,
+        close_at_end: false,
+        metadata: Default::default(),
+    }
+}
+
+fn state(dir: &Path) -> AppState {
+    let mut config = ServerConfig::default();
+    config.server.state_dir = dir.to_path_buf();
+    let auth = Authenticator::from_config(&config).unwrap();
+    let store = Arc::new(FileStore::open(dir).unwrap());
+    AppState::new(config, auth, Catalog::built_in(), store)
+}
+
+/// A daemon that died with a run of `alice` acknowledged up to tick 5 (10 ACME bought on
+/// tick 0, still held), restarted: the session is back `paused`, without a run task.
+fn restarted(dir: &Path) -> (AppState, String) {
+    let id = {
+        let first = state(dir);
+        let limits = RiskLimits {
+            max_duration_seconds: 3600,
+            ..RiskLimits::none()
+        };
+        let s = first
+            .sessions
+            .create_with_limits("alice", params(), 250, limits)
+            .unwrap();
+        first
+            .sessions
+            .transition(&s, SessionState::Running, None)
+            .unwrap();
+        let buy: OrderRequest = serde_json::from_value(serde_json::json!({
+            "order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"
+        }))
+        .unwrap();
+        let mut log = first.sessions.store().run_log(&s.id, true);
+        log.append(&RunRecord::Started {
+            window: 1,
+            account_updates: Default::default(),
+            encoding: Default::default(),
+            warmup_bars: 0,
+            events: Default::default(),
+            compact_times: false,
+        });
+        log.append(&RunRecord::Ack {
+            seq: 0,
+            orders: vec![buy],
+            cancels: vec![],
+        });
+        log.append(&RunRecord::Progress { acked: 5 });
+        log.flush();
+        s.id.to_string()
+    };
+    let second = state(dir);
+    let stored = FileStore::open(dir).unwrap().load().unwrap();
+    second.sessions.restore(stored);
+    let s = second.sessions.get("alice", &id).unwrap();
+    assert_eq!(s.state(), SessionState::Paused);
+    assert!(s.run_handle().is_none(), "not rebuilt until something needs it");
+    (second, id)
+}
+
+/// Wait for the run task to end the session; its results.
+async fn ended(state: &AppState, id: &str) -> (SessionState, Arc<SimulationResults>) {
+    let s = state.sessions.get("alice", id).unwrap();
+    for _ in 0..1000 {
+        if let Some(results) = s.results() {
+            return (s.state(), results);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("session {id} ended without results ({})", s.state());
+}
+
+fn flattened_at_the_last_settled_bar(results: &SimulationResults) {
+    // Bars 0..=4 settled from the journal; bought at bar 1's open, closed at bar 4's close.
+    let catalog = Catalog::built_in();
+    let bars = &catalog.get("ACME").unwrap().series[&Timeframe::D1];
+    let first = bars.timestamps().iter().position(|&t| t >= 1_577_836_800); // 2020-01-01
+    let bar = bars.bar(first.unwrap() + 4);
+    let trade = results.trades.last().unwrap();
+    assert_eq!(results.trades.len(), 1, "{:?}", results.trades);
+    assert_eq!(trade.quantity, Decimal::from(10));
+    assert_eq!(trade.exit_time.timestamp(), bar.ts);
+    assert_eq!(trade.exit_price, bar.close);
+    assert!(results.open_positions.is_empty());
+    let last = results.equity_curve.last().unwrap();
+    assert_eq!(results.metrics.equity_final, last.equity);
+}
+
+#[tokio::test]
+async fn a_restored_paused_run_expires_at_its_deadline_with_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, id) = restarted(dir.path());
+    // What the timer task runs at the deadline.
+    state.sessions.on_deadline(&id, TimerKind::Expire).unwrap();
+    let (to, results) = ended(&state, &id).await;
+    assert_eq!(to, SessionState::Expired);
+    let s = state.sessions.get("alice", &id).unwrap();
+    assert_eq!(
+        s.lifecycle().termination_reason,
+        Some(TerminationReason::TimeLimit)
+    );
+    flattened_at_the_last_settled_bar(&results);
+}
+
+#[tokio::test]
+async fn a_restored_paused_run_that_idles_out_has_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, id) = restarted(dir.path());
+    let idle = state.sessions.limits().idle_timeout;
+    let report = state.sessions.sweep(tokio::time::Instant::now() + idle);
+    assert_eq!(report.expired, 1);
+    let (to, results) = ended(&state, &id).await;
+    assert_eq!(to, SessionState::Expired);
+    let s = state.sessions.get("alice", &id).unwrap();
+    assert_eq!(
+        s.lifecycle().termination_reason,
+        Some(TerminationReason::IdleTimeout)
+    );
+    flattened_at_the_last_settled_bar(&results);
+}
