@@ -143,7 +143,11 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     assert_eq!(t["type"], "session_terminated", "{t}");
     let expected = results(&mut raw, &reference).await;
     let trades = expected["trades"].as_array().unwrap();
-    assert_eq!(trades.len(), 2, "one round trip and the flattened long: {expected}");
+    assert_eq!(
+        trades.len(),
+        2,
+        "one round trip and the flattened long: {expected}"
+    );
     assert!(expected["open_positions"].as_array().unwrap().is_empty());
 
     // The crashed run: every tick up to 7 acknowledged and journaled, long 5 ACME.
@@ -176,9 +180,15 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     );
     let curve = got["equity_curve"].as_array().unwrap();
     let last_point = curve.last().unwrap();
-    assert_eq!(got["metrics"]["equity_final"], last_point["equity"], "{got}");
+    assert_eq!(
+        got["metrics"]["equity_final"], last_point["equity"],
+        "{got}"
+    );
     assert_eq!(last_point["time"], last_bar["sim_time"], "{got}");
-    assert!(got["open_positions"].as_array().unwrap().is_empty(), "{got}");
+    assert!(
+        got["open_positions"].as_array().unwrap().is_empty(),
+        "{got}"
+    );
 
     // The end is recorded with its final statistics, by the system.
     let events = request(
@@ -193,9 +203,15 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     assert_eq!(ended["actor"], "system", "{ended}");
     assert_eq!(ended["data"]["reason"], "time_limit", "{ended}");
     let stats = &ended["data"]["final_stats"];
-    assert_eq!(stats["equity"], expected["metrics"]["equity_final"], "{ended}");
+    assert_eq!(
+        stats["equity"], expected["metrics"]["equity_final"],
+        "{ended}"
+    );
     assert_eq!(stats["num_trades"], 2, "{ended}");
     let log = second.log_text();
     assert!(log.contains("run rebuilt from its journal"), "{log}");
-    assert!(log.contains("the time limit passed while the daemon was down"), "{log}");
+    assert!(
+        log.contains("the time limit passed while the daemon was down"),
+        "{log}"
+    );
 }

@@ -86,7 +86,10 @@ fn restarted(dir: &Path) -> (AppState, String) {
     second.sessions.restore(stored);
     let s = second.sessions.get("alice", &id).unwrap();
     assert_eq!(s.state(), SessionState::Paused);
-    assert!(s.run_handle().is_none(), "not rebuilt until something needs it");
+    assert!(
+        s.run_handle().is_none(),
+        "not rebuilt until something needs it"
+    );
     (second, id)
 }
 

@@ -6,10 +6,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
+use super::Session;
 use super::journal::NoJournal;
 use super::monitor::Monitor;
 use super::store::SessionStore;
-use super::Session;
 use super::timers::{self, TimerHandle, TimerQueue};
 use crate::audit::AuditLog;
 use crate::server::metrics::Metrics;

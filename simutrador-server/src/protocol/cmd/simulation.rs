@@ -16,12 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Apply, Reply};
 use crate::error::{ApiResult, api_error};
-use crate::protocol::connection::ConnectionContext;
 use crate::market_data::Catalog;
-use crate::session::{Session, SessionManager};
+use crate::protocol::connection::ConnectionContext;
 use crate::session::run::feed::Feed;
 use crate::session::run::task::{Run, RunOptions};
 use crate::session::run::{Control, ReplyTo, RunHandle};
+use crate::session::{Session, SessionManager};
 use shared_models::simulation::{Engine, EngineConfig, SymbolSpec};
 
 /// Largest accepted `max_pending_ticks`.

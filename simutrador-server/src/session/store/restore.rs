@@ -3,8 +3,9 @@
 //! Every session comes back with its parameters, limits, state, timestamps, events, live
 //! figures and results. Then the lifecycle catches up with the downtime: a session that was
 //! `running` becomes `paused` (`SESSION_PAUSED`, actor `system`; its engine is rebuilt from
-//! the run journal when it is resumed), a deadline that passed while the daemon was down
-//! fires at once (`expired`, `time_limit`), and the other deadlines are re-armed where they
+//! the run journal when it is resumed or ends early, through the daemon's run restorer), a
+//! deadline that passed while the daemon was down fires at once (`expired`, `time_limit`; a
+//! run is rebuilt and flattened, with results), and the other deadlines are re-armed where they
 //! were (the time limit counts wall-clock time from creation, downtime included). The idle
 //! timeout and the retention of ended sessions count from the restart.
 
