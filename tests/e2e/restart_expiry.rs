@@ -110,7 +110,7 @@ async fn connect(addr: std::net::SocketAddr, key: &str) -> Raw {
 /// it to the OS before it waits for the client, so a kill after this loses nothing).
 async fn journaled(state: &Path, session: &str, acked: u64) {
     let path = state.join(format!("sessions/{session}.run.jsonl"));
-    let line = format!("\"acked\":{acked}");
+    let line = format!("\"acked\":{acked}}}");
     for _ in 0..1000 {
         if std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&line)) {
             return;
