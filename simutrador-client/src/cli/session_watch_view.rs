@@ -136,11 +136,12 @@ impl View {
         }
     }
 
-    /// A line of text above the bars, or on its own.
+    /// A line of text above the bars, or on its own; nothing with `--json`.
     fn line(&self, text: String) {
         match self {
             View::Bars(bars) => bars.println(text),
-            _ => stdout_line(&text),
+            View::Lines { .. } => stdout_line(&text),
+            View::Json => {}
         }
     }
 }
