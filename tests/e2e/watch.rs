@@ -202,13 +202,14 @@ async fn watch_follows_a_run_in_plain_lines_until_an_emergency_stop_ends_it() {
             window: 1,
             ..RunOptions::default()
         };
-        runner
-            .run_simulation(&run_id, &mut strategy, options)
-            .await
+        runner.run_simulation(&run_id, &mut strategy, options).await
     });
     let start = Instant::now();
     while !reached.load(Ordering::Acquire) {
-        assert!(start.elapsed() < SAFETY, "the run never reached its last gate");
+        assert!(
+            start.elapsed() < SAFETY,
+            "the run never reached its last gate"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let t = other.stop_session(&id, StopKind::Emergency).await.unwrap();
@@ -219,7 +220,10 @@ async fn watch_follows_a_run_in_plain_lines_until_an_emergency_stop_ends_it() {
         .await
         .unwrap();
     assert!(status.success(), "{status:?}\n{out}\n{err}");
-    assert!(!out.contains('\u{1b}'), "no ANSI escapes in a pipe: {out:?}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no ANSI escapes in a pipe: {out:?}"
+    );
     assert!(
         out.contains(&format!(
             "Stop the session: simutrador-client session stop {id} [--emergency]"
@@ -244,7 +248,9 @@ async fn watch_follows_a_run_in_plain_lines_until_an_emergency_stop_ends_it() {
     // The final line: state, reason and the final figures.
     let last = out.lines().last().unwrap();
     assert!(
-        last.starts_with(&format!("Session {id} ended: stopped (emergency_stop): equity ")),
+        last.starts_with(&format!(
+            "Session {id} ended: stopped (emergency_stop): equity "
+        )),
         "{last}"
     );
     assert!(
@@ -290,14 +296,21 @@ async fn watch_json_prints_one_object_per_update_until_the_run_completes() {
         .iter()
         .filter(|d| d["type"] == "session_stats_update")
         .collect();
-    assert!(updates.iter().all(|u| u["data"]["session_id"] == id.as_str()));
+    assert!(
+        updates
+            .iter()
+            .all(|u| u["data"]["session_id"] == id.as_str())
+    );
     let progress: Vec<f64> = updates
         .iter()
         .map(|u| u["data"]["sim_progress_pct"].as_f64().unwrap())
         .collect();
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
     assert_eq!(progress.last(), Some(&100.0), "{progress:?}");
-    assert!(updates.iter().any(|u| u["data"]["state"] == "running"), "{out}");
+    assert!(
+        updates.iter().any(|u| u["data"]["state"] == "running"),
+        "{out}"
+    );
     let last = docs.last().unwrap();
     assert_eq!(last["type"], "session", "{out}");
     assert_eq!(last["data"]["session_id"], id.as_str());

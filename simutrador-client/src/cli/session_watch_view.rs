@@ -11,6 +11,7 @@
 //!   `session` (`{"type":"session","data":{...}}`).
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rust_decimal::Decimal;
 use shared_models::lifecycle::{
     SessionEventRecord, SessionStatsUpdate, SessionTerminated, SessionWarning,
 };
@@ -111,8 +112,8 @@ impl View {
         let figures = last.map_or_else(String::new, |u| {
             format!(
                 ": equity {}, P&L {}, {} trades, {:.1}% simulated",
-                money(u.equity),
-                money(u.pnl),
+                cents(u.equity),
+                cents(u.pnl),
                 u.trades,
                 u.sim_progress_pct
             )
@@ -158,6 +159,11 @@ fn state_and_reason(info: &SessionInfo) -> String {
     }
 }
 
+/// An amount for the eye: grouped, to the cent (the exact figures are in `--json`).
+fn cents(amount: Decimal) -> String {
+    money(amount.round_dp(2))
+}
+
 /// One update as a plain line.
 fn progress_line(u: &SessionStatsUpdate) -> String {
     format!(
@@ -166,8 +172,8 @@ fn progress_line(u: &SessionStatsUpdate) -> String {
         u.time_used_pct,
         countdown(u.remaining),
         u.loss_limit_used_pct,
-        money(u.equity),
-        money(u.pnl),
+        cents(u.equity),
+        cents(u.pnl),
         u.drawdown_pct,
         u.trades,
         u.state
@@ -223,8 +229,8 @@ impl Bars {
             u.loss_limit_used_pct,
             format!(
                 "equity {} (P&L {}), drawdown {:.2}%",
-                money(u.equity),
-                money(u.pnl),
+                cents(u.equity),
+                cents(u.pnl),
                 u.drawdown_pct
             ),
         );
@@ -310,7 +316,7 @@ mod tests {
             remaining: 3590,
             time_used_pct: 0.3,
             sim_progress_pct: 24.79,
-            equity: dec!(100250.5),
+            equity: dec!(100250.504),
             pnl: dec!(250.5),
             drawdown_pct: 1.25,
             loss_limit_used_pct: 0.0,
