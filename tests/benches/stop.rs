@@ -73,6 +73,11 @@ async fn main() {
         let _ = run.await.unwrap(); // ends early: the session was stopped
         runner.delete_session(&s.session_id).await.unwrap();
     }
+    let ms_of = |d: &Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
+    println!(
+        "in order (ms): {}",
+        latencies.iter().map(ms_of).collect::<Vec<_>>().join(" ")
+    );
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mean = latencies.iter().map(|d| ms(*d)).sum::<f64>() / rounds as f64;

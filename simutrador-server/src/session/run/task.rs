@@ -264,6 +264,9 @@ impl Run {
                 self.terminate(t).await;
                 return false;
             }
+            // A stop is on its way behind these in the queue: settle nothing more, so it is
+            // answered at once (it flattens at the last settled bar, whenever it lands).
+            Control::Ack(..) | Control::Acks(..) if self.stop_requested() => {}
             Control::Ack(ack, reply) => self.on_ack(ack, reply).await,
             Control::Acks(acks, reply) => self.on_acks(acks, reply).await,
             Control::Batch(batch, reply) => self.on_batch(batch, reply).await,
@@ -327,7 +330,7 @@ impl Run {
     /// apply), then the ticks the last one allows.
     async fn on_acks(&mut self, acks: Vec<TickAck>, reply: ReplyTo) {
         for ack in acks {
-            if self.ended {
+            if self.ended || self.stop_requested() {
                 break;
             }
             self.apply_ack(ack, &reply).await;
@@ -375,11 +378,11 @@ impl Run {
             self.reply_error(reply, e).await;
             return false;
         }
-        while self.settled <= t && !self.ended {
+        while self.settled <= t && !self.ended && !self.stop_requested() {
             self.settle_next().await;
         }
-        if self.ended {
-            return false;
+        if self.ended || self.settled <= t {
+            return false; // ended, or a stop arrived mid-way (it ends the run next)
         }
         if !ack.orders.is_empty() || !ack.cancels.is_empty() {
             self.journal_ack(&ack);
