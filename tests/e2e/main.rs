@@ -17,3 +17,4 @@ mod sdk;
 mod sessions;
 mod simulation;
 mod support;
+mod watch;
