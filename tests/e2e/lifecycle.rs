@@ -461,3 +461,49 @@ async fn a_session_expires_at_its_deadline_in_the_real_daemon() {
         ]
     );
 }
+
+/// A client that disappears while its run waits for it (window full, nothing acknowledged):
+/// the daemon notices the closed connection at once, pauses the session (actor `system`, so
+/// the idle timeout applies and it can be resumed), instead of leaving it `running`.
+#[tokio::test]
+async fn a_run_whose_client_vanishes_while_the_daemon_waits_is_paused() {
+    let d = TestDaemon::start().await.unwrap();
+    let token = login(&d, "alice").await;
+    let mut raw = Raw::connect(&d, &token).await;
+    let s = ask(&mut raw, "create_session", create_data("ACME")).await;
+    let id = s["data"]["session_id"].as_str().unwrap().to_string();
+    let r = ask(
+        &mut raw,
+        "start_simulation",
+        json!({"session_id": id, "max_pending_ticks": 4}),
+    )
+    .await;
+    assert_eq!(r["type"], "simulation_started", "{r}");
+    drop(raw); // no ack, no close frame: the TCP connection just goes away
+
+    let watcher = client(&d, "alice").await;
+    let mut state = SessionState::Running;
+    for _ in 0..500 {
+        state = watcher.get_session(&id).await.unwrap().state;
+        if state != SessionState::Running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state, SessionState::Paused);
+    let events = watcher
+        .session_events(&id, None, None)
+        .await
+        .unwrap()
+        .events;
+    let paused = events
+        .iter()
+        .find(|e| e.kind == EventKind::SessionPaused)
+        .expect("a SESSION_PAUSED event");
+    assert_eq!(paused.actor, shared_models::lifecycle::Actor::System);
+    // The owner can pick the run up again from another connection.
+    let mut again = Raw::connect(&d, &token).await;
+    let r = ask(&mut again, "resume_simulation", json!({"session_id": id})).await;
+    assert_eq!(r["type"], "simulation_resumed", "{r}");
+    assert_eq!(r["data"]["acknowledged"], 0, "{r}");
+}

@@ -18,3 +18,4 @@ mod sdk;
 mod sessions;
 mod simulation;
 mod support;
+mod watch;

@@ -8,7 +8,7 @@
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
 //!   [`interactive`], [`session_run`] with [`results_view`], [`session_lifecycle`] for stop,
-//!   events and update, [`session_watch`], [`limits_view`]), [`data`], [`health`], [`batch`] (batch files).
+//!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]), [`data`], [`health`], [`batch`] (batch files).
 
 pub mod args;
 pub mod auth;
@@ -28,6 +28,7 @@ pub mod session_create;
 pub mod session_lifecycle;
 pub mod session_run;
 pub mod session_watch;
+pub mod session_watch_view;
 
 use std::process::ExitCode;
 

@@ -208,11 +208,15 @@ impl Run {
                 continue;
             }
             self.checkpoint();
+            let out = self.out.clone();
             tokio::select! {
                 control = rx.recv() => match control {
                     Some(control) => if !self.handle(control).await { return },
                     None => return,
                 },
+                // The client went away while the run waits for it: pause now (the idle
+                // timeout then applies), not at the next frame, which may never come.
+                () = connection_closed(out) => self.detach(),
                 _ = shutdown.cancelled() => return,
             }
         }
@@ -610,14 +614,19 @@ impl Run {
     async fn push_frame(&mut self, frame: Outgoing) {
         let Some(out) = &self.out else { return };
         if out.send(frame).await.is_err() {
-            self.out = None;
-            if self.session.state() == SessionState::Running {
-                let (s, to) = (&self.session, SessionState::Paused);
-                let _ = self.sessions.transition_by(s, to, None, Actor::System);
-            }
-            self.paused = true;
-            tracing::info!(session_id = %self.id, "client gone; simulation paused until resumed");
+            self.detach();
         }
+    }
+
+    /// The attached connection is gone: detach and pause until a `resume_simulation`.
+    fn detach(&mut self) {
+        self.out = None;
+        if self.session.state() == SessionState::Running {
+            let (s, to) = (&self.session, SessionState::Paused);
+            let _ = self.sessions.transition_by(s, to, None, Actor::System);
+        }
+        self.paused = true;
+        tracing::info!(session_id = %self.id, "client gone; simulation paused until resumed");
     }
 
     async fn reply_error(&self, reply: &ReplyTo, error: ApiError) {
@@ -761,5 +770,13 @@ impl Run {
             );
             self.reply_error(&r, e).await;
         }
+    }
+}
+
+/// Completes when `out`'s connection has closed; never without a connection.
+async fn connection_closed(out: Option<mpsc::Sender<Outgoing>>) {
+    match out {
+        Some(out) => out.closed().await,
+        None => std::future::pending().await,
     }
 }

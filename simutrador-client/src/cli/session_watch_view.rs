@@ -1,0 +1,332 @@
+//! What `session watch` prints, in one of three forms, all on stdout:
+//!
+//! - **Bars** when stdout is a terminal: three `indicatif` bars — time limit used (with the
+//!   countdown), loss limit used, simulation progress — green, yellow from 80 %, red at 100 %,
+//!   with the events, warnings and the `session stop` hint printed above them.
+//! - **Lines** when stdout is not a terminal (a pipe, a file, CI): the same content as plain
+//!   lines, one per update (an update that would print the same line again is skipped), and
+//!   no ANSI escapes.
+//! - **JSON** with `--json`: one compact JSON object per line — each push as it came
+//!   (`session_stats_update`, `session_warning`, `session_terminated`), and last the final
+//!   `session` (`{"type":"session","data":{...}}`).
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rust_decimal::Decimal;
+use shared_models::lifecycle::{
+    SessionEventRecord, SessionStatsUpdate, SessionTerminated, SessionWarning,
+};
+use shared_models::{ServerMessage, SessionInfo, SessionState};
+use std::io::{IsTerminal, Write};
+
+use super::render::money;
+use super::session_lifecycle::event_line;
+
+/// Where and how the watch prints.
+pub enum View {
+    Bars(Bars),
+    Lines { last: Option<String> },
+    Json,
+}
+
+impl View {
+    /// JSON with `json`, else bars on a terminal and plain lines elsewhere.
+    pub fn new(json: bool) -> View {
+        if json {
+            View::Json
+        } else if std::io::stdout().is_terminal() {
+            View::Bars(Bars::new())
+        } else {
+            View::Lines { last: None }
+        }
+    }
+
+    /// The first lines: what is watched, and how to stop it.
+    pub fn header(&mut self, id: &str, interval_ms: u64) {
+        self.line(format!(
+            "Watching session {id} (updates every {interval_ms} ms; Ctrl-C stops watching, not the session)."
+        ));
+        self.line(format!(
+            "Stop the session: simutrador-client session stop {id} [--emergency]"
+        ));
+    }
+
+    /// One `session_stats_update`.
+    pub fn update(&mut self, u: &SessionStatsUpdate) {
+        match self {
+            View::Bars(bars) => bars.update(u),
+            View::Lines { last } => {
+                let line = progress_line(u);
+                if last.as_deref() != Some(line.as_str()) {
+                    stdout_line(&line);
+                    *last = Some(line);
+                }
+            }
+            View::Json => json_line(&ServerMessage::SessionStatsUpdate(u.clone())),
+        }
+    }
+
+    /// One entry of the event log (not in JSON).
+    pub fn event(&mut self, e: &SessionEventRecord) {
+        if !matches!(self, View::Json) {
+            self.line(format!("event {}", event_line(e)));
+        }
+    }
+
+    /// A `session_warning`.
+    pub fn warning(&mut self, w: &SessionWarning) {
+        match self {
+            View::Json => json_line(&ServerMessage::SessionWarning(w.clone())),
+            _ => self.line(format!("WARNING: {}", w.message)),
+        }
+    }
+
+    /// A `session_terminated` (the final line comes from [`View::ended`]).
+    pub fn terminated(&mut self, t: &SessionTerminated) {
+        if matches!(self, View::Json) {
+            json_line(&ServerMessage::SessionTerminated(t.clone()));
+        }
+    }
+
+    /// The session was over before watching started.
+    pub fn already_ended(&mut self, info: &SessionInfo) {
+        match self {
+            View::Json => json_line(&ServerMessage::Session(info.clone())),
+            _ => self.line(format!(
+                "Session {} has already ended: {}; see `simutrador-client session events {}`.",
+                info.session_id,
+                state_and_reason(info),
+                info.session_id
+            )),
+        }
+    }
+
+    /// The session ended while watched: the final line.
+    pub fn ended(&mut self, info: &SessionInfo, last: Option<&SessionStatsUpdate>) {
+        if let View::Bars(bars) = self {
+            bars.finish();
+        }
+        if matches!(self, View::Json) {
+            json_line(&ServerMessage::Session(info.clone()));
+            return;
+        }
+        let figures = last.map_or_else(String::new, |u| {
+            format!(
+                ": equity {}, P&L {}, {} trades, {:.1}% simulated",
+                cents(u.equity),
+                cents(u.pnl),
+                u.trades,
+                u.sim_progress_pct
+            )
+        });
+        self.line(format!(
+            "Session {} ended: {}{figures}.",
+            info.session_id,
+            state_and_reason(info)
+        ));
+    }
+
+    /// Ctrl-C: watching stops, the session does not.
+    pub fn detached(&mut self, id: &str, state: SessionState) {
+        if let View::Bars(bars) = self {
+            bars.finish();
+        }
+        if !matches!(self, View::Json) {
+            self.line(format!(
+                "Stopped watching session {id}; it is still {state}."
+            ));
+        }
+    }
+
+    /// A line of text above the bars, or on its own; nothing with `--json`.
+    fn line(&self, text: String) {
+        match self {
+            View::Bars(bars) => bars.println(text),
+            View::Lines { .. } => stdout_line(&text),
+            View::Json => {}
+        }
+    }
+}
+
+/// `stopped (emergency_stop)`, or just the state.
+fn state_and_reason(info: &SessionInfo) -> String {
+    let reason = info
+        .termination_reason
+        .and_then(|r| serde_json::to_value(r).ok())
+        .and_then(|v| v.as_str().map(str::to_string));
+    match reason {
+        Some(r) => format!("{} ({r})", info.state),
+        None => info.state.to_string(),
+    }
+}
+
+/// An amount for the eye: grouped, to the cent (the exact figures are in `--json`).
+fn cents(amount: Decimal) -> String {
+    money(amount.round_dp(2))
+}
+
+/// One update as a plain line.
+fn progress_line(u: &SessionStatsUpdate) -> String {
+    format!(
+        "progress: simulation {:.1}% | time used {:.0}% ({} left) | loss limit used {:.1}% | equity {} P&L {} drawdown {:.2}% | {} trades | {}",
+        u.sim_progress_pct,
+        u.time_used_pct,
+        countdown(u.remaining),
+        u.loss_limit_used_pct,
+        cents(u.equity),
+        cents(u.pnl),
+        u.drawdown_pct,
+        u.trades,
+        u.state
+    )
+}
+
+fn json_line(msg: &ServerMessage) {
+    if let Ok(text) = serde_json::to_string(msg) {
+        stdout_line(&text);
+    }
+}
+
+/// One line on stdout; a closed pipe is not worth a panic.
+fn stdout_line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+}
+
+/// The three bars, drawn on stdout (a terminal).
+pub struct Bars {
+    multi: MultiProgress,
+    time: ProgressBar,
+    loss: ProgressBar,
+    sim: ProgressBar,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+        let bar = |prefix: &'static str| {
+            let b = multi.add(ProgressBar::new(100));
+            b.set_style(style(0.0));
+            b.set_prefix(prefix);
+            b
+        };
+        Bars {
+            time: bar("time used"),
+            loss: bar("loss limit"),
+            sim: bar("simulation"),
+            multi,
+        }
+    }
+
+    fn update(&self, u: &SessionStatsUpdate) {
+        set(
+            &self.time,
+            u.time_used_pct,
+            format!("{} left", countdown(u.remaining)),
+        );
+        set(
+            &self.loss,
+            u.loss_limit_used_pct,
+            format!(
+                "equity {} (P&L {}), drawdown {:.2}%",
+                cents(u.equity),
+                cents(u.pnl),
+                u.drawdown_pct
+            ),
+        );
+        set(
+            &self.sim,
+            u.sim_progress_pct,
+            format!("{} trades, {}", u.trades, u.state),
+        );
+    }
+
+    fn println(&self, line: String) {
+        if self.multi.println(&line).is_err() {
+            stdout_line(&line);
+        }
+    }
+
+    fn finish(&self) {
+        for b in [&self.time, &self.loss, &self.sim] {
+            b.abandon();
+        }
+    }
+}
+
+fn set(bar: &ProgressBar, pct: f64, msg: String) {
+    bar.set_style(style(pct));
+    bar.set_position(pct.clamp(0.0, 100.0).round() as u64);
+    bar.set_message(msg);
+}
+
+/// The bar's colour: green below 80 %, yellow from 80 %, red at 100 %.
+fn colour(pct: f64) -> &'static str {
+    if pct >= 100.0 {
+        "red"
+    } else if pct >= 80.0 {
+        "yellow"
+    } else {
+        "green"
+    }
+}
+
+fn style(pct: f64) -> ProgressStyle {
+    let template = format!(
+        "{{prefix:>10}} [{{bar:30.{}/white}}] {{pos:>3}}% {{msg}}",
+        colour(pct)
+    );
+    ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// `1h 02m 03s`.
+fn countdown(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m {s:02}s")
+    } else {
+        format!("{m}m {s:02}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn countdowns_read_naturally() {
+        assert_eq!(countdown(3723), "1h 02m 03s");
+        assert_eq!(countdown(59), "0m 59s");
+    }
+
+    #[test]
+    fn bars_turn_yellow_at_80_and_red_at_100_percent() {
+        assert_eq!(colour(79.9), "green");
+        assert_eq!(colour(80.0), "yellow");
+        assert_eq!(colour(100.0), "red");
+    }
+
+    #[test]
+    fn a_plain_line_has_every_figure_and_no_escape() {
+        let u = SessionStatsUpdate {
+            session_id: "s".into(),
+            state: SessionState::Running,
+            elapsed: 10,
+            remaining: 3590,
+            time_used_pct: 0.3,
+            sim_progress_pct: 24.79,
+            equity: dec!(100250.504),
+            pnl: dec!(250.5),
+            drawdown_pct: 1.25,
+            loss_limit_used_pct: 0.0,
+            trades: 3,
+        };
+        let line = progress_line(&u);
+        assert_eq!(
+            line,
+            "progress: simulation 24.8% | time used 0% (59m 50s left) | loss limit used 0.0% | equity 100,250.5 P&L 250.5 drawdown 1.25% | 3 trades | running"
+        );
+        assert!(!line.contains('\u{1b}'));
+    }
+}
