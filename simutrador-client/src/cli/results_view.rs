@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use comfy_table::{CellAlignment, Table, presets};
 use rust_decimal::Decimal;
 use shared_models::results::{Metrics, SimulationResults};
+use simutrador_client::batch::output::{self, quote};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -231,33 +232,9 @@ pub fn csv_files(results: &SimulationResults) -> [(&'static str, String); 3] {
     for (name, key, value) in metric_rows(&results.metrics) {
         let _ = writeln!(metrics, "{key},{},{}", quote(name), value.csv());
     }
-    let mut trades = String::from(
-        "symbol,side,quantity,entry_time,entry_price,exit_time,exit_price,pnl,return_pct,commission,duration\n",
-    );
-    for t in &results.trades {
-        let side = serde_json::to_value(t.side)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        let _ = writeln!(
-            trades,
-            "{},{side},{},{},{},{},{},{},{},{},{}",
-            quote(&t.symbol),
-            t.quantity,
-            Value::Time(t.entry_time).csv(),
-            t.entry_price,
-            Value::Time(t.exit_time).csv(),
-            t.exit_price,
-            t.pnl,
-            t.return_pct,
-            t.commission,
-            t.duration
-        );
-    }
-    let mut equity = String::from("time,equity\n");
-    for p in &results.equity_curve {
-        let _ = writeln!(equity, "{},{}", Value::Time(p.time).csv(), p.equity);
-    }
+    // The same trade and equity documents as a batch run's per-run files.
+    let trades = output::trades_csv(results);
+    let equity = output::equity_csv(results);
     [
         ("metrics.csv", metrics),
         ("trades.csv", trades),
@@ -275,15 +252,6 @@ pub fn write_csv(results: &SimulationResults, dir: &Path) -> anyhow::Result<Vec<
         written.push(path.display().to_string());
     }
     Ok(written)
-}
-
-/// A CSV field, quoted when it holds a comma or a quote.
-fn quote(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 #[cfg(test)]
