@@ -23,13 +23,12 @@ impl IdSet {
 
     /// Whether `id` is in the set.
     pub fn contains(&self, id: &str) -> bool {
-        let hash = FxBuildHasher.hash_one(id);
         self.spans
-            .find(hash, |span| Self::get(&self.text, span) == id)
+            .find(Self::hash(id), |span| Self::get(&self.text, span) == id)
             .is_some()
     }
 
-    /// The hash of `id`, for [`IdSet::contains_hashed`] and [`IdSet::insert_absent`].
+    /// The hash of `id`, for [`IdSet::insert_hashed`] and [`IdSet::remove_last`].
     #[inline]
     pub fn hash(id: &str) -> u64 {
         FxBuildHasher.hash_one(id)
@@ -67,21 +66,7 @@ impl IdSet {
 
     /// Adds `id`; false (and no change) when it was already there.
     pub fn insert(&mut self, id: &str) -> bool {
-        let hash = FxBuildHasher.hash_one(id);
-        let text = &self.text;
-        match self.spans.entry(
-            hash,
-            |span| Self::get(text, span) == id,
-            |span| FxBuildHasher.hash_one(Self::get(text, span)),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(_) => false,
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                let start = self.text.len();
-                self.text.push_str(id);
-                slot.insert((start, self.text.len()));
-                true
-            }
-        }
+        self.insert_hashed(Self::hash(id), id)
     }
 }
 
