@@ -228,14 +228,7 @@ impl Feed {
             out.push_str(",\"volume_scale\":");
             out.push_str(num.format(s.volume_scale()));
             if let Some(rows) = &p.rows {
-                out.push_str(",\"rows\":[");
-                for (j, r) in rows.iter().enumerate() {
-                    if j > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(num.format(*r));
-                }
-                out.push(']');
+                push_ints(&mut out, ",\"rows\":", rows);
             }
             let range = p.from..p.to;
             push_ints(&mut out, ",\"open\":", &s.opens()[range.clone()]);
@@ -315,7 +308,7 @@ struct Part {
 }
 
 /// `key` then `[v,v,…]`.
-fn push_ints(out: &mut String, key: &str, values: &[i64]) {
+fn push_ints<T: itoa::Integer + Copy>(out: &mut String, key: &str, values: &[T]) {
     let mut num = itoa::Buffer::new();
     out.push_str(key);
     out.push('[');
