@@ -223,6 +223,22 @@ pub struct SymbolRange {
     pub bars: u64,
 }
 
+/// True when `s` matches `^[A-Z0-9][A-Z0-9._\-/^=]{0,23}$` (an already normalized symbol): the
+/// symbol syntax the daemon accepts, checked by clients before they send.
+pub fn is_valid_symbol(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 24
+        && (b[0].is_ascii_uppercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|&c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"._-/^=".contains(&c))
+}
+
+/// Trim and upper-case a symbol as users type it.
+pub fn normalize_symbol(s: &str) -> String {
+    s.trim().to_ascii_uppercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

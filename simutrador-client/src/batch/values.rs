@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 use shared_models::Timeframe;
 use shared_models::dates::DateBound;
+use shared_models::market::{is_valid_symbol, normalize_symbol};
 use std::str::FromStr;
 use toml::Value;
 
@@ -128,24 +129,13 @@ fn symbols(value: &Value) -> Result<Value, String> {
     }
     for item in items {
         let s = text(item, "a symbol in quotes")?;
-        let norm = s.trim().to_ascii_uppercase();
-        if !is_valid_symbol(&norm) {
+        if !is_valid_symbol(&normalize_symbol(&s)) {
             return Err(format!(
                 "'{s}' is not a valid symbol; use letters, digits and . _ - / ^ = (at most 24)"
             ));
         }
     }
     Ok(value.clone())
-}
-
-/// The daemon's symbol syntax (after trimming and upper-casing).
-fn is_valid_symbol(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 24
-        && (b[0].is_ascii_uppercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|&c| c.is_ascii_uppercase() || c.is_ascii_digit() || b"._-/^=".contains(&c))
 }
 
 fn date(value: &Value) -> Result<String, String> {
