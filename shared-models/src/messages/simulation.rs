@@ -218,6 +218,16 @@ pub struct TimeRange {
     pub count: u32,
 }
 
+impl TimeRange {
+    /// The `i`-th time; `None` past `count` or past `i64`.
+    pub fn at(&self, i: usize) -> Option<i64> {
+        if i >= self.count as usize {
+            return None;
+        }
+        self.step.checked_mul(i as i64)?.checked_add(self.start)
+    }
+}
+
 impl TickBlock {
     /// How many ticks the block holds, whichever way its times travelled.
     pub fn len(&self) -> usize {
@@ -235,9 +245,7 @@ impl TickBlock {
     /// The bar time of the block's `i`-th tick, if it has one.
     pub fn time_at(&self, i: usize) -> Option<i64> {
         match self.time_range {
-            Some(r) if self.times.is_empty() => (i < r.count as usize)
-                .then(|| r.step.checked_mul(i as i64)?.checked_add(r.start))
-                .flatten(),
+            Some(r) if self.times.is_empty() => r.at(i),
             _ => self.times.get(i).copied(),
         }
     }
@@ -250,11 +258,9 @@ impl TickBlock {
         if !self.times.is_empty() {
             return Err("tick_block has both times and time_range".into());
         }
-        (0..i64::from(r.count))
+        (0..r.count as usize)
             .map(|i| {
-                r.step
-                    .checked_mul(i)
-                    .and_then(|d| r.start.checked_add(d))
+                r.at(i)
                     .ok_or_else(|| "tick_block time_range overflows".to_string())
             })
             .collect()
