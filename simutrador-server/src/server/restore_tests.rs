@@ -8,31 +8,15 @@ use crate::config::ServerConfig;
 use crate::market_data::Catalog;
 use crate::session::limits::RiskLimits;
 use crate::session::store::{FileStore, RunRecord, SessionStore};
+use crate::session::test_support::params;
 use crate::session::timers::TimerKind;
 use rust_decimal::Decimal;
 use shared_models::results::SimulationResults;
 use shared_models::trading::OrderRequest;
-use shared_models::{SessionParams, SessionState, TerminationReason, Timeframe};
+use shared_models::{SessionState, TerminationReason, Timeframe};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn params() -> SessionParams {
-    SessionParams {
-        symbols: vec!["ACME".into()],
-        start_date: "2020-01-01".into(),
-        end_date: "2020-12-31".into(),
-        timeframe: Timeframe::D1,
-        initial_capital: Decimal::from(100_000),
-        commission_rate: Decimal::ZERO,
-        commission_per_share: Decimal::ZERO,
-        commission_min: Decimal::ZERO,
-        slippage_bps: Decimal::ZERO,
-        allow_short: true,
-        close_at_end: false,
-        metadata: Default::default(),
-    }
-}
 
 fn state(dir: &Path) -> AppState {
     let mut config = ServerConfig::default();

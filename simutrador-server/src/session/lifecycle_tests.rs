@@ -3,31 +3,15 @@
 
 use super::*;
 use crate::session::limits::RiskLimits;
+use crate::session::test_support::params;
 use crate::session::timers;
 use rust_decimal::Decimal;
 use shared_models::lifecycle::{EventKind, Performance, SessionSort};
 use shared_models::messages::client::ListSessions;
-use shared_models::{ErrorCode, SessionParams, SessionState, TerminationReason, Timeframe};
+use shared_models::{ErrorCode, SessionState, TerminationReason};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-fn params() -> SessionParams {
-    SessionParams {
-        symbols: vec!["ACME".into()],
-        start_date: "2020-01-01".into(),
-        end_date: "2020-12-31".into(),
-        timeframe: Timeframe::D1,
-        initial_capital: Decimal::from(100_000),
-        commission_rate: Decimal::ZERO,
-        commission_per_share: Decimal::ZERO,
-        commission_min: Decimal::ZERO,
-        slippage_bps: Decimal::ZERO,
-        allow_short: true,
-        close_at_end: false,
-        metadata: Default::default(),
-    }
-}
 
 fn one_hour() -> RiskLimits {
     RiskLimits {

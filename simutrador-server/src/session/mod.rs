@@ -32,6 +32,8 @@ pub mod params;
 pub mod record;
 pub mod run;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod timers;
 
 pub use manager::{SessionManager, SweepReport};

@@ -6,29 +6,11 @@ use crate::session::SessionManager;
 use crate::session::hooks::Hooks;
 use crate::session::limits::RiskLimits;
 use crate::session::manager::ManagerLimits;
-use rust_decimal::Decimal;
+use crate::session::test_support::params;
 use shared_models::lifecycle::{Actor, EventKind};
 use shared_models::trading::{OrderRequest, OrderSide};
-use shared_models::{SessionParams, Timeframe};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn params() -> SessionParams {
-    SessionParams {
-        symbols: vec!["ACME".into()],
-        start_date: "2020-01-01".into(),
-        end_date: "2020-12-31".into(),
-        timeframe: Timeframe::D1,
-        initial_capital: Decimal::from(100_000),
-        commission_rate: Decimal::ZERO,
-        commission_per_share: Decimal::ZERO,
-        commission_min: Decimal::ZERO,
-        slippage_bps: Decimal::ZERO,
-        allow_short: true,
-        close_at_end: false,
-        metadata: Default::default(),
-    }
-}
 
 fn manager(store: Arc<FileStore>) -> SessionManager {
     let limits = ManagerLimits {
