@@ -294,40 +294,9 @@ mod raw {
     //! stops mid-run, a new one on the same state dir resumes at the acknowledged tick, and
     //! the client simply carries on from there.
 
-    use crate::support::{Raw, login};
+    use crate::support::{Raw, login, order, request_as, wait_tick};
     use serde_json::{Value, json};
     use simutrador_e2e::{TestDaemon, demo_catalog, test_config};
-
-    async fn reply(raw: &mut Raw, id: &str) -> Value {
-        loop {
-            let m = raw.recv().await;
-            if m["request_id"] == id {
-                return m;
-            }
-            assert_ne!(m["type"], "error", "{m}");
-        }
-    }
-
-    async fn request(raw: &mut Raw, kind: &str, id: &str, data: Value) -> Value {
-        let text = json!({"type": kind, "request_id": id, "data": data}).to_string();
-        raw.send_text(&text).await;
-        reply(raw, id).await
-    }
-
-    async fn wait_tick(raw: &mut Raw, session: &str, t: u64) {
-        loop {
-            let m = raw.recv().await;
-            assert_ne!(m["type"], "error", "{m}");
-            let d = &m["data"];
-            if m["type"] == "tick" && d["sequence_id"] == t && d["session_id"] == session {
-                return;
-            }
-        }
-    }
-
-    fn order(id: &str, side: &str, qty: &str) -> Value {
-        json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": qty})
-    }
 
     /// Ticks `from..to`: a batch on tick 0, orders in the acks of ticks 3 and 6.
     async fn drive(raw: &mut Raw, session: &str, from: u64, to: u64) {
@@ -336,7 +305,7 @@ mod raw {
             if t == 0 {
                 let batch = json!({"session_id": session, "batch_id": "b0",
                     "orders": [order("b-1", "buy", "10")]});
-                let ack = request(raw, "order_batch", "ob0", batch).await;
+                let ack = request_as(raw, "order_batch", "ob0", batch).await;
                 assert_eq!(ack["data"]["accepted"], json!(["b-1"]), "{ack}");
             }
             let orders = match t {
@@ -356,7 +325,7 @@ mod raw {
                 break;
             }
         }
-        let r = request(raw, "get_results", "gr", json!({"session_id": session})).await;
+        let r = request_as(raw, "get_results", "gr", json!({"session_id": session})).await;
         assert_eq!(r["type"], "results", "{r}");
         let mut data = r["data"].clone();
         data.as_object_mut().unwrap().remove("session_id");
@@ -364,7 +333,7 @@ mod raw {
     }
 
     async fn start(raw: &mut Raw) -> (String, u64) {
-        let created = request(
+        let created = request_as(
             raw,
             "create_session",
             "c",
@@ -372,7 +341,7 @@ mod raw {
         )
         .await;
         let id = created["data"]["session_id"].as_str().unwrap().to_string();
-        let started = request(
+        let started = request_as(
             raw,
             "start_simulation",
             "s",
@@ -414,10 +383,10 @@ mod raw {
                 .await
                 .unwrap();
         let mut raw = Raw::connect_addr(second.addr(), &token).await;
-        let info = request(&mut raw, "get_session", "g", json!({"session_id": id})).await;
+        let info = request_as(&mut raw, "get_session", "g", json!({"session_id": id})).await;
         assert_eq!(info["data"]["state"], "paused", "{info}");
         assert_eq!(info["data"]["settled_ticks"], 8, "{info}");
-        let resumed = request(
+        let resumed = request_as(
             &mut raw,
             "resume_simulation",
             "re",
@@ -433,9 +402,9 @@ mod raw {
         // A restored paused session stopped before anyone resumed it still gets its results:
         // the long bought at tick 0 and sold at tick 3.
         let stop = json!({"session_id": stopped, "reason": "manual"});
-        let t = request(&mut raw, "stop_session", "st", stop).await;
+        let t = request_as(&mut raw, "stop_session", "st", stop).await;
         assert_eq!(t["type"], "session_terminated", "{t}");
-        let r = request(
+        let r = request_as(
             &mut raw,
             "get_results",
             "gr2",

@@ -4,43 +4,11 @@
 //! last bar the journal settled, results stored — identical to a run of the same decisions
 //! stopped at that bar without any crash.
 
-use crate::support::Raw;
+use crate::support::{Raw, order, request_as, wait_tick};
 use serde_json::{Value, json};
 use simutrador_e2e::{DaemonProcess, add_key};
 use std::path::Path;
 use std::time::Duration;
-
-async fn reply(raw: &mut Raw, id: &str) -> Value {
-    loop {
-        let m = raw.recv().await;
-        if m["request_id"] == id {
-            return m;
-        }
-        assert_ne!(m["type"], "error", "{m}");
-    }
-}
-
-async fn request(raw: &mut Raw, kind: &str, id: &str, data: Value) -> Value {
-    let text = json!({"type": kind, "request_id": id, "data": data}).to_string();
-    raw.send_text(&text).await;
-    reply(raw, id).await
-}
-
-/// Wait for tick `t` of `session`; its `time`.
-async fn wait_tick(raw: &mut Raw, session: &str, t: u64) -> Value {
-    loop {
-        let m = raw.recv().await;
-        assert_ne!(m["type"], "error", "{m}");
-        let d = &m["data"];
-        if m["type"] == "tick" && d["sequence_id"] == t && d["session_id"] == session {
-            return d.clone();
-        }
-    }
-}
-
-fn order(id: &str, side: &str, qty: &str) -> Value {
-    json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": qty})
-}
 
 /// Acknowledge ticks `0..to`: buy 10 on tick 0, sell them on tick 3, buy 5 on tick 6 (held).
 async fn drive(raw: &mut Raw, session: &str, to: u64) {
@@ -59,7 +27,7 @@ async fn drive(raw: &mut Raw, session: &str, to: u64) {
 }
 
 async fn start(raw: &mut Raw, max_duration: &str) -> (String, String) {
-    let created = request(
+    let created = request_as(
         raw,
         "create_session",
         "c",
@@ -73,7 +41,7 @@ async fn start(raw: &mut Raw, max_duration: &str) -> (String, String) {
         .as_str()
         .unwrap()
         .to_string();
-    let started = request(
+    let started = request_as(
         raw,
         "start_simulation",
         "s",
@@ -86,7 +54,7 @@ async fn start(raw: &mut Raw, max_duration: &str) -> (String, String) {
 
 /// The results of `session` without its id.
 async fn results(raw: &mut Raw, session: &str) -> Value {
-    let r = request(raw, "get_results", "gr", json!({"session_id": session})).await;
+    let r = request_as(raw, "get_results", "gr", json!({"session_id": session})).await;
     assert_eq!(r["type"], "results", "{r}");
     let mut data = r["data"].clone();
     data.as_object_mut().unwrap().remove("session_id");
@@ -139,7 +107,7 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     drive(&mut raw, &reference, 7).await;
     let last_bar = wait_tick(&mut raw, &reference, 7).await;
     let stop = json!({"session_id": reference, "reason": "manual"});
-    let t = request(&mut raw, "stop_session", "st", stop).await;
+    let t = request_as(&mut raw, "stop_session", "st", stop).await;
     assert_eq!(t["type"], "session_terminated", "{t}");
     let expected = results(&mut raw, &reference).await;
     let trades = expected["trades"].as_array().unwrap();
@@ -164,7 +132,7 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
 
     let second = DaemonProcess::start_bound(&state, "127.0.0.1:0", &args).unwrap();
     let mut raw = connect(second.addr, &key).await;
-    let info = request(&mut raw, "get_session", "g", json!({"session_id": id})).await;
+    let info = request_as(&mut raw, "get_session", "g", json!({"session_id": id})).await;
     assert_eq!(info["data"]["state"], "expired", "{info}");
     assert_eq!(info["data"]["termination_reason"], "time_limit", "{info}");
     let got = results(&mut raw, &id).await;
@@ -191,7 +159,7 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     );
 
     // The end is recorded with its final statistics, by the system.
-    let events = request(
+    let events = request_as(
         &mut raw,
         "get_session_events",
         "ev",

@@ -120,6 +120,37 @@ impl Raw {
     }
 }
 
+/// Send `{"type", "request_id": id, "data"}` and return the reply with that id, skipping
+/// pushes in between (none of which may be an error).
+pub async fn request_as(raw: &mut Raw, kind: &str, id: &str, data: Value) -> Value {
+    let text = json!({"type": kind, "request_id": id, "data": data}).to_string();
+    raw.send_text(&text).await;
+    loop {
+        let m = raw.recv().await;
+        if m["request_id"] == id {
+            return m;
+        }
+        assert_ne!(m["type"], "error", "{m}");
+    }
+}
+
+/// Wait for tick `t` of `session` (sent one tick a frame); its `data`.
+pub async fn wait_tick(raw: &mut Raw, session: &str, t: u64) -> Value {
+    loop {
+        let m = raw.recv().await;
+        assert_ne!(m["type"], "error", "{m}");
+        let d = &m["data"];
+        if m["type"] == "tick" && d["sequence_id"] == t && d["session_id"] == session {
+            return d.clone();
+        }
+    }
+}
+
+/// A market order for `qty` ACME, as JSON.
+pub fn order(id: &str, side: &str, qty: &str) -> Value {
+    json!({"order_id": id, "symbol": "ACME", "side": side, "quantity": qty})
+}
+
 fn rand_id() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(1);
