@@ -161,16 +161,7 @@ pub mod vec {
 mod tests {
     use super::*;
 
-    /// xorshift64*: deterministic test values without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-    }
+    use crate::test_rng::Rng;
 
     fn text(d: Decimal) -> String {
         let mut s = String::new();

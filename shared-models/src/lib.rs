@@ -25,6 +25,8 @@ pub mod messages;
 pub mod results;
 pub mod session;
 pub mod simulation;
+#[cfg(test)]
+pub(crate) mod test_rng;
 pub mod time_text;
 pub mod trading;
 
