@@ -774,3 +774,79 @@ async fn fills_mode_sends_only_fills_and_tick_acks_apply_in_order() {
     assert_eq!(equity["equity"].as_array().unwrap().len() as u64, total);
     d.stop().await.unwrap();
 }
+
+/// A `tick_acks` frame whose every entry is refused, or a repeated ack, settles nothing:
+/// orders decided at the next acknowledged tick still fill at the very next bar's open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_or_repeated_acks_settle_no_bar() {
+    let d = TestDaemon::start().await.unwrap();
+    let mut raw = Raw::connect(&d, &login(&d, "alice").await).await;
+    let created = raw
+        .request(
+            "create_session",
+            json!({"symbols": ["ACME"], "start_date": "2021-01-01", "end_date": "2021-03-31"}),
+        )
+        .await;
+    let session = created["data"]["session_id"].as_str().unwrap().to_string();
+    let total = created["data"]["bar_count"].as_u64().unwrap();
+    raw.request(
+        "start_simulation",
+        json!({"session_id": session, "max_pending_ticks": 65536, "tick_encoding": "block",
+        "events": "fills"}),
+    )
+    .await;
+    let mut times = Vec::new();
+    while (times.len() as u64) < total {
+        let block = raw.recv().await;
+        assert_eq!(block["type"], "tick_block", "{block}");
+        times.extend(block["data"]["times"].as_array().unwrap().iter().cloned());
+    }
+    let send = |kind: &str, data: Value| json!({"type": kind, "data": data}).to_string();
+    raw.send_text(&send(
+        "tick_ack",
+        json!({"session_id": session, "sequence_id": 0}),
+    ))
+    .await;
+    raw.send_text(&send(
+        "tick_acks",
+        json!({"session_id": session, "acks": [{"sequence_id": total + 5}]}),
+    ))
+    .await;
+    assert_eq!(error_code(&raw.recv().await), "VALIDATION_FAILED");
+    // A repeated cumulative ack is no news either.
+    raw.send_text(&send(
+        "tick_ack",
+        json!({"session_id": session, "sequence_id": 0}),
+    ))
+    .await;
+    let buy = json!({"order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"});
+    raw.send_text(&send(
+        "tick_ack",
+        json!({"session_id": session, "sequence_id": 1, "orders": [buy]}),
+    ))
+    .await;
+    raw.send_text(&send(
+        "tick_ack",
+        json!({"session_id": session, "sequence_id": total - 1}),
+    ))
+    .await;
+    let mut fills = Vec::new();
+    loop {
+        let msg = raw.recv().await;
+        match msg["type"].as_str().unwrap() {
+            "event_block" => fills.extend(msg["data"]["executions"].as_array().unwrap().clone()),
+            "simulation_end" => break,
+            other => panic!("unexpected '{other}': {msg}"),
+        }
+    }
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    let filled_at = chrono::DateTime::parse_from_rfc3339(fills[0]["sim_time"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert_eq!(
+        json!(filled_at),
+        times[2],
+        "decided at tick 1, filled at bar 2"
+    );
+    d.stop().await.unwrap();
+}

@@ -271,7 +271,7 @@ impl Run {
             // A stop is on its way behind these in the queue: settle nothing more, so it is
             // answered at once (it flattens at the last settled bar, whenever it lands).
             Control::Ack(..) | Control::Acks(..) if self.stop_requested() => {}
-            Control::Ack(ack, reply) => self.on_ack(ack, reply).await,
+            Control::Ack(ack, reply) => self.on_acks(vec![ack], reply).await,
             Control::Acks(acks, reply) => self.on_acks(acks, reply).await,
             Control::Batch(batch, reply) => self.on_batch(batch, reply).await,
             Control::Pause(reply) => {
@@ -330,29 +330,25 @@ impl Run {
         }
     }
 
-    /// `tick_acks`: each in order (a refused one gets its own error, the others still
-    /// apply), then the ticks the last one allows.
+    /// `tick_acks` (and a lone `tick_ack`): each in order (a refused one gets its own error,
+    /// the others still apply), then the ticks and the bar the last applied one allows. When
+    /// none applied, nothing more is sent or settled: the next bar waits for its decisions.
     async fn on_acks(&mut self, acks: Vec<TickAck>, reply: ReplyTo) {
+        let mut applied = false;
         for ack in acks {
             if self.ended || self.stop_requested() {
                 break;
             }
-            self.apply_ack(ack, &reply).await;
+            applied |= self.apply_ack(ack, &reply).await;
         }
-        if !self.ended && self.acked > 0 {
+        if applied && !self.ended && !self.stop_requested() {
             self.send_ticks(self.acked + 1).await;
             self.settle_next().await;
         }
     }
 
-    async fn on_ack(&mut self, ack: TickAck, reply: ReplyTo) {
-        if self.apply_ack(ack, &reply).await && !self.ended {
-            self.send_ticks(self.acked + 1).await;
-            self.settle_next().await;
-        }
-    }
-
-    /// Apply one acknowledgement; false when it was refused (an error went to `reply`) or
+    /// Apply one acknowledgement; true when it moved the acknowledged tick on. False when
+    /// it repeated an earlier one, was refused (an error went to `reply`), met a stop, or
     /// ended the run.
     async fn apply_ack(&mut self, ack: TickAck, reply: &ReplyTo) -> bool {
         let t = ack.sequence_id as usize;
@@ -370,7 +366,7 @@ impl Run {
         }
         if t < self.acked {
             if ack.orders.is_empty() && ack.cancels.is_empty() {
-                return true; // a repeated cumulative ack: nothing to do
+                return false; // a repeated cumulative ack: nothing to do
             }
             let e = api_error(
                 ErrorCode::ValidationFailed,
