@@ -2,19 +2,20 @@
 //! (`simutrador-client`).
 //!
 //! Everything here is plain data with serde: the message envelope, every client→server and
-//! server→client message, the wire error codes, and the session and market-data models — plus
-//! [`simulation`], the execution model itself (a pure, deterministic engine: orders, fills,
-//! books, metrics), because it is part of the contract between the two sides: the daemon runs
-//! it authoritatively, and a client can run the same code to know a bar's fills without a
-//! round trip. The crate does no I/O and has no async code, so both sides (and third-party
-//! tools) can depend on it cheaply. `docs/protocol.md` shows every message as JSON; a test parses those examples with
+//! server→client message, the wire error codes, and the session and market-data models, with
+//! the engine settings and bars those messages carry ([`engine_config`], [`Candle`]). The
+//! execution model that acts on them lives in the `simutrador-engine` crate. This crate does
+//! no I/O and has no async code, so both sides (and third-party tools) can depend on it
+//! cheaply. `docs/protocol.md` shows every message as JSON; a test parses those examples with
 //! these types so the document cannot drift from the code.
 
 #![forbid(unsafe_code)]
 
+pub mod candle;
 pub mod columns;
 pub mod dates;
 pub mod decimal_text;
+pub mod engine_config;
 pub mod envelope;
 pub mod error;
 pub mod frame;
@@ -24,12 +25,12 @@ pub mod market;
 pub mod messages;
 pub mod results;
 pub mod session;
-pub mod simulation;
-#[cfg(test)]
-pub(crate) mod test_rng;
+#[doc(hidden)]
+pub mod test_rng;
 pub mod time_text;
 pub mod trading;
 
+pub use candle::Candle;
 pub use envelope::{DecodeError, Envelope, decode_client_message};
 pub use error::{ErrorBody, ErrorCode};
 pub use market::{AssetClass, SymbolInfo, SymbolRange, Timeframe, TimeframeRange};

@@ -20,7 +20,7 @@
 //! - [`session_request`] — [`SessionRequestBuilder`] and TOML session files.
 //! - [`strategy`] — the [`Strategy`] trait and what it sees ([`TickView`],
 //!   [`StrategyContext`], [`History`], [`Account`]); [`indicators`] — rolling SMA, EMA, RSI,
-//!   high/low; [`strategies`] — the built-ins by name ([`StrategySpec`]).
+//!   high/low (re-exported from `simutrador-engine`); [`strategies`] — the built-ins by name ([`StrategySpec`]).
 //! - `lifecycle.rs` — update, stop, events and live statistics of a session.
 //! - [`batch`] — batch files, sweeps and [`batch::BatchRunner`].
 //! - [`runner`] — [`Client::run_simulation`] with [`RunOptions`]: the flow-control rules of
@@ -37,7 +37,7 @@ pub mod batch;
 pub mod connection;
 pub mod error;
 pub mod http;
-pub mod indicators;
+pub use simutrador_engine::indicators;
 mod lifecycle;
 mod requests;
 pub mod runner;

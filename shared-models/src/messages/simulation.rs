@@ -106,32 +106,17 @@ pub struct SimulationStarted {
     pub compact_times: bool,
     /// Bars in the `history_snapshot` that follows (0 = none is sent).
     pub warmup_bars: u32,
-    /// The execution model's version ([`crate::simulation::MODEL_VERSION`]).
+    /// The execution model's version (`simutrador_engine::MODEL_VERSION`).
     #[serde(default)]
     pub execution_model: u32,
     /// The engine's configuration (capital, costs, shorting, lot steps): a client running the
     /// same model version can replay the fills locally instead of waiting for `bar_settled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub engine: Option<crate::simulation::EngineConfig>,
+    pub engine: Option<crate::engine_config::EngineConfig>,
     /// The session's loss limit and volatility halt, which the engine enforces bar by bar (a
     /// predicting client applies them too, with `Engine::set_risk`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk: Option<crate::simulation::RiskRules>,
-}
-
-/// One bar of one symbol in a `tick` (prices as exact decimals).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CandleData {
-    /// Open.
-    pub open: Decimal,
-    /// High.
-    pub high: Decimal,
-    /// Low.
-    pub low: Decimal,
-    /// Close.
-    pub close: Decimal,
-    /// Volume.
-    pub volume: Decimal,
+    pub risk: Option<crate::engine_config::RiskRules>,
 }
 
 /// A bar with its time (`history_snapshot`).
@@ -141,7 +126,7 @@ pub struct TimedCandle {
     pub time: DateTime<Utc>,
     /// The bar.
     #[serde(flatten)]
-    pub candle: CandleData,
+    pub candle: crate::Candle,
 }
 
 /// `history_snapshot`: warm-up bars before the first tick, oldest first.
@@ -163,7 +148,7 @@ pub struct Tick {
     /// The bar time.
     pub sim_time: DateTime<Utc>,
     /// Bars by symbol.
-    pub candles: BTreeMap<String, CandleData>,
+    pub candles: BTreeMap<String, crate::Candle>,
 }
 
 /// One symbol's columns in a `tick_block`. Prices are integers: the real value is

@@ -1,5 +1,5 @@
 //! Fills without a round trip: the runner runs the daemon's own execution model
-//! ([`shared_models::simulation::Engine`], configured from `simulation_started`) on the same
+//! ([`simutrador_engine::Engine`], configured from `simulation_started`) on the same
 //! bars and the same decisions, so it knows each bar's fills before the strategy's next tick
 //! and never waits for `bar_settled`.
 //!
@@ -8,8 +8,8 @@
 //! protocol error rather than a silently different account.
 
 use shared_models::messages::simulation::SimulationStarted;
-use shared_models::simulation::{BarEvents, Candle, Engine, MODEL_VERSION};
 use shared_models::trading::{ExecutionReport, OrderRequest};
+use simutrador_engine::{BarEvents, Candle, Engine, MODEL_VERSION};
 use std::collections::VecDeque;
 
 use crate::error::{ClientError, Result};

@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use shared_models::ClientMessage;
 use shared_models::messages::client::Ping;
-use shared_models::simulation::MODEL_VERSION;
+use simutrador_engine::MODEL_VERSION;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;

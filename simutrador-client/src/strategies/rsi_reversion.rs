@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::{ParamInfo, Params, StrategyInfo};
-use crate::indicators::Rsi;
 use crate::strategy::{StartContext, Strategy, StrategyContext, TickView};
+use simutrador_engine::indicators::Rsi;
 
 const PARAMS: &[ParamInfo] = &[
     ParamInfo {

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use std::cmp::Ordering;
 
 use super::{ParamInfo, Params, StrategyInfo};
-use crate::indicators::Sma;
 use crate::strategy::{StartContext, Strategy, StrategyContext, TickView};
+use simutrador_engine::indicators::Sma;
 
 const PARAMS: &[ParamInfo] = &[
     ParamInfo {

@@ -12,7 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use shared_models::messages::server::{ConnectionClosing, ConnectionReady};
-use shared_models::{Envelope, ErrorBody, ErrorCode, Plan, ServerMessage, decode_client_message};
+use shared_models::{ErrorBody, ErrorCode, Plan, ServerMessage, decode_client_message};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -23,15 +23,7 @@ use super::cmd;
 use crate::server::AppState;
 use crate::server::rate_limit::{ConnectionLimiter, ConnectionSlot};
 use crate::server::state::ConnectionCount;
-
-/// Messages queued for the writer task.
-#[derive(Debug)]
-pub enum Outgoing {
-    /// A serialized envelope.
-    Text(String),
-    /// Close the connection with a code and reason.
-    Close(u16, String),
-}
+pub use crate::session::outbound::{Outgoing, encode};
 
 /// What a handler knows about the connection it serves.
 #[derive(Debug)]
@@ -258,21 +250,4 @@ async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_
             .await;
     }
     tracing::info!(error, "connection closed after a transport error");
-}
-
-/// Serialize a server message into a frame.
-pub fn encode(message: ServerMessage, request_id: Option<String>) -> Outgoing {
-    match serde_json::to_string(&Envelope::new(message, request_id.clone())) {
-        Ok(text) => Outgoing::Text(text),
-        Err(e) => {
-            tracing::error!("cannot serialize a reply: {e}");
-            let body = ErrorBody::new(
-                ErrorCode::Internal,
-                "the server could not encode its reply; retry",
-            );
-            let text = serde_json::to_string(&Envelope::new(ServerMessage::Error(body), request_id))
-                .unwrap_or_else(|_| r#"{"type":"error","data":{"error_code":"INTERNAL","message":"encoding failed","details":null}}"#.to_string());
-            Outgoing::Text(text)
-        }
-    }
 }

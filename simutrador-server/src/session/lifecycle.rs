@@ -9,8 +9,8 @@ use shared_models::lifecycle::{
     Actor, EventKind, SessionEventRecord, SessionStatsUpdate, SessionTerminated, SessionWarning,
     WarningKind,
 };
-use shared_models::simulation::HaltEvent;
 use shared_models::{ErrorCode, ServerMessage, SessionParams, SessionState, TerminationReason};
+use simutrador_engine::HaltEvent;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -24,8 +24,8 @@ use super::timers::{TimerKind, TimerQueue};
 use super::{Session, SessionManager};
 use crate::audit::AuditEntry;
 use crate::error::{ApiResult, api_error};
-use crate::protocol::connection::Outgoing;
 use crate::server::metrics::Metrics;
+use crate::session::outbound::Outgoing;
 
 impl SessionManager {
     /// Owner connections and subscriptions.

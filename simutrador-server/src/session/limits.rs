@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared_models::ErrorCode;
 use shared_models::lifecycle::{SessionLimits, format_duration, parse_duration};
-use shared_models::simulation::{HaltRule, RiskRules};
+use simutrador_engine::{HaltRule, RiskRules};
 
 use crate::config::LimitsSection;
 use crate::error::{ApiResult, api_error};

@@ -12,6 +12,7 @@
 //!   updates), reporting to [`journal`], the audit log and [`monitor`].
 //! - [`limits`] — time, loss and halt limits; [`timers`] — deadlines in a delay queue;
 //!   [`jobs`] — retries and counters of background work.
+//! - [`outbound`] — frames for a client's connection queue ([`outbound::Outgoing`]).
 //! - [`events`] — the per-session event log; [`live`] — published figures and statistics;
 //!   [`history`] — `list_sessions` filters; [`hooks`] — the manager's collaborators.
 //! - [`store`] — persistence: the [`store::SessionStore`] behind the journal, its embedded
@@ -28,6 +29,7 @@ pub mod limits;
 pub mod live;
 pub mod manager;
 pub mod monitor;
+pub mod outbound;
 pub mod params;
 pub mod record;
 pub mod run;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::protocol::connection::{Outgoing, encode};
+use crate::session::outbound::{Outgoing, encode};
 
 /// One connection's outgoing queue.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ use crate::session::run::feed::Feed;
 use crate::session::run::task::{Run, RunOptions};
 use crate::session::run::{Control, ReplyTo, RunHandle};
 use crate::session::{Session, SessionManager};
-use shared_models::simulation::{Engine, EngineConfig, SymbolSpec};
+use simutrador_engine::{Engine, EngineConfig, SymbolSpec};
 
 /// Largest accepted `max_pending_ticks`.
 pub const MAX_WINDOW: u32 = 65_536;

@@ -9,14 +9,14 @@
 use chrono::DateTime;
 use rust_decimal::Decimal;
 use shared_models::messages::simulation::{
-    BlockColumns, CandleData, HistorySnapshot, Tick, TickBlock, TimeRange, TimedCandle,
+    BlockColumns, HistorySnapshot, Tick, TickBlock, TimeRange, TimedCandle,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use crate::market_data::BarSeries;
-use shared_models::simulation::Candle;
+use shared_models::Candle;
 
 /// The merged ticks of a run.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ impl Feed {
         for (k, s) in self.series.iter().enumerate() {
             let p = cur.pos[k];
             if p < self.ranges[k].end && s.timestamps()[p] == t {
-                candles.insert(self.symbols[k].clone(), candle_data(s, p));
+                candles.insert(self.symbols[k].clone(), candle(s, p));
                 cur.pos[k] += 1;
             }
         }
@@ -254,7 +254,7 @@ impl Feed {
             let list = (start..end)
                 .map(|p| TimedCandle {
                     time: DateTime::from_timestamp(s.timestamps()[p], 0).unwrap_or_default(),
-                    candle: candle_data(s, p),
+                    candle: candle(s, p),
                 })
                 .collect();
             out.insert(self.symbols[k].clone(), list);
@@ -284,17 +284,6 @@ fn candle(s: &BarSeries, p: usize) -> Candle {
         low: price(s, s.lows()[p]),
         close: price(s, s.closes()[p]),
         volume: Decimal::new(s.volumes()[p], s.volume_scale()),
-    }
-}
-
-fn candle_data(s: &BarSeries, p: usize) -> CandleData {
-    let c = candle(s, p);
-    CandleData {
-        open: c.open,
-        high: c.high,
-        low: c.low,
-        close: c.close,
-        volume: c.volume,
     }
 }
 

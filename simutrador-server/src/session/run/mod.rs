@@ -1,5 +1,5 @@
 //! A running simulation: one task per session that streams ticks to the client, settles bars
-//! in the [`Engine`](shared_models::simulation::Engine) as acknowledgements arrive, and pushes fills,
+//! in the [`Engine`](simutrador_engine::Engine) as acknowledgements arrive, and pushes fills,
 //! order updates and account snapshots. The rules it follows (window, settlement driven by
 //! acks, `bar_settled`) are in `docs/protocol.md`, "Running a simulation".
 //!
@@ -13,7 +13,7 @@ pub mod task;
 use shared_models::messages::simulation::{OrderBatch, TickAck};
 use tokio::sync::mpsc;
 
-use crate::protocol::connection::Outgoing;
+use crate::session::outbound::Outgoing;
 
 /// Where a reply goes: the requesting connection and its request id.
 #[derive(Debug, Clone)]

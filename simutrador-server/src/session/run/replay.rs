@@ -15,7 +15,7 @@ use shared_models::messages::simulation::{OrderBatch, TickAck};
 use super::{Feed, Run, RunOptions};
 use crate::session::store::{RunLog, RunRecord, StoredRun};
 use crate::session::{Session, SessionManager};
-use shared_models::simulation::Engine;
+use simutrador_engine::Engine;
 use std::sync::Arc;
 
 /// The run's journal.

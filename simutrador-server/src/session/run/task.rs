@@ -23,10 +23,10 @@ use tokio_util::sync::CancellationToken;
 use super::feed::{Cursor, Feed};
 use super::{Control, ReplyTo, RunHandle, Terminate};
 use crate::error::{ApiError, api_error};
-use crate::protocol::connection::{Outgoing, encode};
+use crate::session::outbound::{Outgoing, encode};
 use crate::session::{Session, SessionManager};
 use shared_models::lifecycle::{Actor, WarningKind};
-use shared_models::simulation::{BarEvents, Candle, Engine};
+use simutrador_engine::{BarEvents, Candle, Engine};
 
 #[path = "replay.rs"]
 mod replay;
@@ -175,7 +175,7 @@ impl Run {
             events: self.options.events,
             compact_times: self.options.compact_times,
             warmup_bars: self.options.warmup_bars as u32,
-            execution_model: shared_models::simulation::MODEL_VERSION,
+            execution_model: simutrador_engine::MODEL_VERSION,
             engine: Some(self.engine.config().clone()),
             risk: Some(self.engine.risk_rules()).filter(|r| !r.is_empty()),
         };

@@ -5,9 +5,9 @@
 //! (`equity_final`, `equity_peak`, `commissions`); ratios are computed in `f64`. A value that
 //! backtesting.py reports as NaN is `None` here.
 
-use crate::results::Metrics;
-use crate::trading::Trade;
 use rust_decimal::Decimal;
+use shared_models::results::Metrics;
+use shared_models::trading::Trade;
 
 use super::clock::utc;
 use super::numeric;

@@ -4,9 +4,9 @@
 //! equity 100, 110, 99, 105, 120, 114; two trades: +10% (pnl 10, 1 day) and −5% (pnl −5,
 //! 2 days).
 
-use crate::trading::{Trade, TradeSide};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use shared_models::trading::{Trade, TradeSide};
 
 use super::clock::utc;
 use super::metrics::{MetricsInput, compute, equity_f64, geometric_mean};

@@ -1,8 +1,8 @@
 //! Working orders: what the engine keeps of an accepted [`OrderRequest`], the checks that turn
 //! a request into one (or into a rejection with a [`RejectCode`]), and bracket children.
 
-use crate::trading::{CompactString, OrderRequest, OrderSide, OrderType, TimeInForce};
 use rust_decimal::Decimal;
+use shared_models::trading::{CompactString, OrderRequest, OrderSide, OrderType, TimeInForce};
 
 use super::config::SymbolSpec;
 

@@ -1,9 +1,9 @@
 //! Brackets, time in force, sizing, shorts, commissions and flattening, with hand-computed
 //! expectations (the worked examples of docs/execution-model.md).
 
-use crate::trading::OrderSide::{Buy, Sell};
-use crate::trading::{OrderRequest, OrderStatus, TimeInForce, TradeSide};
 use rust_decimal_macros::dec;
+use shared_models::trading::OrderSide::{Buy, Sell};
+use shared_models::trading::{OrderRequest, OrderStatus, TimeInForce, TradeSide};
 
 use super::test_util::*;
 

@@ -10,51 +10,11 @@
 //!   bars are rejected with `TRADING_HALTED`; working orders are untouched.
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+pub use shared_models::engine_config::{HaltEvent, HaltRule, RiskRules};
 
 use super::config::{BarEvents, Candle};
 use super::engine::Engine;
 use super::orders::WorkingOrder;
-
-/// The circuit breaker of one session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HaltRule {
-    /// A close-to-close move above this percentage halts the symbol (> 0).
-    pub threshold_pct: Decimal,
-    /// Bars the halt lasts, counting the bar of the move (≥ 1).
-    pub bars: u32,
-}
-
-/// The risk rules of one session (sent in `simulation_started` with the engine config).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct RiskRules {
-    /// Stop once equity ≤ initial capital − this amount (> 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub loss_limit: Option<Decimal>,
-    /// Volatility halt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub halt: Option<HaltRule>,
-}
-
-impl RiskRules {
-    /// True when no rule is set.
-    pub fn is_empty(&self) -> bool {
-        self.loss_limit.is_none() && self.halt.is_none()
-    }
-}
-
-/// A symbol halted by the circuit breaker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HaltEvent {
-    /// The symbol.
-    pub symbol: String,
-    /// Unix seconds of the bar that moved.
-    pub time: i64,
-    /// The move, in percent of the previous close (signed).
-    pub move_pct: Decimal,
-    /// New orders are rejected through the decisions of this many settled bars.
-    pub halted_through_bar: u64,
-}
 
 /// The engine's risk state.
 #[derive(Debug, Clone, Default)]
@@ -163,9 +123,9 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulation::test_util::*;
-    use crate::trading::{OrderSide, OrderStatus};
+    use crate::test_util::*;
     use rust_decimal_macros::dec;
+    use shared_models::trading::{OrderSide, OrderStatus};
 
     #[test]
     fn the_loss_limit_closes_everything_at_the_close_of_the_bar_that_breaches_it() {

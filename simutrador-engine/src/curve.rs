@@ -9,8 +9,8 @@
 
 use std::borrow::Cow;
 
-use crate::trading::EquityPoint;
 use rust_decimal::Decimal;
+use shared_models::trading::EquityPoint;
 
 use super::clock::DayClock;
 use super::numeric;

@@ -3,8 +3,8 @@
 //! [`touch`] answers with the *base* price (before slippage) or `None`; [`slipped`] moves a
 //! base price against the trader for market and stop fills. Limit fills never slip.
 
-use crate::trading::{OrderSide, OrderType};
 use rust_decimal::Decimal;
+use shared_models::trading::{OrderSide, OrderType};
 
 use super::config::Candle;
 use super::orders::WorkingOrder;

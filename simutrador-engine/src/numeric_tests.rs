@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::cmp::Ordering;
 
-use crate::test_rng::xorshift as rng;
+use shared_models::test_rng::xorshift as rng;
 
 #[test]
 fn to_f64_is_bit_identical() {

@@ -2,10 +2,10 @@
 //! an `INVALID_ORDER: …` reason, and no request (huge numbers, zero prices) makes the engine
 //! panic.
 
-use crate::trading::OrderSide::{Buy, Sell};
-use crate::trading::{OrderRequest, OrderStatus, OrderType};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use shared_models::trading::OrderSide::{Buy, Sell};
+use shared_models::trading::{OrderRequest, OrderStatus, OrderType};
 
 use super::test_util::*;
 

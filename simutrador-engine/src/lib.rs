@@ -1,13 +1,16 @@
-//! The simulation engine: a pure, in-process, deterministic bar replayer with orders, fills,
-//! a portfolio in exact decimals, trades, an equity curve and backtesting.py-style metrics.
+//! The simulation engine of SimuTrador: a pure, in-process, deterministic bar replayer with
+//! orders, fills, a portfolio in exact decimals, trades, an equity curve and
+//! backtesting.py-style metrics, plus the rolling [`indicators`] strategies use.
 //!
-//! No I/O, no async, no clock: the caller (a session task) feeds it orders with
+//! The daemon runs it authoritatively; a client runs the same code to know a bar's fills
+//! without a round trip. It reads and writes the plain data types of `shared_models` (orders,
+//! fills, [`EngineConfig`], [`Candle`]) and nothing else: no I/O, no async, no clock: the caller (a session task) feeds it orders with
 //! [`Engine::submit`] and bars with [`Engine::settle`], and collects what happened in a reused
 //! [`BarEvents`] buffer. The execution rules are in `docs/execution-model.md`, the metric
 //! formulas in `docs/metrics.md`.
 //!
 //! Layout:
-//! - `config`: [`EngineConfig`], [`SymbolSpec`], [`Candle`], [`BarEvents`], [`EngineError`].
+//! - `config`: [`BarEvents`], [`EngineError`], and the check of an [`EngineConfig`].
 //! - `orders`: validation of an `OrderRequest` into a working order.
 //! - `fills`: when an order touches a bar, and at what price.
 //! - `portfolio`: cash, positions, commissions, buying power, sizing, trade booking.
@@ -16,6 +19,9 @@
 //! - `curve`: the compact equity curve.
 //! - `risk`: the loss limit and the volatility halt of a session ([`RiskRules`]).
 //! - [`metrics`] — statistics over a finished run.
+//! - [`indicators`] — SMA, EMA, RSI, rolling extremes: O(1) per bar, no allocation.
+
+#![forbid(unsafe_code)]
 
 mod clock;
 mod config;
@@ -24,6 +30,7 @@ mod engine;
 mod execution;
 mod fills;
 mod ids;
+pub mod indicators;
 pub mod metrics;
 mod numeric;
 mod orders;
@@ -34,7 +41,7 @@ mod risk;
 /// only when the daemon reports the same version in `simulation_started`.
 pub const MODEL_VERSION: u32 = 1;
 
-pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec};
+pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec, validate};
 pub use engine::Engine;
 pub use orders::RejectCode;
 pub use risk::{HaltEvent, HaltRule, RiskRules};

@@ -7,9 +7,9 @@
 
 use std::fmt::Write;
 
-use crate::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use shared_models::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
 
 use super::test_util::{T0, spec};
 use super::{BarEvents, Candle, Engine, EngineConfig};
@@ -26,17 +26,7 @@ impl Write for Fingerprint {
     }
 }
 
-use crate::test_rng::Rng;
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn step(&mut self, k: i64) -> i64 {
-        self.below(2 * k as u64 + 1) as i64 - k
-    }
-}
+use shared_models::test_rng::Rng;
 
 /// Per symbol: price in ticks and the tick's scale.
 struct Walk {

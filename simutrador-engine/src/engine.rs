@@ -2,13 +2,13 @@
 //! orders and the equity curve; `execution.rs` holds the per-bar order work (fills, brackets,
 //! time in force).
 
-use crate::results::SimulationResults;
-use crate::trading::{
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use shared_models::results::SimulationResults;
+use shared_models::trading::{
     AccountSnapshot, CompactString, ExecutionReport, OrderRequest, OrderSide, OrderStatus,
     OrderUpdate,
 };
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
 use super::clock::{DayClock, Stamp};
 use super::config::{BarEvents, Candle, EngineConfig, EngineError};
@@ -53,7 +53,7 @@ pub struct Engine {
 impl Engine {
     /// An engine with cash = `initial_capital`, no positions, no orders.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        config.validate()?;
+        super::config::validate(&config)?;
         let names = config
             .symbols
             .iter()
@@ -236,7 +236,7 @@ impl Engine {
     }
 
     /// Closed trades so far, in exit order (built from the books' compact records).
-    pub fn trades(&self) -> Vec<crate::trading::Trade> {
+    pub fn trades(&self) -> Vec<shared_models::trading::Trade> {
         let mut clock = DayClock::default();
         self.books
             .trades

@@ -2,8 +2,8 @@
 //! bracket children (created on the entry's fill, checked against the rest of the same bar,
 //! one-cancels-other, reduce-only) and rejections at fill time.
 
-use crate::trading::{OrderSide, OrderStatus, OrderType, OrderUpdate, TimeInForce};
 use rust_decimal::Decimal;
+use shared_models::trading::{OrderSide, OrderStatus, OrderType, OrderUpdate, TimeInForce};
 
 use super::config::{BarEvents, Candle};
 use super::engine::Engine;

@@ -1,8 +1,8 @@
 //! The books: cash, one net position per symbol, commissions, buying power, percent sizing and
 //! trade booking. All `Decimal`, all checked: an overflow makes a fill fail, never a panic.
 
-use crate::trading::{CompactString, OrderSide, PositionView, Trade, TradeSide};
 use rust_decimal::Decimal;
+use shared_models::trading::{CompactString, OrderSide, PositionView, Trade, TradeSide};
 
 use super::clock::DayClock;
 use super::config::{Candle, EngineConfig, SymbolSpec};

@@ -1,9 +1,11 @@
 //! Helpers shared by the simulation tests: configs, candles, orders and a tiny driver.
 
-use crate::AssetClass;
-use crate::trading::{OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TimeInForce};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use shared_models::AssetClass;
+use shared_models::trading::{
+    OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TimeInForce,
+};
 
 use super::{BarEvents, Candle, Engine, EngineConfig, SymbolSpec};
 

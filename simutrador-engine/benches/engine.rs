@@ -1,5 +1,5 @@
 //! Engine throughput: 1,000,000 generated one-minute bars of one symbol through
-//! `shared_models::simulation::Engine` with an in-bench sma-cross 10/20 (close and reverse with 100% of
+//! `simutrador_engine::Engine` with an in-bench sma-cross 10/20 (close and reverse with 100% of
 //! equity on every cross), plus a baseline with no orders at all.
 //!
 //! Run: `cargo bench -p shared-models --bench engine`. Prints bars/s and ns/bar for the bars
@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use rust_decimal::Decimal;
 use shared_models::AssetClass;
-use shared_models::simulation::{BarEvents, Candle, Engine, EngineConfig, SymbolSpec};
 use shared_models::trading::{CompactString, OrderRequest, OrderSide, OrderType, TimeInForce};
+use simutrador_engine::{BarEvents, Candle, Engine, EngineConfig, SymbolSpec};
 
 const BARS: usize = 1_000_000;
 const START: i64 = 1_704_067_200; // 2024-01-01 00:00 UTC

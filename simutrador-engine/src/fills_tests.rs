@@ -1,9 +1,9 @@
 //! Fill prices of every order type, with and without gaps, with and without slippage
 //! (hand-computed; the same numbers appear in docs/execution-model.md).
 
-use crate::trading::OrderSide::{Buy, Sell};
-use crate::trading::{OrderRequest, OrderStatus, OrderType};
 use rust_decimal_macros::dec;
+use shared_models::trading::OrderSide::{Buy, Sell};
+use shared_models::trading::{OrderRequest, OrderStatus, OrderType};
 
 use super::test_util::*;
 

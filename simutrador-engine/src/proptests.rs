@@ -2,11 +2,11 @@
 //! always cash + Σ quantity × last close, cash never goes negative without shorts, and a replay
 //! of the same inputs gives identical events and results.
 
-use crate::results::SimulationResults;
-use crate::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use shared_models::results::SimulationResults;
+use shared_models::trading::{OrderRequest, OrderSide, OrderType, TimeInForce};
 
 use super::test_util::{DAY, T0, bar, config, spec};
 use super::{BarEvents, Candle, Engine, EngineConfig};
