@@ -64,6 +64,8 @@ pub struct SessionManager {
     by_user: DashMap<Arc<str>, UserIndex>,
     limits: ManagerLimits,
     pub(super) hooks: Hooks,
+    /// Every task the session layer starts (run actors, pushes): shutdown waits for them.
+    tasks: tokio_util::task::TaskTracker,
 }
 
 impl SessionManager {
@@ -79,7 +81,14 @@ impl SessionManager {
             by_user: DashMap::new(),
             limits,
             hooks,
+            tasks: tokio_util::task::TaskTracker::new(),
         }
+    }
+
+    /// The tracker of the tasks the session layer starts; spawn them with
+    /// `tasks().spawn(…)` so that a graceful shutdown can wait for every one.
+    pub fn tasks(&self) -> &tokio_util::task::TaskTracker {
+        &self.tasks
     }
 
     /// The limits in force.
