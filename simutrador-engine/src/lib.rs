@@ -20,6 +20,7 @@
 //! - `risk`: the loss limit and the volatility halt of a session ([`RiskRules`]).
 //! - [`metrics`] — statistics over a finished run.
 //! - [`indicators`] — SMA, EMA, RSI, rolling extremes: O(1) per bar, no allocation.
+//! - [`signals`] — the pure decision rules of the built-in strategies.
 
 #![forbid(unsafe_code)]
 
@@ -36,6 +37,7 @@ mod numeric;
 mod orders;
 mod portfolio;
 mod risk;
+pub mod signals;
 
 /// Version of the execution model. A client may predict fills with its own copy of this engine
 /// only when the daemon reports the same version in `simulation_started`.

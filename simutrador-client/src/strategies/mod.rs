@@ -21,7 +21,11 @@ pub use params::{ParamInfo, Params, StrategySpec, parse_assignment};
 pub use rsi_reversion::RsiReversion;
 pub use sma_cross::SmaCross;
 
-use crate::strategy::Strategy;
+use rust_decimal::Decimal;
+use shared_models::trading::OrderSide;
+use simutrador_engine::signals::Decision;
+
+use crate::strategy::{Strategy, StrategyContext};
 
 /// A built-in strategy: its name, one line, its parameters.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +77,26 @@ pub fn describe_all() -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Turn a built-in's [`Decision`] on the first symbol into orders: close the position, then
+/// enter with 100 % of equity. The symbol is looked up (and copied) only when trading.
+fn act(decision: Decision, ctx: &mut StrategyContext) {
+    let Some(symbol) = ctx.symbols().first().filter(|_| decision.trades()).cloned() else {
+        return;
+    };
+    if decision.close_position {
+        ctx.close_position(&symbol);
+    }
+    match decision.enter {
+        Some(OrderSide::Buy) => {
+            ctx.buy_percent(&symbol, Decimal::ONE);
+        }
+        Some(OrderSide::Sell) => {
+            ctx.sell_percent(&symbol, Decimal::ONE);
+        }
+        None => {}
+    }
 }
 
 #[cfg(test)]

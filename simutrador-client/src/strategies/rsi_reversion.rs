@@ -1,14 +1,13 @@
-//! `rsi-reversion`: Wilder's RSI of the first symbol's close ([`Rsi`]). When the RSI crosses
+//! `rsi-reversion`: Wilder's RSI of the first symbol's close (the rule is the engine's
+//! [`RsiReversionSignal`]; this file turns its decisions into orders). When the RSI crosses
 //! up through `lower` (previous value < `lower` ≤ current) and the strategy is flat, buy with
 //! `percent_of_equity = 1`; when it crosses up through `upper` (previous < `upper` ≤ current)
 //! and it is long, close the long. Never short. Warm-up bars prime the RSI.
 
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
+use simutrador_engine::signals::RsiReversionSignal;
 
 use super::{ParamInfo, Params, StrategyInfo};
 use crate::strategy::{StartContext, Strategy, StrategyContext, TickView};
-use simutrador_engine::indicators::Rsi;
 
 const PARAMS: &[ParamInfo] = &[
     ParamInfo {
@@ -35,31 +34,17 @@ pub const INFO: StrategyInfo = StrategyInfo {
     params: PARAMS,
 };
 
-/// Mean reversion on the RSI.
+/// Mean reversion on the RSI: the engine's [`RsiReversionSignal`] on the first symbol.
 #[derive(Debug, Clone)]
 pub struct RsiReversion {
-    rsi: Rsi,
-    lower: f64,
-    upper: f64,
-    prev: Option<f64>,
+    signal: RsiReversionSignal,
 }
 
 impl RsiReversion {
-    /// `period` ≥ 1 and 0 ≤ `lower` < `upper` ≤ 100.
+    /// `period` ≥ 1 and `0 ≤ lower < upper ≤ 100`.
     pub fn new(period: usize, lower: f64, upper: f64) -> Result<Self, String> {
-        if period == 0 {
-            return Err("rsi-reversion: period must be at least 1".into());
-        }
-        if !(0.0..=100.0).contains(&lower) || !(0.0..=100.0).contains(&upper) || lower >= upper {
-            return Err(format!(
-                "rsi-reversion: need 0 <= lower < upper <= 100 (got lower={lower}, upper={upper})"
-            ));
-        }
         Ok(RsiReversion {
-            rsi: Rsi::new(period),
-            lower,
-            upper,
-            prev: None,
+            signal: RsiReversionSignal::new(period, lower, upper)?,
         })
     }
 
@@ -67,38 +52,19 @@ impl RsiReversion {
     pub fn from_params(p: &Params<'_>) -> Result<Self, String> {
         RsiReversion::new(p.get("period")?, p.get("lower")?, p.get("upper")?)
     }
-
-    fn update(&mut self, close: Decimal) -> Option<f64> {
-        self.rsi.update(close.to_f64()?)
-    }
 }
 
 impl Strategy for RsiReversion {
     fn on_start(&mut self, ctx: &StartContext<'_>) {
         for bar in ctx.history.iter(0) {
-            self.prev = self.update(bar.candle.close);
+            self.signal.prime(bar.candle.close);
         }
     }
 
     fn on_tick(&mut self, tick: &TickView<'_>, ctx: &mut StrategyContext) {
         let Some(close) = tick.close(0) else { return };
-        let now = self.update(close);
-        let prev = std::mem::replace(&mut self.prev, now);
-        let (Some(prev), Some(now)) = (prev, now) else {
-            return;
-        };
-        let held = ctx.account().quantity(0);
-        let buy = prev < self.lower && now >= self.lower && held.is_zero();
-        let exit = prev < self.upper && now >= self.upper && held > Decimal::ZERO;
-        // The symbol is looked up (and copied) only when trading.
-        let Some(symbol) = ctx.symbols().first().filter(|_| buy || exit).cloned() else {
-            return;
-        };
-        if buy {
-            ctx.buy_percent(&symbol, Decimal::ONE);
-        } else {
-            ctx.close_position(&symbol);
-        }
+        let decision = self.signal.decide(close, ctx.account().quantity(0));
+        super::act(decision, ctx);
     }
 }
 
@@ -106,6 +72,7 @@ impl Strategy for RsiReversion {
 mod tests {
     use super::super::harness::{drive, summary};
     use super::*;
+    use rust_decimal::Decimal;
     use shared_models::trading::OrderSide::{Buy, Sell};
 
     #[test]

@@ -1,19 +1,18 @@
-//! `sma-cross`: simple moving averages of the first symbol's close.
+//! `sma-cross`: simple moving averages of the first symbol's close. The rule itself is the
+//! engine's [`SmaCrossSignal`]; this file turns its decisions into orders.
 //!
 //! A cross needs both averages defined on the current and the previous bar. On a bar where
 //! fast was strictly below slow on the previous bar and is strictly above it now (golden
 //! cross): close any short, then buy with `percent_of_equity = 1`. On the mirror (death
 //! cross): close any long, then, with `short=true`, sell short with `percent_of_equity = 1`.
 //! Both orders go in the same acknowledgement, in that order; decided at the bar's close,
-//! filled at the next open. The averages are compared exactly ([`Sma::compare`]), and warm-up
+//! filled at the next open. The averages are compared exactly (`Sma::compare`), and warm-up
 //! bars prime them.
 
-use rust_decimal::Decimal;
-use std::cmp::Ordering;
+use simutrador_engine::signals::SmaCrossSignal;
 
 use super::{ParamInfo, Params, StrategyInfo};
 use crate::strategy::{StartContext, Strategy, StrategyContext, TickView};
-use simutrador_engine::indicators::Sma;
 
 const PARAMS: &[ParamInfo] = &[
     ParamInfo {
@@ -40,29 +39,17 @@ pub const INFO: StrategyInfo = StrategyInfo {
     params: PARAMS,
 };
 
-/// The moving-average crossover.
+/// The moving-average crossover: the engine's [`SmaCrossSignal`] on the first symbol.
 #[derive(Debug, Clone)]
 pub struct SmaCross {
-    fast: Sma,
-    slow: Sma,
-    short: bool,
-    /// fast vs slow on the previous bar, when both were defined.
-    prev: Option<Ordering>,
+    signal: SmaCrossSignal,
 }
 
 impl SmaCross {
     /// `fast` < `slow`, both ≥ 1.
     pub fn new(fast: usize, slow: usize, short: bool) -> Result<Self, String> {
-        if fast == 0 || fast >= slow {
-            return Err(format!(
-                "sma-cross: fast must be at least 1 and below slow (got fast={fast}, slow={slow})"
-            ));
-        }
         Ok(SmaCross {
-            fast: Sma::new(fast),
-            slow: Sma::new(slow),
-            short,
-            prev: None,
+            signal: SmaCrossSignal::new(fast, slow, short)?,
         })
     }
 
@@ -70,56 +57,19 @@ impl SmaCross {
     pub fn from_params(p: &Params<'_>) -> Result<Self, String> {
         SmaCross::new(p.get("fast")?, p.get("slow")?, p.get("short")?)
     }
-
-    /// Add a close; the relation of fast to slow when both are defined.
-    fn update(&mut self, close: Decimal) -> Option<Ordering> {
-        // Sums only: the comparison is exact without dividing.
-        self.fast.push(close);
-        self.slow.push(close);
-        self.fast.compare(&self.slow)
-    }
 }
 
 impl Strategy for SmaCross {
     fn on_start(&mut self, ctx: &StartContext<'_>) {
         for bar in ctx.history.iter(0) {
-            self.prev = self.update(bar.candle.close);
+            self.signal.prime(bar.candle.close);
         }
     }
 
     fn on_tick(&mut self, tick: &TickView<'_>, ctx: &mut StrategyContext) {
         let Some(close) = tick.close(0) else { return };
-        let now = self.update(close);
-        let prev = std::mem::replace(&mut self.prev, now);
-        let (Some(prev), Some(now)) = (prev, now) else {
-            return;
-        };
-        let crossed = matches!(
-            (prev, now),
-            (Ordering::Less, Ordering::Greater) | (Ordering::Greater, Ordering::Less)
-        );
-        // Only a cross trades; the symbol is looked up (and copied) only then.
-        let Some(symbol) = ctx.symbols().first().filter(|_| crossed).cloned() else {
-            return;
-        };
-        let held = ctx.account().quantity(0);
-        match (prev, now) {
-            (Ordering::Less, Ordering::Greater) => {
-                if held < Decimal::ZERO {
-                    ctx.close_position(&symbol);
-                }
-                ctx.buy_percent(&symbol, Decimal::ONE);
-            }
-            (Ordering::Greater, Ordering::Less) => {
-                if held > Decimal::ZERO {
-                    ctx.close_position(&symbol);
-                }
-                if self.short {
-                    ctx.sell_percent(&symbol, Decimal::ONE);
-                }
-            }
-            _ => {}
-        }
+        let decision = self.signal.decide(close, ctx.account().quantity(0));
+        super::act(decision, ctx);
     }
 }
 
@@ -127,6 +77,7 @@ impl Strategy for SmaCross {
 mod tests {
     use super::super::harness::{drive, summary};
     use super::*;
+    use rust_decimal::Decimal;
     use shared_models::trading::OrderSide::{Buy, Sell};
 
     fn cents(units: &[i64]) -> Vec<i64> {
