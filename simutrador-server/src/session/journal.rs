@@ -1,7 +1,9 @@
 //! The seam for persistence: every change the session module makes (a session saved, a state
 //! change, an event appended, a session removed) is reported to a [`Journal`] from one place,
-//! [`crate::session::SessionManager`]. The daemon uses [`NoJournal`] today; a store that
-//! journals these (embedded, or shared by several daemons) plugs in here.
+//! [`crate::session::SessionManager`]. The daemon's embedded store (`store::file::FileStore`)
+//! implements it and writes each change to the session's journal in the state dir; a store
+//! shared by several daemons would plug in here too. [`NoJournal`] keeps nothing (tests, and a
+//! daemon run without a state dir).
 
 use shared_models::lifecycle::SessionEventRecord;
 use shared_models::{SessionState, TerminationReason};
