@@ -2,8 +2,8 @@
 //! change, an event appended, a session removed) is reported to a [`Journal`] from one place,
 //! [`crate::session::SessionManager`]. The daemon's embedded store (`store::file::FileStore`)
 //! implements it and writes each change to the session's journal in the state dir; a store
-//! shared by several daemons would plug in here too. [`NoJournal`] keeps nothing (tests, and a
-//! daemon run without a state dir).
+//! shared by several daemons would plug in here too. [`NoJournal`] keeps nothing (the default
+//! hooks of a bare `SessionManager`, as unit tests use it).
 
 use shared_models::lifecycle::SessionEventRecord;
 use shared_models::{SessionState, TerminationReason};
