@@ -1,7 +1,8 @@
 //! Golden runs: long deterministic scenarios with every order type, time in force, brackets,
 //! cancels, rejections, gaps, shorts, costs and a mid-run flatten, whose every output (each
 //! call's events, the account after each bar, the final results) is pinned by a fingerprint of
-//! its `Debug` text. `Debug` shows each `Decimal` with its scale and each `f64` exactly, so a
+//! its `Debug` text (a second fingerprint pins the statistics alone, so a change to a
+//! formula shows that the trades did not move). `Debug` shows each `Decimal` with its scale and each `f64` exactly, so a
 //! fingerprint match means bit-identical output. Performance work on the engine must keep these
 //! fingerprints; a deliberate behaviour change updates them (and says why in the commit).
 
@@ -106,7 +107,7 @@ fn order(rng: &mut Rng, n: u64, symbols: &[(&str, Decimal)], close: &[Decimal]) 
 
 /// Runs `bars` bars `step` seconds apart (with `gaps`, an extra 2½ steps after every fifth
 /// bar) and returns the fingerprint of everything produced.
-fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64, gaps: bool) -> (u64, String) {
+fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64, gaps: bool) -> (u64, u64, String) {
     let symbols: Vec<(&str, Decimal)> = cfg
         .symbols
         .iter()
@@ -177,7 +178,13 @@ fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64, gaps: bool) -> (
     engine.settle(T0, &[None], &mut events);
     engine.finish(&mut events);
     let results = engine.results(0);
-    let _ = write!(fp, "{events:?} {results:?}");
+    let _ = write!(
+        fp,
+        "{events:?} {:?} {:?} {:?}",
+        results.trades, results.open_positions, results.equity_curve
+    );
+    let mut stats = Fingerprint(0xcbf2_9ce4_8422_2325);
+    let _ = write!(stats, "{:?}", results.metrics);
     let summary = format!(
         "bars {} trades {} final {} commissions {} sharpe {:?}",
         results.equity_curve.len(),
@@ -186,7 +193,7 @@ fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64, gaps: bool) -> (
         results.metrics.commissions,
         results.metrics.sharpe_ratio,
     );
-    (fp.0, summary)
+    (fp.0, stats.0, summary)
 }
 
 fn costly(short: bool, close_at_end: bool) -> EngineConfig {
@@ -206,32 +213,48 @@ fn costly(short: bool, close_at_end: bool) -> EngineConfig {
 
 #[test]
 fn golden_two_symbols_with_costs_and_shorts() {
-    let (fp, summary) = golden(costly(true, true), 0x5EED_0001, 600, 3_600, false);
+    let (fp, stats, summary) = golden(costly(true, true), 0x5EED_0001, 600, 3_600, false);
     println!("{summary}");
-    assert_eq!(fp, 8017279954832651223, "{summary}");
+    assert_eq!(
+        (fp, stats),
+        (18249398013574740103, 9376302453154401667),
+        "{summary}"
+    );
 }
 
 #[test]
 fn golden_two_symbols_long_only_left_open() {
-    let (fp, summary) = golden(costly(false, false), 0x5EED_0002, 500, 900, false);
+    let (fp, stats, summary) = golden(costly(false, false), 0x5EED_0002, 500, 900, false);
     println!("{summary}");
-    assert_eq!(fp, 18038507736434410729, "{summary}");
+    assert_eq!(
+        (fp, stats),
+        (7184047885184696480, 15883210767055710313),
+        "{summary}"
+    );
 }
 
 #[test]
 fn golden_one_symbol_no_costs_daily() {
     let mut c = EngineConfig::new(dec!(10000), vec![spec("AAA", dec!(1))]);
     c.allow_short = true;
-    let (fp, summary) = golden(c, 0x5EED_0003, 400, 86_400, false);
+    let (fp, stats, summary) = golden(c, 0x5EED_0003, 400, 86_400, false);
     println!("{summary}");
-    assert_eq!(fp, 3521668855088789328, "{summary}");
+    assert_eq!(
+        (fp, stats),
+        (10720412966871598739, 11978329780921792809),
+        "{summary}"
+    );
 }
 
 #[test]
 fn golden_irregular_times_and_huge_equity() {
     let mut c = costly(true, true);
     c.initial_capital = dec!(100000000000);
-    let (fp, summary) = golden(c, 0x5EED_0004, 300, 60, true);
+    let (fp, stats, summary) = golden(c, 0x5EED_0004, 300, 60, true);
     println!("{summary}");
-    assert_eq!(fp, 6663903019679076630, "{summary}");
+    assert_eq!(
+        (fp, stats),
+        (12636695734365806370, 7205234833171987069),
+        "{summary}"
+    );
 }

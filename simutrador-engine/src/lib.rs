@@ -24,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+mod annual;
 mod clock;
 mod config;
 mod curve;

@@ -1,5 +1,6 @@
-//! Statistics of a finished run, following backtesting.py's `compute_stats`
-//! (`backtesting/_stats.py`); every formula is in docs/metrics.md.
+//! Statistics of a finished run, following backtesting.py 0.6.6's `compute_stats`
+//! (`backtesting/_stats.py`); every formula is in docs/metrics.md, the annualization rule in
+//! `annual.rs`.
 //!
 //! A pure function over the equity curve and the closed trades. Money stays `Decimal`
 //! (`equity_final`, `equity_peak`, `commissions`); ratios are computed in `f64`. A value that
@@ -9,6 +10,7 @@ use rust_decimal::Decimal;
 use shared_models::results::Metrics;
 use shared_models::trading::Trade;
 
+use super::annual;
 use super::clock::utc;
 use super::numeric;
 
@@ -84,18 +86,10 @@ fn round_up(seconds: f64, unit: i64) -> i64 {
 }
 
 fn resolution(times: &[i64]) -> i64 {
-    let tail = &times[times.len().saturating_sub(100)..];
-    let mut diffs: Vec<i64> = tail.windows(2).map(|w| w[1] - w[0]).collect();
-    if diffs.is_empty() {
+    let Some(twice) = annual::median_spacing_doubled(times) else {
         return 1;
-    }
-    diffs.sort_unstable();
-    let n = diffs.len();
-    let median = if n % 2 == 1 {
-        diffs[n / 2]
-    } else {
-        (diffs[n / 2 - 1] + diffs[n / 2]) / 2
     };
+    let median = twice / 2;
     [DAY, 3_600, 60]
         .into_iter()
         .find(|u| median > 0 && median % u == 0)
@@ -151,46 +145,29 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     let final_eq = f(final_dec);
     let unit = resolution(times);
 
-    // Daily returns: last equity of each UTC day with bars, pct change (the first is NaN and
-    // counts as 0 in the geometric mean, exactly as in backtesting.py).
-    // One pass, with the day number (and whether it is a weekend day) worked out once per
-    // day: a bar inside [day_start, day_end) is on the day of the bar before it.
-    let mut daily: Vec<f64> = Vec::new();
-    let mut last_day = None;
-    let (mut day_start, mut day_end, mut day_is_weekend) = (i64::MAX, i64::MIN, false);
-    let mut weekend = 0usize;
+    // Returns over calendar buckets (days, or weeks, months, years for data of that period):
+    // the last equity of each bucket with bars, then the change between consecutive ones.
+    // Weekend bars are counted first: they decide 365 or 252 periods for daily buckets.
+    let weekend = times
+        .iter()
+        .filter(|&&t| (t.div_euclid(DAY) + 3).rem_euclid(7) >= 5)
+        .count();
+    let (periods, bucket) = annual::annualization(times, weekend);
+    let mut points: Vec<f64> = Vec::new();
+    let mut last_key = None;
     for (&t, &e) in times.iter().zip(equity) {
-        if t < day_start || t >= day_end {
-            let d = t.div_euclid(DAY);
-            if last_day != Some(d) {
-                daily.push(e);
-                last_day = Some(d);
+        let key = bucket.key(t);
+        if last_key == Some(key) {
+            if let Some(v) = points.last_mut() {
+                *v = e;
             }
-            day_is_weekend = (d + 3).rem_euclid(7) >= 5;
-            (day_start, day_end) = d
-                .checked_mul(DAY)
-                .and_then(|s| Some((s, s.checked_add(DAY)?)))
-                .unwrap_or((i64::MAX, i64::MIN));
+        } else {
+            points.push(e);
+            last_key = Some(key);
         }
-        if let Some(v) = daily.last_mut() {
-            *v = e;
-        }
-        weekend += usize::from(day_is_weekend);
     }
-    let rets: Vec<f64> = daily.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
-    let mut with_first = Vec::with_capacity(rets.len() + 1);
-    with_first.push(0.0);
-    with_first.extend_from_slice(&rets);
-    let g = if n == 0 {
-        f64::NAN
-    } else {
-        geometric_mean(&with_first)
-    };
-    let periods = if n > 0 && weekend as f64 / n as f64 > 2.0 / 7.0 * 0.6 {
-        365.0
-    } else {
-        252.0
-    };
+    let rets: Vec<f64> = points.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    let g = geometric_mean(&rets);
     let ret_ann = (1.0 + g).powf(periods) - 1.0;
     let var = variance(&rets);
     let vol_ann = ((var + (1.0 + g).powi(2)).powf(periods) - (1.0 + g).powf(2.0 * periods)).sqrt();
@@ -200,7 +177,8 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
         (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / rets.len() as f64).sqrt()
             * periods.sqrt()
     };
-    let years = (end - start) as f64 / DAY as f64 / periods;
+    // Calendar years, whatever the bar spacing.
+    let years = (end - start) as f64 / DAY as f64 / 365.25;
     let cagr = if years > 0.0 {
         (final_eq / initial).powf(1.0 / years) - 1.0
     } else {

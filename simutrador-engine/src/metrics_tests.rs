@@ -70,10 +70,11 @@ fn six_daily_points_and_two_trades() {
     assert!(close(m.exposure_time_pct, 50.0));
     assert!(close(m.return_pct, 14.0));
     assert!(close(m.buy_and_hold_return_pct, 20.0));
-    // Daily returns r = .1, −.1, 6/99, 15/105, −.05; the first day counts as 0 in the
-    // geometric mean, so g = (114/100)^(1/6) − 1 and Return (Ann.) = 1.14^(252/6) − 1.
-    let g = 1.14f64.powf(1.0 / 6.0) - 1.0;
-    let ann = 1.14f64.powi(42) - 1.0;
+    // Daily returns r = .1, −.1, 6/99, 15/105, −.05 (the first day has none and is dropped,
+    // as in backtesting.py 0.6.6), so g = (114/100)^(1/5) − 1 and Return (Ann.) =
+    // 1.14^(252/5) − 1.
+    let g = 1.14f64.powf(1.0 / 5.0) - 1.0;
+    let ann = 1.14f64.powf(252.0 / 5.0) - 1.0;
     assert!(close(m.return_ann_pct.unwrap_or(0.0), ann * 100.0));
     let r = [0.1, -0.1, 6.0 / 99.0, 15.0 / 105.0, -0.05];
     let mean = r.iter().sum::<f64>() / 5.0;
@@ -84,10 +85,10 @@ fn six_daily_points_and_two_trades() {
     // Downside: sqrt(((−.1)² + (−.05)²) / 5) × sqrt(252).
     let down = (0.0125f64 / 5.0).sqrt() * 252f64.sqrt();
     assert!(close(m.sortino_ratio.unwrap_or(0.0), ann / down));
-    // 7 calendar days / 252 "years": CAGR = 1.14^36 − 1.
+    // 7 calendar days = 7 / 365.25 years: CAGR = 1.14^(365.25/7) − 1.
     assert!(close(
         m.cagr_pct.unwrap_or(0.0),
-        (1.14f64.powi(36) - 1.0) * 100.0
+        (1.14f64.powf(365.25 / 7.0) - 1.0) * 100.0
     ));
     // Drawdown 99 from 110 = 10%; one closed period (Jan 2 → Jan 5, 3 days). The 1-bar dip
     // at the end (114 from 120) is not a period in backtesting.py's rule.
@@ -185,10 +186,86 @@ fn weekend_bars_mean_365_periods() {
         commissions: dec!(0),
         buy_and_hold: None,
     });
-    let g = 1.01f64.powf(6.0 / 7.0) - 1.0;
+    // Six daily changes of +1%: g = 1%.
     assert!(close(
         m.return_ann_pct.unwrap_or(0.0),
-        ((1.0 + g).powf(365.0) - 1.0) * 100.0
+        (1.01f64.powf(365.0) - 1.0) * 100.0
     ));
     assert!(geometric_mean(&[0.0, -1.0]) == 0.0);
+}
+
+/// Metrics of an equity curve with no trades.
+fn curve_metrics(times: &[i64], equity: &[Decimal]) -> shared_models::results::Metrics {
+    let (values, equity_final, equity_peak) = equity_f64(equity);
+    compute(&MetricsInput {
+        times,
+        equity: &values,
+        equity_final,
+        equity_peak,
+        initial_capital: equity[0],
+        trades: &[],
+        exposed_bars: 0,
+        commissions: dec!(0),
+        buy_and_hold: None,
+    })
+}
+
+#[test]
+fn weekly_bars_are_annualized_with_52_periods() {
+    // Twenty Monday bars, equity +1% a week: one return per calendar week.
+    let times: Vec<i64> = (0..20).map(|w| T0 + w * 7 * DAY).collect();
+    let mut e = dec!(1000);
+    let equity: Vec<Decimal> = (0..20)
+        .map(|_| {
+            let v = e;
+            e *= dec!(1.01);
+            v
+        })
+        .collect();
+    let m = curve_metrics(&times, &equity);
+    assert!(close(
+        m.return_ann_pct.unwrap_or(0.0),
+        (1.01f64.powf(52.0) - 1.0) * 100.0
+    ));
+    // CAGR over 19 weeks of calendar time.
+    let years = 19.0 * 7.0 / 365.25;
+    let total = 1.01f64.powi(19);
+    assert!(close(
+        m.cagr_pct.unwrap_or(0.0),
+        (total.powf(1.0 / years) - 1.0) * 100.0
+    ));
+}
+
+#[test]
+fn monthly_bars_are_resampled_to_calendar_months_with_12_periods() {
+    // Month-start bars Jan..Aug (spacings 31 28 31 30 31 30 31: median 31 days), equity
+    // doubling every month: g = 100 %. (Jan..Jul would have a median of 30.5 days, which
+    // backtesting.py floors to 30 and treats as daily data.)
+    let firsts = [
+        1_609_459_200i64, // 2021-01-01
+        1_612_137_600,
+        1_614_556_800,
+        1_617_235_200,
+        1_619_827_200,
+        1_622_505_600,
+        1_625_097_600,
+        1_627_776_000, // 2021-08-01
+    ];
+    let equity: Vec<Decimal> = (0..8).map(|i| Decimal::from(1u64 << i)).collect();
+    let m = curve_metrics(&firsts, &equity);
+    assert!(close(
+        m.return_ann_pct.unwrap_or(0.0),
+        (2f64.powf(12.0) - 1.0) * 100.0
+    ));
+    // The same curve read as daily bars would claim 2^252.
+    assert!(m.return_ann_pct.unwrap_or(0.0) < 1e6);
+}
+
+#[test]
+fn one_bucket_has_no_return() {
+    // Hourly bars within one day: one daily point, no return, nothing annualized.
+    let times: Vec<i64> = (0..5).map(|h| T0 + h * 3_600).collect();
+    let equity = [dec!(100), dec!(101), dec!(99), dec!(102), dec!(103)];
+    let m = curve_metrics(&times, &equity);
+    assert_eq!((m.return_ann_pct, m.volatility_ann_pct), (None, None));
 }
