@@ -199,15 +199,20 @@ async fn run(args: Args) -> Result<(), ClientError> {
 
     let mut strategy = Breakout::new(args.period);
     let warmup = u32::try_from(args.period).unwrap_or(u32::MAX);
-    let options = RunOptions::default().warmup_bars(warmup).on_progress(|p| {
-        if p.ticks_done == p.total_ticks {
-            eprintln!(
-                "ran {} bars, equity {}",
-                p.total_ticks,
-                p.equity.round_dp(2)
-            );
-        }
-    });
+    let mut reported = false;
+    let options = RunOptions::default()
+        .warmup_bars(warmup)
+        .on_progress(move |p| {
+            // The callback may see the last tick more than once; say it once.
+            if p.ticks_done == p.total_ticks && !reported {
+                reported = true;
+                eprintln!(
+                    "ran {} bars, equity {}",
+                    p.total_ticks,
+                    p.equity.round_dp(2)
+                );
+            }
+        });
     let run = client
         .run_simulation(&session.session_id, &mut strategy, options)
         .await;
