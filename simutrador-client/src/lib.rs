@@ -27,7 +27,11 @@
 //!   the protocol on the client side.
 //! - [`mod@error`] — [`ClientError`].
 //!
-//! The `simutrador-client` command-line tool (`src/cli/`) is a thin layer over this crate.
+//! The `simutrador-client` command-line tool (`src/main.rs`, `src/cli/`) is a thin layer over
+//! this crate, built only with the `cli` feature (on by default). A program that only wants
+//! the SDK depends on it with `default-features = false` and compiles none of the CLI's
+//! dependencies (`clap`, `inquire`, `indicatif`, `comfy-table`, `dirs`, `anyhow`);
+//! `examples/custom_strategy.rs` is such a program.
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic there is a failed test, not a crash a user sees.

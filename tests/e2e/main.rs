@@ -15,6 +15,7 @@ mod protocol_errors;
 mod restart;
 mod restart_expiry;
 mod sdk;
+mod sdk_example;
 mod sessions;
 mod simulation;
 mod support;

@@ -24,7 +24,10 @@
 //! - [`runner`] — [`BatchRunner`]: sessions on the daemon, in parallel, cancellable;
 //!   [`pace`] keeps each connection under the daemon's message rate.
 //! - [`output`] — `summary.csv/json`, per-run trades and equity, `run.log`.
-//! - [`progress`] — progress bars or plain lines.
+//!
+//! Progress reaches a [`BatchObserver`] (or [`Silent`]); the CLI's progress bars and plain
+//! lines are implementations of it in the binary (`src/cli/batch_progress.rs`), so the SDK
+//! draws nothing itself.
 
 pub mod config;
 pub mod expand;
@@ -32,7 +35,6 @@ pub mod locate;
 mod merge;
 pub mod output;
 pub mod pace;
-pub mod progress;
 pub mod registry;
 pub mod runner;
 pub mod values;

@@ -7,7 +7,6 @@
 
 use comfy_table::Table;
 use simutrador_client::batch::output::{self, METRIC_KEYS};
-use simutrador_client::batch::progress::{BarsObserver, LinesObserver};
 use simutrador_client::batch::{
     BatchConfig, BatchObserver, BatchOptions, BatchReport, BatchRunner, CancellationToken,
     Expansion, RunRecord, RunStatus, StrategyRegistry, expand,
@@ -18,6 +17,7 @@ use std::sync::Arc;
 
 use super::Context;
 use super::args::{BatchCommand, BatchRunArgs};
+use super::batch_progress::{BarsObserver, LinesObserver};
 use super::output::usage;
 use super::render::table;
 

@@ -8,11 +8,18 @@
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
 //!   [`interactive`], [`session_run`] with [`results_view`], [`session_lifecycle`] for stop,
-//!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]), [`data`], [`health`], [`batch`] (batch files).
+//!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]),
+//!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
+//!   or lines).
+//!
+//! All of it is in the binary, built only with the crate's `cli` feature (on by default);
+//! the library never depends on `clap`, `inquire`, `indicatif`, `comfy-table`, `dirs` or
+//! `anyhow`.
 
 pub mod args;
 pub mod auth;
 pub mod batch;
+pub mod batch_progress;
 pub mod config;
 pub mod connect;
 pub mod credentials;

@@ -1,15 +1,18 @@
-//! Progress of a batch for people: with a terminal, `indicatif` bars — one overall (runs done
-//! / total, ETA) and one per running simulation (bars done / total); otherwise (or with
+//! Progress of `batch run` for people: with a terminal, `indicatif` bars — one overall (runs
+//! done / total, ETA) and one per running simulation (bars done / total); otherwise (or with
 //! `--quiet`) one plain line per finished run on stderr.
+//!
+//! Both are CLI implementations of the SDK's [`BatchObserver`] trait, so the SDK itself never
+//! draws anything (nor depends on `indicatif`); a Rust program passes its own observer or
+//! [`simutrador_client::batch::Silent`].
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::expand::RunSpec;
-use super::runner::{BatchObserver, RunRecord, RunStatus};
-use crate::runner::Progress;
+use simutrador_client::Progress;
+use simutrador_client::batch::{BatchObserver, RunRecord, RunSpec, RunStatus};
 
 /// Draws bars on stderr.
 pub struct BarsObserver {
