@@ -16,6 +16,7 @@ mod restart;
 mod restart_expiry;
 mod sdk;
 mod sessions;
+mod shutdown;
 mod simulation;
 mod support;
 mod watch;
