@@ -17,6 +17,7 @@ mod restart_expiry;
 mod sdk;
 mod sdk_example;
 mod sessions;
+mod shutdown;
 mod simulation;
 mod support;
 mod watch;

@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// The run's parameters, identical for the interrupted and the reference run.
-fn request(max_duration: &str) -> shared_models::CreateSessionRequest {
+pub(crate) fn request(max_duration: &str) -> shared_models::CreateSessionRequest {
     let mut req = SessionRequestBuilder::new(["BITDEMO"], "2024-12-02", "2024-12-03")
         .timeframe(Timeframe::M1)
         .commission_rate(rust_decimal::Decimal::new(1, 3))
@@ -26,7 +26,8 @@ fn request(max_duration: &str) -> shared_models::CreateSessionRequest {
     req
 }
 
-fn options() -> RunOptions {
+/// Run options with a window of 16 and a patient reconnect.
+pub(crate) fn options() -> RunOptions {
     RunOptions::default()
         .window(16)
         .reconnect(ReconnectOptions {
@@ -36,11 +37,13 @@ fn options() -> RunOptions {
         })
 }
 
-fn strategy() -> SmaCross {
+/// The strategy of every run here.
+pub(crate) fn strategy() -> SmaCross {
     SmaCross::new(3, 8, true).unwrap()
 }
 
-fn json(results: &SimulationResults) -> String {
+/// The results as JSON, for byte-for-byte comparisons.
+pub(crate) fn json(results: &SimulationResults) -> String {
     serde_json::to_string(results).unwrap()
 }
 

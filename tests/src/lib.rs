@@ -237,17 +237,23 @@ impl DaemonProcess {
         Ok(())
     }
 
-    /// Send SIGTERM and wait for the exit status.
-    pub fn terminate(mut self) -> Result<std::process::ExitStatus> {
+    /// Send SIGTERM and wait for the exit status (at most 20 s).
+    pub fn terminate(self) -> Result<std::process::ExitStatus> {
+        self.terminate_within(Duration::from_secs(20))
+    }
+
+    /// Send SIGTERM (with the `kill` command) and poll for the exit status; an error when
+    /// the process is still running `bound` after the signal.
+    pub fn terminate_within(mut self, bound: Duration) -> Result<std::process::ExitStatus> {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status()?;
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + bound;
         loop {
             if let Some(status) = self.child.try_wait()? {
                 return Ok(status);
             }
             if Instant::now() > deadline {
-                bail!("simutrador-server did not exit within 20 s of SIGTERM");
+                bail!("simutrador-server did not exit within {bound:?} of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(20));
         }

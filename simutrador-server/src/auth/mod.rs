@@ -9,6 +9,10 @@
 //! [`Authenticator::exchange_api_key`], the WebSocket handshake calls
 //! [`Authenticator::authenticate_token`]. Nothing here logs a key or a token; log lines carry
 //! only `key_id` and `user_id`.
+//!
+//! This module is a leaf: it takes its settings as an [`AuthSettings`] (which the server
+//! builds from the configuration) and never imports the `config` module, so `config` may use
+//! [`secret::check_configured`] to validate `[auth] jwt_secret` without a cycle.
 
 pub mod api_keys;
 pub mod jwt;
@@ -20,8 +24,6 @@ pub use jwt::{Claims, IssuedToken, JwtKeys};
 
 use shared_models::{ErrorBody, ErrorCode, Plan};
 use std::path::{Path, PathBuf};
-
-use crate::config::ServerConfig;
 
 /// Why a request could not be authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +72,18 @@ impl AuthError {
     }
 }
 
+/// What the authenticator needs to start: where the keys and the generated secret live, the
+/// configured secret (if any) and the token lifetime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// The state dir holding `api_keys.json` and `jwt_secret`.
+    pub state_dir: PathBuf,
+    /// A configured JWT secret; `None` = generated once and kept in the state dir.
+    pub jwt_secret: Option<String>,
+    /// Lifetime of issued tokens, in seconds.
+    pub token_ttl_seconds: u64,
+}
+
 /// The key store and the token keys, as the server uses them.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -83,14 +97,14 @@ impl Authenticator {
         Authenticator { keys, jwt }
     }
 
-    /// Open the key store in the configured state dir and load (or create) the JWT secret.
-    pub fn from_config(config: &ServerConfig) -> anyhow::Result<Self> {
-        let state_dir = &config.server.state_dir;
+    /// Open the key store in the settings' state dir and load (or create) the JWT secret.
+    pub fn open(settings: &AuthSettings) -> anyhow::Result<Self> {
+        let state_dir = &settings.state_dir;
         let keys = ApiKeyStore::open(state_dir)?;
-        let secret = secret::load_or_create(state_dir, config.auth.jwt_secret.as_deref())?;
+        let secret = secret::load_or_create(state_dir, settings.jwt_secret.as_deref())?;
         Ok(Authenticator::new(
             keys,
-            JwtKeys::new(&secret, config.auth.token_ttl_seconds),
+            JwtKeys::new(&secret, settings.token_ttl_seconds),
         ))
     }
 

@@ -1,5 +1,6 @@
 //! `simutrador-server serve`: load the config and the market data, start the daemon, wait for
-//! SIGINT/SIGTERM, shut down gracefully.
+//! SIGINT/SIGTERM, shut down gracefully (see [`crate::server::shutdown`]) and exit 0. A second
+//! signal during the grace period stops waiting.
 
 use anyhow::Context;
 use clap::Args;
@@ -35,6 +36,9 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `simutrador_server=debug`.
     #[arg(long, value_name = "FILTER")]
     pub log_level: Option<String>,
+    /// On SIGINT/SIGTERM, seconds to let connections, runs and background tasks finish.
+    #[arg(long, value_name = "SECONDS")]
+    pub shutdown_grace_seconds: Option<u64>,
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
@@ -54,6 +58,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         demo_data: args.demo_data.then_some(true),
         log_format: args.log_format,
         log_level: args.log_level.clone(),
+        shutdown_grace_seconds: args.shutdown_grace_seconds,
     };
     let config = ServerConfig::load(
         args.config.as_deref(),
@@ -65,7 +70,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(config))?;
+    let result = runtime.block_on(serve(config));
+    // Anything still running after the grace period is dropped here, without waiting.
+    runtime.shutdown_background();
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -107,7 +115,12 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     drop(out);
 
     crate::server::shutdown::signal().await;
-    server.shutdown().await?;
+    tokio::select! {
+        result = server.shutdown() => result?,
+        () = crate::server::shutdown::signal() => {
+            tracing::warn!("second signal; stopping without waiting for the grace period");
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -140,6 +140,7 @@ impl Layer {
                 demo_data: o.demo_data,
                 log_format: o.log_format,
                 log_level: o.log_level.clone(),
+                shutdown_grace_seconds: o.shutdown_grace_seconds,
                 ..ServerLayer::default()
             },
             ..Layer::default()

@@ -7,6 +7,10 @@
 //! - [`env`] — the environment variables, one per key plus a few short aliases;
 //! - [`validate`] — the checks run on the merged result.
 //!
+//! `config` is a leaf the layers use; it imports `auth` only for the JWT secret's length
+//! check and to hand `auth` its own [`crate::auth::AuthSettings`] (`auth` never imports
+//! `config`).
+//!
 //! Adding a key means: a field in the section struct below and its default, the same field in
 //! [`layer`], one entry in the table in [`env`], and a line in `configs/server.toml` and
 //! `docs/configuration.md` (tests check that the last two stay in step).
@@ -95,7 +99,8 @@ pub struct ServerSection {
     pub log_level: String,
     /// Largest accepted WebSocket message, bytes; default 262144.
     pub max_message_bytes: usize,
-    /// Seconds to let connections finish on shutdown; default 5.
+    /// On SIGINT/SIGTERM, how long connections, runs (checkpointing their journals) and
+    /// background tasks get to finish before the daemon exits anyway; seconds, default 5.
     pub shutdown_grace_seconds: u64,
 }
 
@@ -224,6 +229,8 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     /// `--log-level`.
     pub log_level: Option<String>,
+    /// `--shutdown-grace-seconds`.
+    pub shutdown_grace_seconds: Option<u64>,
 }
 
 impl Default for ServerConfig {
@@ -300,6 +307,16 @@ impl ServerConfig {
         config.apply(Layer::from_toml(text, origin)?);
         validate::validate(&config)?;
         Ok(config)
+    }
+
+    /// What [`crate::auth::Authenticator::open`] needs from this configuration (`auth`
+    /// never reads the configuration itself, so the two modules do not import each other).
+    pub fn auth_settings(&self) -> crate::auth::AuthSettings {
+        crate::auth::AuthSettings {
+            state_dir: self.server.state_dir.clone(),
+            jwt_secret: self.auth.jwt_secret.clone(),
+            token_ttl_seconds: self.auth.token_ttl_seconds,
+        }
     }
 
     /// Apply every value set in `layer` on top of this configuration.

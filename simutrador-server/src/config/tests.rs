@@ -75,6 +75,26 @@ fn precedence_defaults_file_env_flags() -> anyhow::Result<()> {
 }
 
 #[test]
+fn shutdown_grace_from_file_env_and_flag() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("server.toml");
+    std::fs::write(&file, "[server]\nshutdown_grace_seconds = 7\n")?;
+    let none = env_of(&[]);
+    let c = ServerConfig::load(Some(&file), &none, &Overrides::default())?;
+    assert_eq!(c.server.shutdown_grace_seconds, 7);
+    let env = env_of(&[("SIMUTRADOR_SERVER_SHUTDOWN_GRACE_SECONDS", "11")]);
+    let c = ServerConfig::load(Some(&file), &env, &Overrides::default())?;
+    assert_eq!(c.server.shutdown_grace_seconds, 11);
+    let flags = Overrides {
+        shutdown_grace_seconds: Some(13),
+        ..Overrides::default()
+    };
+    let c = ServerConfig::load(Some(&file), &env, &flags)?;
+    assert_eq!(c.server.shutdown_grace_seconds, 13);
+    Ok(())
+}
+
+#[test]
 fn config_file_from_env_and_missing_file() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("s.toml");

@@ -4,9 +4,12 @@
 //! sink, so pushes from elsewhere (later: simulation ticks) share the same ordered queue. Bad
 //! input never closes the connection: malformed JSON, unknown types, wrong field types and
 //! frames over `max_message_bytes` each get an `error` reply and the loop goes on. Only frames
-//! beyond the transport cap ([`crate::server::ws::hard_frame_limit`]) or invalid UTF-8 in a
+//! beyond the transport cap ([`hard_frame_limit`]) or invalid UTF-8 in a
 //! *text* frame (a WebSocket protocol violation, after which the transport cannot read on) end
 //! the connection: the client still gets an `error` saying why, then close code 1009 or 1007.
+//!
+//! The connection task (tracked by the server) spawns its writer on the same tracker, so a
+//! graceful shutdown waits for both. The outgoing queue is bounded ([`OUTGOING_QUEUE`]).
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::stream::SplitSink;
@@ -17,19 +20,25 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::cmd;
-use crate::server::AppState;
-use crate::server::rate_limit::{ConnectionLimiter, ConnectionSlot};
-use crate::server::state::ConnectionCount;
+use super::rate_limit::{ConnectionLimiter, ConnectionSlot};
+use super::state::{ConnectionCount, DaemonState, RequestEvent};
 pub use crate::session::outbound::{Outgoing, encode};
+
+/// Transport-level frame cap: frames above `max_message_bytes` but below this are answered
+/// with `MESSAGE_TOO_LARGE` and the connection stays; above it the connection is closed (1009).
+pub fn hard_frame_limit(max_message_bytes: usize) -> usize {
+    max_message_bytes.saturating_mul(4).max(1 << 20)
+}
 
 /// What a handler knows about the connection it serves.
 #[derive(Debug)]
 pub struct ConnectionContext {
     /// Daemon state.
-    pub state: Arc<AppState>,
+    pub state: Arc<DaemonState>,
     /// The authenticated user.
     pub user_id: Arc<str>,
     /// Their plan.
@@ -46,7 +55,7 @@ pub struct ConnectionContext {
 impl ConnectionContext {
     /// Context for a freshly upgraded connection, and the receiving end of its outgoing queue.
     pub fn new(
-        state: Arc<AppState>,
+        state: Arc<DaemonState>,
         user_id: Arc<str>,
         plan: Plan,
         slot: ConnectionSlot,
@@ -73,17 +82,28 @@ impl ConnectionContext {
 /// Frames queued for the writer before senders wait (back-pressure on tick streams).
 pub const OUTGOING_QUEUE: usize = 64;
 
-/// Serve `socket` until the client leaves or the daemon shuts down.
-pub async fn serve(socket: WebSocket, ctx: ConnectionContext, rx: mpsc::Receiver<Outgoing>) {
+/// Serve `socket` until the client leaves or the daemon shuts down; the writer task is
+/// spawned on `tasks` (the tracker of the connection tasks).
+pub async fn serve(
+    socket: WebSocket,
+    ctx: ConnectionContext,
+    rx: mpsc::Receiver<Outgoing>,
+    tasks: TaskTracker,
+) {
     let span = tracing::info_span!("connection", conn = ctx.count.id, user_id = %ctx.user_id);
-    run(socket, ctx, rx).instrument(span).await
+    run(socket, ctx, rx, tasks).instrument(span).await
 }
 
-async fn run(socket: WebSocket, ctx: ConnectionContext, rx: mpsc::Receiver<Outgoing>) {
+async fn run(
+    socket: WebSocket,
+    ctx: ConnectionContext,
+    rx: mpsc::Receiver<Outgoing>,
+    tasks: TaskTracker,
+) {
     let (sink, mut stream) = socket.split();
     let tx = ctx.outbound.clone();
     let stop_writer = CancellationToken::new();
-    let writer = tokio::spawn(write_loop(sink, rx, stop_writer.clone()));
+    let writer = tasks.spawn(write_loop(sink, rx, stop_writer.clone()));
     tracing::info!("connected");
 
     let ready = ServerMessage::ConnectionReady(ConnectionReady {
@@ -207,13 +227,13 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<
         return Some(encode(ServerMessage::Error(body), request_id));
     }
     let kind = envelope.message.type_name();
-    let metrics = ctx.state.sessions.metrics();
-    metrics.message(kind);
+    let observer = &ctx.state.observer;
+    observer.observe(RequestEvent::Received(kind));
     match cmd::apply(ctx, envelope.message, request_id.as_deref()) {
         Ok(cmd::Reply::Message(msg)) => Some(encode(msg, request_id)),
         Ok(cmd::Reply::Deferred) => None,
         Err(body) => {
-            metrics.error(body.error_code.as_str());
+            observer.observe(RequestEvent::Refused(body.error_code.as_str()));
             tracing::debug!(request = kind, code = %body.error_code, "request refused");
             Some(encode(ServerMessage::Error(body), request_id))
         }

@@ -28,20 +28,21 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let shutting_down = state.shutdown.is_cancelled();
+    let daemon = &state.daemon;
+    let shutting_down = daemon.shutdown.is_cancelled();
     let body = HealthResponse {
         status: if shutting_down { "shutting_down" } else { "ok" }.to_string(),
         version: crate::VERSION.to_string(),
         uptime_seconds: state.uptime().as_secs(),
-        sessions: state.sessions.len() as u64,
-        sessions_by_state: state
+        sessions: daemon.sessions.len() as u64,
+        sessions_by_state: daemon
             .sessions
             .count_by_state()
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
-        connections: state.connection_count(),
-        symbols: state.validator.catalog().symbol_count() as u64,
+        connections: daemon.connection_count(),
+        symbols: daemon.validator.catalog().symbol_count() as u64,
     };
     let status = if shutting_down {
         StatusCode::SERVICE_UNAVAILABLE
@@ -53,15 +54,12 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 
 /// `GET /metrics`: Prometheus text format (no authentication; bind to loopback or firewall it).
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let by_state = state.sessions.count_by_state();
+    let by_state = state.daemon.sessions.count_by_state();
     let rows: Vec<(&str, u64)> = shared_models::SessionState::ALL
         .iter()
         .map(|s| (s.as_str(), by_state.get(s.as_str()).copied().unwrap_or(0)))
         .collect();
-    let body = state
-        .sessions
-        .metrics()
-        .render(&rows, state.connection_count());
+    let body = state.metrics.render(&rows, state.daemon.connection_count());
     (
         [(
             header::CONTENT_TYPE,

@@ -1,11 +1,18 @@
 //! `GET /metrics` in the Prometheus text format (version 0.0.4), written by hand: sessions by
 //! state, background jobs run / failed / retried and their lag, messages by type, errors by
 //! code, open connections.
+//!
+//! The lower layers never name this registry: it implements the session layer's
+//! [`SessionObserver`] and the protocol layer's [`RequestObserver`], and the server installs
+//! it when it builds the session manager and the daemon state.
 
 use dashmap::DashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use crate::protocol::{RequestEvent, RequestObserver};
+use crate::session::hooks::{SessionEvent, SessionObserver};
 
 /// Counters shared by the whole daemon.
 #[derive(Debug, Default)]
@@ -133,6 +140,25 @@ impl Metrics {
     }
 }
 
+impl SessionObserver for Metrics {
+    fn observe(&self, event: SessionEvent) {
+        match event {
+            SessionEvent::JobRun { job, lag } => self.job_run(job, lag),
+            SessionEvent::JobRetried { job } => self.job_retried(job),
+            SessionEvent::JobFailed { job } => self.job_failed(job),
+        }
+    }
+}
+
+impl RequestObserver for Metrics {
+    fn observe(&self, event: RequestEvent) {
+        match event {
+            RequestEvent::Received(kind) => self.message(kind),
+            RequestEvent::Refused(code) => self.error(code),
+        }
+    }
+}
+
 fn gauge_header(out: &mut String, name: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} gauge");
@@ -177,5 +203,26 @@ mod tests {
         assert!(text.contains("simutrador_errors_total{code=\"INVALID_STATE\"} 1"));
         assert!(text.contains("simutrador_job_lag_seconds_count 1"));
         assert!(text.contains("# TYPE simutrador_connections gauge"));
+    }
+
+    #[test]
+    fn counts_what_the_lower_layers_report() {
+        let m = Metrics::default();
+        let session: &dyn SessionObserver = &m;
+        session.observe(SessionEvent::JobRun {
+            job: "time_limit",
+            lag: Duration::from_millis(1),
+        });
+        session.observe(SessionEvent::JobRetried { job: "audit" });
+        session.observe(SessionEvent::JobFailed { job: "audit" });
+        let protocol: &dyn RequestObserver = &m;
+        protocol.observe(RequestEvent::Received("ping"));
+        protocol.observe(RequestEvent::Refused("RATE_LIMITED"));
+        let text = m.render(&[], 0);
+        assert_eq!(m.jobs_run("time_limit"), 1);
+        assert!(text.contains("simutrador_jobs_retried_total{job=\"audit\"} 1"));
+        assert!(text.contains("simutrador_jobs_failed_total{job=\"audit\"} 1"));
+        assert!(text.contains("simutrador_messages_total{type=\"ping\"} 1"));
+        assert!(text.contains("simutrador_errors_total{code=\"RATE_LIMITED\"} 1"));
     }
 }

@@ -1,17 +1,17 @@
-//! The listener: one port serving `GET /healthz`, `GET /metrics`, `POST /auth/token` and the WebSocket at
-//! `/ws` (also `/ws/simulate`), plus start-up and graceful shutdown.
+//! The server layer, the top of the daemon: one port serving `GET /healthz`, `GET /metrics`,
+//! `POST /auth/token` and the WebSocket at `/ws` (also `/ws/simulate`), plus start-up, the
+//! tasks it runs and graceful shutdown. It builds the layers below (the session manager, the
+//! protocol's [`DaemonState`]) and is the only layer that knows about HTTP and metrics.
 //!
 //! - [`state`] — everything a request handler needs, shared behind an `Arc`.
 //! - [`http`] — the router and the plain HTTP endpoints.
 //! - [`ws`] — the WebSocket handshake (token check, connection limit) before handing the socket
 //!   to [`crate::protocol::connection`].
-//! - [`rate_limit`] — `governor` limiters and the per-user connection count.
-//! - [`shutdown`] — SIGINT/SIGTERM.
+//! - [`shutdown`] — SIGINT/SIGTERM, and draining the daemon's tasks within the grace period.
 //! - [`metrics`] — counters and the Prometheus text of `GET /metrics`.
 
 pub mod http;
 pub mod metrics;
-pub mod rate_limit;
 pub mod shutdown;
 pub mod state;
 pub mod ws;
@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::Catalog;
+use crate::protocol::DaemonState;
 use crate::session::store::{FileStore, SessionStore};
 use crate::session::{cleanup, monitor, timers};
 pub use state::AppState;
@@ -36,7 +37,7 @@ pub use state::AppState;
 pub struct RunningServer {
     addr: SocketAddr,
     state: Arc<AppState>,
-    join: JoinHandle<std::io::Result<()>>,
+    listener: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
@@ -50,19 +51,20 @@ impl RunningServer {
         &self.state
     }
 
-    /// Stop accepting, tell every client `connection_closing`, let in-flight replies finish
-    /// (up to `shutdown_grace_seconds`), then return.
+    /// The state the request handlers act on (sessions, config, catalog).
+    pub fn daemon(&self) -> &Arc<DaemonState> {
+        &self.state.daemon
+    }
+
+    /// Graceful shutdown (see [`shutdown::drain`]): stop accepting, tell every client
+    /// `connection_closing`, let every run checkpoint its journal and return, and wait for
+    /// every tracked task, all within `shutdown_grace_seconds`; then return. Tasks still
+    /// running after the grace period are logged and left to the runtime's end.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_seconds);
-        self.state.shutdown.cancel();
-        self.state.tracker.close();
-        if tokio::time::timeout(grace, self.state.tracker.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!("some connections did not close within {grace:?}; dropping them");
-        }
-        match tokio::time::timeout(grace, self.join).await {
+        let grace = Duration::from_secs(self.state.daemon.config.server.shutdown_grace_seconds);
+        let deadline = tokio::time::Instant::now() + grace;
+        shutdown::drain(&self.state, deadline).await;
+        match tokio::time::timeout_at(deadline, self.listener).await {
             Ok(joined) => joined
                 .context("server task panicked")?
                 .context("server failed"),
@@ -73,7 +75,7 @@ impl RunningServer {
 
 /// Build the state from `config` and `catalog`, bind `config.server.bind`, and start serving.
 pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<RunningServer> {
-    let auth = Authenticator::from_config(&config)?;
+    let auth = Authenticator::open(&config.auth_settings())?;
     let listener = TcpListener::bind(config.server.bind)
         .await
         .with_context(|| format!("cannot listen on {}; is another daemon running there? pick another address with --bind", config.server.bind))?;
@@ -89,8 +91,9 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         .load()
         .with_context(|| format!("cannot read the session store in {}", store.dir().display()))?;
     let state = Arc::new(AppState::new(config, auth, catalog, Arc::new(store)));
-    let restored = state.sessions.restore(stored);
-    state.sessions.restored_ends().await;
+    let daemon = state.daemon.clone();
+    let restored = daemon.sessions.restore(stored);
+    daemon.sessions.restored_ends().await;
     if restored.sessions > 0 {
         tracing::info!(
             sessions = restored.sessions,
@@ -101,32 +104,36 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         );
     }
 
-    tokio::spawn(cleanup::run(
-        state.sessions.clone(),
-        Duration::from_secs(state.config.limits.cleanup_interval_seconds),
-        state.shutdown.clone(),
+    // The background jobs, tracked so that shutdown waits for them; each ends when the
+    // shutdown token is cancelled.
+    let jobs = &state.jobs;
+    jobs.spawn(cleanup::run(
+        daemon.sessions.clone(),
+        Duration::from_secs(daemon.config.limits.cleanup_interval_seconds),
+        daemon.shutdown.clone(),
     ));
-    if let Some(queue) = state.sessions.take_timer_queue() {
-        tokio::spawn(timers::run(
-            state.sessions.clone(),
+    if let Some(queue) = daemon.sessions.take_timer_queue() {
+        jobs.spawn(timers::run(
+            daemon.sessions.clone(),
             queue,
-            state.shutdown.clone(),
+            daemon.shutdown.clone(),
         ));
     }
-    tokio::spawn(monitor::run_ticker(
-        state.sessions.clone(),
-        state.shutdown.clone(),
+    jobs.spawn(monitor::run_ticker(
+        daemon.sessions.clone(),
+        daemon.shutdown.clone(),
     ));
 
     let app = http::router(state.clone());
-    let token = state.shutdown.clone();
+    let token = daemon.shutdown.clone();
     // Small frames (acks, settlements) must not wait for Nagle's algorithm.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::warn!("cannot set TCP_NODELAY: {e}");
         }
     });
-    let join = tokio::spawn(async move {
+    // The listener stops accepting as soon as the token is cancelled.
+    let listener = jobs.spawn(async move {
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -135,5 +142,9 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         .await
     });
     tracing::info!(%addr, "listening");
-    Ok(RunningServer { addr, state, join })
+    Ok(RunningServer {
+        addr,
+        state,
+        listener,
+    })
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 fn state(dir: &Path) -> AppState {
     let mut config = ServerConfig::default();
     config.server.state_dir = dir.to_path_buf();
-    let auth = Authenticator::from_config(&config).unwrap();
+    let auth = Authenticator::open(&config.auth_settings()).unwrap();
     let store = Arc::new(FileStore::open(dir).unwrap());
     AppState::new(config, auth, Catalog::built_in(), store)
 }
@@ -36,10 +36,12 @@ fn restarted(dir: &Path) -> (AppState, String) {
             ..RiskLimits::none()
         };
         let s = first
+            .daemon
             .sessions
             .create_with_limits("alice", params(), 250, limits)
             .unwrap();
         first
+            .daemon
             .sessions
             .transition(&s, SessionState::Running, None)
             .unwrap();
@@ -47,7 +49,7 @@ fn restarted(dir: &Path) -> (AppState, String) {
             "order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"
         }))
         .unwrap();
-        let mut log = first.sessions.store().run_log(&s.id, true);
+        let mut log = first.daemon.sessions.store().run_log(&s.id, true);
         log.append(&RunRecord::Started {
             window: 1,
             account_updates: Default::default(),
@@ -67,8 +69,8 @@ fn restarted(dir: &Path) -> (AppState, String) {
     };
     let second = state(dir);
     let stored = FileStore::open(dir).unwrap().load().unwrap();
-    second.sessions.restore(stored);
-    let s = second.sessions.get("alice", &id).unwrap();
+    second.daemon.sessions.restore(stored);
+    let s = second.daemon.sessions.get("alice", &id).unwrap();
     assert_eq!(s.state(), SessionState::Paused);
     assert!(
         s.run_handle().is_none(),
@@ -79,7 +81,7 @@ fn restarted(dir: &Path) -> (AppState, String) {
 
 /// Wait for the run task to end the session; its results.
 async fn ended(state: &AppState, id: &str) -> (SessionState, Arc<SimulationResults>) {
-    let s = state.sessions.get("alice", id).unwrap();
+    let s = state.daemon.sessions.get("alice", id).unwrap();
     for _ in 0..1000 {
         if let Some(results) = s.results() {
             return (s.state(), results);
@@ -110,10 +112,14 @@ async fn a_restored_paused_run_expires_at_its_deadline_with_results() {
     let dir = tempfile::tempdir().unwrap();
     let (state, id) = restarted(dir.path());
     // What the timer task runs at the deadline.
-    state.sessions.on_deadline(&id, TimerKind::Expire).unwrap();
+    state
+        .daemon
+        .sessions
+        .on_deadline(&id, TimerKind::Expire)
+        .unwrap();
     let (to, results) = ended(&state, &id).await;
     assert_eq!(to, SessionState::Expired);
-    let s = state.sessions.get("alice", &id).unwrap();
+    let s = state.daemon.sessions.get("alice", &id).unwrap();
     assert_eq!(
         s.lifecycle().termination_reason,
         Some(TerminationReason::TimeLimit)
@@ -125,12 +131,15 @@ async fn a_restored_paused_run_expires_at_its_deadline_with_results() {
 async fn a_restored_paused_run_that_idles_out_has_results() {
     let dir = tempfile::tempdir().unwrap();
     let (state, id) = restarted(dir.path());
-    let idle = state.sessions.limits().idle_timeout;
-    let report = state.sessions.sweep(tokio::time::Instant::now() + idle);
+    let idle = state.daemon.sessions.limits().idle_timeout;
+    let report = state
+        .daemon
+        .sessions
+        .sweep(tokio::time::Instant::now() + idle);
     assert_eq!(report.expired, 1);
     let (to, results) = ended(&state, &id).await;
     assert_eq!(to, SessionState::Expired);
-    let s = state.sessions.get("alice", &id).unwrap();
+    let s = state.daemon.sessions.get("alice", &id).unwrap();
     assert_eq!(
         s.lifecycle().termination_reason,
         Some(TerminationReason::IdleTimeout)

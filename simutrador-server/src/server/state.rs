@@ -1,47 +1,40 @@
-//! Everything a handler needs, built once at start-up and shared behind an `Arc`.
+//! What the HTTP and WebSocket handlers share, built once at start-up behind an `Arc`: the
+//! protocol layer's [`DaemonState`] (which the server builds here, installing its metrics as
+//! the observer of the session and protocol layers), the authenticator, the metrics registry,
+//! and the trackers of the tasks the server starts.
 
 use chrono::Utc;
-use shared_models::messages::server::ServerLimits;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::rate_limit::RateLimits;
+use super::metrics::Metrics;
 use crate::audit::AuditLog;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
-use crate::market_data::{Catalog, MarketDataValidator};
+use crate::market_data::Catalog;
+use crate::protocol::DaemonState;
 use crate::protocol::cmd::simulation::rebuild_run;
 use crate::session::SessionManager;
 use crate::session::hooks::Hooks;
 use crate::session::manager::ManagerLimits;
 use crate::session::store::SessionStore;
 
-/// Shared daemon state.
+/// Shared state of the server layer.
 #[derive(Debug)]
 pub struct AppState {
-    /// The validated configuration.
-    pub config: ServerConfig,
+    /// What the request handlers act on (config, sessions, validator, limits, shutdown).
+    pub daemon: Arc<DaemonState>,
     /// API keys and tokens.
     pub auth: Authenticator,
-    /// The session table.
-    pub sessions: Arc<SessionManager>,
-    /// Checks requests against the catalog.
-    pub validator: MarketDataValidator,
-    /// Rate limiters and connection counts.
-    pub rate_limits: RateLimits,
-    /// Limits told to clients in `connection_ready`.
-    pub wire_limits: ServerLimits,
-    /// Cancelled when the daemon shuts down.
-    pub shutdown: CancellationToken,
-    /// Tracks open WebSocket connections so shutdown can wait for them.
-    pub tracker: TaskTracker,
+    /// Counters for `GET /metrics`; also the observer of the lower layers.
+    pub metrics: Arc<Metrics>,
+    /// Every WebSocket connection task and its writer task: shutdown waits for them.
+    pub connections: TaskTracker,
+    /// The server's background tasks (listener, cleanup, deadlines, statistics ticker).
+    pub jobs: TaskTracker,
     started: Instant,
     started_wall: chrono::DateTime<Utc>,
-    connections: AtomicU64,
-    next_connection_id: AtomicU64,
 }
 
 impl AppState {
@@ -52,30 +45,18 @@ impl AppState {
         catalog: Catalog,
         store: Arc<dyn SessionStore>,
     ) -> Self {
-        let limits = &config.limits;
-        let hooks = Hooks {
-            audit: Some(Arc::new(AuditLog::in_dir(&config.server.state_dir))),
-            journal: store,
-            job_retries: limits.job_max_retries,
-            stats_interval: Duration::from_millis(limits.stats_interval_ms),
-            ..Hooks::default()
-        };
-        let manager_limits = ManagerLimits {
-            max_sessions_per_user: limits.max_sessions_per_user,
-            idle_timeout: Duration::from_secs(limits.session_timeout_minutes.saturating_mul(60)),
-            retention: Duration::from_secs(
-                limits.ended_session_retention_minutes.saturating_mul(60),
-            ),
-            max_active_per_user: limits.max_active_sessions_per_user,
-        };
-        let sessions = Arc::new(SessionManager::with_hooks(manager_limits, hooks));
-        let validator =
-            MarketDataValidator::new(Arc::new(catalog), limits.max_symbols_per_session as usize);
-        let shutdown = CancellationToken::new();
+        let metrics = Arc::new(Metrics::default());
+        let sessions = Arc::new(session_manager(&config, store, metrics.clone()));
+        let daemon = Arc::new(DaemonState::new(
+            config,
+            sessions.clone(),
+            catalog,
+            metrics.clone(),
+        ));
         let (weak, data, stop) = (
             Arc::downgrade(&sessions),
-            validator.catalog().clone(),
-            shutdown.clone(),
+            daemon.validator.catalog().clone(),
+            daemon.shutdown.clone(),
         );
         sessions.set_run_restorer(Box::new(move |session| {
             let sessions = weak.upgrade()?;
@@ -86,29 +67,14 @@ impl AppState {
                 .ok()
                 .flatten()
         }));
-        let wire_limits = ServerLimits {
-            max_sessions_per_user: limits.max_sessions_per_user,
-            max_symbols_per_session: limits.max_symbols_per_session,
-            min_initial_capital: limits.min_initial_capital,
-            max_initial_capital: limits.max_initial_capital,
-            session_timeout_minutes: limits.session_timeout_minutes,
-            max_message_bytes: config.server.max_message_bytes as u64,
-            messages_per_second: config.rate_limits.messages_per_second,
-            session_creates_per_minute: config.rate_limits.session_creates_per_minute,
-        };
         AppState {
-            rate_limits: RateLimits::new(&config.rate_limits),
-            config,
+            daemon,
             auth,
-            sessions,
-            validator,
-            wire_limits,
-            shutdown,
-            tracker: TaskTracker::new(),
+            metrics,
+            connections: TaskTracker::new(),
+            jobs: TaskTracker::new(),
             started: Instant::now(),
             started_wall: Utc::now(),
-            connections: AtomicU64::new(0),
-            next_connection_id: AtomicU64::new(1),
         }
     }
 
@@ -121,34 +87,31 @@ impl AppState {
     pub fn started_at(&self) -> chrono::DateTime<Utc> {
         self.started_wall
     }
-
-    /// Open WebSocket connections.
-    pub fn connection_count(&self) -> u64 {
-        self.connections.load(Ordering::Relaxed)
-    }
-
-    /// Count a connection in; the returned guard counts it out when dropped.
-    pub fn connection_opened(self: &Arc<Self>) -> ConnectionCount {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-        ConnectionCount {
-            state: self.clone(),
-            id: self.next_connection_id.fetch_add(1, Ordering::Relaxed),
-        }
-    }
 }
 
-/// Keeps a connection counted while alive.
-#[derive(Debug)]
-pub struct ConnectionCount {
-    state: Arc<AppState>,
-    /// Process-unique connection number, for logs.
-    pub id: u64,
-}
-
-impl Drop for ConnectionCount {
-    fn drop(&mut self) {
-        self.state.connections.fetch_sub(1, Ordering::Relaxed);
-    }
+/// The session manager with the daemon's collaborators: the audit log in the state dir, the
+/// journal `store`, and `metrics` as the observer of its background jobs.
+fn session_manager(
+    config: &ServerConfig,
+    store: Arc<dyn SessionStore>,
+    metrics: Arc<Metrics>,
+) -> SessionManager {
+    let limits = &config.limits;
+    let hooks = Hooks {
+        observer: metrics,
+        audit: Some(Arc::new(AuditLog::in_dir(&config.server.state_dir))),
+        journal: store,
+        job_retries: limits.job_max_retries,
+        stats_interval: Duration::from_millis(limits.stats_interval_ms),
+        ..Hooks::default()
+    };
+    let manager_limits = ManagerLimits {
+        max_sessions_per_user: limits.max_sessions_per_user,
+        idle_timeout: Duration::from_secs(limits.session_timeout_minutes.saturating_mul(60)),
+        retention: Duration::from_secs(limits.ended_session_retention_minutes.saturating_mul(60)),
+        max_active_per_user: limits.max_active_sessions_per_user,
+    };
+    SessionManager::with_hooks(manager_limits, hooks)
 }
 
 #[cfg(test)]

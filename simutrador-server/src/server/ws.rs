@@ -1,5 +1,6 @@
 //! The WebSocket handshake: authenticate (`Authorization: Bearer …` or `?token=…`), take a
-//! connection slot, then hand the socket to [`crate::protocol::connection::serve`].
+//! connection slot, then hand the socket to [`crate::protocol::connection::serve`] in a task
+//! of the connection tracker ([`AppState::connections`]).
 //!
 //! A refused handshake is an HTTP error before the upgrade, with an `ErrorBody` JSON body:
 //! 401 `AUTH_REQUIRED` / `INVALID_TOKEN` / `TOKEN_EXPIRED`, 429 `RATE_LIMITED` (too many
@@ -16,18 +17,12 @@ use std::sync::Arc;
 use super::AppState;
 use super::http::{auth_error_response, error_response};
 use crate::auth::AuthError;
-use crate::protocol::connection::{self, ConnectionContext};
+use crate::protocol::connection::{self, ConnectionContext, hard_frame_limit};
 
 /// Query string of the upgrade request.
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
     token: Option<String>,
-}
-
-/// Transport-level frame cap: frames above `max_message_bytes` but below this are answered
-/// with `MESSAGE_TOO_LARGE` and the connection stays; above it the connection is closed (1009).
-pub fn hard_frame_limit(max_message_bytes: usize) -> usize {
-    max_message_bytes.saturating_mul(4).max(1 << 20)
 }
 
 /// `GET /ws` and `GET /ws/simulate`.
@@ -37,7 +32,8 @@ pub async fn upgrade(
     Query(query): Query<WsQuery>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if state.shutdown.is_cancelled() {
+    let daemon = &state.daemon;
+    if daemon.shutdown.is_cancelled() {
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorBody::new(
@@ -58,20 +54,20 @@ pub async fn upgrade(
         }
     };
     let user: Arc<str> = Arc::from(claims.sub.as_str());
-    let slot = match state.rate_limits.acquire_connection(&user) {
+    let slot = match daemon.rate_limits.acquire_connection(&user) {
         Ok(slot) => slot,
         Err(body) => return error_response(StatusCode::TOO_MANY_REQUESTS, body),
     };
-    let limit = hard_frame_limit(state.config.server.max_message_bytes);
-    let tracker = state.tracker.clone();
+    let limit = hard_frame_limit(daemon.config.server.max_message_bytes);
+    let (daemon, tracker) = (daemon.clone(), state.connections.clone());
     ws.max_message_size(limit)
         .max_frame_size(limit)
         // Requests are small; a 16 KiB read buffer keeps idle connections cheap (the writes
         // that carry tick streams keep their larger default buffer).
         .read_buffer_size(16 * 1024)
         .on_upgrade(move |socket| {
-            let (ctx, rx) = ConnectionContext::new(state, user, claims.plan, slot);
-            tracker.track_future(connection::serve(socket, ctx, rx))
+            let (ctx, rx) = ConnectionContext::new(daemon, user, claims.plan, slot);
+            tracker.track_future(connection::serve(socket, ctx, rx, tracker.clone()))
         })
 }
 

@@ -1,6 +1,10 @@
 //! What the session manager reports to: the connection registry and subscriptions
-//! ([`Monitor`]), the metrics, the audit log, the journal (persistence seam) and the deadline
-//! timers.
+//! ([`Monitor`]), an observer of its background work ([`SessionObserver`], which the
+//! daemon's metrics implement), the audit log, the journal (persistence seam) and the
+//! deadline timers.
+//!
+//! The session layer reports upward only through [`SessionEvent`]s: it never names the layers
+//! above it (`protocol`, `server`).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -12,15 +16,51 @@ use super::monitor::Monitor;
 use super::store::SessionStore;
 use super::timers::{self, TimerHandle, TimerQueue};
 use crate::audit::AuditLog;
-use crate::server::metrics::Metrics;
+
+/// What the session layer reports about its background jobs (deadlines, audit writes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// Job `job` started, `lag` after it was due.
+    JobRun {
+        /// The job's name (`time_limit`, `time_warning`, `audit`).
+        job: &'static str,
+        /// Delay between the job's due time and its start.
+        lag: Duration,
+    },
+    /// A failed try of `job` is retried after a backoff.
+    JobRetried {
+        /// The job's name.
+        job: &'static str,
+    },
+    /// `job` failed for good, after its retries.
+    JobFailed {
+        /// The job's name.
+        job: &'static str,
+    },
+}
+
+/// Receives the session layer's [`SessionEvent`]s. The daemon installs its metrics registry;
+/// the default ([`NoObserver`]) drops them.
+pub trait SessionObserver: Send + Sync + std::fmt::Debug {
+    /// One event; must not block (it is called from the session layer's tasks).
+    fn observe(&self, event: SessionEvent);
+}
+
+/// An observer that ignores every event (unit tests, tools).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoObserver;
+
+impl SessionObserver for NoObserver {
+    fn observe(&self, _event: SessionEvent) {}
+}
 
 /// The manager's collaborators.
 #[derive(Debug)]
 pub struct Hooks {
     /// Owner connections and subscribers.
     pub monitor: Arc<Monitor>,
-    /// Counters for `/metrics`.
-    pub metrics: Arc<Metrics>,
+    /// Hears about background jobs (the daemon's metrics for `/metrics`).
+    pub observer: Arc<dyn SessionObserver>,
     /// The audit log (`None` in unit tests).
     pub audit: Option<Arc<AuditLog>>,
     /// Receives every change and keeps it (the session store).
@@ -73,7 +113,7 @@ impl Default for Hooks {
         let (timers, queue) = timers::channel();
         Hooks {
             monitor: Arc::default(),
-            metrics: Arc::default(),
+            observer: Arc::new(NoObserver),
             audit: None,
             journal: Arc::new(NoJournal),
             timers,

@@ -16,16 +16,16 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::hooks::SessionObserver;
 use super::limits::RiskLimits;
 use super::live::{StatsContext, stats_update};
 use super::monitor::Monitor;
+use super::outbound::Outgoing;
 use super::run::{ReplyTo, Terminate};
 use super::timers::{TimerKind, TimerQueue};
 use super::{Session, SessionManager};
 use crate::audit::AuditEntry;
 use crate::error::{ApiResult, api_error};
-use crate::server::metrics::Metrics;
-use crate::session::outbound::Outgoing;
 
 impl SessionManager {
     /// Owner connections and subscriptions.
@@ -33,9 +33,9 @@ impl SessionManager {
         &self.hooks.monitor
     }
 
-    /// The daemon's counters.
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.hooks.metrics
+    /// Who hears about background jobs (the daemon's metrics).
+    pub fn observer(&self) -> &Arc<dyn SessionObserver> {
+        &self.hooks.observer
     }
 
     /// Retries of a failed background job.
@@ -66,7 +66,8 @@ impl SessionManager {
         event
     }
 
-    /// Write an audit entry in the background (retried, counted as job `audit`).
+    /// Write an audit entry in a background task of [`SessionManager::tasks`] (retried,
+    /// reported as job `audit`), so a graceful shutdown waits for it.
     pub fn audit(
         &self,
         actor: Actor,
@@ -79,17 +80,18 @@ impl SessionManager {
             return;
         };
         let entry = AuditEntry::now(&actor.to_string(), user_id, action, session_id, details);
-        let metrics = self.hooks.metrics.clone();
+        let observer = self.hooks.observer.clone();
         let retries = self.hooks.job_retries;
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn(async move {
-                    let _ =
-                        super::jobs::run_job(&metrics, "audit", retries, Instant::now(), || {
-                            log.append(&entry).map_err(|e| e.to_string())
-                        })
-                        .await;
-                });
+                let job = async move {
+                    let due = Instant::now();
+                    let _ = super::jobs::run_job(&*observer, "audit", retries, due, || {
+                        log.append(&entry).map_err(|e| e.to_string())
+                    })
+                    .await;
+                };
+                self.tasks().spawn_on(job, &rt);
             }
             Err(_) => {
                 let _ = log.append(&entry);
@@ -254,7 +256,9 @@ impl SessionManager {
             data,
         );
         let msg = ServerMessage::SessionWarning(warning);
-        self.hooks.monitor.announce(&s.user_id, &s.id, &msg, None);
+        self.hooks
+            .monitor
+            .announce(&s.user_id, &s.id, &msg, None, self.tasks());
         self.push_stats(s);
         true
     }
@@ -298,7 +302,9 @@ impl SessionManager {
         self.transition_by(s, state, Some(reason), actor)?;
         let t = self.terminated(s, reason);
         let msg = ServerMessage::SessionTerminated(t.clone());
-        self.hooks.monitor.announce(&s.user_id, &s.id, &msg, skip);
+        self.hooks
+            .monitor
+            .announce(&s.user_id, &s.id, &msg, skip, self.tasks());
         tracing::info!(session_id = %s.id, user_id = %s.user_id, ?reason, %actor, "session ended early");
         Ok(t)
     }

@@ -2,8 +2,9 @@
 //! updates locked after the start, list filters and pages.
 
 use super::*;
+use crate::session::hooks::Hooks;
 use crate::session::limits::RiskLimits;
-use crate::session::test_support::params;
+use crate::session::test_support::{Recorder, params};
 use crate::session::timers;
 use rust_decimal::Decimal;
 use shared_models::lifecycle::{EventKind, Performance, SessionSort};
@@ -21,15 +22,26 @@ fn one_hour() -> RiskLimits {
 }
 
 fn manager() -> Arc<SessionManager> {
-    let m = Arc::new(SessionManager::new(manager::ManagerLimits {
+    observed_manager().0
+}
+
+/// A manager with its timer task running, and what it reports.
+fn observed_manager() -> (Arc<SessionManager>, Arc<Recorder>) {
+    let events = Arc::new(Recorder::default());
+    let limits = manager::ManagerLimits {
         max_sessions_per_user: 50,
         idle_timeout: Duration::from_secs(100 * 3600),
         retention: Duration::from_secs(100 * 3600),
         max_active_per_user: 5,
-    }));
+    };
+    let hooks = Hooks {
+        observer: events.clone(),
+        ..Hooks::default()
+    };
+    let m = Arc::new(SessionManager::with_hooks(limits, hooks));
     let queue = m.take_timer_queue().unwrap();
     tokio::spawn(timers::run(m.clone(), queue, CancellationToken::new()));
-    m
+    (m, events)
 }
 
 async fn advance(d: Duration) {
@@ -45,7 +57,7 @@ fn count(s: &Session, kind: EventKind) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn a_session_expires_at_its_deadline_after_one_warning() {
-    let m = manager();
+    let (m, events) = observed_manager();
     let s = m.create_with_limits("u", params(), 10, one_hour()).unwrap();
     let other = m.create("u", params(), 10).unwrap(); // no limit: never expires
     advance(Duration::from_secs(47 * 60)).await;
@@ -67,7 +79,7 @@ async fn a_session_expires_at_its_deadline_after_one_warning() {
     assert_eq!(ended[0].kind, EventKind::SessionEnded);
     assert_eq!(ended[0].actor, shared_models::lifecycle::Actor::System);
     assert_eq!(other.state(), SessionState::Created);
-    assert_eq!(m.metrics().jobs_run("time_limit"), 1);
+    assert_eq!(events.jobs_run("time_limit"), 1);
 }
 
 #[tokio::test(start_paused = true)]

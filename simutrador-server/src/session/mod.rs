@@ -1,5 +1,10 @@
 //! Simulation sessions: what one user asked to simulate, and where it is in its life.
 //!
+//! The session layer sits below `protocol` and `server` and never imports them: it reports
+//! upward through [`hooks::SessionObserver`] and hands frames to connections as
+//! [`outbound::Outgoing`]. Every task it starts is spawned on [`SessionManager::tasks`], so a
+//! graceful shutdown waits for it (see `docs/architecture.md`).
+//!
 //! - [`params`] — turns a `create_session` request into validated, normalized parameters
 //!   (market data through the [`crate::market_data::MarketDataValidator`], capital, costs,
 //!   metadata against the `[limits]` of the config).
@@ -11,7 +16,7 @@
 //! - [`lifecycle`] — the one place sessions change (transitions, events, warnings, ends,
 //!   updates), reporting to [`journal`], the audit log and [`monitor`].
 //! - [`limits`] — time, loss and halt limits; [`timers`] — deadlines in a delay queue;
-//!   [`jobs`] — retries and counters of background work.
+//!   [`jobs`] — retried background work, reported as [`hooks::SessionEvent`]s.
 //! - [`outbound`] — frames for a client's connection queue ([`outbound::Outgoing`]).
 //! - [`events`] — the per-session event log; [`live`] — published figures and statistics;
 //!   [`history`] — `list_sessions` filters; [`hooks`] — the manager's collaborators.

@@ -4,7 +4,8 @@
 //! the owner: the subscribe handler looks the session up with the caller's user id first.
 //!
 //! Pushes never wait: a full connection queue drops a statistics update (the next one follows
-//! within the interval) and hands an important message to a short task.
+//! within the interval) and hands an important message to a short task of the session
+//! layer's tracker (it ends when the queue takes the message or the connection closes).
 
 use dashmap::DashMap;
 use shared_models::ServerMessage;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio_util::task::TaskTracker;
 
 use crate::session::outbound::{Outgoing, encode};
 
@@ -128,12 +130,14 @@ impl Monitor {
 
     /// An important push (warning, early end) to every connection of the owner and every
     /// subscriber, once per connection, except the queue `skip` (which gets its own reply).
+    /// A full queue gets the message from a task spawned on `tasks`.
     pub fn announce(
         &self,
         user_id: &str,
         session_id: &str,
         message: &ServerMessage,
         skip: Option<&mpsc::Sender<Outgoing>>,
+        tasks: &TaskTracker,
     ) {
         let mut targets: Vec<Conn> = self
             .by_user
@@ -154,9 +158,10 @@ impl Monitor {
             match c.out.try_send(encode(message.clone(), None)) {
                 Err(TrySendError::Full(frame)) => {
                     if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                        rt.spawn(async move {
+                        let push = async move {
                             let _ = c.out.send(frame).await;
-                        });
+                        };
+                        tasks.spawn_on(push, &rt);
                     }
                 }
                 Ok(()) | Err(TrySendError::Closed(_)) => {}
@@ -214,7 +219,9 @@ mod tests {
         let _r3 = m.register(&bob, tx3);
         let s: Arc<str> = Arc::from("s1");
         m.subscribe(&s, r1.id, tx1.clone());
-        m.announce("alice", "s1", &pong(), Some(&tx2));
+        let tasks = TaskTracker::new();
+        m.announce("alice", "s1", &pong(), Some(&tx2), &tasks);
+        assert!(tasks.is_empty(), "no queue was full");
         assert!(rx1.try_recv().is_ok());
         assert!(
             rx1.try_recv().is_err(),
@@ -227,5 +234,21 @@ mod tests {
         drop(r1);
         assert!(!m.has_subscribers("s1"));
         assert_eq!(m.connections_of("alice"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_gets_its_announcement_from_a_tracked_task() {
+        let m = Arc::new(Monitor::default());
+        let alice: Arc<str> = Arc::from("alice");
+        let (tx, mut rx) = mpsc::channel(1);
+        let _r = m.register(&alice, tx.clone());
+        tx.try_send(encode(pong(), None)).unwrap(); // the queue is full
+        let tasks = TaskTracker::new();
+        m.announce("alice", "s1", &pong(), None, &tasks);
+        assert_eq!(tasks.len(), 1, "handed to a task of the tracker");
+        tasks.close();
+        assert!(rx.recv().await.is_some());
+        tasks.wait().await; // the task delivered once the queue had room
+        assert!(rx.try_recv().is_ok(), "the announcement arrived");
     }
 }

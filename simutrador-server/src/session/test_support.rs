@@ -3,6 +3,34 @@
 use rust_decimal::Decimal;
 use shared_models::{SessionParams, Timeframe};
 
+use super::hooks::{SessionEvent, SessionObserver};
+
+/// Keeps every [`SessionEvent`] it observes, in order (what the daemon's metrics would count).
+#[derive(Debug, Default)]
+pub struct Recorder(parking_lot::Mutex<Vec<SessionEvent>>);
+
+impl SessionObserver for Recorder {
+    fn observe(&self, event: SessionEvent) {
+        self.0.lock().push(event);
+    }
+}
+
+impl Recorder {
+    /// The events observed since the last call.
+    pub fn take(&self) -> Vec<SessionEvent> {
+        std::mem::take(&mut *self.0.lock())
+    }
+
+    /// How many `JobRun` events named `job` are held.
+    pub fn jobs_run(&self, job: &str) -> usize {
+        self.0
+            .lock()
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::JobRun { job: j, .. } if *j == job))
+            .count()
+    }
+}
+
 /// ACME daily for 2020, 100,000 of capital, no costs, shorts allowed.
 pub fn params() -> SessionParams {
     SessionParams {

@@ -112,7 +112,8 @@ impl Apply for StartSimulation {
             options,
             ctx.outbound.clone(),
         );
-        tokio::spawn(run.run(request_id.map(str::to_string), rx, state.shutdown.clone()));
+        let task = run.run(request_id.map(str::to_string), rx, state.shutdown.clone());
+        state.sessions.tasks().spawn(task);
         Ok(Reply::Deferred)
     }
 }
@@ -245,7 +246,8 @@ pub(crate) fn rebuild_run(
         })?;
     let (handle, rx) = RunHandle::channel();
     if session.attach_run_handle(handle) {
-        Ok(Some(tokio::spawn(run.run(None, rx, shutdown.clone()))))
+        let task = run.run(None, rx, shutdown.clone());
+        Ok(Some(sessions.tasks().spawn(task)))
     } else {
         Ok(None)
     }
