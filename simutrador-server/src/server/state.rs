@@ -13,10 +13,10 @@ use crate::audit::AuditLog;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::{Catalog, MarketDataValidator};
-use crate::protocol::cmd::simulation::rebuild_run;
 use crate::session::SessionManager;
 use crate::session::hooks::Hooks;
 use crate::session::manager::ManagerLimits;
+use crate::session::run::start::RunEnv;
 use crate::session::store::SessionStore;
 
 /// Shared daemon state.
@@ -53,11 +53,17 @@ impl AppState {
         store: Arc<dyn SessionStore>,
     ) -> Self {
         let limits = &config.limits;
+        let catalog = Arc::new(catalog);
+        let shutdown = CancellationToken::new();
         let hooks = Hooks {
             audit: Some(Arc::new(AuditLog::in_dir(&config.server.state_dir))),
             journal: store,
             job_retries: limits.job_max_retries,
             stats_interval: Duration::from_millis(limits.stats_interval_ms),
+            runs: RunEnv {
+                catalog: catalog.clone(),
+                shutdown: shutdown.clone(),
+            },
             ..Hooks::default()
         };
         let manager_limits = ManagerLimits {
@@ -68,24 +74,8 @@ impl AppState {
             ),
             max_active_per_user: limits.max_active_sessions_per_user,
         };
-        let sessions = Arc::new(SessionManager::with_hooks(manager_limits, hooks));
-        let validator =
-            MarketDataValidator::new(Arc::new(catalog), limits.max_symbols_per_session as usize);
-        let shutdown = CancellationToken::new();
-        let (weak, data, stop) = (
-            Arc::downgrade(&sessions),
-            validator.catalog().clone(),
-            shutdown.clone(),
-        );
-        sessions.set_run_restorer(Box::new(move |session| {
-            let sessions = weak.upgrade()?;
-            rebuild_run(&data, &sessions, &stop, session)
-                .inspect_err(|e| {
-                    tracing::warn!(session_id = %session.id, "cannot rebuild the restored run: {}", e.message);
-                })
-                .ok()
-                .flatten()
-        }));
+        let sessions = SessionManager::shared(manager_limits, hooks);
+        let validator = MarketDataValidator::new(catalog, limits.max_symbols_per_session as usize);
         let wire_limits = ServerLimits {
             max_sessions_per_user: limits.max_sessions_per_user,
             max_symbols_per_session: limits.max_symbols_per_session,
