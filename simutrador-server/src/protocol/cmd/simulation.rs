@@ -64,7 +64,13 @@ impl Apply for StartSimulation {
         let sessions = &ctx.state.sessions;
         let session = sessions.get(&ctx.user_id, &self.session_id)?;
         let stream = ctx.outbound.clone();
-        start::start(sessions, &session, &self, stream, request_id.map(str::to_string))?;
+        start::start(
+            sessions,
+            &session,
+            &self,
+            stream,
+            request_id.map(str::to_string),
+        )?;
         Ok(Reply::Deferred)
     }
 }

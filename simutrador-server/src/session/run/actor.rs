@@ -37,7 +37,9 @@ pub struct RunActor {
 
 impl std::fmt::Debug for RunActor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunActor").field("core", &self.core).finish()
+        f.debug_struct("RunActor")
+            .field("core", &self.core)
+            .finish()
     }
 }
 

@@ -3,10 +3,10 @@
 //! `event_block` per settlement) or `fills` (fills held back and sent in one `event_block`
 //! before the next ticks or the end). Also the live figures the run publishes.
 
+use shared_models::ServerMessage;
 use shared_models::messages::simulation::{
     AccountEvent, AccountUpdates, BarSettled, EventBlock, EventMode, SessionEvent, SettledMark,
 };
-use shared_models::ServerMessage;
 
 use super::core::RunCore;
 use super::io::{Effect, Output};

@@ -5,8 +5,8 @@
 //! follows (window, settlement driven by acks, `bar_settled`) are in `docs/protocol.md`,
 //! "Running a simulation"; the layering in `docs/session-lifecycle.md`, "The run core".
 //!
-//! - [`core`] — [`core::RunCore`]: the state, the pacing (window, acks) and the rules; with
-//!   `emit.rs` (what a settlement sends) and `guard.rs` (limits, halts, early ends).
+//! - [`core`] — [`core::RunCore`]: the state and the rules; with `pacing.rs` (window, acks,
+//!   batches), `emit.rs` (what a settlement sends) and `guard.rs` (limits, halts, early ends).
 //! - [`io`] — its [`io::Input`]s and [`io::Output`]s.
 //! - `replay.rs` — resume after a restart: the journal fed back to a fresh core.
 //! - [`actor`] — the task around the core: channels, journal, session changes, frames.
@@ -22,8 +22,17 @@ pub mod feed;
 mod guard;
 pub mod handle;
 pub mod io;
+mod pacing;
 mod replay;
 pub mod start;
 
-
 pub use handle::{CONTROL_QUEUE, Control, ReplyTo, RunHandle, Terminate};
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod core_tests;
+#[cfg(test)]
+#[path = "replay_tests.rs"]
+mod replay_tests;
+#[cfg(test)]
+mod test_harness;
