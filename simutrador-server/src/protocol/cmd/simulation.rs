@@ -1,5 +1,5 @@
 //! Simulation requests: `start_simulation`, `tick_ack`, `order_batch`, `pause_simulation`,
-//! `resume_simulation`, `get_account` (answered by the session's run task, in order with the
+//! `resume_simulation`, `get_account` (answered by the session's run actor, in order with the
 //! tick stream) and `get_results` (answered here from the stored results).
 
 use serde_json::json;
@@ -35,7 +35,7 @@ fn not_running(session: &Session) -> crate::error::ApiError {
     )
 }
 
-/// Forward a request to the session's run task.
+/// Forward a request to the session's run actor.
 fn forward(
     ctx: &ConnectionContext,
     session_id: &str,

@@ -217,7 +217,11 @@ impl RunActor {
                     }
                 }
                 Output::Attach => self.stream = reply.map(|r| r.outbound.clone()),
-                Output::Session(effect) => self.apply(effect, reply).await,
+                Output::Session(effect) => {
+                    // Progress first: what the change reports (stats, events) counts it.
+                    self.session.set_settled_ticks(self.core.settled() as u64);
+                    self.apply(effect, reply).await;
+                }
                 Output::Journal(record) => self.log.append(&record),
                 Output::FlushJournal => self.log.flush(),
             }
