@@ -62,12 +62,12 @@ impl DaemonState {
     pub fn new(
         config: ServerConfig,
         sessions: Arc<SessionManager>,
-        catalog: Catalog,
+        catalog: Arc<Catalog>,
+        shutdown: CancellationToken,
         observer: Arc<dyn RequestObserver>,
     ) -> Self {
         let limits = &config.limits;
-        let validator =
-            MarketDataValidator::new(Arc::new(catalog), limits.max_symbols_per_session as usize);
+        let validator = MarketDataValidator::new(catalog, limits.max_symbols_per_session as usize);
         let wire_limits = ServerLimits {
             max_sessions_per_user: limits.max_sessions_per_user,
             max_symbols_per_session: limits.max_symbols_per_session,
@@ -84,7 +84,7 @@ impl DaemonState {
             sessions,
             validator,
             wire_limits,
-            shutdown: CancellationToken::new(),
+            shutdown,
             observer,
             connections: AtomicU64::new(0),
             next_connection_id: AtomicU64::new(1),

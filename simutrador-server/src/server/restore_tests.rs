@@ -1,5 +1,5 @@
 //! A paused run restored after a restart ends like a live one when its deadline fires or it
-//! idles out: the daemon's run restorer rebuilds it from its journal with the market data,
+//! idles out: the session layer rebuilds it from its journal with the market data,
 //! and the run task flattens it at the last settled bar and stores its results.
 
 use super::AppState;

@@ -6,6 +6,7 @@
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::metrics::Metrics;
@@ -14,10 +15,10 @@ use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::Catalog;
 use crate::protocol::DaemonState;
-use crate::protocol::cmd::simulation::rebuild_run;
 use crate::session::SessionManager;
 use crate::session::hooks::Hooks;
 use crate::session::manager::ManagerLimits;
+use crate::session::run::start::RunEnv;
 use crate::session::store::SessionStore;
 
 /// Shared state of the server layer.
@@ -46,27 +47,20 @@ impl AppState {
         store: Arc<dyn SessionStore>,
     ) -> Self {
         let metrics = Arc::new(Metrics::default());
-        let sessions = Arc::new(session_manager(&config, store, metrics.clone()));
+        let catalog = Arc::new(catalog);
+        let shutdown = CancellationToken::new();
+        let runs = RunEnv {
+            catalog: catalog.clone(),
+            shutdown: shutdown.clone(),
+        };
+        let sessions = session_manager(&config, store, metrics.clone(), runs);
         let daemon = Arc::new(DaemonState::new(
             config,
-            sessions.clone(),
+            sessions,
             catalog,
+            shutdown,
             metrics.clone(),
         ));
-        let (weak, data, stop) = (
-            Arc::downgrade(&sessions),
-            daemon.validator.catalog().clone(),
-            daemon.shutdown.clone(),
-        );
-        sessions.set_run_restorer(Box::new(move |session| {
-            let sessions = weak.upgrade()?;
-            rebuild_run(&data, &sessions, &stop, session)
-                .inspect_err(|e| {
-                    tracing::warn!(session_id = %session.id, "cannot rebuild the restored run: {}", e.message);
-                })
-                .ok()
-                .flatten()
-        }));
         AppState {
             daemon,
             auth,
@@ -90,12 +84,14 @@ impl AppState {
 }
 
 /// The session manager with the daemon's collaborators: the audit log in the state dir, the
-/// journal `store`, and `metrics` as the observer of its background jobs.
+/// journal `store`, `metrics` as the observer of its background jobs, and what its runs need
+/// (`runs`: the catalog and the shutdown token), so it rebuilds restored runs itself.
 fn session_manager(
     config: &ServerConfig,
     store: Arc<dyn SessionStore>,
     metrics: Arc<Metrics>,
-) -> SessionManager {
+    runs: RunEnv,
+) -> Arc<SessionManager> {
     let limits = &config.limits;
     let hooks = Hooks {
         observer: metrics,
@@ -103,6 +99,7 @@ fn session_manager(
         journal: store,
         job_retries: limits.job_max_retries,
         stats_interval: Duration::from_millis(limits.stats_interval_ms),
+        runs,
         ..Hooks::default()
     };
     let manager_limits = ManagerLimits {
@@ -111,7 +108,7 @@ fn session_manager(
         retention: Duration::from_secs(limits.ended_session_retention_minutes.saturating_mul(60)),
         max_active_per_user: limits.max_active_sessions_per_user,
     };
-    SessionManager::with_hooks(manager_limits, hooks)
+    SessionManager::shared(manager_limits, hooks)
 }
 
 #[cfg(test)]

@@ -6,11 +6,10 @@
 //! The session layer reports upward only through [`SessionEvent`]s: it never names the layers
 //! above it (`protocol`, `server`).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-use super::Session;
 use super::journal::NoJournal;
 use super::monitor::Monitor;
 use super::store::SessionStore;
@@ -73,39 +72,11 @@ pub struct Hooks {
     pub job_retries: u32,
     /// Interval of `session_stats_update`.
     pub stats_interval: Duration,
-    /// Rebuilds the run of a paused session restored after a restart (set by the daemon,
-    /// which holds the market data; unset in unit tests).
-    pub run_restorer: RunRestorer,
+    /// What runs are built from: the market data and the shutdown signal (an empty catalog
+    /// in unit tests).
+    pub runs: super::run::start::RunEnv,
     /// Run tasks that `restore` handed an expiry to, for start-up to wait for.
     pub restored_ends: parking_lot::Mutex<Vec<JoinHandle<()>>>,
-}
-
-/// Rebuilds a restored paused session's run from its journal and starts its task paused and
-/// detached: the task's handle, or `None` when it cannot (no run journal, data gone).
-pub type RestoreRun = Box<dyn Fn(&Arc<Session>) -> Option<JoinHandle<()>> + Send + Sync>;
-
-/// The daemon's [`RestoreRun`], set once.
-#[derive(Default)]
-pub struct RunRestorer(OnceLock<RestoreRun>);
-
-impl RunRestorer {
-    /// Install `f`; false when one was installed already.
-    pub fn set(&self, f: RestoreRun) -> bool {
-        self.0.set(f).is_ok()
-    }
-
-    /// Rebuild `session`'s run, if a restorer is installed.
-    pub fn restore(&self, session: &Arc<Session>) -> Option<JoinHandle<()>> {
-        self.0.get().and_then(|f| f(session))
-    }
-}
-
-impl std::fmt::Debug for RunRestorer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("RunRestorer")
-            .field(&self.0.get().is_some())
-            .finish()
-    }
 }
 
 impl Default for Hooks {
@@ -120,7 +91,7 @@ impl Default for Hooks {
             timer_queue: parking_lot::Mutex::new(Some(queue)),
             job_retries: 3,
             stats_interval: Duration::from_secs(1),
-            run_restorer: RunRestorer::default(),
+            runs: Default::default(),
             restored_ends: parking_lot::Mutex::default(),
         }
     }

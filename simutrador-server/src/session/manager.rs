@@ -66,6 +66,8 @@ pub struct SessionManager {
     pub(super) hooks: Hooks,
     /// Every task the session layer starts (run actors, pushes): shutdown waits for them.
     tasks: tokio_util::task::TaskTracker,
+    /// The manager itself, for the run actors it starts (set by [`SessionManager::shared`]).
+    me: std::sync::Weak<SessionManager>,
 }
 
 impl SessionManager {
@@ -82,7 +84,22 @@ impl SessionManager {
             limits,
             hooks,
             tasks: tokio_util::task::TaskTracker::new(),
+            me: std::sync::Weak::new(),
         }
+    }
+
+    /// [`SessionManager::with_hooks`], shared: the daemon's manager, which can rebuild the
+    /// runs of sessions restored after a restart (that needs the manager's own `Arc`).
+    pub fn shared(limits: ManagerLimits, hooks: Hooks) -> Arc<Self> {
+        Arc::new_cyclic(|me| SessionManager {
+            me: me.clone(),
+            ..Self::with_hooks(limits, hooks)
+        })
+    }
+
+    /// The manager's own `Arc`, when it was built [`SessionManager::shared`].
+    pub(crate) fn arc(&self) -> Option<Arc<Self>> {
+        self.me.upgrade()
     }
 
     /// The tracker of the tasks the session layer starts; spawn them with

@@ -10,8 +10,9 @@
 //!   metadata against the `[limits]` of the config).
 //! - [`record`] — one [`Session`]: immutable parameters plus a small locked lifecycle.
 //! - [`manager`] — the [`SessionManager`], a `DashMap` of sessions with a per-user index.
-//! - [`run`] — a running simulation: the task that streams ticks, settles bars in the engine
-//!   and follows the flow-control rules of the protocol.
+//! - [`run`] — a running simulation: a plain state machine (the run core: pacing, settlement,
+//!   limits, replay of its journal after a restart) driven by an actor task, and how runs are
+//!   built from a session's parameters and the catalog (`run/start.rs`).
 //! - [`cleanup`] — the background task that expires idle sessions and drops old ended ones.
 //! - [`lifecycle`] — the one place sessions change (transitions, events, warnings, ends,
 //!   updates), reporting to [`journal`], the audit log and [`monitor`].

@@ -22,24 +22,6 @@ pub struct Subscribe(pub SessionRef);
 /// `unsubscribe_session`.
 pub struct Unsubscribe(pub SessionRef);
 
-/// `ACTIVE_SESSION_EXISTS` when the user already runs `max_active_sessions_per_user`
-/// sessions (running or paused).
-pub fn check_active_limit(ctx: &ConnectionContext, session: &Session) -> ApiResult<()> {
-    let sessions = &ctx.state.sessions;
-    let max = sessions.limits().max_active_per_user;
-    let active = sessions.active_count(&ctx.user_id);
-    if session.state() == SessionState::Created && active >= max {
-        return Err(api_error(
-            ErrorCode::ActiveSessionExists,
-            format!(
-                "you already have {active} running or paused sessions (the limit is {max}); stop one with stop_session first"
-            ),
-            json!({ "active_sessions": active, "max_active_sessions_per_user": max }),
-        ));
-    }
-    Ok(())
-}
-
 /// The request that re-creates `s` with the changes of `u` applied.
 fn merged(s: &Session, u: &UpdateSession) -> CreateSessionRequest {
     let p = &s.params;

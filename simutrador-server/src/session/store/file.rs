@@ -5,7 +5,7 @@
 //!
 //! - Lifecycle records are rare: each is one `write` of a whole line to a file opened in
 //!   append mode, under one lock, so lines never interleave.
-//! - Run records go through a buffered writer owned by the run task, flushed before the task
+//! - Run records go through a buffered writer owned by the run actor, flushed before the actor
 //!   waits for the client (so at least once per batch of acknowledgements).
 //! - Nothing calls `fsync`: data handed to the OS survives a crash of the daemon (`kill -9`),
 //!   not a power loss or a kernel crash, which may lose the last records (a journal is then

@@ -22,7 +22,7 @@ pub use record::{RunRecord, StoredRun, StoredSession};
 use super::journal::{Journal, NoJournal};
 
 /// Appends the run records of one running simulation. Writes may be buffered; [`RunLog::flush`]
-/// hands them to the operating system (the run task calls it before it waits for the client).
+/// hands them to the operating system (the run actor calls it before it waits for the client).
 pub trait RunLog: Send + Sync {
     /// Append one record.
     fn append(&mut self, record: &RunRecord);

@@ -3,7 +3,7 @@
 //! Every session comes back with its parameters, limits, state, timestamps, events, live
 //! figures and results. Then the lifecycle catches up with the downtime: a session that was
 //! `running` becomes `paused` (`SESSION_PAUSED`, actor `system`; its engine is rebuilt from
-//! the run journal when it is resumed or ends early, through the daemon's run restorer), a
+//! the run journal when it is resumed or ends early, by `session::run::start::rebuild`), a
 //! deadline that passed while the daemon was down fires at once (`expired`, `time_limit`; a
 //! run is rebuilt and flattened, with results), and the other deadlines are re-armed where they
 //! were (the time limit counts wall-clock time from creation, downtime included). The idle
@@ -125,19 +125,19 @@ fn rebuild(st: StoredSession) -> Session {
 }
 
 impl SessionManager {
-    /// Install how the run of a paused session restored after a restart is rebuilt (the
-    /// daemon does it once, at start-up, before [`SessionManager::restore`]).
-    pub fn set_run_restorer(&self, f: super::super::hooks::RestoreRun) {
-        self.hooks.run_restorer.set(f);
-    }
-
-    /// Rebuild the run of `s` when it is a restored paused session without a task; the new
-    /// task's handle.
+    /// Rebuild the run of `s` from its journal when it is a restored paused session without
+    /// a run (see [`crate::session::run::start::rebuild`]); the new task's handle.
     pub(crate) fn rebuild_restored_run(&self, s: &Arc<Session>) -> Option<JoinHandle<()>> {
         if s.run_handle().is_some() || s.state() != SessionState::Paused {
             return None;
         }
-        self.hooks.run_restorer.restore(s)
+        let me = self.arc()?;
+        crate::session::run::start::rebuild(&me, s)
+            .inspect_err(|e| {
+                tracing::warn!(session_id = %s.id, "cannot rebuild the restored run: {}", e.message);
+            })
+            .ok()
+            .flatten()
     }
 
     /// Wait until the runs whose deadline passed during the downtime have ended (flattened,

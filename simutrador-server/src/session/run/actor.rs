@@ -1,0 +1,323 @@
+//! The task around a [`RunCore`]: it owns the run's inbox, the stream's connection and the
+//! run journal, feeds the core what happens and carries out what the core answers — in
+//! order: journal records are appended before the frames that follow them, session changes
+//! go through the [`SessionManager`], frames to the stream or to the requester.
+//!
+//! It ends at the end of the run, an abort, or the daemon's shutdown (the journal is then
+//! flushed and the session stays resumable), and answers what is still queued (a second
+//! stop, say) with `INVALID_STATE`.
+
+use serde_json::json;
+use shared_models::{ErrorCode, ServerMessage, SessionState, TerminationReason};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::core::RunCore;
+use super::handle::{Control, ReplyTo, RunInbox, Stop};
+use super::io::{Effect, Input, Output};
+use crate::error::api_error;
+use crate::session::outbound::{Outgoing, encode};
+use crate::session::store::RunLog;
+use crate::session::{Session, SessionManager};
+
+/// One run's task.
+pub struct RunActor {
+    core: RunCore,
+    session: Arc<Session>,
+    sessions: Arc<SessionManager>,
+    /// The attached stream's connection.
+    stream: Option<mpsc::Sender<Outgoing>>,
+    log: Box<dyn RunLog>,
+    /// The core's outputs, drained after every input (reused: no allocation per bar).
+    out: Vec<Output>,
+    /// Rebuilt from its journal: already started.
+    restored: bool,
+}
+
+impl std::fmt::Debug for RunActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunActor")
+            .field("core", &self.core)
+            .finish()
+    }
+}
+
+impl RunActor {
+    /// The actor of a new run streaming to `stream`, journaling to `log`.
+    pub fn new(
+        core: RunCore,
+        session: Arc<Session>,
+        sessions: Arc<SessionManager>,
+        stream: mpsc::Sender<Outgoing>,
+        log: Box<dyn RunLog>,
+    ) -> RunActor {
+        RunActor {
+            core,
+            session,
+            sessions,
+            stream: Some(stream),
+            log,
+            out: Vec::new(),
+            restored: false,
+        }
+    }
+
+    /// The actor of a run rebuilt from its journal (paused, detached), with the session
+    /// changes the replay left to make.
+    pub fn restored(
+        core: RunCore,
+        pending: Vec<Output>,
+        session: Arc<Session>,
+        sessions: Arc<SessionManager>,
+        log: Box<dyn RunLog>,
+    ) -> RunActor {
+        session.set_settled_ticks(core.settled() as u64);
+        let (equity, trades) = (core.engine().equity(), core.engine().trade_count());
+        session.publish(equity, trades as u64);
+        tracing::info!(session_id = %session.id, acked = core.acked(), settled = core.settled(), "run rebuilt from its journal");
+        RunActor {
+            core,
+            session,
+            sessions,
+            stream: None,
+            log,
+            out: pending,
+            restored: true,
+        }
+    }
+
+    /// Run until the end of data, an early end, an abort, or the daemon's shutdown; then
+    /// answer what is still queued with `INVALID_STATE`.
+    pub async fn run(
+        mut self,
+        request_id: Option<String>,
+        mut inbox: RunInbox,
+        shutdown: CancellationToken,
+    ) {
+        if self.restored {
+            self.carry_out(None).await;
+        } else {
+            self.step(Input::Start { request_id }, None).await;
+        }
+        self.serve(&mut inbox, &shutdown).await;
+        self.step(Input::Checkpoint, None).await;
+        for stop in inbox.close() {
+            if let Stop::Terminate(t) = stop {
+                self.refuse(t.reply).await;
+            }
+        }
+        while let Ok(control) = inbox.rx.try_recv() {
+            let reply = match control {
+                Control::Pause(r) | Control::Resume(r) | Control::Account(r) => Some(r),
+                Control::Batch(_, r) => Some(r),
+                Control::Ack(..) | Control::Acks(..) => None,
+            };
+            self.refuse(reply).await;
+        }
+    }
+
+    async fn serve(&mut self, inbox: &mut RunInbox, shutdown: &CancellationToken) {
+        loop {
+            if self.core.is_ended() {
+                return;
+            }
+            if self.core_stop_raised()
+                && let Some(stop) = inbox.take_stop()
+            {
+                return self.on_stop(stop).await;
+            }
+            if let Ok(control) = inbox.rx.try_recv() {
+                self.control(control).await;
+                continue;
+            }
+            if self.core.can_send() {
+                self.step(Input::Pump, None).await;
+                continue;
+            }
+            self.step(Input::Checkpoint, None).await;
+            let stream = self.stream.clone();
+            tokio::select! {
+                () = inbox.stop_signalled() => {}
+                control = inbox.rx.recv() => match control {
+                    Some(control) => self.control(control).await,
+                    None => {
+                        if let Some(stop) = inbox.take_stop() {
+                            self.on_stop(stop).await;
+                        }
+                        return;
+                    }
+                },
+                // The client went away while the run waits for it: pause now (the idle
+                // timeout then applies), not at the next frame, which may never come.
+                () = connection_closed(stream) => self.stream_gone().await,
+                () = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    fn core_stop_raised(&self) -> bool {
+        self.core.stop.is_raised()
+    }
+
+    async fn on_stop(&mut self, stop: Stop) {
+        if let Stop::Terminate(t) = stop {
+            let input = Input::Terminate {
+                state: t.state,
+                reason: t.reason,
+                actor: t.actor,
+            };
+            self.step(input, t.reply.as_ref()).await;
+        }
+    }
+
+    async fn control(&mut self, control: Control) {
+        match control {
+            Control::Ack(ack, r) => self.step(Input::Ack(ack), Some(&r)).await,
+            Control::Acks(acks, r) => self.step(Input::Acks(acks), Some(&r)).await,
+            Control::Batch(batch, r) => self.step(Input::Batch(batch), Some(&r)).await,
+            Control::Pause(r) => self.step(Input::Pause, Some(&r)).await,
+            Control::Account(r) => self.step(Input::Account, Some(&r)).await,
+            Control::Resume(r) => {
+                let stream_closed = self.stream.as_ref().is_some_and(mpsc::Sender::is_closed);
+                if stream_closed {
+                    self.stream = None;
+                }
+                tracing::debug!(session_id = %self.session.id, acknowledged = self.core.acked(), restored = self.restored, "resuming the stream");
+                self.step(Input::Resume { stream_closed }, Some(&r)).await;
+            }
+        }
+    }
+
+    /// Feed `input` to the core and carry out what it answers; `reply` is the requester.
+    async fn step(&mut self, input: Input, reply: Option<&ReplyTo>) {
+        self.core.handle(input, &mut self.out);
+        self.carry_out(reply).await;
+    }
+
+    async fn stream_gone(&mut self) {
+        self.stream = None;
+        tracing::info!(session_id = %self.session.id, "client gone; simulation paused until resumed");
+        self.step(Input::StreamGone, None).await;
+    }
+
+    /// Carry out the core's outputs in order.
+    async fn carry_out(&mut self, reply: Option<&ReplyTo>) {
+        let mut out = std::mem::take(&mut self.out);
+        let mut gone = false;
+        for output in out.drain(..) {
+            match output {
+                Output::Stream(message, request_id) => {
+                    gone |= !self.push(encode(message, request_id)).await;
+                }
+                Output::StreamText(text) => gone |= !self.push(Outgoing::Text(text)).await,
+                Output::Reply(message) => {
+                    if let Some(r) = reply {
+                        send_to(r, message).await;
+                    }
+                }
+                Output::Attach => self.stream = reply.map(|r| r.outbound.clone()),
+                Output::Session(effect) => {
+                    // Progress first: what the change reports (stats, events) counts it.
+                    self.session.set_settled_ticks(self.core.settled() as u64);
+                    self.apply(effect, reply).await;
+                }
+                Output::Journal(record) => self.log.append(&record),
+                Output::FlushJournal => self.log.flush(),
+            }
+        }
+        self.out = out;
+        self.session.set_settled_ticks(self.core.settled() as u64);
+        if gone {
+            // Detached now, the core sends nothing more to the stream: no recursion.
+            tracing::info!(session_id = %self.session.id, "client gone; simulation paused until resumed");
+            self.core.handle(Input::StreamGone, &mut self.out);
+            Box::pin(self.carry_out(None)).await;
+        }
+    }
+
+    /// Send on the attached stream; false when its connection is gone.
+    async fn push(&mut self, frame: Outgoing) -> bool {
+        let Some(stream) = &self.stream else {
+            return true;
+        };
+        if stream.send(frame).await.is_err() {
+            self.stream = None;
+            return false;
+        }
+        true
+    }
+
+    async fn apply(&mut self, effect: Effect, reply: Option<&ReplyTo>) {
+        let (s, sessions) = (&self.session, &self.sessions);
+        match effect {
+            Effect::Transition { to, actor } => {
+                if let Err(e) = sessions.transition_by(s, to, None, actor) {
+                    tracing::warn!(session_id = %s.id, %to, "run transition refused: {}", e.message);
+                }
+            }
+            Effect::Publish {
+                equity,
+                trades,
+                push,
+            } => {
+                s.publish(equity, trades);
+                if push {
+                    sessions.push_stats(s);
+                }
+            }
+            Effect::Halted(halt) => sessions.halted(s, &halt),
+            Effect::Warning(kind) => {
+                sessions.warn(s, kind);
+            }
+            Effect::Results(results) => s.set_results(*results),
+            Effect::Completed => {
+                let (to, reason) = (SessionState::Completed, Some(TerminationReason::Completed));
+                let _ = sessions.transition(s, to, reason);
+                tracing::info!(session_id = %s.id, ticks = self.core.len(), "simulation completed");
+            }
+            Effect::Ended {
+                state,
+                reason,
+                actor,
+                requested,
+            } => {
+                let reply = reply.filter(|_| requested);
+                let skip = reply.map(|r| &r.outbound);
+                match (sessions.end(s, state, reason, actor, skip), reply) {
+                    (Ok(t), Some(r)) => send_to(r, ServerMessage::SessionTerminated(t)).await,
+                    (Err(e), Some(r)) => send_to(r, ServerMessage::Error(e)).await,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Answer a request that arrived after the run ended.
+    async fn refuse(&self, reply: Option<ReplyTo>) {
+        if let Some(r) = reply {
+            let state = self.session.state();
+            let e = api_error(
+                ErrorCode::InvalidState,
+                format!("session {} has ended ({state})", self.session.id),
+                json!({ "state": state }),
+            );
+            send_to(&r, ServerMessage::Error(e)).await;
+        }
+    }
+}
+
+async fn send_to(reply: &ReplyTo, message: ServerMessage) {
+    let _ = reply
+        .outbound
+        .send(encode(message, reply.request_id.clone()))
+        .await;
+}
+
+/// Completes when `out`'s connection has closed; never without a connection.
+async fn connection_closed(out: Option<mpsc::Sender<Outgoing>>) {
+    match out {
+        Some(out) => out.closed().await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,107 @@
+//! The session's limits as the run watches them after every settled bar (volatility halts,
+//! the loss warning, the loss limit), and the ends of a run: completed when every tick is
+//! acknowledged, or early (stop, time limit, idle timeout, loss limit), flattened at the
+//! last settled bar.
+
+use shared_models::lifecycle::{Actor, WarningKind};
+use shared_models::messages::simulation::SimulationEnd;
+use shared_models::{ServerMessage, SessionState, TerminationReason};
+
+use super::core::RunCore;
+use super::io::{Effect, Output};
+
+impl RunCore {
+    /// After each settled bar: the periodic figures, halts, the loss warning, the loss limit.
+    pub(super) fn watch_limits(&mut self, out: &mut Vec<Output>) {
+        if self.settled.is_multiple_of(64) {
+            out.push(Output::Session(Effect::Publish {
+                equity: self.engine.equity(),
+                trades: self.engine.trade_count() as u64,
+                push: false,
+            }));
+        }
+        if self.setup.risk.halt.is_some() {
+            for halt in self.engine.take_halts() {
+                out.push(Output::Session(Effect::Halted(halt)));
+            }
+        }
+        if let Some(level) = self.setup.loss_warning_at
+            && self.engine.equity() <= level
+        {
+            self.setup.loss_warning_at = None;
+            self.publish(out);
+            out.push(Output::Session(Effect::Warning(WarningKind::Loss)));
+        }
+        if self.engine.loss_limit_hit() {
+            // The engine closed every position at this bar's close.
+            self.flush_events(true, out);
+            let reason = TerminationReason::LossLimit;
+            self.conclude(SessionState::Stopped, reason, Actor::System, false, out);
+        }
+    }
+
+    /// End early: flatten at the last settled prices, then conclude.
+    pub(super) fn terminate(
+        &mut self,
+        state: SessionState,
+        reason: TerminationReason,
+        actor: Actor,
+        out: &mut Vec<Output>,
+    ) {
+        if self.settled > 0 && !self.engine.loss_limit_hit() {
+            let last = self.feed.time(self.settled - 1);
+            self.engine.flatten(last, &mut self.events);
+        }
+        self.flush_events(false, out);
+        self.conclude(state, reason, actor, true, out);
+    }
+
+    /// Every tick was acknowledged: close out, store the results, complete the session.
+    pub(super) fn finish(&mut self, out: &mut Vec<Output>) {
+        self.engine.finish(&mut self.events);
+        self.flush_events(false, out);
+        self.publish(out);
+        let results = self.engine.results(0);
+        let metrics = results.metrics.clone();
+        out.push(Output::Session(Effect::Results(Box::new(results))));
+        out.push(Output::Session(Effect::Completed));
+        self.send_held_fills(out);
+        let end = SimulationEnd {
+            session_id: self.id.clone(),
+            reason: TerminationReason::Completed,
+            metrics,
+        };
+        self.stream(ServerMessage::SimulationEnd(end), None, out);
+        self.ended = true;
+    }
+
+    /// Store the results, end the session (which answers the stop request) and tell the
+    /// stream.
+    fn conclude(
+        &mut self,
+        state: SessionState,
+        reason: TerminationReason,
+        actor: Actor,
+        requested: bool,
+        out: &mut Vec<Output>,
+    ) {
+        self.publish(out);
+        let results = self.engine.results(0);
+        let metrics = results.metrics.clone();
+        out.push(Output::Session(Effect::Results(Box::new(results))));
+        out.push(Output::Session(Effect::Ended {
+            state,
+            reason,
+            actor,
+            requested,
+        }));
+        self.send_held_fills(out);
+        let end = SimulationEnd {
+            session_id: self.id.clone(),
+            reason,
+            metrics,
+        };
+        self.stream(ServerMessage::SimulationEnd(end), None, out);
+        self.ended = true;
+    }
+}

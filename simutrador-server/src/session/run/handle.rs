@@ -1,0 +1,171 @@
+//! How connection handlers and the session lifecycle talk to a run's actor: a bounded queue
+//! of [`Control`]s (in order with the tick stream), and a stop mailbox beside it so an early
+//! end always gets through, however full the queue is.
+
+use shared_models::messages::simulation::{OrderBatch, TickAck};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc};
+
+use super::core::StopFlag;
+use crate::session::outbound::Outgoing;
+
+/// Requests queued for one run before senders wait (`send`) or are refused (`try_send`).
+/// A client keeps at most a window of acknowledgements in flight and is answered in order,
+/// so a well-behaved client never fills it; a flood is back-pressured or refused.
+pub const CONTROL_QUEUE: usize = 1024;
+
+/// Where a reply goes: the requesting connection and its request id.
+#[derive(Debug, Clone)]
+pub struct ReplyTo {
+    /// The connection's outgoing queue.
+    pub outbound: mpsc::Sender<Outgoing>,
+    /// The request's id, echoed on the reply.
+    pub request_id: Option<String>,
+}
+
+/// A request for the run, in order with the stream.
+#[derive(Debug)]
+pub enum Control {
+    /// `tick_ack`.
+    Ack(TickAck, ReplyTo),
+    /// `tick_acks`: several acknowledgements, in order.
+    Acks(Vec<TickAck>, ReplyTo),
+    /// `order_batch`.
+    Batch(OrderBatch, ReplyTo),
+    /// `pause_simulation`.
+    Pause(ReplyTo),
+    /// `resume_simulation` (also re-attaches the stream to the requesting connection).
+    Resume(ReplyTo),
+    /// `get_account`.
+    Account(ReplyTo),
+}
+
+/// An early end of a running (or paused) simulation.
+#[derive(Debug)]
+pub struct Terminate {
+    /// `stopped` or `expired`.
+    pub state: shared_models::SessionState,
+    /// Why.
+    pub reason: shared_models::TerminationReason,
+    /// Who asked.
+    pub actor: shared_models::lifecycle::Actor,
+    /// The `stop_session` request to answer, if any.
+    pub reply: Option<ReplyTo>,
+}
+
+/// A stop for the actor, ahead of the queue.
+#[derive(Debug)]
+pub enum Stop {
+    /// Stop at once (session deleted or removed).
+    Abort,
+    /// End early with results.
+    Terminate(Terminate),
+}
+
+#[derive(Debug, Default)]
+struct Mailbox {
+    /// The actor has ended: stops are refused.
+    closed: bool,
+    stops: VecDeque<Stop>,
+}
+
+#[derive(Debug, Default)]
+struct Stops {
+    flag: StopFlag,
+    mailbox: parking_lot::Mutex<Mailbox>,
+    wake: Notify,
+}
+
+/// The handle a session keeps to its run's actor.
+#[derive(Debug, Clone)]
+pub struct RunHandle {
+    tx: mpsc::Sender<Control>,
+    stops: Arc<Stops>,
+}
+
+/// The actor's ends of a [`RunHandle`].
+#[derive(Debug)]
+pub struct RunInbox {
+    /// Requests, in order.
+    pub rx: mpsc::Receiver<Control>,
+    stops: Arc<Stops>,
+}
+
+impl RunHandle {
+    /// A handle and the inbox the actor reads.
+    pub fn channel() -> (RunHandle, RunInbox) {
+        let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
+        let stops = Arc::<Stops>::default();
+        let inbox = RunInbox {
+            rx,
+            stops: stops.clone(),
+        };
+        (RunHandle { tx, stops }, inbox)
+    }
+
+    /// Ask the run to end early; it stops streaming at once and answers as soon as it reads
+    /// the request. False when the run has ended.
+    pub fn terminate(&self, t: Terminate) -> bool {
+        self.stop(Stop::Terminate(t))
+    }
+
+    /// Ask the run to stop at once.
+    pub fn abort(&self) {
+        self.stop(Stop::Abort);
+    }
+
+    fn stop(&self, stop: Stop) -> bool {
+        {
+            let mut mailbox = self.stops.mailbox.lock();
+            if mailbox.closed {
+                return false;
+            }
+            mailbox.stops.push_back(stop);
+        }
+        self.stops.flag.raise();
+        self.stops.wake.notify_one();
+        true
+    }
+
+    /// True once an early end was requested.
+    pub fn stop_requested(&self) -> bool {
+        self.stops.flag.is_raised()
+    }
+
+    /// Queue a request, waiting while the queue is full; false when the run has ended.
+    pub async fn send(&self, control: Control) -> bool {
+        self.tx.send(control).await.is_ok()
+    }
+
+    /// Queue a request without waiting (for synchronous callers).
+    pub fn try_send(&self, control: Control) -> Result<(), mpsc::error::TrySendError<Control>> {
+        self.tx.try_send(control)
+    }
+}
+
+impl RunInbox {
+    /// The flag the run core checks between bars.
+    pub fn stop_flag(&self) -> StopFlag {
+        self.stops.flag.clone()
+    }
+
+    /// The oldest stop not yet taken.
+    pub fn take_stop(&self) -> Option<Stop> {
+        self.stops.mailbox.lock().stops.pop_front()
+    }
+
+    /// Completes when a stop may be waiting (does not borrow the inbox).
+    pub fn stop_signalled(&self) -> impl Future<Output = ()> + Send + 'static {
+        let stops = self.stops.clone();
+        async move { stops.wake.notified().await }
+    }
+
+    /// Refuse new requests and stops; what is still queued.
+    pub fn close(&mut self) -> Vec<Stop> {
+        self.rx.close();
+        let mut mailbox = self.stops.mailbox.lock();
+        mailbox.closed = true;
+        mailbox.stops.drain(..).collect()
+    }
+}

@@ -1,0 +1,204 @@
+//! Building runs: the feed and the engine of a session (engine configuration from its
+//! parameters, symbol specs from the catalog, its risk rules), `start_simulation`'s options,
+//! and rebuilding the run of a session restored after a restart from its journal. The
+//! protocol command only decodes the request and calls [`start`]; `resume_simulation` and the
+//! lifecycle's early ends call [`SessionManager::rebuild_restored_run`].
+
+use rust_decimal::Decimal;
+use serde_json::json;
+use shared_models::dates::DateBound;
+use shared_models::messages::simulation::StartSimulation;
+use shared_models::{AssetClass, ErrorCode, SessionState};
+use simutrador_engine::{Engine, EngineConfig, SymbolSpec};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::actor::RunActor;
+use super::core::{RunCore, RunOptions, RunSetup};
+use super::feed::Feed;
+use super::handle::RunHandle;
+use crate::error::{ApiResult, api_error};
+use crate::market_data::Catalog;
+use crate::session::outbound::Outgoing;
+use crate::session::{Session, SessionManager};
+
+/// Largest accepted `max_pending_ticks`.
+pub const MAX_WINDOW: u32 = 65_536;
+/// Largest accepted `warmup_bars`.
+pub const MAX_WARMUP: u32 = 10_000;
+
+/// What runs are built from: the market data, and the daemon's shutdown signal (a run that
+/// sees it checkpoints its journal and ends, leaving the session resumable).
+#[derive(Debug, Clone, Default)]
+pub struct RunEnv {
+    /// The catalog the sessions' bars come from.
+    pub catalog: Arc<Catalog>,
+    /// Cancelled when the daemon shuts down.
+    pub shutdown: CancellationToken,
+}
+
+/// Smallest tradable quantity per asset class.
+pub fn lot_step(class: AssetClass) -> Decimal {
+    match class {
+        AssetClass::Equity => Decimal::ONE,
+        AssetClass::Forex => Decimal::new(1, 2),
+        AssetClass::Crypto => Decimal::new(1, 4),
+    }
+}
+
+/// The options of `start_simulation`, checked: `VALIDATION_FAILED` out of range.
+pub fn options(req: &StartSimulation) -> ApiResult<RunOptions> {
+    let window = req.max_pending_ticks.unwrap_or(1);
+    let warmup = req.warmup_bars.unwrap_or(0);
+    if window == 0 || window > MAX_WINDOW || warmup > MAX_WARMUP {
+        return Err(api_error(
+            ErrorCode::ValidationFailed,
+            format!("max_pending_ticks must be 1..={MAX_WINDOW} and warmup_bars 0..={MAX_WARMUP}"),
+            json!({ "max_pending_ticks": window, "warmup_bars": warmup }),
+        ));
+    }
+    Ok(RunOptions {
+        window: window as usize,
+        account_updates: req.account_updates.unwrap_or_default(),
+        encoding: req.tick_encoding.unwrap_or_default(),
+        warmup_bars: warmup as usize,
+        events: req.events.unwrap_or_default(),
+        compact_times: req.compact_times.unwrap_or(false),
+    })
+}
+
+/// Start `session`'s simulation for `start_simulation` (`req`), streaming to `stream`; the
+/// run's actor answers the request (`simulation_started`, with `request_id`).
+pub fn start(
+    sessions: &Arc<SessionManager>,
+    session: &Arc<Session>,
+    req: &StartSimulation,
+    stream: mpsc::Sender<Outgoing>,
+    request_id: Option<String>,
+) -> ApiResult<()> {
+    let options = options(req)?;
+    let env = &sessions.hooks.runs;
+    let (feed, engine) = build(session, &env.catalog)?;
+    check_active_limit(sessions, session)?;
+    sessions.transition(session, SessionState::Running, None)?;
+    let (handle, inbox) = RunHandle::channel();
+    session.set_run_handle(handle);
+    tracing::info!(session_id = %session.id, ticks = feed.len(), window = options.window, "simulation started");
+    let core = RunCore::new(setup(session), feed, engine, options, inbox.stop_flag());
+    let log = sessions.store().run_log(&session.id, true);
+    let actor = RunActor::new(core, session.clone(), sessions.clone(), stream, log);
+    let task = actor.run(request_id, inbox, env.shutdown.clone());
+    sessions.tasks().spawn(task);
+    Ok(())
+}
+
+/// `ACTIVE_SESSION_EXISTS` when the user already runs `max_active_sessions_per_user`
+/// sessions (running or paused).
+pub fn check_active_limit(sessions: &SessionManager, session: &Session) -> ApiResult<()> {
+    let max = sessions.limits().max_active_per_user;
+    let active = sessions.active_count(&session.user_id);
+    if session.state() == SessionState::Created && active >= max {
+        return Err(api_error(
+            ErrorCode::ActiveSessionExists,
+            format!(
+                "you already have {active} running or paused sessions (the limit is {max}); stop one with stop_session first"
+            ),
+            json!({ "active_sessions": active, "max_active_sessions_per_user": max }),
+        ));
+    }
+    Ok(())
+}
+
+/// Rebuild the run of a paused session restored after a restart from its run journal and
+/// start its actor paused and detached: the task's handle, or `None` when another request
+/// attached a run first. `INVALID_STATE` without a run journal. Used by `resume_simulation`
+/// and by every early end (stop, time limit, idle timeout), so a restored run ends like a
+/// live paused one: flattened, with results.
+pub fn rebuild(
+    sessions: &Arc<SessionManager>,
+    session: &Arc<Session>,
+) -> ApiResult<Option<JoinHandle<()>>> {
+    let env = &sessions.hooks.runs;
+    let stored = sessions.store().load_run(&session.id);
+    let (feed, engine) = build(session, &env.catalog)?;
+    let (handle, inbox) = RunHandle::channel();
+    let rebuilt = RunCore::replay(setup(session), feed, engine, stored, inbox.stop_flag());
+    let (core, pending) = rebuilt.ok_or_else(|| {
+        api_error(
+            ErrorCode::InvalidState,
+            format!(
+                "session {} was paused before a restart but its run journal is missing; stop it and create a new one",
+                session.id
+            ),
+            json!({ "state": session.state() }),
+        )
+    })?;
+    if !session.attach_run_handle(handle) {
+        return Ok(None);
+    }
+    let log = sessions.store().run_log(&session.id, false);
+    let actor = RunActor::restored(core, pending, session.clone(), sessions.clone(), log);
+    let task = actor.run(None, inbox, env.shutdown.clone());
+    Ok(Some(sessions.tasks().spawn(task)))
+}
+
+/// What the run core needs of `session`.
+pub fn setup(session: &Session) -> RunSetup {
+    let (p, limits) = (&session.params, &session.limits);
+    RunSetup {
+        session_id: session.id.to_string(),
+        timeframe: p.timeframe,
+        initial_capital: p.initial_capital,
+        loss_warning_at: limits.loss_warning_equity(p.initial_capital),
+        risk: limits.engine_rules(),
+    }
+}
+
+/// The feed and the engine of `session` over `catalog`.
+pub fn build(session: &Session, catalog: &Catalog) -> ApiResult<(Feed, Engine)> {
+    let p = &session.params;
+    let bound = |s: &str| {
+        DateBound::parse(s).map_err(|e| api_error(ErrorCode::Internal, e.to_string(), json!(null)))
+    };
+    let (first, last) = (
+        bound(&p.start_date)?.first_second(),
+        bound(&p.end_date)?.last_second(),
+    );
+    let mut series = Vec::new();
+    let mut specs = Vec::new();
+    for symbol in &p.symbols {
+        let entry = catalog.get(symbol);
+        let s = entry.and_then(|e| e.series.get(&p.timeframe));
+        let (Some(entry), Some(s)) = (entry, s) else {
+            return Err(api_error(
+                ErrorCode::InvalidSymbol,
+                format!("{symbol} is no longer in the catalog at {}", p.timeframe),
+                json!({ "invalid_symbols": [symbol] }),
+            ));
+        };
+        series.push(s.clone());
+        specs.push(SymbolSpec {
+            symbol: symbol.clone(),
+            asset_class: entry.asset_class,
+            lot_step: lot_step(entry.asset_class),
+        });
+    }
+    let feed = Feed::new(p.symbols.clone(), series, first, last);
+    let config = EngineConfig {
+        initial_capital: p.initial_capital,
+        commission_rate: p.commission_rate,
+        commission_per_share: p.commission_per_share,
+        commission_min: p.commission_min,
+        slippage_bps: p.slippage_bps,
+        allow_short: p.allow_short,
+        short_margin: Decimal::ONE,
+        close_at_end: p.close_at_end,
+        symbols: specs,
+    };
+    let mut engine = Engine::new(config)
+        .map_err(|e| api_error(ErrorCode::ValidationFailed, e.to_string(), json!(null)))?;
+    engine.reserve_bars(feed.len());
+    Ok((feed, engine))
+}
