@@ -3,7 +3,7 @@
 //!
 //! Everything here is plain data with serde: the message envelope, every client→server and
 //! server→client message, the wire error codes, and the session and market-data models, with
-//! the engine settings and bars those messages carry ([`engine_config`], [`Candle`]). The
+//! the engine settings and bars those messages carry ([`engine_config`], [`Candle`], [`Bar`]). The
 //! execution model that acts on them lives in the `simutrador-engine` crate. This crate does
 //! no I/O and has no async code, so both sides (and third-party tools) can depend on it
 //! cheaply. `docs/protocol.md` shows every message as JSON; a test parses those examples with
@@ -30,7 +30,7 @@ pub mod test_rng;
 pub mod time_text;
 pub mod trading;
 
-pub use candle::Candle;
+pub use candle::{Bar, Candle};
 pub use envelope::{DecodeError, Envelope, decode_client_message};
 pub use error::{ErrorBody, ErrorCode};
 pub use market::{AssetClass, SymbolInfo, SymbolRange, Timeframe, TimeframeRange};

@@ -1,5 +1,6 @@
 //! The session model: what a user asks for (`CreateSessionRequest`), what the server keeps
-//! (`SessionParams`, normalized), and what it reports (`SessionInfo`).
+//! (`SessionParams`, normalized), and what it reports (`SessionInfo`, the one summary of a
+//! session: the wire sends it, the daemon's store loads it, the CLI prints it).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -255,7 +256,10 @@ pub struct SessionParams {
     pub metadata: Map<String, Value>,
 }
 
-/// A session as reported by `session_created`, `session` and `session_list`.
+/// A session as reported by `session_created`, `session` and `session_list`: the one summary
+/// of a session. The daemon builds it from its live record, its store loads it back from the
+/// journal (wrapped with what only the store keeps), and the CLI's `session status` and
+/// `session list` render it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// Opaque id; only its owner can use it.

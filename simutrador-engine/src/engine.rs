@@ -16,8 +16,9 @@ use super::curve::EquityCurve;
 use super::fills::Slippage;
 use super::ids::IdSet;
 use super::metrics::{self, MetricsInput};
-use super::orders::{self, RejectCode, WorkingOrder, child_ids};
+use super::orders::{self, WorkingOrder, child_ids};
 use super::portfolio::Books;
+use super::rejection::Rejection;
 
 /// A deterministic, single-threaded simulation of one account over a stream of bars.
 ///
@@ -94,9 +95,9 @@ impl Engine {
     ///
     /// Cancels are applied first: a cancel of a working order emits `cancelled`; a cancel of
     /// an unknown or finished id is a no-op (the order's own final update was already sent).
-    /// Then each order is validated: an invalid one gets a `rejected` update whose reason
-    /// starts with a [`RejectCode`] (`INVALID_ORDER: …`, `SHORT_NOT_ALLOWED: …`), a valid one
-    /// an `accepted` update.
+    /// Then each order is validated: an invalid one gets a `rejected` update whose reason is
+    /// its [`Rejection`] as `"CODE: message"` (`INVALID_ORDER: …`, `SHORT_NOT_ALLOWED: …`,
+    /// `TRADING_HALTED: …`), a valid one an `accepted` update.
     pub fn submit(
         &mut self,
         decided_at: i64,
@@ -119,7 +120,7 @@ impl Engine {
         for req in orders {
             let (status, reason) = match self.accept(&req, decided_at) {
                 Ok(()) => (OrderStatus::Accepted, None),
-                Err(reason) => (OrderStatus::Rejected, Some(reason)),
+                Err(rejection) => (OrderStatus::Rejected, Some(rejection.to_reason())),
             };
             out.order_updates.push(OrderUpdate {
                 order_id: req.order_id,
@@ -132,12 +133,12 @@ impl Engine {
     }
 
     /// Validates `req`, reserves its id (and a bracket entry's children's ids) and adds it to
-    /// the working orders; `Err` is the rejection reason.
-    fn accept(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
+    /// the working orders; `Err` says why not.
+    fn accept(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), Rejection> {
         // The id is reserved at once (one probe of the id set) and taken back on rejection.
         let hash = IdSet::hash(&req.order_id);
         if !self.ids.insert_hashed(hash, &req.order_id) {
-            return Err(RejectCode::InvalidOrder.reason(format!(
+            return Err(Rejection::invalid_order(format!(
                 "order_id '{}' was already used in this session; use a new id",
                 req.order_id
             )));
@@ -150,7 +151,7 @@ impl Engine {
     }
 
     /// [`Engine::accept`] once the order's own id is reserved.
-    fn accept_reserved(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), String> {
+    fn accept_reserved(&mut self, req: &OrderRequest, decided_at: i64) -> Result<(), Rejection> {
         let order = orders::validate(
             req,
             &self.config.symbols,
@@ -166,11 +167,11 @@ impl Engine {
     }
 
     /// Reserves a bracket entry's children's ids.
-    fn reserve_child_ids(&mut self, order: &WorkingOrder) -> Result<(), String> {
+    fn reserve_child_ids(&mut self, order: &WorkingOrder) -> Result<(), Rejection> {
         let (sl, tp) = if order.stop_loss.is_some() || order.take_profit.is_some() {
             let (sl, tp) = child_ids(&order.id);
             if self.ids.contains(&sl) || self.ids.contains(&tp) {
-                return Err(RejectCode::InvalidOrder.reason(format!(
+                return Err(Rejection::invalid_order(format!(
                     "the bracket ids '{sl}'/'{tp}' of this order are already used; use a new id"
                 )));
             }

@@ -5,6 +5,7 @@ use rust_decimal_macros::dec;
 use shared_models::trading::OrderSide::{Buy, Sell};
 use shared_models::trading::{OrderRequest, OrderStatus, TimeInForce, TradeSide};
 
+use super::RejectCode;
 use super::test_util::*;
 
 fn bracket(sl: rust_decimal::Decimal, tp: rust_decimal::Decimal) -> OrderRequest {
@@ -142,10 +143,14 @@ fn fractional_crypto_percent_sizing_rounds_down_to_the_lot_step() {
     assert_eq!(s.fills("b"), vec![(dec!(0.3330), dec!(30000))]);
     assert_eq!(s.engine.cash(), dec!(0.01));
     s.submit(vec![market("bad", Buy, dec!(0.00005))]);
+    let why = s.rejection("bad").unwrap();
+    assert_eq!(why.code, RejectCode::InvalidOrder);
     assert!(
-        s.reason("bad")
-            .starts_with("INVALID_ORDER: quantity 0.00005 is not a multiple")
+        why.message
+            .starts_with("quantity 0.00005 is not a multiple")
     );
+    // On the wire the reason is "CODE: message".
+    assert_eq!(s.reason("bad"), format!("INVALID_ORDER: {}", why.message));
 }
 
 #[test]
@@ -202,7 +207,10 @@ fn unaffordable_orders_are_rejected_at_fill_time() {
     assert_eq!(s.status("big"), Some(OrderStatus::Accepted));
     s.bar(flat(dec!(100)));
     assert_eq!(s.status("big"), Some(OrderStatus::Rejected));
-    assert!(s.reason("big").starts_with("INSUFFICIENT_BUYING_POWER: "));
+    assert_eq!(
+        s.reject_code("big"),
+        Some(RejectCode::InsufficientBuyingPower)
+    );
     // A 600 short with 100% margin leaves 1600 − 2 × 600 = 400 of buying power.
     assert_eq!(s.fills("s6"), vec![(dec!(6), dec!(100))]);
     s.submit(vec![
@@ -210,7 +218,10 @@ fn unaffordable_orders_are_rejected_at_fill_time() {
         market("cover", Buy, dec!(6)),
     ]);
     s.bar(flat(dec!(100)));
-    assert!(s.reason("s5").starts_with("INSUFFICIENT_BUYING_POWER: "));
+    assert_eq!(
+        s.reject_code("s5"),
+        Some(RejectCode::InsufficientBuyingPower)
+    );
     assert_eq!(s.fills("cover"), vec![(dec!(6), dec!(100))]); // reducing is always allowed
     assert_eq!(s.engine.cash(), dec!(1000));
 }
@@ -223,9 +234,9 @@ fn shorts_are_refused_when_not_allowed() {
         market("s", Sell, dec!(1)),
         market_pct("p", Sell, dec!(1)),
     ]);
-    assert!(s.reason("p").starts_with("SHORT_NOT_ALLOWED: "));
+    assert_eq!(s.reject_code("p"), Some(RejectCode::ShortNotAllowed));
     s.bar(flat(dec!(100)));
-    assert!(s.reason("s").starts_with("SHORT_NOT_ALLOWED: "));
+    assert_eq!(s.reject_code("s"), Some(RejectCode::ShortNotAllowed));
     assert_eq!(s.engine.cash(), dec!(10000));
 }
 

@@ -9,7 +9,8 @@ use super::config::{BarEvents, Candle};
 use super::engine::Engine;
 use super::fills::{self, Touch};
 use super::numeric::{self, is_neg, is_pos};
-use super::orders::{RejectCode, Size, WorkingOrder, child_ids};
+use super::orders::{Size, WorkingOrder, child_ids};
+use super::rejection::{RejectCode, Rejection};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -79,8 +80,8 @@ impl Engine {
         let o = &self.orders[i];
         let (sym, side) = (o.symbol, o.side);
         let Some((price, slip)) = self.slippage.slipped(side, touch) else {
-            let reason = RejectCode::InvalidOrder.reason("the fill price overflows");
-            return self.close_order(i, OrderStatus::Rejected, &reason, time, out);
+            let why = Rejection::invalid_order("the fill price overflows");
+            return self.reject(i, &why, time, out);
         };
         let spec = &self.config.symbols[sym];
         let mut units = match o.size {
@@ -98,16 +99,19 @@ impl Engine {
             units = numeric::min(units, held.abs());
         }
         if !is_pos(units) {
-            let reason = RejectCode::InsufficientBuyingPower.reason(format!(
-                "{} available buying power does not buy one lot of {} at {price}",
-                self.books.buying_power(),
-                spec.symbol
-            ));
-            return self.close_order(i, OrderStatus::Rejected, &reason, time, out);
+            let why = Rejection::new(
+                RejectCode::InsufficientBuyingPower,
+                format!(
+                    "{} available buying power does not buy one lot of {} at {price}",
+                    self.books.buying_power(),
+                    spec.symbol
+                ),
+            );
+            return self.reject(i, &why, time, out);
         }
         let booked = match self.books.fill(sym, spec, side, units, price, time) {
             Ok(b) => b,
-            Err(reason) => return self.close_order(i, OrderStatus::Rejected, &reason, time, out),
+            Err(why) => return self.reject(i, &why, time, out),
         };
         let o = &mut self.orders[i];
         // The id goes into the execution, a `filled` update and (for brackets) the children's
@@ -240,6 +244,11 @@ impl Engine {
                 self.close_order(c, OrderStatus::Cancelled, why, time, out);
             }
         }
+    }
+
+    /// Finishes order `i` as `rejected`, its reason the wire form of `why`.
+    fn reject(&mut self, i: usize, why: &Rejection, time: i64, out: &mut BarEvents) {
+        self.close_order(i, OrderStatus::Rejected, &why.to_reason(), time, out);
     }
 
     /// Marks order `i` finished and emits its final update (`reason` empty = none).

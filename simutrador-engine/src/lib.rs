@@ -11,7 +11,8 @@
 //!
 //! Layout:
 //! - `config`: [`BarEvents`], [`EngineError`], and the check of an [`EngineConfig`].
-//! - `orders`: validation of an `OrderRequest` into a working order.
+//! - `orders`: validation of an `OrderRequest` into a working order; `rejection`: why one is
+//!   refused ([`Rejection`]: a stable [`RejectCode`] and a message).
 //! - `fills`: when an order touches a bar, and at what price.
 //! - `portfolio`: cash, positions, commissions, buying power, sizing, trade booking.
 //! - `engine`: [`Engine`] and its public calls; `execution`: the per-bar order work (time in
@@ -37,6 +38,7 @@ pub mod metrics;
 mod numeric;
 mod orders;
 mod portfolio;
+mod rejection;
 mod risk;
 pub mod signals;
 
@@ -46,7 +48,7 @@ pub const MODEL_VERSION: u32 = 1;
 
 pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec, validate};
 pub use engine::Engine;
-pub use orders::RejectCode;
+pub use rejection::{RejectCode, Rejection};
 pub use risk::{HaltEvent, HaltRule, RiskRules};
 
 #[cfg(test)]

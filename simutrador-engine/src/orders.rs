@@ -1,40 +1,14 @@
 //! Working orders: what the engine keeps of an accepted [`OrderRequest`], the checks that turn
-//! a request into one (or into a rejection with a [`RejectCode`]), and bracket children.
+//! a request into one (or into a [`Rejection`]), and bracket children.
 
 use rust_decimal::Decimal;
 use shared_models::trading::{CompactString, OrderRequest, OrderSide, OrderType, TimeInForce};
 
 use super::config::SymbolSpec;
+use super::rejection::{RejectCode, Rejection};
 
 /// Longest accepted `order_id`, in bytes.
 pub const MAX_ORDER_ID_LEN: usize = 128;
-
-/// The error code at the start of every rejection reason (`"CODE: sentence"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectCode {
-    /// The request is malformed (bad id, symbol, sizing, prices).
-    InvalidOrder,
-    /// A sell that would open a short in a session without shorting.
-    ShortNotAllowed,
-    /// The part of the order that adds exposure cannot be paid for at fill time.
-    InsufficientBuyingPower,
-}
-
-impl RejectCode {
-    /// The code as it appears at the start of `OrderUpdate::reason`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectCode::InvalidOrder => "INVALID_ORDER",
-            RejectCode::ShortNotAllowed => "SHORT_NOT_ALLOWED",
-            RejectCode::InsufficientBuyingPower => "INSUFFICIENT_BUYING_POWER",
-        }
-    }
-
-    /// `"CODE: message"`.
-    pub fn reason(self, message: impl std::fmt::Display) -> String {
-        format!("{}: {message}", self.as_str())
-    }
-}
 
 /// How many units an order trades.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -140,8 +114,8 @@ pub(crate) fn validate(
     symbols: &[SymbolSpec],
     allow_short: bool,
     decided_at: i64,
-) -> Result<WorkingOrder, String> {
-    let invalid = |m: String| Err(RejectCode::InvalidOrder.reason(m));
+) -> Result<WorkingOrder, Rejection> {
+    let invalid = |m: String| Err(Rejection::invalid_order(m));
     if req.order_id.is_empty() || req.order_id.len() > MAX_ORDER_ID_LEN {
         return invalid(format!(
             "order_id must be 1 to {MAX_ORDER_ID_LEN} bytes long"
@@ -216,7 +190,8 @@ pub(crate) fn validate(
         }
     }
     if !allow_short && req.side == OrderSide::Sell && matches!(size, Size::Percent(_)) {
-        return Err(RejectCode::ShortNotAllowed.reason(
+        return Err(Rejection::new(
+            RejectCode::ShortNotAllowed,
             "this session does not allow shorts and a percent_of_equity sell opens one; \
              sell a quantity to close a long",
         ));

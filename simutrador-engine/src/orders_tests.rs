@@ -1,5 +1,5 @@
 //! Validation at submit time: every malformed request gets an immediate `rejected` update with
-//! an `INVALID_ORDER: …` reason, and no request (huge numbers, zero prices) makes the engine
+//! an `INVALID_ORDER` rejection, and no request (huge numbers, zero prices) makes the engine
 //! panic.
 
 use rust_decimal::Decimal;
@@ -8,8 +8,9 @@ use shared_models::trading::OrderSide::{Buy, Sell};
 use shared_models::trading::{OrderRequest, OrderStatus, OrderType};
 
 use super::test_util::*;
+use super::{RejectCode, Rejection};
 
-fn rejected(req: OrderRequest) -> String {
+fn rejected(req: OrderRequest) -> Rejection {
     let mut s = Sim::new(config());
     s.bar(flat(dec!(100)));
     let id = req.order_id.clone();
@@ -19,7 +20,8 @@ fn rejected(req: OrderRequest) -> String {
         Some(OrderStatus::Rejected),
         "{id} should be rejected"
     );
-    s.reason(&id)
+    s.rejection(&id)
+        .unwrap_or_else(|| panic!("{id}: no CODE: message reason"))
 }
 
 #[test]
@@ -94,8 +96,8 @@ fn malformed_orders_are_rejected_with_invalid_order() {
         },
     ];
     for req in cases {
-        let reason = rejected(req.clone());
-        assert!(reason.starts_with("INVALID_ORDER: "), "{req:?} → {reason}");
+        let why = rejected(req.clone());
+        assert_eq!(why.code, RejectCode::InvalidOrder, "{req:?} → {why}");
     }
 }
 
@@ -108,9 +110,10 @@ fn duplicate_ids_are_rejected_including_bracket_ids() {
         ..market("e", Buy, dec!(1))
     };
     s.submit(vec![entry, market("e", Buy, dec!(1))]);
+    assert_eq!(s.reject_code("e"), Some(RejectCode::InvalidOrder));
     assert!(s.reason("e").contains("already used"));
     s.submit(vec![market("e:sl", Buy, dec!(1))]);
-    assert!(s.reason("e:sl").starts_with("INVALID_ORDER: "));
+    assert_eq!(s.reject_code("e:sl"), Some(RejectCode::InvalidOrder));
 }
 
 #[test]

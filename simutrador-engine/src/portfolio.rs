@@ -7,7 +7,7 @@ use shared_models::trading::{CompactString, OrderSide, PositionView, Trade, Trad
 use super::clock::DayClock;
 use super::config::{Candle, EngineConfig, SymbolSpec};
 use super::numeric::{self, floor_div, is_neg, is_pos};
-use super::orders::RejectCode;
+use super::rejection::{RejectCode, Rejection};
 
 /// One symbol's net position and last known prices.
 #[derive(Debug, Clone, Default)]
@@ -105,8 +105,8 @@ pub(crate) struct Books {
     mark_cache: Option<numeric::MarkCache>,
 }
 
-fn overflow() -> String {
-    RejectCode::InvalidOrder.reason("the order's value overflows the engine's arithmetic")
+fn overflow() -> Rejection {
+    Rejection::invalid_order("the order's value overflows the engine's arithmetic")
 }
 
 impl Books {
@@ -280,7 +280,7 @@ impl Books {
 
     /// Applies a fill of `units` (> 0) at `price`: checks shorting and buying power, moves
     /// cash, books the closed part as a trade and opens the rest. `symbol_name` is only used
-    /// for the trade record. On `Err` nothing changed and the string is the rejection reason.
+    /// for the trade record. On `Err` nothing changed and it says why the fill is refused.
     #[allow(clippy::too_many_arguments)]
     pub fn fill(
         &mut self,
@@ -290,7 +290,7 @@ impl Books {
         units: Decimal,
         price: Decimal,
         time: i64,
-    ) -> Result<Booked, String> {
+    ) -> Result<Booked, Rejection> {
         let pos = &self.positions[symbol];
         let opposite =
             !pos.qty.is_zero() && pos.qty.is_sign_negative() != (side == OrderSide::Sell);
@@ -311,11 +311,14 @@ impl Books {
         };
         let new_qty = pos.qty.checked_add(signed).ok_or_else(overflow)?;
         if !self.allow_short && is_neg(new_qty) {
-            return Err(RejectCode::ShortNotAllowed.reason(format!(
-                "selling {units} {} would leave a short of {}; this session does not allow shorts",
-                spec.symbol,
-                new_qty.abs()
-            )));
+            return Err(Rejection::new(
+                RejectCode::ShortNotAllowed,
+                format!(
+                    "selling {units} {} would leave a short of {}; this session does not allow shorts",
+                    spec.symbol,
+                    new_qty.abs()
+                ),
+            ));
         }
         let commission = self.commission(units, price).ok_or_else(overflow)?;
         let value = units.checked_mul(price).ok_or_else(overflow)?;
@@ -343,13 +346,16 @@ impl Books {
                 .and_then(|s| cash.checked_sub(s))
                 .ok_or_else(overflow)?;
             if is_neg(after) {
-                return Err(RejectCode::InsufficientBuyingPower.reason(format!(
-                    "{side:?} {units} {} at {price} needs {} more buying power than the {} \
+                return Err(Rejection::new(
+                    RejectCode::InsufficientBuyingPower,
+                    format!(
+                        "{side:?} {units} {} at {price} needs {} more buying power than the {} \
                      available; reduce the quantity or use percent_of_equity",
-                    spec.symbol,
-                    -after,
-                    self.buying_power()
-                )));
+                        spec.symbol,
+                        -after,
+                        self.buying_power()
+                    ),
+                ));
             }
         }
         // Commit.

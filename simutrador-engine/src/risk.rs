@@ -15,6 +15,7 @@ pub use shared_models::engine_config::{HaltEvent, HaltRule, RiskRules};
 use super::config::{BarEvents, Candle};
 use super::engine::Engine;
 use super::orders::WorkingOrder;
+use super::rejection::{RejectCode, Rejection};
 
 /// The engine's risk state.
 #[derive(Debug, Clone, Default)]
@@ -59,20 +60,25 @@ impl Engine {
             .unwrap_or_default()
     }
 
-    /// `Err(reason)` when `order`'s symbol is halted now, or the loss limit stopped the run.
-    pub(super) fn risk_check(&self, order: &WorkingOrder) -> Result<(), String> {
+    /// `Err` when `order`'s symbol is halted now (`TRADING_HALTED`), or the loss limit
+    /// stopped the run (`INVALID_ORDER`).
+    pub(super) fn risk_check(&self, order: &WorkingOrder) -> Result<(), Rejection> {
         let Some(r) = self.risk.as_ref() else {
             return Ok(());
         };
         if r.stopped {
-            return Err(super::orders::RejectCode::InvalidOrder
-                .reason("the session stopped at its loss limit; no new orders are taken"));
+            return Err(Rejection::invalid_order(
+                "the session stopped at its loss limit; no new orders are taken",
+            ));
         }
         let through = r.halted_through.get(order.symbol).copied().unwrap_or(0);
         if through > 0 && (self.bars() as u64) <= through {
             let symbol = &self.config.symbols[order.symbol].symbol;
-            return Err(format!(
-                "TRADING_HALTED: {symbol} is halted by the volatility circuit breaker through bar {through}; retry after it"
+            return Err(Rejection::new(
+                RejectCode::TradingHalted,
+                format!(
+                    "{symbol} is halted by the volatility circuit breaker through bar {through}; retry after it"
+                ),
             ));
         }
         Ok(())
@@ -172,6 +178,13 @@ mod tests {
             &mut ev,
         );
         assert_eq!(ev.order_updates[0].status, OrderStatus::Rejected);
+        let reason = ev.order_updates[0].reason.as_deref().unwrap();
+        assert_eq!(
+            Rejection::parse(reason),
+            Some(Rejection::invalid_order(
+                "the session stopped at its loss limit; no new orders are taken"
+            ))
+        );
     }
 
     #[test]
@@ -217,7 +230,13 @@ mod tests {
             ]
         );
         let reason = ev.order_updates[0].reason.as_deref().unwrap();
-        assert!(reason.starts_with("TRADING_HALTED"), "{reason}");
+        assert_eq!(
+            reason,
+            "TRADING_HALTED: AAA is halted by the volatility circuit breaker through bar 3; \
+             retry after it"
+        );
+        let why = Rejection::parse(reason).unwrap();
+        assert_eq!(why.code, RejectCode::TradingHalted);
         // A move within the threshold halts nothing.
         e.settle(T0 + 4 * DAY, &[Some(flat(dec!(120)))], &mut ev);
         assert!(e.take_halts().is_empty());

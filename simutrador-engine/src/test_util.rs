@@ -7,7 +7,7 @@ use shared_models::trading::{
     OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate, TimeInForce,
 };
 
-use super::{BarEvents, Candle, Engine, EngineConfig, SymbolSpec};
+use super::{BarEvents, Candle, Engine, EngineConfig, RejectCode, Rejection, SymbolSpec};
 
 /// 2024-01-01 00:00:00 UTC, a Monday.
 pub const T0: i64 = 1_704_067_200;
@@ -156,6 +156,19 @@ impl Sim {
         self.update(id)
             .and_then(|u| u.reason.clone())
             .unwrap_or_default()
+    }
+
+    /// The rejection of `id`, read back from the reason of its last update (`None` unless
+    /// that update is a rejection in the `"CODE: message"` form).
+    pub fn rejection(&self, id: &str) -> Option<Rejection> {
+        self.update(id)
+            .filter(|u| u.status == OrderStatus::Rejected)
+            .and_then(|u| Rejection::parse(u.reason.as_deref()?))
+    }
+
+    /// The code of the rejection of `id`.
+    pub fn reject_code(&self, id: &str) -> Option<RejectCode> {
+        self.rejection(id).map(|r| r.code)
     }
 
     /// Fill prices of `id`, in order.

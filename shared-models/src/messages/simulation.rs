@@ -119,23 +119,13 @@ pub struct SimulationStarted {
     pub risk: Option<crate::engine_config::RiskRules>,
 }
 
-/// A bar with its time (`history_snapshot`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimedCandle {
-    /// Bar time.
-    pub time: DateTime<Utc>,
-    /// The bar.
-    #[serde(flatten)]
-    pub candle: crate::Candle,
-}
-
 /// `history_snapshot`: warm-up bars before the first tick, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistorySnapshot {
     /// The session.
     pub session_id: String,
     /// Bars per symbol.
-    pub bars: BTreeMap<String, Vec<TimedCandle>>,
+    pub bars: BTreeMap<String, Vec<crate::candle::Bar>>,
 }
 
 /// `tick`: every symbol's bar at one bar time (a symbol with no bar then is absent).

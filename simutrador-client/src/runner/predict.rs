@@ -51,13 +51,7 @@ impl Predictor {
     /// The next symbol's candle of the bar (the runner converts each tick's candles once,
     /// for the history, the account and the model).
     pub fn push_candle(&mut self, candle: Option<crate::strategy::Candle>) {
-        self.candles.push(candle.map(|c| Candle {
-            open: c.open,
-            high: c.high,
-            low: c.low,
-            close: c.close,
-            volume: c.volume,
-        }));
+        self.candles.push(candle);
     }
 
     /// Settle the bar at `time` (Unix seconds) locally with the pushed candles; its events

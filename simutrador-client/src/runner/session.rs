@@ -300,19 +300,7 @@ fn prime(snapshot: &HistorySnapshot, symbols: &[String], h: &mut History, a: &mu
             continue;
         };
         for b in bars {
-            h.push(
-                i,
-                Bar {
-                    time: b.time.timestamp(),
-                    candle: crate::strategy::Candle {
-                        open: b.candle.open,
-                        high: b.candle.high,
-                        low: b.candle.low,
-                        close: b.candle.close,
-                        volume: b.candle.volume,
-                    },
-                },
-            );
+            h.push(i, *b);
             a.mark(i, b.candle.close);
         }
     }

@@ -2,28 +2,13 @@
 //! chosen when the run starts (so pushing a bar never allocates). It holds the warm-up bars of
 //! the `history_snapshot` followed by every tick's bar up to and including the current one —
 //! never a later one: the runner pushes a tick's bars right before handing that tick to the
-//! strategy.
+//! strategy. A bar is the system's one timed bar type, [`Bar`] (`shared_models::Bar`,
+//! re-exported here): the warm-up bars of the snapshot go in as they arrive.
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::tick::Candle;
-
-/// A bar with its time (Unix seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bar {
-    /// Bar time, Unix seconds (UTC).
-    pub time: i64,
-    /// The prices and volume.
-    pub candle: Candle,
-}
-
-impl Bar {
-    /// Bar time.
-    pub fn datetime(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp(self.time, 0).unwrap_or_default()
-    }
-}
+/// A [`super::Candle`] with its time (Unix seconds): the shared bar type.
+pub use shared_models::Bar;
 
 /// One symbol's ring buffer.
 #[derive(Debug, Clone)]
@@ -131,6 +116,7 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategy::Candle;
 
     fn bar(t: i64) -> Bar {
         let p = Decimal::from(t);

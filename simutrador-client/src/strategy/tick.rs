@@ -4,7 +4,9 @@
 //! runner's buffered future ticks are out of reach by construction.
 //!
 //! Prices travel as integer columns; [`TickView::candle`] turns them into exact `Decimal`s
-//! (`Decimal::new(value, scale)`), [`TickView::raw`] hands out the integers for cheap maths.
+//! (`Decimal::new(value, scale)`) as the system's one bar type, [`Candle`]
+//! (`shared_models::Candle`, re-exported here), and [`TickView::raw`] hands out the integers
+//! for cheap maths.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -12,20 +14,8 @@ use shared_models::messages::simulation::{BlockColumns, TickBlock};
 
 use crate::error::{ClientError, Result};
 
-/// One bar of one symbol, exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Candle {
-    /// Open.
-    pub open: Decimal,
-    /// High.
-    pub high: Decimal,
-    /// Low.
-    pub low: Decimal,
-    /// Close.
-    pub close: Decimal,
-    /// Volume.
-    pub volume: Decimal,
-}
+/// One bar of one symbol, exact: the shared bar type of the wire and the engine.
+pub use shared_models::Candle;
 
 /// One bar of one symbol as the wire's integers: price `p` means `p / 10^price_scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

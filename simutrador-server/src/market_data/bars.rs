@@ -1,5 +1,6 @@
-//! One OHLCV bar ([`Bar`], exact `Decimal` prices) and a compact columnar series of them
-//! ([`BarSeries`]).
+//! [`BarSeries`]: a compact columnar series of bars, the daemon's storage for market data.
+//! A bar read out of it is the system's one bar type, [`shared_models::Bar`] (a
+//! [`Candle`] with its time); the columns are storage, not another bar type.
 //!
 //! A series stores six `i64` columns: timestamps (Unix seconds, UTC) and the open, high, low,
 //! close and volume *mantissas*. Every price of a series shares one decimal scale, and volumes
@@ -12,28 +13,12 @@
 //! them.
 
 use rust_decimal::Decimal;
+use shared_models::{Bar, Candle};
 use std::ops::Range;
 use std::sync::Arc;
 
 /// The largest number of decimal places a price or volume may have.
 pub const MAX_SCALE: u32 = 12;
-
-/// One bar. `ts` is the bar's timestamp in Unix seconds (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bar {
-    /// Unix seconds, UTC.
-    pub ts: i64,
-    /// Open price.
-    pub open: Decimal,
-    /// High price.
-    pub high: Decimal,
-    /// Low price.
-    pub low: Decimal,
-    /// Close price.
-    pub close: Decimal,
-    /// Volume.
-    pub volume: Decimal,
-}
 
 /// An immutable, time-ordered series of bars for one symbol at one timeframe.
 #[derive(Debug, Clone, Default)]
@@ -149,11 +134,11 @@ impl BarSeries {
     pub fn from_bars(bars: &[Bar]) -> Result<Self, String> {
         let mut price_scale = 0;
         let mut volume_scale = 0;
-        for b in bars {
-            for p in [b.open, b.high, b.low, b.close] {
+        for Bar { candle: c, .. } in bars {
+            for p in [c.open, c.high, c.low, c.close] {
                 price_scale = price_scale.max(p.scale());
             }
-            volume_scale = volume_scale.max(b.volume.scale());
+            volume_scale = volume_scale.max(c.volume.scale());
         }
         if price_scale > MAX_SCALE || volume_scale > MAX_SCALE {
             return Err(format!(
@@ -161,7 +146,7 @@ impl BarSeries {
             ));
         }
         let mut raw = RawColumns::with_capacity(bars.len(), price_scale, volume_scale);
-        for (i, b) in bars.iter().enumerate() {
+        for (i, &Bar { time, candle: b }) in bars.iter().enumerate() {
             let mut ohlc = [0i64; 4];
             for (slot, (p, what)) in ohlc.iter_mut().zip([
                 (b.open, "open"),
@@ -177,7 +162,7 @@ impl BarSeries {
             let (m, s) = decimal_parts(b.volume, "volume").map_err(|e| format!("bar {i}: {e}"))?;
             let v = rescale(m, s, volume_scale)
                 .ok_or_else(|| format!("bar {i}: volume {} is too large", b.volume))?;
-            raw.push(b.ts, ohlc, v);
+            raw.push(time, ohlc, v);
         }
         Self::from_raw(raw).map_err(|(i, e)| format!("bar {i}: {e}"))
     }
@@ -229,7 +214,14 @@ impl BarSeries {
     /// The `i`-th bar (panics if out of range, like slice indexing).
     pub fn bar(&self, i: usize) -> Bar {
         Bar {
-            ts: self.ts[i],
+            time: self.ts[i],
+            candle: self.candle(i),
+        }
+    }
+    /// The prices and volume of the `i`-th bar (panics if out of range).
+    #[inline]
+    pub fn candle(&self, i: usize) -> Candle {
+        Candle {
             open: self.price(self.open[i]),
             high: self.price(self.high[i]),
             low: self.price(self.low[i]),
@@ -323,15 +315,15 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
-    fn bar(ts: i64, o: Decimal, h: Decimal, l: Decimal, c: Decimal, v: Decimal) -> Bar {
-        Bar {
-            ts,
+    fn bar(time: i64, o: Decimal, h: Decimal, l: Decimal, c: Decimal, v: Decimal) -> Bar {
+        let candle = Candle {
             open: o,
             high: h,
             low: l,
             close: c,
             volume: v,
-        }
+        };
+        Bar { time, candle }
     }
 
     #[test]

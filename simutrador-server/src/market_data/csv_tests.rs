@@ -30,11 +30,12 @@ fn canonical_shape() {
     assert_eq!(s.price_scale(), 2);
     assert_eq!(s.volume_scale(), 1);
     let b = s.bar(1);
+    let c = b.candle;
     assert_eq!(
-        (b.open, b.high, b.close, b.volume),
+        (c.open, c.high, c.close, c.volume),
         (dec!(10.5), dec!(12.25), dec!(12), dec!(0.5))
     );
-    assert_eq!(b.ts, 1_704_240_000);
+    assert_eq!(b.time, 1_704_240_000);
 }
 
 #[test]
@@ -47,15 +48,15 @@ fn pandas_shape_with_crlf_bom_and_adj_close() {
     .unwrap();
     assert_eq!(s.len(), 2);
     assert_eq!(s.price_scale(), 5);
-    assert_eq!(s.bar(0).low, dec!(1.07083));
-    assert_eq!(s.bar(1).ts - s.bar(0).ts, 3600);
+    assert_eq!(s.candle(0).low, dec!(1.07083));
+    assert_eq!(s.bar(1).time - s.bar(0).time, 3600);
 }
 
 #[test]
 fn date_index_names_and_optional_volume() {
     for head in ["Date", "DATETIME", "time", "Timestamp"] {
         let s = parse(&format!("{head},Close,Open,Low,High\n2020-01-01,2,1,1,3\n")).unwrap();
-        let b = s.bar(0);
+        let b = s.candle(0);
         assert_eq!(
             (b.open, b.high, b.low, b.close, b.volume),
             (dec!(1), dec!(3), dec!(1), dec!(2), dec!(0))

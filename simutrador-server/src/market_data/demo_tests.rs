@@ -27,9 +27,9 @@ fn spot_check_pins_the_generator() {
     assert_eq!(acme.first_ts(), Some(DAILY_START));
     assert_eq!(acme.price_scale(), 2);
     let b = acme.bar(0);
-    assert_eq!(b.ts, DAILY_START);
+    assert_eq!(b.time, DAILY_START);
     assert_eq!(
-        (b.open.to_string(), b.close.to_string()),
+        (b.candle.open.to_string(), b.candle.close.to_string()),
         (SPOT.0.to_string(), SPOT.1.to_string())
     );
     let s = minute_series("BENCH", 0, 1000);

@@ -1,7 +1,8 @@
 //! Market data: the bar catalog and the validator.
 //!
-//! - [`bars`] — `Bar` (one OHLCV bar, `Decimal` prices) and `BarSeries` (columnar, compact,
-//!   shared by `Arc` between all sessions that replay it; ≤ 64 bytes per bar).
+//! - [`bars`] — `BarSeries` (columnar, compact, shared by `Arc` between all sessions that
+//!   replay it; ≤ 64 bytes per bar); a bar read from it is the shared [`Bar`]
+//!   (`shared_models::Bar`: a `Candle` with its time).
 //! - [`csv`] — reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
 //! - [`catalog`] — `Catalog`, every symbol × timeframe the daemon holds.
 //! - [`demo`] — deterministic synthetic demo data generated in code.
@@ -23,8 +24,9 @@ pub mod samples;
 pub mod timefmt;
 pub mod validator;
 
-pub use bars::{Bar, BarSeries};
+pub use bars::BarSeries;
 pub use catalog::{Catalog, SymbolEntry};
+pub use shared_models::Bar;
 pub use validator::{MarketDataValidator, ValidatedRange};
 
 use std::path::PathBuf;

@@ -100,8 +100,8 @@ fn flattened_at_the_last_settled_bar(results: &SimulationResults) {
     let trade = results.trades.last().unwrap();
     assert_eq!(results.trades.len(), 1, "{:?}", results.trades);
     assert_eq!(trade.quantity, Decimal::from(10));
-    assert_eq!(trade.exit_time.timestamp(), bar.ts);
-    assert_eq!(trade.exit_price, bar.close);
+    assert_eq!(trade.exit_time.timestamp(), bar.time);
+    assert_eq!(trade.exit_price, bar.candle.close);
     assert!(results.open_positions.is_empty());
     let last = results.equity_curve.last().unwrap();
     assert_eq!(results.metrics.equity_final, last.equity);

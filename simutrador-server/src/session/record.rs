@@ -2,7 +2,9 @@
 //!
 //! The parameters never change after creation, so they sit outside any lock; the lifecycle
 //! (state, timestamps, last use) is a small struct behind a `parking_lot::Mutex` that is never
-//! held across an `.await`.
+//! held across an `.await`. Its summary is the wire's [`SessionInfo`] ([`Session::info`]): the
+//! one description of a session that the protocol sends, the store loads
+//! ([`super::store::StoredSession`] wraps it) and the CLI prints.
 
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
@@ -338,10 +340,7 @@ impl Session {
             ended_at: l.ended_at,
             termination_reason: l.termination_reason,
             settled_ticks: self.settled_ticks.load(Ordering::Relaxed),
-            limits: self
-                .limits
-                .is_set()
-                .then(|| self.limits.wire(Some(self.created_at))),
+            limits: wire_limits(&self.limits, self.created_at),
             equity: self.current_equity(),
             return_pct: self.return_pct(),
         }
@@ -356,10 +355,25 @@ impl Session {
 
     /// Return in percent at the current equity; `None` before the start.
     pub fn return_pct(&self) -> Option<f64> {
-        let capital = self.params.initial_capital;
-        let equity = self.current_equity()?;
-        (!capital.is_zero()).then(|| super::live::pct_f64((equity - capital) / capital))
+        return_pct(self.params.initial_capital, self.current_equity()?)
     }
+}
+
+/// The `limits` of a [`SessionInfo`]: `None` for a session without any.
+pub(crate) fn wire_limits(
+    limits: &RiskLimits,
+    created_at: DateTime<Utc>,
+) -> Option<shared_models::lifecycle::SessionLimits> {
+    limits.is_set().then(|| limits.wire(Some(created_at)))
+}
+
+/// The `return_pct` of a [`SessionInfo`]: `(equity / capital − 1) × 100` (`None` without
+/// capital).
+pub(crate) fn return_pct(
+    capital: rust_decimal::Decimal,
+    equity: rust_decimal::Decimal,
+) -> Option<f64> {
+    (!capital.is_zero()).then(|| super::live::pct_f64((equity - capital) / capital))
 }
 
 /// The session state machine's edges.

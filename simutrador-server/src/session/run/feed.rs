@@ -9,14 +9,14 @@
 use chrono::DateTime;
 use rust_decimal::Decimal;
 use shared_models::messages::simulation::{
-    BlockColumns, HistorySnapshot, Tick, TickBlock, TimeRange, TimedCandle,
+    BlockColumns, HistorySnapshot, Tick, TickBlock, TimeRange,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use crate::market_data::BarSeries;
-use shared_models::Candle;
+use shared_models::{Bar, Candle};
 
 /// The merged ticks of a run.
 #[derive(Debug)]
@@ -252,8 +252,8 @@ impl Feed {
                 continue;
             }
             let list = (start..end)
-                .map(|p| TimedCandle {
-                    time: DateTime::from_timestamp(s.timestamps()[p], 0).unwrap_or_default(),
+                .map(|p| Bar {
+                    time: s.timestamps()[p],
                     candle: candle(s, p),
                 })
                 .collect();
@@ -361,18 +361,19 @@ fn merge_times(series: &[Arc<BarSeries>], ranges: &[Range<usize>]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::market_data::Bar;
 
     fn series(points: &[(i64, i64)]) -> Arc<BarSeries> {
         let bars: Vec<Bar> = points
             .iter()
-            .map(|&(ts, c)| Bar {
-                ts,
-                open: Decimal::new(c, 2),
-                high: Decimal::new(c + 10, 2),
-                low: Decimal::new(c - 10, 2),
-                close: Decimal::new(c, 2),
-                volume: Decimal::from(5),
+            .map(|&(time, c)| Bar {
+                time,
+                candle: Candle {
+                    open: Decimal::new(c, 2),
+                    high: Decimal::new(c + 10, 2),
+                    low: Decimal::new(c - 10, 2),
+                    close: Decimal::new(c, 2),
+                    volume: Decimal::from(5),
+                },
             })
             .collect();
         Arc::new(BarSeries::from_bars(&bars).unwrap())

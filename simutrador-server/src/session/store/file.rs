@@ -160,7 +160,12 @@ impl SessionStore for FileStore {
                 }
             }
         }
-        sessions.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        sessions.sort_by(|a, b| {
+            let (a, b) = (&a.info, &b.info);
+            a.created_at
+                .cmp(&b.created_at)
+                .then(a.session_id.cmp(&b.session_id))
+        });
         Ok(sessions)
     }
 

@@ -7,6 +7,8 @@ use crate::session::hooks::Hooks;
 use crate::session::limits::RiskLimits;
 use crate::session::manager::ManagerLimits;
 use crate::session::test_support::params;
+use rust_decimal::Decimal;
+use shared_models::SessionInfo;
 use shared_models::lifecycle::{Actor, EventKind};
 use shared_models::trading::{OrderRequest, OrderSide};
 use std::sync::Arc;
@@ -72,18 +74,18 @@ fn sessions_events_and_states_round_trip_through_a_restart() {
 
     let loaded = FileStore::open(dir.path()).unwrap().load().unwrap();
     assert_eq!(loaded.len(), 3);
-    let by_id = |id: &str| loaded.iter().find(|s| s.id == id).unwrap().clone();
-    assert_eq!(by_id(&created.id).state, SessionState::Created);
+    let by_id = |id: &str| loaded.iter().find(|s| s.id() == id).unwrap().clone();
+    assert_eq!(by_id(&created.id).info.state, SessionState::Created);
     assert_eq!(by_id(&created.id).limits, hour_limit());
-    assert_eq!(by_id(&running.id).state, SessionState::Running);
+    assert_eq!(by_id(&running.id).info.state, SessionState::Running);
     assert_eq!(
-        by_id(&running.id).settled_ticks,
+        by_id(&running.id).info.settled_ticks,
         0,
         "progress is journaled at state changes"
     );
-    assert_eq!(by_id(&stopped.id).user_id, "bob");
+    assert_eq!(by_id(&stopped.id).info.user_id, "bob");
     assert_eq!(
-        by_id(&stopped.id).termination_reason,
+        by_id(&stopped.id).info.termination_reason,
         Some(TerminationReason::ManualStop)
     );
 
@@ -141,7 +143,7 @@ fn a_deadline_that_passed_while_down_fires_at_restore() {
     );
     // And the expiry itself was journaled.
     let reloaded = store.load().unwrap();
-    assert_eq!(reloaded[0].state, SessionState::Expired);
+    assert_eq!(reloaded[0].info.state, SessionState::Expired);
 }
 
 #[test]
@@ -158,11 +160,11 @@ fn a_line_cut_short_by_a_crash_is_ignored_and_cut_off() {
 
     let loaded = store.load().unwrap();
     assert_eq!(loaded.len(), 1);
-    assert_eq!(loaded[0].state, SessionState::Created);
+    assert_eq!(loaded[0].info.state, SessionState::Created);
     assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, good);
     // The next record starts on a fresh line and is read back.
     m.transition(&s, SessionState::Running, None).unwrap();
-    assert_eq!(store.load().unwrap()[0].state, SessionState::Running);
+    assert_eq!(store.load().unwrap()[0].info.state, SessionState::Running);
 }
 
 #[test]
@@ -185,7 +187,7 @@ fn unreadable_lines_and_foreign_files_are_skipped() {
 
     let loaded = store.load().unwrap();
     assert_eq!(loaded.len(), 1);
-    assert_eq!(loaded[0].state, SessionState::Running);
+    assert_eq!(loaded[0].info.state, SessionState::Running);
 }
 
 #[test]
@@ -260,4 +262,76 @@ fn run_journals_round_trip_and_tolerate_a_cut_tail() {
     log.flush();
     assert!(store.load_run(&id).records.is_empty());
     assert_eq!(OrderSide::Buy, order("x").side);
+}
+
+#[test]
+fn the_stored_summary_is_the_one_the_daemon_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileStore::open(dir.path()).unwrap());
+    let m = manager(store.clone());
+    let created = m
+        .create_with_limits("alice", params(), 250, hour_limit())
+        .unwrap();
+    let stopped = m.create("bob", params(), 250).unwrap();
+    m.transition(&stopped, SessionState::Running, None).unwrap();
+    stopped.set_settled_ticks(40);
+    stopped.publish(Decimal::from(95_000), 2);
+    m.transition(
+        &stopped,
+        SessionState::Stopped,
+        Some(TerminationReason::ManualStop),
+    )
+    .unwrap();
+
+    let loaded = store.load().unwrap();
+    for s in [&created, &stopped] {
+        let mut daemon = s.info(Duration::from_secs(3600));
+        daemon.idle_expires_at = None; // the daemon's clock, not journaled
+        let stored = loaded.iter().find(|l| l.id() == &*s.id).unwrap();
+        assert_eq!(stored.info, daemon);
+    }
+}
+
+#[test]
+fn a_journal_written_by_an_earlier_daemon_still_loads() {
+    // Lines as the daemon has written them since journals exist (state dirs in the field).
+    let journal = r#"{"t":"saved","user_id":"alice","params":{"symbols":["ACME"],"start_date":"2020-01-01","end_date":"2020-12-31","timeframe":"1d","initial_capital":"100000","commission_rate":"0","commission_per_share":"0","commission_min":"0","slippage_bps":"0","allow_short":true,"close_at_end":false},"bar_count":250,"limits":{"max_duration_seconds":3600,"loss_limit":null,"loss_limit_pct":null,"warning_pct":"80","halt":null},"created_at":"2024-03-01T10:00:00Z"}
+{"t":"event","event":{"seq":0,"time":"2024-03-01T10:00:00Z","kind":"SESSION_CREATED","actor":"user","data":{"expires_at":"2024-03-01T11:00:00Z","max_duration":"1h","max_duration_seconds":3600,"warning_threshold_pct":"80"}}}
+{"t":"state","from":"created","to":"running","at":"2024-03-01T10:01:00Z","settled_ticks":0,"live":{"equity":null,"peak":"0","max_drawdown_pct":0.0,"trades":0,"warned_time":false,"warned_loss":false}}
+{"t":"event","event":{"seq":1,"time":"2024-03-01T10:01:00Z","kind":"SESSION_STARTED","actor":"user","data":{"from":"created","to":"running"}}}
+{"t":"state","from":"running","to":"stopped","reason":"manual_stop","at":"2024-03-01T10:02:00Z","settled_ticks":40,"live":{"equity":"95000","peak":"95000","max_drawdown_pct":0.0,"trades":2,"warned_time":false,"warned_loss":false}}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path()).unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    std::fs::write(store.dir().join(format!("{id}.jsonl")), journal).unwrap();
+
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.len(), 1);
+    let s = &loaded[0];
+    let at = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let expected = SessionInfo {
+        session_id: id.clone(),
+        user_id: "alice".into(),
+        state: SessionState::Stopped,
+        params: params(),
+        bar_count: 250,
+        created_at: at("2024-03-01T10:00:00Z"),
+        updated_at: at("2024-03-01T10:02:00Z"),
+        idle_expires_at: None,
+        started_at: Some(at("2024-03-01T10:01:00Z")),
+        ended_at: Some(at("2024-03-01T10:02:00Z")),
+        termination_reason: Some(TerminationReason::ManualStop),
+        settled_ticks: 40,
+        limits: Some(hour_limit().wire(Some(at("2024-03-01T10:00:00Z")))),
+        equity: Some(Decimal::from(95_000)),
+        return_pct: Some(-5.0),
+    };
+    assert_eq!(s.info, expected);
+    assert_eq!(s.limits, hour_limit());
+    assert_eq!((s.live.trades, s.events.len()), (2, 2));
+    assert_eq!(
+        s.info.limits.as_ref().unwrap().expires_at,
+        Some(at("2024-03-01T11:00:00Z"))
+    );
 }

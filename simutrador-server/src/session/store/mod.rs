@@ -3,7 +3,8 @@
 //! back at start-up so a restarted daemon has every session again.
 //!
 //! - [`record`] — what is stored: lifecycle records per session and run records (the
-//!   client's decisions and the progress of a run).
+//!   client's decisions and the progress of a run); a loaded session ([`StoredSession`]) is
+//!   the wire's `SessionInfo` summary plus what only the store keeps.
 //! - [`file`] — [`FileStore`], the embedded store: JSON-lines journals in
 //!   `<state_dir>/sessions/`.
 //! - [`restore`] — turning loaded records back into sessions in the manager (deadlines

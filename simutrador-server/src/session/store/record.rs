@@ -14,10 +14,11 @@ use shared_models::messages::simulation::{AccountUpdates, EventMode, TickEncodin
 use shared_models::results::{Metrics, SimulationResults};
 use shared_models::trading::OrderRequest;
 use shared_models::trading::PositionView;
-use shared_models::{SessionParams, SessionState, TerminationReason};
+use shared_models::{SessionInfo, SessionParams, SessionState, TerminationReason};
 
 use crate::session::limits::RiskLimits;
 use crate::session::live::LiveStats;
+use crate::session::record::{return_pct, wire_limits};
 
 /// One lifecycle record.
 #[allow(clippy::large_enum_variant)] // built one at a time to be written, or read at start-up
@@ -147,33 +148,19 @@ pub enum RunRecord {
     },
 }
 
-/// A session as loaded from a store.
+/// A session as loaded from a store: its summary — the wire's [`SessionInfo`], as `session`
+/// would have reported it at the last journaled change — and what only the store keeps.
+///
+/// In `info`, `idle_expires_at` is always `None` (idle time runs on the daemon's monotonic
+/// clock, not in the journal), `settled_ticks` is the progress at the last state change, and
+/// `limits`, `equity` and `return_pct` are derived from the fields below as the daemon derives
+/// them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSession {
-    /// Session id.
-    pub id: String,
-    /// Owner.
-    pub user_id: String,
-    /// Parameters (the last `saved`).
-    pub params: SessionParams,
-    /// Ticks.
-    pub bar_count: u64,
-    /// Limits.
+    /// The summary (id, owner, parameters, ticks, state and its times, progress).
+    pub info: SessionInfo,
+    /// Limits, as the daemon enforces them.
     pub limits: RiskLimits,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Current state.
-    pub state: SessionState,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Start of the simulation.
-    pub started_at: Option<DateTime<Utc>>,
-    /// End.
-    pub ended_at: Option<DateTime<Utc>>,
-    /// Why it ended.
-    pub termination_reason: Option<TerminationReason>,
-    /// Ticks settled at the last state change.
-    pub settled_ticks: u64,
     /// Live figures at the last state change.
     pub live: LiveStats,
     /// The event log, in sequence order.
@@ -183,6 +170,11 @@ pub struct StoredSession {
 }
 
 impl StoredSession {
+    /// Session id.
+    pub fn id(&self) -> &str {
+        &self.info.session_id
+    }
+
     /// Fold the records of one session file; `None` without a `saved` record.
     pub fn fold(id: &str, records: impl IntoIterator<Item = Record>) -> Option<StoredSession> {
         let mut s: Option<StoredSession> = None;
@@ -196,28 +188,14 @@ impl StoredSession {
                     created_at,
                 } => match &mut s {
                     Some(s) => {
-                        s.params = params;
-                        s.bar_count = bar_count;
+                        s.info.params = params;
+                        s.info.bar_count = bar_count;
                         s.limits = limits;
                     }
                     None => {
-                        s = Some(StoredSession {
-                            id: id.to_string(),
-                            user_id,
-                            params,
-                            bar_count,
-                            limits,
-                            created_at,
-                            state: SessionState::Created,
-                            updated_at: created_at,
-                            started_at: None,
-                            ended_at: None,
-                            termination_reason: None,
-                            settled_ticks: 0,
-                            live: LiveStats::default(),
-                            events: Vec::new(),
-                            results: None,
-                        })
+                        s = Some(StoredSession::saved(
+                            id, user_id, params, bar_count, limits, created_at,
+                        ))
                     }
                 },
                 Record::State {
@@ -229,20 +207,21 @@ impl StoredSession {
                     live,
                 } => {
                     let Some(s) = &mut s else { continue };
+                    let info = &mut s.info;
                     // A terminal state is final, whatever order concurrent writes landed in.
-                    if s.state.is_terminal() {
+                    if info.state.is_terminal() {
                         continue;
                     }
-                    s.state = to;
-                    s.updated_at = at;
-                    s.settled_ticks = settled_ticks;
+                    info.state = to;
+                    info.updated_at = at;
+                    info.settled_ticks = settled_ticks;
                     s.live = live;
                     if from == SessionState::Created && to == SessionState::Running {
-                        s.started_at = Some(at);
+                        info.started_at = Some(at);
                     }
                     if to.is_terminal() {
-                        s.ended_at = Some(at);
-                        s.termination_reason = reason;
+                        info.ended_at = Some(at);
+                        info.termination_reason = reason;
                     }
                 }
                 Record::Event { event } => {
@@ -255,7 +234,7 @@ impl StoredSession {
                         match results.into_results() {
                             Ok(results) => s.results = Some(results),
                             Err(e) => {
-                                tracing::warn!(session_id = %s.id, "stored results ignored: {e}")
+                                tracing::warn!(session_id = %s.id(), "stored results ignored: {e}")
                             }
                         }
                     }
@@ -265,8 +244,57 @@ impl StoredSession {
         if let Some(s) = &mut s {
             s.events.sort_by_key(|e| e.seq);
             s.events.dedup_by_key(|e| e.seq);
+            s.derive();
         }
         s
+    }
+
+    /// A session as its first `saved` record describes it: `created`, nothing run.
+    fn saved(
+        id: &str,
+        user_id: String,
+        params: SessionParams,
+        bar_count: u64,
+        limits: RiskLimits,
+        created_at: DateTime<Utc>,
+    ) -> StoredSession {
+        StoredSession {
+            info: SessionInfo {
+                session_id: id.to_string(),
+                user_id,
+                state: SessionState::Created,
+                params,
+                bar_count,
+                created_at,
+                updated_at: created_at,
+                idle_expires_at: None,
+                started_at: None,
+                ended_at: None,
+                termination_reason: None,
+                settled_ticks: 0,
+                limits: None,
+                equity: None,
+                return_pct: None,
+            },
+            limits,
+            live: LiveStats::default(),
+            events: Vec::new(),
+            results: None,
+        }
+    }
+
+    /// Fill the summary's derived fields (limits, equity, return) from the folded records.
+    fn derive(&mut self) {
+        let info = &mut self.info;
+        info.limits = wire_limits(&self.limits, info.created_at);
+        info.equity = self
+            .results
+            .as_ref()
+            .map(|r| r.metrics.equity_final)
+            .or(self.live.equity);
+        info.return_pct = info
+            .equity
+            .and_then(|e| return_pct(info.params.initial_capital, e));
     }
 }
 

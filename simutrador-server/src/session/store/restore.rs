@@ -83,22 +83,25 @@ fn rebuild(st: StoredSession) -> Session {
     let now_wall = Utc::now();
     let now = Instant::now();
     let ago = |t: chrono::DateTime<Utc>| (now_wall - t).to_std().unwrap_or_default();
+    let info = st.info;
     let base = Session::with_limits(
-        Arc::from(st.id.as_str()),
-        Arc::from(st.user_id.as_str()),
-        st.params,
-        st.bar_count,
+        Arc::from(info.session_id.as_str()),
+        Arc::from(info.user_id.as_str()),
+        info.params,
+        info.bar_count,
         st.limits,
     );
     let lifecycle = Lifecycle {
-        state: st.state,
-        updated_at: st.updated_at,
+        state: info.state,
+        updated_at: info.updated_at,
         last_activity: now,
-        started_at: st.started_at,
-        ended_at: st.ended_at,
+        started_at: info.started_at,
+        ended_at: info.ended_at,
         // Retention counts from the end when the clock allows, else from now.
-        ended_instant: st.ended_at.map(|e| now.checked_sub(ago(e)).unwrap_or(now)),
-        termination_reason: st.termination_reason,
+        ended_instant: info
+            .ended_at
+            .map(|e| now.checked_sub(ago(e)).unwrap_or(now)),
+        termination_reason: info.termination_reason,
     };
     let mut live = st.live;
     live.warned_time |= st
@@ -114,12 +117,12 @@ fn rebuild(st: StoredSession) -> Session {
     }
     Session::restored(
         base,
-        st.created_at,
-        ago(st.created_at),
+        info.created_at,
+        ago(info.created_at),
         lifecycle,
         EventLog::restore(st.events),
         live,
-        st.settled_ticks,
+        info.settled_ticks,
         st.results,
     )
 }
