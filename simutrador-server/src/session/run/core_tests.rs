@@ -60,7 +60,7 @@ fn a_market_order_fills_at_the_open_of_the_next_bar() {
     );
     let f = fills(&out);
     assert_eq!(f.len(), 1, "{out:?}");
-    assert_eq!((at(&f[0]), f[0].price), (bars[4].ts, bars[4].open));
+    assert_eq!((at(&f[0]), f[0].price), (bars[4].time, bars[4].candle.open));
     // Settled with orders working: its bar_settled follows the events.
     assert!(out.iter().any(
         |o| matches!(o, Output::Stream(ServerMessage::BarSettled(b), _) if b.sequence_id == 4)
@@ -70,60 +70,63 @@ fn a_market_order_fills_at_the_open_of_the_next_bar() {
 #[test]
 fn a_limit_order_fills_at_its_price_when_the_bar_reaches_it() {
     let bars = bars();
-    let t = tick_before(|b| b.low < b.open);
+    let t = tick_before(|b| b.candle.low < b.candle.open);
     let mut h = plain(1);
     h.ack_through(t - 1);
-    let limit = bars[t as usize + 1].low;
+    let limit = bars[t as usize + 1].candle.low;
     let buy = order(json!({"order_id": "l", "side": "buy", "quantity": "5",
         "order_type": "limit", "limit_price": limit}));
     let f = fills(&h.ack(t, vec![buy]));
     assert_eq!(f.len(), 1);
-    assert_eq!((at(&f[0]), f[0].price), (bars[t as usize + 1].ts, limit));
+    assert_eq!((at(&f[0]), f[0].price), (bars[t as usize + 1].time, limit));
 }
 
 #[test]
 fn a_stop_order_fills_at_its_stop_when_the_bar_touches_it() {
     let bars = bars();
-    let t = tick_before(|b| b.high > b.open);
+    let t = tick_before(|b| b.candle.high > b.candle.open);
     let mut h = plain(1);
     h.ack_through(t - 1);
-    let stop = bars[t as usize + 1].high;
+    let stop = bars[t as usize + 1].candle.high;
     let buy = order(json!({"order_id": "s", "side": "buy", "quantity": "5",
         "order_type": "stop", "stop_price": stop}));
     let f = fills(&h.ack(t, vec![buy]));
     assert_eq!(f.len(), 1);
-    assert_eq!((at(&f[0]), f[0].price), (bars[t as usize + 1].ts, stop));
+    assert_eq!((at(&f[0]), f[0].price), (bars[t as usize + 1].time, stop));
 }
 
 #[test]
 fn a_stop_limit_order_fills_at_the_trigger_when_its_limit_allows() {
     let bars = bars();
-    let t = tick_before(|b| b.high > b.open);
+    let t = tick_before(|b| b.candle.high > b.candle.open);
     let mut h = plain(1);
     h.ack_through(t - 1);
-    let stop = bars[t as usize + 1].high;
+    let stop = bars[t as usize + 1].candle.high;
     let buy = order(json!({"order_id": "sl", "side": "buy", "quantity": "5",
         "order_type": "stop_limit", "stop_price": stop, "limit_price": stop}));
     let f = fills(&h.ack(t, vec![buy]));
     assert_eq!(f.len(), 1);
-    assert_eq!((at(&f[0]), f[0].price), (bars[t as usize + 1].ts, stop));
+    assert_eq!((at(&f[0]), f[0].price), (bars[t as usize + 1].time, stop));
 }
 
 #[test]
 fn bracket_children_exit_one_cancels_the_other() {
     let bars = bars();
     // Take-profit reached in the entry's own bar: the stop-loss child is cancelled.
-    let t = tick_before(|b| b.high > b.open);
+    let t = tick_before(|b| b.candle.high > b.candle.open);
     let bar = &bars[t as usize + 1];
     let mut h = plain(1);
     h.ack_through(t - 1);
     let entry = order(json!({"order_id": "b", "side": "buy", "quantity": "10",
-        "take_profit": bar.high, "stop_loss": bar.low / Decimal::TWO}));
+        "take_profit": bar.candle.high, "stop_loss": bar.candle.low / Decimal::TWO}));
     let out = h.ack(t, vec![entry]);
     let f = fills(&out);
     assert_eq!(f.len(), 2, "{out:?}");
-    assert_eq!((f[0].order_id.as_str(), f[0].price), ("b", bar.open));
-    assert_eq!((f[1].order_id.as_str(), f[1].price), ("b:tp", bar.high));
+    assert_eq!((f[0].order_id.as_str(), f[0].price), ("b", bar.candle.open));
+    assert_eq!(
+        (f[1].order_id.as_str(), f[1].price),
+        ("b:tp", bar.candle.high)
+    );
     let u = updates(&out);
     assert!(
         u.iter()
@@ -132,15 +135,18 @@ fn bracket_children_exit_one_cancels_the_other() {
     );
 
     // Stop-loss reached in the entry's bar (take-profit far away).
-    let t = tick_before(|b| b.low < b.open);
+    let t = tick_before(|b| b.candle.low < b.candle.open);
     let bar = &bars[t as usize + 1];
     let mut h = plain(1);
     h.ack_through(t - 1);
     let entry = order(json!({"order_id": "c", "side": "buy", "quantity": "10",
-        "take_profit": bar.high * Decimal::TWO, "stop_loss": bar.low}));
+        "take_profit": bar.candle.high * Decimal::TWO, "stop_loss": bar.candle.low}));
     let f = fills(&h.ack(t, vec![entry]));
     assert_eq!(f.len(), 2);
-    assert_eq!((f[1].order_id.as_str(), f[1].price), ("c:sl", bar.low));
+    assert_eq!(
+        (f[1].order_id.as_str(), f[1].price),
+        ("c:sl", bar.candle.low)
+    );
 }
 
 #[test]
@@ -310,7 +316,7 @@ fn a_stop_flattens_at_the_last_settled_bar() {
     let trade = results.trades.last().expect("a trade");
     assert_eq!(
         (trade.exit_time.timestamp(), trade.exit_price),
-        (bars[5].ts, bars[5].close)
+        (bars[5].time, bars[5].candle.close)
     );
     assert!(effects(&out).iter().any(|e| matches!(
         e,
@@ -442,7 +448,7 @@ fn the_loss_limit_ends_the_run_flattened_at_that_bar() {
         .last()
         .cloned()
         .expect("trade");
-    assert_eq!(trade.exit_time.timestamp(), bars[s].ts);
+    assert_eq!(trade.exit_time.timestamp(), bars[s].time);
 }
 
 #[test]
@@ -451,8 +457,8 @@ fn the_volatility_halt_is_reported_at_the_first_big_move() {
     let threshold = Decimal::new(15, 1); // 1.5 %
     let big = (1..bars.len())
         .find(|&i| {
-            let m = (bars[i].close - bars[i - 1].close).abs() * Decimal::ONE_HUNDRED
-                / bars[i - 1].close;
+            let m = (bars[i].candle.close - bars[i - 1].candle.close).abs() * Decimal::ONE_HUNDRED
+                / bars[i - 1].candle.close;
             m > threshold
         })
         .expect("a big move");
@@ -476,7 +482,7 @@ fn the_volatility_halt_is_reported_at_the_first_big_move() {
     assert_eq!(halts.len(), 1, "{halts:?}");
     assert_eq!(
         (halts[0].symbol.as_str(), halts[0].time),
-        ("ACME", bars[big].ts)
+        ("ACME", bars[big].time)
     );
 }
 

@@ -7,7 +7,6 @@
 //! its own [`Cursor`].
 
 use chrono::DateTime;
-use rust_decimal::Decimal;
 use shared_models::messages::simulation::{
     BlockColumns, HistorySnapshot, Tick, TickBlock, TimeRange,
 };
@@ -82,7 +81,7 @@ impl Feed {
         for (k, s) in self.series.iter().enumerate() {
             let p = cur.pos[k];
             if p < self.ranges[k].end && s.timestamps()[p] == t {
-                out.push(Some(candle(s, p)));
+                out.push(Some(s.candle(p)));
                 cur.pos[k] += 1;
             } else {
                 out.push(None);
@@ -99,7 +98,7 @@ impl Feed {
         for (k, s) in self.series.iter().enumerate() {
             let p = cur.pos[k];
             if p < self.ranges[k].end && s.timestamps()[p] == t {
-                candles.insert(self.symbols[k].clone(), candle(s, p));
+                candles.insert(self.symbols[k].clone(), s.candle(p));
                 cur.pos[k] += 1;
             }
         }
@@ -254,7 +253,7 @@ impl Feed {
             let list = (start..end)
                 .map(|p| Bar {
                     time: s.timestamps()[p],
-                    candle: candle(s, p),
+                    candle: s.candle(p),
                 })
                 .collect();
             out.insert(self.symbols[k].clone(), list);
@@ -270,20 +269,6 @@ impl Cursor {
     /// Index of the next tick this cursor will produce.
     pub fn position(&self) -> usize {
         self.next_tick
-    }
-}
-
-fn price(s: &BarSeries, m: i64) -> Decimal {
-    Decimal::new(m, s.price_scale())
-}
-
-fn candle(s: &BarSeries, p: usize) -> Candle {
-    Candle {
-        open: price(s, s.opens()[p]),
-        high: price(s, s.highs()[p]),
-        low: price(s, s.lows()[p]),
-        close: price(s, s.closes()[p]),
-        volume: Decimal::new(s.volumes()[p], s.volume_scale()),
     }
 }
 
@@ -361,6 +346,7 @@ fn merge_times(series: &[Arc<BarSeries>], ranges: &[Range<usize>]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     fn series(points: &[(i64, i64)]) -> Arc<BarSeries> {
         let bars: Vec<Bar> = points

@@ -40,8 +40,8 @@ fn decisions(drawn: Vec<(u64, u8, u8, u32, u8)>) -> BTreeMap<u64, Decision> {
             continue;
         };
         let side_s = if side == 0 { "buy" } else { "sell" };
-        let delta = bar.close * rust_decimal::Decimal::new(i64::from(off), 3);
-        let (below, above) = (bar.close - delta, bar.close + delta);
+        let delta = bar.candle.close * rust_decimal::Decimal::new(i64::from(off), 3);
+        let (below, above) = (bar.candle.close - delta, bar.candle.close + delta);
         let id = format!("o{n}");
         let d = out.entry(tick).or_insert(Decision {
             orders: Vec::new(),

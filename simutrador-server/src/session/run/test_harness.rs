@@ -49,7 +49,7 @@ pub fn bars() -> Vec<Bar> {
         .expect("2020");
     (first..series.len())
         .map(|i| series.bar(i))
-        .take_while(|b| b.ts < 1_609_459_200)
+        .take_while(|b| b.time < 1_609_459_200)
         .collect()
 }
 
