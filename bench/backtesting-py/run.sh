@@ -4,15 +4,17 @@
 #
 #   bench/backtesting-py/run.sh [ROUNDS]        (default 3; prints medians, bests, the ratio)
 #
-# Environment: BARS_CSV=FILE to use another CSV (canonical columns); SKIP_BT=1 to time only
-# SimuTrador; KEEP=1 to keep the work dir's daemon state. See README.md next to this file.
+# Environment: BARS_CSV=FILE another CSV (canonical columns); BIN_DIR=DIR other binaries than
+# target/release (e.g. a copy of an older build, for before/after); RUN_ARGS="--window N" more
+# flags for `session run`; SKIP_BT=1 times only SimuTrador. The daemon's state, log and each
+# round's output stay in target/bench-backtesting-py/run/ until the next run. See README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rounds=${1:-3}
 work=$root/target/bench-backtesting-py
-bin=$root/target/release
+bin=${BIN_DIR:-$root/target/release}
 csv=${BARS_CSV:-$work/bars-1m.csv}
 mkdir -p "$work"
 
@@ -76,7 +78,8 @@ for r in $(seq "$rounds"); do
     id=$(sed -n 's/^Created session \([^ ]*\) .*/\1/p' "$run/create.out")
     d0=$(cpu_of "$daemon")
     /usr/bin/time -f '%e %U %S' -o "$run/run.time" "$client" session run "$id" \
-        --strategy sma-cross -p fast=10 -p slow=20 -p short=true >"$run/run.$r.out" 2>"$run/run.$r.err"
+        --strategy sma-cross -p fast=10 -p slow=20 -p short=true ${RUN_ARGS:-} \
+        >"$run/run.$r.out" 2>"$run/run.$r.err"
     d1=$(cpu_of "$daemon")
     read -r cw _ _ <"$run/create.time"
     read -r rw ru rs <"$run/run.time"
