@@ -77,12 +77,12 @@ for r in $(seq "$rounds"); do
         --timeframe 1m --start "$first" --end "$last" --capital 100000 >"$run/create.out"
     id=$(sed -n 's/^Created session \([^ ]*\) .*/\1/p' "$run/create.out")
     d0=$(cpu_of "$daemon")
-    /usr/bin/time -f '%e %U %S' -o "$run/run.time" "$client" session run "$id" \
+    /usr/bin/time -f '%e %U %S' -o "$run/run.$r.time" "$client" session run "$id" \
         --strategy sma-cross -p fast=10 -p slow=20 -p short=true ${RUN_ARGS:-} \
         >"$run/run.$r.out" 2>"$run/run.$r.err"
     d1=$(cpu_of "$daemon")
     read -r cw _ _ <"$run/create.time"
-    read -r rw ru rs <"$run/run.time"
+    read -r rw ru rs <"$run/run.$r.time"
     trades=$(grep '# Trades' "$run/run.$r.out" | grep -o '[0-9][0-9]*' | tail -1)
     printf '%s %s %s %s %s\n' "$cw" "$rw" "$(echo "$ru + $rs" | bc)" "$(echo "$d1 - $d0" | bc)" "$trades" >>"$run/times"
     printf '  round %d: create %.3f s, run %.3f s (CLI CPU %.2f s, daemon CPU %.2f s), %s trades, load %s\n' \
