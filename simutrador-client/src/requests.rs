@@ -13,7 +13,8 @@ use shared_models::messages::simulation::{
 use shared_models::results::SimulationResults;
 use shared_models::trading::AccountSnapshot;
 use shared_models::{
-    ClientMessage, CreateSessionRequest, ServerMessage, SessionInfo, SymbolRange, Timeframe,
+    ClientMessage, CreateSessionRequest, ErrorCode, ServerMessage, SessionInfo, SymbolRange,
+    Timeframe,
 };
 
 use crate::connection::Client;
@@ -119,6 +120,31 @@ impl Client {
     pub async fn get_results(&self, session_id: &str) -> Result<SimulationResults> {
         let format =
             (self.connection_info().protocol_version >= 2).then_some(ResultsFormat::Columns);
+        self.results_in(session_id, format).await
+    }
+
+    /// Only the metrics and the open positions of a completed (or stopped) run: `trades` and
+    /// `equity_curve` come back empty. For a summary of a long run this moves a few hundred
+    /// bytes instead of megabytes. A daemon that does not know `format: summary` refuses it
+    /// with `INVALID_MESSAGE`; then this asks for the full results, as [`Client::get_results`].
+    pub async fn get_results_summary(&self, session_id: &str) -> Result<SimulationResults> {
+        match self
+            .results_in(session_id, Some(ResultsFormat::Summary))
+            .await
+        {
+            Err(ClientError::Server {
+                code: ErrorCode::InvalidMessage,
+                ..
+            }) => self.get_results(session_id).await,
+            other => other,
+        }
+    }
+
+    async fn results_in(
+        &self,
+        session_id: &str,
+        format: Option<ResultsFormat>,
+    ) -> Result<SimulationResults> {
         let request = GetResults {
             session_id: session_id.to_string(),
             format,

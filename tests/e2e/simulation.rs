@@ -132,6 +132,23 @@ impl Driver {
             )
             .await;
         assert!(columns["data"]["equity_curve"].is_null(), "{columns}");
+        // The summary carries the same metrics and open positions, and nothing else.
+        let summary = self
+            .raw
+            .request(
+                "get_results",
+                json!({"session_id": self.session, "format": "summary"}),
+            )
+            .await;
+        assert_eq!(summary["type"], "results", "{summary}");
+        for absent in ["trades", "trade_columns", "equity_curve", "equity_columns"] {
+            assert!(summary["data"][absent].is_null(), "{absent}: {summary}");
+        }
+        assert_eq!(summary["data"]["metrics"], results["data"]["metrics"]);
+        assert_eq!(
+            summary["data"]["open_positions"],
+            results["data"]["open_positions"]
+        );
         let typed = |v: &Value| {
             serde_json::from_value::<ResultsReply>(v["data"].clone())
                 .unwrap()
@@ -396,6 +413,13 @@ mod sdk_and_cli {
             results.metrics.num_trades
         );
         assert_eq!(results.equity_curve.len() as u64, session.bar_count);
+        // The summary: the same metrics and open positions, no trades, no curve.
+        let summary = c.get_results_summary(&session.session_id).await.unwrap();
+        assert!(summary.trades.is_empty() && summary.equity_curve.is_empty());
+        assert_eq!(
+            serde_json::to_string(&(&summary.metrics, &summary.open_positions)).unwrap(),
+            serde_json::to_string(&(&results.metrics, &results.open_positions)).unwrap()
+        );
         let s = c.get_session(&session.session_id).await.unwrap();
         assert_eq!(s.state, SessionState::Completed);
         assert_eq!(s.settled_ticks, session.bar_count);

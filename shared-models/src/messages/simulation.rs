@@ -407,6 +407,10 @@ pub enum ResultsFormat {
     Rows,
     /// `trade_columns` and `equity_columns`: one array per field (protocol version 2).
     Columns,
+    /// Only `metrics` and `open_positions`: no trades and no equity curve, for a caller that
+    /// shows a summary (a few hundred bytes instead of megabytes for a long run). Daemons
+    /// older than this variant refuse it with `INVALID_MESSAGE`; ask again with `columns`.
+    Summary,
 }
 
 /// `get_results`.
@@ -448,15 +452,16 @@ pub struct ResultsReply {
 impl ResultsReply {
     /// `results` of `session_id` in `format`.
     pub fn new(session_id: String, results: &SimulationResults, format: ResultsFormat) -> Self {
+        let rows = format == ResultsFormat::Rows;
         let columns = format == ResultsFormat::Columns;
         ResultsReply {
             session_id,
             metrics: results.metrics.clone(),
-            trades: (!columns).then(|| results.trades.clone()),
+            trades: rows.then(|| results.trades.clone()),
             trade_columns: columns
                 .then(|| Box::new(crate::columns::TradeColumns::from_trades(&results.trades))),
             open_positions: results.open_positions.clone(),
-            equity_curve: (!columns).then(|| results.equity_curve.clone()),
+            equity_curve: rows.then(|| results.equity_curve.clone()),
             equity_columns: columns.then(|| {
                 Box::new(crate::columns::EquityColumns::from_points(
                     &results.equity_curve,

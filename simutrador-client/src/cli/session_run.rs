@@ -4,12 +4,19 @@
 //! `run` draws an `indicatif` progress bar on stderr (ticks done / total, rate, ETA, equity)
 //! when stderr is a terminal, else (or with `--quiet`) a plain line every 10 %; it ends with
 //! the metrics table, or with `--json` the results as the one JSON document on stdout.
+//!
+//! Only what is printed is fetched: the metrics table needs the metrics and the open positions,
+//! so without `--json` (and, for `results`, without `--trades`, `--equity` or `--csv`) the
+//! results come as `get_results {format: summary}`, with no trades and no equity curve (for a
+//! million-bar run that is ~20 MB the daemon no longer encodes and the CLI no longer decodes).
 
 use indicatif::{ProgressBar, ProgressStyle};
 use simutrador_client::runner::Progress;
 use simutrador_client::strategies::build_strategy;
 use simutrador_client::{RunOptions, StrategySpec};
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::Context;
@@ -42,19 +49,25 @@ pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
     let drawn = bar.clone();
     let started = Instant::now();
     let mut next_line = 0u64;
+    let done = Arc::new(AtomicU64::new(0));
+    let seen = done.clone();
     let options = RunOptions::default()
         .window(args.window)
         .warmup_bars(args.warmup)
-        .on_progress(move |p: &Progress| match &drawn {
-            Some(bar) => {
-                bar.set_length(p.total_ticks);
-                bar.set_position(p.ticks_done);
-                bar.set_message(super::render::money(p.equity.round_dp(2)));
-            }
-            None => {
-                if p.ticks_done >= next_line {
-                    eprintln!("{}", plain_line(p, started.elapsed().as_secs_f64()));
-                    next_line = p.ticks_done + (p.total_ticks / 10).max(1);
+        .summary_results(!ctx.out.is_json())
+        .on_progress(move |p: &Progress| {
+            seen.store(p.ticks_done, Ordering::Relaxed);
+            match &drawn {
+                Some(bar) => {
+                    bar.set_length(p.total_ticks);
+                    bar.set_position(p.ticks_done);
+                    bar.set_message(super::render::money(p.equity.round_dp(2)));
+                }
+                None => {
+                    if p.ticks_done >= next_line {
+                        eprintln!("{}", plain_line(p, started.elapsed().as_secs_f64()));
+                        next_line = p.ticks_done + (p.total_ticks / 10).max(1);
+                    }
                 }
             }
         });
@@ -65,7 +78,7 @@ pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
     }
     let results = result?;
     let elapsed = started.elapsed().as_secs_f64();
-    let bars = results.equity_curve.len();
+    let bars = done.load(Ordering::Relaxed);
     ctx.out.note(&format!(
         "Ran {} on session {id}: {bars} bars in {elapsed:.2} s ({:.0} bars/s).\n",
         spec.name,
@@ -97,7 +110,13 @@ pub async fn results(args: ResultsArgs, ctx: &Context) -> anyhow::Result<()> {
         return Err(usage("--json and --csv DIR are exclusive; pick one"));
     }
     let client = ctx.client().await?;
-    let results = client.get_results(args.id.trim()).await?;
+    let id = args.id.trim();
+    let everything = args.trades || args.equity || args.csv.is_some() || ctx.out.is_json();
+    let results = if everything {
+        client.get_results(id).await?
+    } else {
+        client.get_results_summary(id).await?
+    };
     if let Some(dir) = &args.csv {
         let written = results_view::write_csv(&results, dir)?;
         return ctx

@@ -330,6 +330,16 @@ pub(crate) async fn start(
                         ));
                     }
                 }
+                // Like a daemon older than `format: summary`: it refuses the format.
+                Some("get_results") if done && req["data"]["format"] == "summary" => {
+                    out.push(frame(
+                        "error",
+                        id,
+                        &json!({"error_code": "INVALID_MESSAGE",
+                        "message": "invalid 'get_results' data at 'format': unknown variant `summary`",
+                        "details": null}),
+                    ))
+                }
                 Some("get_results") if done => {
                     let results = engine.results();
                     engine.log.results = results.to_string();

@@ -87,6 +87,10 @@ pub struct RunOptions {
     /// Reconnecting when the connection drops (daemon restart, network): attempts and
     /// backoff. See `runner/reconnect.rs`.
     pub reconnect: ReconnectOptions,
+    /// Fetch only the summary at the end (metrics and open positions, as
+    /// [`Client::get_results_summary`]): the returned results and the strategy's `on_end`
+    /// then have no trades and no equity curve. Default false (everything).
+    pub summary_results: bool,
 }
 
 impl Default for RunOptions {
@@ -100,6 +104,7 @@ impl Default for RunOptions {
             progress: None,
             predict_fills: true,
             reconnect: ReconnectOptions::default(),
+            summary_results: false,
         }
     }
 }
@@ -114,6 +119,7 @@ impl std::fmt::Debug for RunOptions {
             .field("stall_timeout", &self.stall_timeout)
             .field("progress", &self.progress.is_some())
             .field("reconnect", &self.reconnect)
+            .field("summary_results", &self.summary_results)
             .finish()
     }
 }
@@ -143,6 +149,12 @@ impl RunOptions {
         self
     }
 
+    /// Fetch only the summary at the end (see [`RunOptions::summary_results`]).
+    pub fn summary_results(mut self, summary: bool) -> Self {
+        self.summary_results = summary;
+        self
+    }
+
     /// Call `f` with the progress.
     pub fn on_progress(mut self, f: impl FnMut(&Progress) + Send + 'static) -> Self {
         self.progress = Some(Box::new(f));
@@ -161,7 +173,7 @@ pub(crate) struct RunStats {
 
 impl Client {
     /// Run `strategy` on the session `session_id` (state `created`) to the end and return
-    /// what `get_results` answers. The same session data gives the same results whatever
+    /// what `get_results` answers (only the summary with [`RunOptions::summary_results`]). The same session data gives the same results whatever
     /// `options.window`.
     ///
     /// Errors: the server's refusal of `start_simulation` (`INVALID_STATE`,

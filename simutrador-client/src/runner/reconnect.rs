@@ -177,7 +177,7 @@ impl Run<'_> {
                 if !info.state.is_terminal() {
                     return Err(e);
                 }
-                let results = client.get_results(&self.session_id).await?;
+                let results = client.get_results_summary(&self.session_id).await?;
                 self.end = Some(SimulationEnd {
                     session_id: self.session_id.clone(),
                     reason: info

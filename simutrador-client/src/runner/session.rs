@@ -125,6 +125,7 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
     // A predicting client never waits for a settlement, so it may hold its decisions back.
     run.batch_acks = v2 && predictor.is_some();
     let mut progress = options.progress.take();
+    let summary = options.summary_results;
 
     let capacity = options
         .history
@@ -262,7 +263,11 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
     } else {
         run.apply_events(strategy, &mut ctx);
     }
-    let results = run.client.get_results(session_id).await?;
+    let results = if summary {
+        run.client.get_results_summary(session_id).await?
+    } else {
+        run.client.get_results(session_id).await?
+    };
     strategy.on_end(&results);
     if let Some(f) = progress.as_mut() {
         f(&Progress {

@@ -192,3 +192,34 @@ async fn built_ins_run_by_name() {
     assert_eq!(log.fills[0].0, 1, "bought at the open of the second bar");
     assert_eq!((stats.settle_waits, log.violations), (1, 0));
 }
+
+#[tokio::test]
+async fn summary_results_fall_back_to_everything_on_a_daemon_that_refuses_the_format() {
+    let bars = walk(300);
+    let spec = StrategySpec::parse("sma-cross", ["fast=5", "slow=12"]).unwrap();
+    let (_, _, full) = run_on(
+        bars.clone(),
+        build_strategy(&spec).unwrap().as_mut(),
+        64,
+        50,
+        3,
+    )
+    .await;
+    let (url, server) = fake_server::start(bars, 50, 3).await;
+    let options = ConnectOptions::default().request_timeout(Duration::from_secs(10));
+    let client = Client::connect_with_options(&url, "t", options)
+        .await
+        .unwrap();
+    let mut strategy = build_strategy(&spec).unwrap();
+    let (results, _) = session::run(
+        &client,
+        "s1",
+        strategy.as_mut(),
+        RunOptions::default().window(64).summary_results(true),
+    )
+    .await
+    .unwrap();
+    server.await.unwrap();
+    assert!(!results.equity_curve.is_empty());
+    assert_eq!(serde_json::to_string(&results).unwrap(), full);
+}
