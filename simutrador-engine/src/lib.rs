@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 mod annual;
+mod bankrupt;
 mod clock;
 mod config;
 mod curve;
@@ -51,6 +52,8 @@ pub use engine::Engine;
 pub use rejection::{RejectCode, Rejection};
 pub use risk::{HaltEvent, HaltRule, RiskRules};
 
+#[cfg(test)]
+mod bankrupt_tests;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]
