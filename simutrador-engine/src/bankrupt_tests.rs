@@ -108,6 +108,8 @@ fn a_short_on_rising_prices_goes_bankrupt_at_the_close_that_takes_equity_below_z
     // Exposed on bars 1..=3 (the fill bar through the bankrupt bar) of 7.
     assert!((r.metrics.exposure_time_pct - 3.0 / 7.0 * 100.0).abs() < 1e-9);
     assert!(r.open_positions.is_empty());
+    // Buy & Hold runs from the first close to the last bar's, as if nothing happened.
+    assert_eq!(r.metrics.buy_and_hold_return_pct, -99.0);
 }
 
 #[test]

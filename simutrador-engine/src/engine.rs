@@ -205,7 +205,9 @@ impl Engine {
         }
         self.last_time = Some(time);
         if self.bankrupt {
-            // Equity stays 0 to the end of the data (backtesting.py's `_equity[i:] = 0`).
+            // Equity stays 0 to the end of the data (backtesting.py's `_equity[i:] = 0`);
+            // the closes still count for Buy & Hold (nothing is held, so nothing is marked).
+            let _ = self.books.mark(candles);
             self.curve.push(time, Decimal::ZERO);
             return;
         }

@@ -120,6 +120,8 @@ fn a_short_that_loses_everything_ends_bankrupt_with_equity_zero_to_the_end() {
     assert_eq!(number(&m["equity_final"]), 0.0, "{m}");
     assert_eq!(number(&m["return_pct"]), -100.0);
     assert_eq!(number(&m["max_drawdown_pct"]), -100.0);
+    // Buy & Hold to the last bar's close (720), not the bankrupt bar's.
+    assert_eq!(number(&m["buy_and_hold_return_pct"]), 620.0, "{m}");
     let curve = results["equity_curve"].as_array().unwrap();
     assert_eq!(curve.len(), BARS, "the statistics run to the last bar");
     let equity: Vec<f64> = curve.iter().map(|p| number(&p["equity"])).collect();

@@ -121,6 +121,10 @@ fn assert_bankrupt_end(out: &[Output]) {
     assert_eq!(r.metrics.return_pct, -100.0);
     assert_eq!(r.metrics.max_drawdown_pct, -100.0);
     assert_eq!(r.metrics.end.timestamp(), T0 + 9 * DAY);
+    assert_eq!(
+        r.metrics.buy_and_hold_return_pct, 400.0,
+        "to the last bar's close"
+    );
 }
 
 #[test]

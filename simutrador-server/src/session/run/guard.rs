@@ -49,10 +49,13 @@ impl RunCore {
 
     /// A bankrupt account's equity stays 0 to the last bar of the session's data, and its
     /// statistics run over all of them, as backtesting.py's do: the engine records the bars
-    /// after the bankrupt one at 0 (nothing else happens on them, and no tick is sent).
+    /// after the bankrupt one at 0 (their closes only feed Buy & Hold; no tick is sent).
     fn pad_bankrupt_curve(&mut self) {
         for s in self.settled..self.feed.len() {
-            self.engine.settle(self.feed.time(s), &[], &mut self.events);
+            self.feed
+                .next_candles(&mut self.settle_cursor, &mut self.candles);
+            self.engine
+                .settle(self.feed.time(s), &self.candles, &mut self.events);
         }
     }
 
