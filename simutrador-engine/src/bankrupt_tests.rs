@@ -181,3 +181,51 @@ fn finishing_a_bankrupt_engine_changes_nothing() {
     assert!(ev.executions.is_empty() && ev.order_updates.is_empty());
     assert_eq!(s.engine.equity(), Decimal::ZERO);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+    /// A short held on a random rising path: the equity is never below 0; once bankrupt, at
+    /// the first close whose marked equity is ≤ 0, the curve is 0 from there to the last bar
+    /// and the short was closed at that close.
+    #[test]
+    fn a_short_on_any_rising_path_never_shows_negative_equity(
+        steps in proptest::collection::vec(0i64..900, 2..40),
+        pct in 30i64..100,
+        loss_limit in proptest::option::of(1000i64..12000),
+    ) {
+        let mut s = Sim::new(shorting());
+        if let Some(l) = loss_limit {
+            s.engine.set_risk(RiskRules { loss_limit: Some(Decimal::from(l)), halt: None });
+        }
+        s.bar(flat(dec!(100)));
+        let mut short = market("s", OrderSide::Sell, Decimal::ONE);
+        short.quantity = None;
+        short.percent_of_equity = Some(Decimal::new(pct, 2));
+        s.submit(vec![short]);
+        let mut close = dec!(100);
+        let mut bankrupt_at = None;
+        for (i, step) in steps.iter().enumerate() {
+            close += close * Decimal::new(*step, 4); // up to +9 % a bar
+            // The equity without the rule: cash + held × close (the short fills on the first
+            // of these bars, at a flat open equal to its close, so from the second on).
+            let before = s.engine.cash() + s.engine.position(0) * close;
+            s.bar(flat(close));
+            proptest::prop_assert!(s.engine.equity() >= Decimal::ZERO);
+            if bankrupt_at.is_none() && s.engine.bankrupt() {
+                proptest::prop_assert!(i > 0 && before <= Decimal::ZERO, "{} at bar {}", before, i);
+                bankrupt_at = Some((i + 1, close));
+            }
+        }
+        let r = s.engine.results(0);
+        if let Some((k, at)) = bankrupt_at {
+            proptest::prop_assert!(!s.engine.loss_limit_hit());
+            proptest::prop_assert!(r.equity_curve[k..].iter().all(|p| p.equity.is_zero()));
+            proptest::prop_assert_eq!(r.equity_curve.len(), steps.len() + 1);
+            proptest::prop_assert_eq!(r.trades.last().map(|t| t.exit_price), Some(at));
+            proptest::prop_assert_eq!(r.metrics.return_pct, -100.0);
+        } else {
+            proptest::prop_assert!(r.equity_curve.iter().all(|p| p.equity > Decimal::ZERO));
+        }
+    }
+}
