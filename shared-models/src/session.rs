@@ -155,6 +155,9 @@ pub enum TerminationReason {
     EmergencyStop,
     /// The loss limit was reached.
     LossLimit,
+    /// The equity reached 0 or less at a bar's close: every position was closed at that
+    /// close and the equity is 0 (backtesting.py's rule, see `docs/execution-model.md`).
+    Bankrupt,
     /// The time limit was reached.
     TimeLimit,
     /// Nobody used the session for `session_timeout_minutes`.
@@ -307,6 +310,20 @@ pub struct SessionInfo {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn termination_reasons_travel_in_snake_case() {
+        for (reason, wire) in [
+            (TerminationReason::LossLimit, "\"loss_limit\""),
+            (TerminationReason::Bankrupt, "\"bankrupt\""),
+        ] {
+            assert_eq!(serde_json::to_string(&reason).unwrap(), wire);
+            assert_eq!(
+                serde_json::from_str::<TerminationReason>(wire).unwrap(),
+                reason
+            );
+        }
+    }
 
     #[test]
     fn money_accepts_numbers_and_strings_and_stays_exact() {

@@ -49,6 +49,8 @@ pub struct Engine {
     names: Vec<CompactString>,
     /// Loss limit and volatility halt (see `risk.rs`); `None` when the session has neither.
     pub(super) risk: Option<Box<super::risk::RiskState>>,
+    /// Set at the close where equity reached 0 or less (see `bankrupt.rs`).
+    pub(super) bankrupt: bool,
 }
 
 impl Engine {
@@ -76,6 +78,7 @@ impl Engine {
             stamp: Stamp::default(),
             names,
             risk: None,
+            bankrupt: false,
         })
     }
 
@@ -158,6 +161,9 @@ impl Engine {
             self.config.allow_short,
             decided_at,
         )?;
+        if self.bankrupt {
+            return Err(Rejection::invalid_order(super::bankrupt::NO_ORDERS));
+        }
         if self.risk.is_some() {
             self.risk_check(&order)?;
         }
@@ -189,12 +195,22 @@ impl Engine {
     /// a missing trailing entry, means no bar for that symbol). Works the orders in submission
     /// order (each sized after the earlier ones filled, bracket children right after their
     /// entry), applies time in force, marks every position at its last close and appends one
-    /// equity point. A `time` at or before the last settled one is ignored.
+    /// equity point. A `time` at or before the last settled one is ignored, and so is every
+    /// bar after the loss limit stopped the run. When the equity at the close is 0 or less the
+    /// account goes bankrupt (see [`Engine::bankrupt`]); later bars then only extend the
+    /// equity curve at 0.
     pub fn settle(&mut self, time: i64, candles: &[Option<Candle>], out: &mut BarEvents) {
         if self.last_time.is_some_and(|t| time <= t) || self.loss_limit_hit() {
             return;
         }
         self.last_time = Some(time);
+        if self.bankrupt {
+            // Equity stays 0 to the end of the data (backtesting.py's `_equity[i:] = 0`);
+            // the closes still count for Buy & Hold (nothing is held, so nothing is marked).
+            let _ = self.books.mark(candles);
+            self.curve.push(time, Decimal::ZERO);
+            return;
+        }
         self.filled_this_bar = false;
         if !self.orders.is_empty() {
             self.work_orders(time, candles, out);
@@ -205,6 +221,11 @@ impl Engine {
             self.exposed_bars += 1;
         }
         self.curve.push(time, self.equity);
+        if self.equity <= Decimal::ZERO {
+            // Bankrupt: closed out at this close; the loss limit and halts no longer matter.
+            self.go_bankrupt(time, out);
+            return;
+        }
         if self.risk.is_some() {
             self.apply_risk(time, candles, out);
         }
@@ -275,7 +296,7 @@ impl Engine {
     /// Cancels every working order and closes every position at its last settled close (no
     /// slippage; booked as trades, commissions charged; executions carry the order id
     /// `flatten:SYMBOL`). The last equity point is updated to the flat equity. Used for
-    /// stops, loss limits and `close_at_end`.
+    /// stops, loss limits, bankruptcy and `close_at_end`.
     pub fn flatten(&mut self, time: i64, out: &mut BarEvents) {
         let at = self.stamp(time);
         for o in self.orders.drain(..) {

@@ -18,7 +18,8 @@
 //! - `engine`: [`Engine`] and its public calls; `execution`: the per-bar order work (time in
 //!   force, fills in submission order, brackets).
 //! - `curve`: the compact equity curve.
-//! - `risk`: the loss limit and the volatility halt of a session ([`RiskRules`]).
+//! - `risk`: the loss limit and the volatility halt of a session ([`RiskRules`]); `bankrupt`:
+//!   equity at or below 0 at a close closes everything and ends the account.
 //! - [`metrics`] — statistics over a finished run.
 //! - [`indicators`] — SMA, EMA, RSI, rolling extremes: O(1) per bar, no allocation.
 //! - [`signals`] — the pure decision rules of the built-in strategies.
@@ -26,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 mod annual;
+mod bankrupt;
 mod clock;
 mod config;
 mod curve;
@@ -51,6 +53,8 @@ pub use engine::Engine;
 pub use rejection::{RejectCode, Rejection};
 pub use risk::{HaltEvent, HaltRule, RiskRules};
 
+#[cfg(test)]
+mod bankrupt_tests;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]

@@ -166,7 +166,12 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
             last_key = Some(key);
         }
     }
-    let rets: Vec<f64> = points.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
+    // `pct_change().dropna()`: a change from 0 to 0 (after a bankruptcy) is 0 / 0 and dropped.
+    let rets: Vec<f64> = points
+        .windows(2)
+        .map(|w| w[1] / w[0] - 1.0)
+        .filter(|r| !r.is_nan())
+        .collect();
     let g = geometric_mean(&rets);
     let ret_ann = (1.0 + g).powf(periods) - 1.0;
     let var = variance(&rets);

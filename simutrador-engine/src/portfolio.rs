@@ -110,6 +110,13 @@ fn overflow() -> Rejection {
 }
 
 impl Books {
+    /// Sets the cash to 0 (bankruptcy, after every position was closed): the debt left
+    /// by the closing fills is written off, as backtesting.py does.
+    pub fn write_off_cash(&mut self) {
+        self.cash = Decimal::ZERO;
+        self.mark_cache = None;
+    }
+
     /// Empty books with the configured capital and costs.
     pub fn new(config: &EngineConfig) -> Self {
         Books {

@@ -123,6 +123,11 @@ fn run(
         let value: Decimal = acct.positions.iter().map(|p| p.quantity * c.close).sum();
         assert_eq!(acct.equity, acct.cash + value, "equity identity at bar {i}");
         assert_eq!(engine.equity(), acct.equity);
+        assert!(acct.equity >= Decimal::ZERO, "equity below 0 at bar {i}");
+        if engine.bankrupt() {
+            assert!(acct.positions.is_empty() && acct.open_orders.is_empty());
+            assert_eq!(acct.cash, Decimal::ZERO);
+        }
         if !cfg.allow_short {
             assert!(
                 acct.cash >= Decimal::ZERO,
@@ -182,6 +187,7 @@ proptest! {
         }
         let last = results.equity_curve.last().map(|p| p.equity);
         prop_assert_eq!(last, Some(results.metrics.equity_final));
+        prop_assert!(results.equity_curve.iter().all(|p| p.equity >= Decimal::ZERO));
     }
 }
 

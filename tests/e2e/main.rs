@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod bankrupt;
 mod batch;
 mod batch_stop;
 mod cli;

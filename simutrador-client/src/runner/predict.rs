@@ -76,9 +76,10 @@ impl Predictor {
         self.engine.finish(&mut self.events);
     }
 
-    /// True once the session's loss limit stopped the modelled run.
+    /// True once the session's loss limit or a bankruptcy (equity at or below 0 at a close)
+    /// ended the modelled run; the daemon ends it at the same bar, with the same closing fills.
     pub fn stopped(&self) -> bool {
-        self.engine.loss_limit_hit()
+        self.engine.loss_limit_hit() || self.engine.bankrupt()
     }
 
     /// Stop expecting the daemon to confirm the predicted fills of bars at or before `time`

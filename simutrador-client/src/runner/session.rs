@@ -155,7 +155,8 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
 
     let mut next = 0u64;
     'ticks: while next < run.total {
-        // An early end (stop, time limit, loss limit): no more ticks for the strategy.
+        // An early end (stop, time limit, loss limit, bankruptcy): no more ticks for the
+        // strategy.
         if run.ended_early() || predictor.as_ref().is_some_and(Predictor::stopped) {
             break;
         }

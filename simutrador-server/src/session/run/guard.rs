@@ -1,7 +1,7 @@
 //! The session's limits as the run watches them after every settled bar (volatility halts,
-//! the loss warning, the loss limit), and the ends of a run: completed when every tick is
-//! acknowledged, or early (stop, time limit, idle timeout, loss limit), flattened at the
-//! last settled bar.
+//! the loss warning, the loss limit, bankruptcy), and the ends of a run: completed when every
+//! tick is acknowledged, or early (stop, time limit, idle timeout, loss limit, bankruptcy),
+//! flattened at the last settled bar.
 
 use shared_models::lifecycle::{Actor, WarningKind};
 use shared_models::messages::simulation::SimulationEnd;
@@ -11,7 +11,8 @@ use super::core::RunCore;
 use super::io::{Effect, Output};
 
 impl RunCore {
-    /// After each settled bar: the periodic figures, halts, the loss warning, the loss limit.
+    /// After each settled bar: the periodic figures, halts, the loss warning, the loss limit
+    /// and bankruptcy.
     pub(super) fn watch_limits(&mut self, out: &mut Vec<Output>) {
         if self.settled.is_multiple_of(64) {
             out.push(Output::Session(Effect::Publish {
@@ -37,6 +38,24 @@ impl RunCore {
             self.flush_events(true, out);
             let reason = TerminationReason::LossLimit;
             self.conclude(SessionState::Stopped, reason, Actor::System, false, out);
+        } else if self.engine.bankrupt() {
+            // The engine closed every position at this bar's close and the equity is 0.
+            self.flush_events(true, out);
+            self.pad_bankrupt_curve();
+            let reason = TerminationReason::Bankrupt;
+            self.conclude(SessionState::Stopped, reason, Actor::System, false, out);
+        }
+    }
+
+    /// A bankrupt account's equity stays 0 to the last bar of the session's data, and its
+    /// statistics run over all of them, as backtesting.py's do: the engine records the bars
+    /// after the bankrupt one at 0 (their closes only feed Buy & Hold; no tick is sent).
+    fn pad_bankrupt_curve(&mut self) {
+        for s in self.settled..self.feed.len() {
+            self.feed
+                .next_candles(&mut self.settle_cursor, &mut self.candles);
+            self.engine
+                .settle(self.feed.time(s), &self.candles, &mut self.events);
         }
     }
 
@@ -48,7 +67,7 @@ impl RunCore {
         actor: Actor,
         out: &mut Vec<Output>,
     ) {
-        if self.settled > 0 && !self.engine.loss_limit_hit() {
+        if self.settled > 0 && !self.engine.loss_limit_hit() && !self.engine.bankrupt() {
             let last = self.feed.time(self.settled - 1);
             self.engine.flatten(last, &mut self.events);
         }

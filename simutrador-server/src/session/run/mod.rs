@@ -29,6 +29,9 @@ pub mod start;
 pub use handle::{CONTROL_QUEUE, Control, ReplyTo, RunHandle, Terminate};
 
 #[cfg(test)]
+#[path = "bankrupt_tests.rs"]
+mod bankrupt_tests;
+#[cfg(test)]
 #[path = "core_tests.rs"]
 mod core_tests;
 #[cfg(test)]
