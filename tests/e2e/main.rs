@@ -9,6 +9,7 @@ mod auth;
 mod batch;
 mod batch_stop;
 mod cli;
+mod closed_pipe;
 mod concurrency;
 mod lifecycle;
 mod protocol_errors;

@@ -17,6 +17,7 @@ use shared_models::{AssetClass, SymbolInfo, Timeframe};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output;
 use crate::market_data::import::{ImportRequest, import_file};
 use crate::market_data::{Catalog, MarketDataError};
 
@@ -104,10 +105,10 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     match import_file(&req) {
         Ok(s) => {
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                output::line(&serde_json::to_string_pretty(&s)?)?;
             } else {
                 let verb = if s.replaced { "Replaced" } else { "Imported" };
-                println!(
+                output::line(&format!(
                     "{verb} {} {} ({}): {} bars, {} .. {}\nStored in {}",
                     s.symbol,
                     s.timeframe,
@@ -116,7 +117,7 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
                     s.first,
                     s.last,
                     s.destination.display()
-                );
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -128,10 +129,10 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
                     err["line"] = json!(line);
                     err["reason"] = json!(reason);
                 }
-                println!("{}", json!({ "error": err }));
+                output::line(&json!({ "error": err }).to_string())?;
             } else {
-                eprintln!("{e}");
-                eprintln!("Nothing was imported; fix the file and run the command again.");
+                output::warn(&e.to_string())?;
+                output::warn("Nothing was imported; fix the file and run the command again.")?;
             }
             Ok(ExitCode::from(1))
         }
@@ -160,26 +161,26 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let symbols = catalog.list(None, None);
     if a.json {
         let doc = json!({"data_dir": dir, "demo": a.demo, "symbols": symbols});
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        output::line(&serde_json::to_string_pretty(&doc)?)?;
     } else if symbols.is_empty() {
-        println!(
+        output::line(&format!(
             "No market data in {}.\nImport a file with `simutrador-server data import FILE --symbol SYM --timeframe 1d`, \
              or add --demo to see the built-in demo data.",
             dir.display()
-        );
+        ))?;
     } else {
-        println!("{}", table(&symbols));
+        output::line(&table(&symbols).to_string())?;
         let source = if dir.is_dir() {
             format!("data dir {}", dir.display())
         } else {
             "no data dir".to_string()
         };
         let demo = if a.demo { " + built-in demo data" } else { "" };
-        println!(
+        output::line(&format!(
             "{} symbols, {} bars ({source}{demo})",
             catalog.symbol_count(),
             catalog.bar_count()
-        );
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

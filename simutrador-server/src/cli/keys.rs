@@ -13,6 +13,7 @@ use shared_models::Plan;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output;
 use crate::auth::{ApiKeyStore, KeyRecord};
 use crate::config::{Overrides, ServerConfig, default_state_dir};
 
@@ -101,17 +102,17 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
             key_id: &record.key_id,
             plan: record.plan,
         };
-        println!("{}", serde_json::to_string(&doc)?);
+        output::line(&serde_json::to_string(&doc)?)?;
     } else {
-        println!(
+        output::line(&format!(
             "Created API key {} for user {} (plan {}):\n\n    {key}\n",
             record.key_id, record.user_id, record.plan
-        );
-        println!(
+        ))?;
+        output::line(&format!(
             "Copy it now: it cannot be shown again (only its hash is kept in {}).",
             store.path().display()
-        );
-        println!("Use it with: simutrador-client auth login --api-key <key>");
+        ))?;
+        output::line("Use it with: simutrador-client auth login --api-key <key>")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -121,14 +122,14 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let keys = store.list();
     if args.json {
         let docs: Vec<ListedKey<'_>> = keys.iter().map(ListedKey::from).collect();
-        println!("{}", serde_json::to_string(&docs)?);
+        output::line(&serde_json::to_string(&docs)?)?;
     } else if keys.is_empty() {
-        println!(
+        output::line(&format!(
             "No API keys in {}. Create one with: simutrador-server keys add --user NAME",
             store.path().display()
-        );
+        ))?;
     } else {
-        println!("{}", table(&keys));
+        output::line(&table(&keys).to_string())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -141,18 +142,18 @@ fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
         audit(&args.dir, &args.target, "api_key_revoked", target);
     }
     if n == 0 {
-        eprintln!(
+        output::warn(&format!(
             "error: no active API key with id or user '{}' in {}; see `simutrador-server keys list`",
             args.target,
             store.path().display()
-        );
+        ))?;
         return Ok(ExitCode::from(1));
     }
     let noun = if n == 1 { "key" } else { "keys" };
-    println!(
+    output::line(&format!(
         "Revoked {n} {noun} matching '{}'. Tokens issued for it stop working at once.",
         args.target
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -166,10 +167,10 @@ fn audit(dir: &StateDirArgs, user: &str, action: &str, details: serde_json::Valu
     let log = crate::audit::AuditLog::in_dir(&state_dir);
     let entry = crate::audit::AuditEntry::now("user", user, action, None, details);
     if let Err(e) = log.append(&entry) {
-        eprintln!(
+        let _ = output::warn(&format!(
             "warning: could not write the audit log {}: {e}",
             log.path().display()
-        );
+        ));
     }
 }
 
@@ -196,10 +197,10 @@ fn state_dir(dir: &StateDirArgs) -> anyhow::Result<PathBuf> {
                 .filter(|v| !v.trim().is_empty())
                 .map(PathBuf::from)
                 .unwrap_or_else(default_state_dir);
-            eprintln!(
+            let _ = output::warn(&format!(
                 "warning: ignoring the server configuration ({e:#}); using {}",
                 fallback.display()
-            );
+            ));
             Ok(fallback)
         }
     }
