@@ -11,6 +11,7 @@ mod batch_stop;
 mod cli;
 mod closed_pipe;
 mod concurrency;
+mod data_import;
 mod lifecycle;
 mod protocol_errors;
 mod restart;
