@@ -14,6 +14,7 @@ mod concurrency;
 mod data_import;
 mod lifecycle;
 mod protocol_errors;
+mod rate_limits;
 mod restart;
 mod restart_expiry;
 mod sdk;

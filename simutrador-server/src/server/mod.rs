@@ -9,11 +9,13 @@
 //!   to [`crate::protocol::connection`].
 //! - [`shutdown`] — SIGINT/SIGTERM, and draining the daemon's tasks within the grace period.
 //! - [`metrics`] — counters and the Prometheus text of `GET /metrics`.
+//! - [`token_throttle`] — exponential back-off on `POST /auth/token` after failed guesses.
 
 pub mod http;
 pub mod metrics;
 pub mod shutdown;
 pub mod state;
+pub mod token_throttle;
 pub mod ws;
 
 use anyhow::Context;
