@@ -136,10 +136,12 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 
 fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args.dir)?;
-    let n = store.revoke(&args.target)?;
-    if n > 0 {
-        let target = serde_json::json!({ "target": args.target, "revoked": n });
-        audit(&args.dir, &args.target, "api_key_revoked", target);
+    let revoked = store.revoke_records(&args.target)?;
+    let n = revoked.len();
+    // One entry per key, naming the key's user (the target may be a key id).
+    for record in &revoked {
+        let details = serde_json::json!({ "key_id": record.key_id, "target": args.target });
+        audit(&args.dir, &record.user_id, "api_key_revoked", details);
     }
     if n == 0 {
         output::warn(&format!(
