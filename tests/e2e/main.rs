@@ -13,6 +13,7 @@ mod cli;
 mod closed_pipe;
 mod concurrency;
 mod data_import;
+mod files;
 mod lifecycle;
 mod protocol_errors;
 mod rate_limits;
