@@ -210,10 +210,10 @@ pub fn clap_failure(err: clap::Error, json: bool) -> ExitCode {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
         )
     {
-        if let Err(e) = err.print() {
-            if note_pipe(e).kind() == std::io::ErrorKind::BrokenPipe {
-                return ExitCode::from(EXIT_BROKEN_PIPE);
-            }
+        if let Err(e) = err.print()
+            && note_pipe(e).kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return ExitCode::from(EXIT_BROKEN_PIPE);
         }
         return ExitCode::from(if err.use_stderr() { EXIT_FAILURE } else { 0 });
     }
