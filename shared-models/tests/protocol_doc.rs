@@ -70,8 +70,14 @@ fn every_server_example_decodes() {
 #[test]
 fn http_examples_decode() {
     let http = blocks("http");
-    assert_eq!(http.len(), 3, "token, token error, healthz");
+    assert_eq!(
+        http.len(),
+        4,
+        "token, token error, token throttled, healthz"
+    );
     serde_json::from_str::<TokenResponse>(&http[0]).unwrap();
     serde_json::from_str::<ErrorBody>(&http[1]).unwrap();
-    serde_json::from_str::<HealthResponse>(&http[2]).unwrap();
+    let throttled = serde_json::from_str::<ErrorBody>(&http[2]).unwrap();
+    assert!(throttled.details["retry_after_ms"].as_u64().is_some());
+    serde_json::from_str::<HealthResponse>(&http[3]).unwrap();
 }

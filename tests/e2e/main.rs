@@ -5,14 +5,19 @@
 // Tests: a panic is a failed test, so helpers may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_keys;
 mod auth;
 mod bankrupt;
 mod batch;
 mod batch_stop;
 mod cli;
+mod closed_pipe;
 mod concurrency;
+mod data_import;
+mod files;
 mod lifecycle;
 mod protocol_errors;
+mod rate_limits;
 mod restart;
 mod restart_expiry;
 mod sdk;

@@ -49,7 +49,7 @@ async fn auth_login(ctx: &Context) -> anyhow::Result<()> {
     store.save(token.clone())?;
     if key.source == Source::LocalKey {
         ctx.out
-            .note("Using the daemon's local key (loopback quick start).");
+            .note("Using the daemon's local key (loopback quick start).")?;
     }
     let done = LoggedIn {
         url: token.url.clone(),

@@ -77,7 +77,7 @@ async fn run_file(args: BatchRunArgs, ctx: &Context) -> anyhow::Result<ExitCode>
              (the daemon allows {allowed}, you hold {}); runs past that fail with \
              SESSION_LIMIT_EXCEEDED",
             allowed - free
-        ));
+        ))?;
     }
     let connections = parallel.clamp(1, 4);
     let mut clients = vec![first];

@@ -126,14 +126,17 @@ impl LinesObserver {
 impl BatchObserver for LinesObserver {
     fn batch_started(&self, total: usize, parallel: usize) {
         self.total.store(total, Ordering::Relaxed);
-        eprintln!("running {total} simulations, {parallel} at a time");
+        super::output::stderr_line(&format!(
+            "running {total} simulations, {parallel} at a time"
+        ));
     }
 
     fn run_finished(&self, record: &RunRecord) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        eprintln!(
-            "{}",
-            Self::line(done, self.total.load(Ordering::Relaxed), record)
-        );
+        super::output::stderr_line(&Self::line(
+            done,
+            self.total.load(Ordering::Relaxed),
+            record,
+        ));
     }
 }

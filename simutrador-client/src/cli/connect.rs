@@ -111,7 +111,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
     let fresh = login(settings, &key).await?;
     if let Err(e) = store.save(fresh.clone()) {
         // The command can still run; the next one will log in again.
-        eprintln!("warning: {e}");
+        super::output::stderr_line(&format!("warning: {e}"));
     }
     Ok(Client::connect_with_options(url, &fresh.token, options(settings)).await?)
 }

@@ -1,18 +1,68 @@
 //! How the CLI speaks: human text or exactly one JSON document on stdout (`--json`), errors on
 //! stderr (human) or as `{"error": {...}}` on stdout (`--json`), and the exit code of every
 //! failure: 1 when the server refused the request, 2 for usage, connection and authentication
-//! failures.
+//! failures, 141 (128 + SIGPIPE, what a shell reports for a command killed by a closed pipe)
+//! when stdout or stderr was closed under it (`simutrador-client … | head -1`).
+//!
+//! Every write goes through [`stdout_line`] or [`stderr_line`]: a closed pipe is recorded
+//! (see [`pipe_closed`]) and ends the command quietly, never a panic.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use simutrador_client::ClientError;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Exit code when the server refused the request.
 pub const EXIT_REFUSED: u8 = 1;
 /// Exit code for usage, connection and authentication failures.
 pub const EXIT_FAILURE: u8 = 2;
+/// Exit code when stdout or stderr was closed: 128 + SIGPIPE, as a shell reports it.
+pub const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// Set once a write hit a closed stdout or stderr.
+static PIPE_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// True once a write to stdout or stderr found the pipe closed: the command should stop and
+/// exit with [`EXIT_BROKEN_PIPE`].
+pub fn pipe_closed() -> bool {
+    PIPE_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Record `e` when it is a closed pipe; hand it back either way.
+fn note_pipe(e: std::io::Error) -> std::io::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        PIPE_CLOSED.store(true, Ordering::Relaxed);
+    }
+    e
+}
+
+/// True when `err` (anywhere in its chain) is a closed pipe, or a write already found one.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    pipe_closed()
+        || err.chain().any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        })
+}
+
+/// Write one line to stdout and flush; a closed pipe is recorded and returned as the error.
+pub fn stdout_line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(note_pipe)
+}
+
+/// Write one line to stderr (progress, warnings). A failure cannot be reported anywhere, so
+/// it is only recorded when it is a closed pipe.
+pub fn stderr_line(text: &str) {
+    let mut err = std::io::stderr().lock();
+    if let Err(e) = writeln!(err, "{text}") {
+        note_pipe(e);
+    }
+}
 
 /// A mistake in how the command was used (missing argument, no terminal for `--interactive`).
 #[derive(Debug, thiserror::Error)]
@@ -49,18 +99,19 @@ impl Output {
     ) -> anyhow::Result<()> {
         if self.json {
             let text = serde_json::to_string_pretty(value)?;
-            stdout_line(&text);
+            stdout_line(&text)?;
         } else {
-            stdout_line(human().trim_end());
+            stdout_line(human().trim_end())?;
         }
         Ok(())
     }
 
     /// Print text that only humans need (previews, progress); nothing with `--json`.
-    pub fn note(&self, text: &str) {
+    pub fn note(&self, text: &str) -> std::io::Result<()> {
         if !self.json {
-            stdout_line(text.trim_end());
+            stdout_line(text.trim_end())?;
         }
+        Ok(())
     }
 
     /// Report a failure: on stderr for humans, as the one JSON document with `--json`.
@@ -71,19 +122,12 @@ impl Output {
                 "message": failure.message,
                 "details": failure.details,
             }});
-            stdout_line(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+            // Nowhere left to report a failed write: a closed pipe is recorded by it.
+            let _ = stdout_line(&serde_json::to_string_pretty(&doc).unwrap_or_default());
         } else {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "error: {}", failure.message);
+            stderr_line(&format!("error: {}", failure.message));
         }
     }
-}
-
-/// Write one line to stdout; a closed pipe (`| head`) is not an error worth a panic.
-fn stdout_line(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
-    let _ = out.flush();
 }
 
 /// A failed command, classified: code, message (with what to do next), details, exit code.
@@ -166,7 +210,11 @@ pub fn clap_failure(err: clap::Error, json: bool) -> ExitCode {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
         )
     {
-        let _ = err.print();
+        if let Err(e) = err.print()
+            && note_pipe(e).kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return ExitCode::from(EXIT_BROKEN_PIPE);
+        }
         return ExitCode::from(if err.use_stderr() { EXIT_FAILURE } else { 0 });
     }
     let message = err.render().to_string();

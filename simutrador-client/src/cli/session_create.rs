@@ -41,12 +41,12 @@ pub async fn create(args: CreateArgs, ctx: &Context) -> anyhow::Result<()> {
         .await
         .context("the daemon refused the session parameters")?;
     ctx.out
-        .note(&render::preview(&preview.params, preview.bar_count));
+        .note(&render::preview(&preview.params, preview.bar_count))?;
     if let Some(limits) = &preview.limits {
         ctx.out.note(&limits_view::preview(
             limits,
             preview.params.initial_capital,
-        ));
+        ))?;
     }
 
     if args.interactive && !args.yes && !interactive::confirm("Create this session?").await? {

@@ -65,7 +65,7 @@ pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
                 }
                 None => {
                     if p.ticks_done >= next_line {
-                        eprintln!("{}", plain_line(p, started.elapsed().as_secs_f64()));
+                        super::output::stderr_line(&plain_line(p, started.elapsed().as_secs_f64()));
                         next_line = p.ticks_done + (p.total_ticks / 10).max(1);
                     }
                 }
@@ -83,7 +83,7 @@ pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
         "Ran {} on session {id}: {bars} bars in {elapsed:.2} s ({:.0} bars/s).\n",
         spec.name,
         bars as f64 / elapsed.max(1e-9)
-    ));
+    ))?;
     ctx.out
         .emit(&results, || results_view::render(&results, false, false))
 }

@@ -37,7 +37,8 @@ pub async fn watch(id: &str, ctx: &Context) -> anyhow::Result<()> {
     // would ever come, so look again now that updates are flowing.
     let mut state = client.get_session(id).await?.state;
     let mut last: Option<SessionStatsUpdate> = None;
-    while !state.is_terminal() {
+    // A closed stdout (`| head`) ends the watch; `main` turns it into exit 141.
+    while !state.is_terminal() && !super::output::pipe_closed() {
         let msg = tokio::select! {
             _ = tokio::signal::ctrl_c() => {
                 let _ = client.unsubscribe_session(id).await;

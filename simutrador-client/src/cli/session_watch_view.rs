@@ -16,7 +16,7 @@ use shared_models::lifecycle::{
     SessionEventRecord, SessionStatsUpdate, SessionTerminated, SessionWarning,
 };
 use shared_models::{ServerMessage, SessionInfo, SessionState};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use super::render::money;
 use super::session_lifecycle::event_line;
@@ -186,11 +186,9 @@ fn json_line(msg: &ServerMessage) {
     }
 }
 
-/// One line on stdout; a closed pipe is not worth a panic.
+/// One line on stdout; a closed pipe is recorded (the watch loop then stops), not a panic.
 fn stdout_line(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
-    let _ = out.flush();
+    let _ = super::output::stdout_line(text);
 }
 
 /// The three bars, drawn on stdout (a terminal).

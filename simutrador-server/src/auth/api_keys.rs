@@ -152,10 +152,16 @@ impl ApiKeyStore {
     ///
     /// A key id match takes precedence over a user name; already revoked keys are not counted.
     pub fn revoke(&self, key_id_or_user: &str) -> anyhow::Result<usize> {
+        Ok(self.revoke_records(key_id_or_user)?.len())
+    }
+
+    /// [`ApiKeyStore::revoke`], returning the records it revoked (for the audit log, which
+    /// names each key's user and id).
+    pub fn revoke_records(&self, key_id_or_user: &str) -> anyhow::Result<Vec<KeyRecord>> {
         let now = Utc::now();
         self.modify(|keys| {
             let by_id = keys.iter().any(|k| k.record.key_id == key_id_or_user);
-            let mut revoked = 0;
+            let mut revoked = Vec::new();
             for k in keys.iter_mut().filter(|k| k.record.is_active()) {
                 let hit = if by_id {
                     k.record.key_id == key_id_or_user
@@ -165,7 +171,7 @@ impl ApiKeyStore {
                 if hit {
                     k.record.revoked_at = Some(now);
                     tracing::info!(key_id = %k.record.key_id, user_id = %k.record.user_id, "api key revoked");
-                    revoked += 1;
+                    revoked.push(k.record.clone());
                 }
             }
             Ok(revoked)

@@ -107,6 +107,49 @@ pub fn restrict_permissions(path: &Path) -> anyhow::Result<bool> {
     }
 }
 
+/// Check the state directory at start: `dir` and every directory under it must be 0700 and
+/// every file 0600. Anything more open is tightened and its path returned, so the caller can
+/// warn (paths only, never contents). Symlinks are left alone. Nothing to do on non-Unix.
+pub fn secure_state_dir(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut fixed = Vec::new();
+    #[cfg(unix)]
+    secure_tree(dir, &mut fixed)?;
+    Ok(fixed)
+}
+
+#[cfg(unix)]
+fn secure_tree(path: &Path, fixed: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta =
+        fs::symlink_metadata(path).with_context(|| format!("could not read {}", path.display()))?;
+    let wanted = if meta.is_dir() {
+        0o700
+    } else if meta.is_file() {
+        0o600
+    } else {
+        return Ok(());
+    };
+    if meta.permissions().mode() & 0o777 != wanted {
+        fs::set_permissions(path, fs::Permissions::from_mode(wanted)).with_context(|| {
+            format!(
+                "{} is open to other users and could not be changed to {wanted:o}; run `chmod {wanted:o} {}`",
+                path.display(),
+                path.display()
+            )
+        })?;
+        fixed.push(path.to_path_buf());
+    }
+    if meta.is_dir() {
+        let entries =
+            fs::read_dir(path).with_context(|| format!("could not list {}", path.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("could not list {}", path.display()))?;
+            secure_tree(&entry.path(), fixed)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,16 @@
 //!
 //! ```text
 //! simutrador-server data import FILE --symbol SYM --timeframe TF [--asset-class C]
-//!                                     [--exchange X] [--description D] [--data-dir DIR] [--json]
+//!                                     [--exchange X] [--description D] [--data-dir DIR]
+//!                                     [--replace] [--json]
 //! simutrador-server data list [--data-dir DIR] [--demo] [--json]
 //! ```
 //!
 //! The data directory is `--data-dir`, else `SIMUTRADOR_DATA_DIR`, else
 //! [`crate::config::default_data_dir`]. A file with a bad row prints `file:line: reason` and
-//! exits with 1; nothing is written.
+//! exits with 1; nothing is written. A symbol and timeframe that already has bars is
+//! replaced only with `--replace` (else exit 1, nothing written), and the output says how
+//! many bars were replaced.
 
 use anyhow::Context;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
@@ -17,6 +20,7 @@ use shared_models::{AssetClass, SymbolInfo, Timeframe};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output;
 use crate::market_data::import::{ImportRequest, import_file};
 use crate::market_data::{Catalog, MarketDataError};
 
@@ -52,6 +56,9 @@ pub struct ImportArgs {
     /// Data directory [env: SIMUTRADOR_DATA_DIR; default: ~/.local/share/simutrador/data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Replace the bars already stored for this symbol and timeframe.
+    #[arg(long)]
+    pub replace: bool,
     /// Print one JSON document instead of text.
     #[arg(long)]
     pub json: bool,
@@ -100,15 +107,20 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         exchange: a.exchange,
         description: a.description,
         data_dir: dir,
+        replace: a.replace,
     };
     match import_file(&req) {
         Ok(s) => {
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                output::line(&serde_json::to_string_pretty(&s)?)?;
             } else {
-                let verb = if s.replaced { "Replaced" } else { "Imported" };
-                println!(
-                    "{verb} {} {} ({}): {} bars, {} .. {}\nStored in {}",
+                let what = if s.replaced {
+                    format!("Replaced {} bars of", s.replaced_bars)
+                } else {
+                    "Imported".to_string()
+                };
+                output::line(&format!(
+                    "{what} {} {} ({}): {} bars, {} .. {}\nStored in {}",
                     s.symbol,
                     s.timeframe,
                     s.asset_class,
@@ -116,11 +128,15 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
                     s.first,
                     s.last,
                     s.destination.display()
-                );
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ (MarketDataError::Parse { .. } | MarketDataError::Invalid(_))) => {
+        Err(
+            e @ (MarketDataError::Parse { .. }
+            | MarketDataError::Invalid(_)
+            | MarketDataError::AlreadyImported { .. }),
+        ) => {
             if a.json {
                 let mut err = json!({"message": e.to_string()});
                 if let MarketDataError::Parse { path, line, reason } = &e {
@@ -128,10 +144,19 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
                     err["line"] = json!(line);
                     err["reason"] = json!(reason);
                 }
-                println!("{}", json!({ "error": err }));
+                if let MarketDataError::AlreadyImported { bars, path, .. } = &e {
+                    err["file"] = json!(path);
+                    err["bars"] = json!(bars);
+                }
+                output::line(&json!({ "error": err }).to_string())?;
             } else {
-                eprintln!("{e}");
-                eprintln!("Nothing was imported; fix the file and run the command again.");
+                output::warn(&e.to_string())?;
+                let hint = if matches!(e, MarketDataError::AlreadyImported { .. }) {
+                    "Nothing was imported."
+                } else {
+                    "Nothing was imported; fix the file and run the command again."
+                };
+                output::warn(hint)?;
             }
             Ok(ExitCode::from(1))
         }
@@ -160,26 +185,26 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let symbols = catalog.list(None, None);
     if a.json {
         let doc = json!({"data_dir": dir, "demo": a.demo, "symbols": symbols});
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        output::line(&serde_json::to_string_pretty(&doc)?)?;
     } else if symbols.is_empty() {
-        println!(
+        output::line(&format!(
             "No market data in {}.\nImport a file with `simutrador-server data import FILE --symbol SYM --timeframe 1d`, \
              or add --demo to see the built-in demo data.",
             dir.display()
-        );
+        ))?;
     } else {
-        println!("{}", table(&symbols));
+        output::line(&table(&symbols).to_string())?;
         let source = if dir.is_dir() {
             format!("data dir {}", dir.display())
         } else {
             "no data dir".to_string()
         };
         let demo = if a.demo { " + built-in demo data" } else { "" };
-        println!(
+        output::line(&format!(
             "{} symbols, {} bars ({source}{demo})",
             catalog.symbol_count(),
             catalog.bar_count()
-        );
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -271,6 +296,7 @@ mod tests {
             exchange: None,
             description: None,
             data_dir: Some(data.clone()),
+            replace: false,
             json: true,
         }))
         .unwrap();
@@ -285,6 +311,7 @@ mod tests {
             exchange: None,
             description: None,
             data_dir: Some(data.clone()),
+            replace: false,
             json: false,
         };
         assert_eq!(run(DataCommand::Import(bad)).unwrap(), ExitCode::from(1));
@@ -322,6 +349,7 @@ mod tests {
                 exchange: None,
                 description: None,
                 data_dir: Some(data.clone()),
+                replace: false,
                 json: false,
             };
             assert_eq!(run(DataCommand::Import(a)).unwrap(), ExitCode::SUCCESS);

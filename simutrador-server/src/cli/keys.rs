@@ -13,6 +13,7 @@ use shared_models::Plan;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output;
 use crate::auth::{ApiKeyStore, KeyRecord};
 use crate::config::{Overrides, ServerConfig, default_state_dir};
 
@@ -101,17 +102,17 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
             key_id: &record.key_id,
             plan: record.plan,
         };
-        println!("{}", serde_json::to_string(&doc)?);
+        output::line(&serde_json::to_string(&doc)?)?;
     } else {
-        println!(
+        output::line(&format!(
             "Created API key {} for user {} (plan {}):\n\n    {key}\n",
             record.key_id, record.user_id, record.plan
-        );
-        println!(
+        ))?;
+        output::line(&format!(
             "Copy it now: it cannot be shown again (only its hash is kept in {}).",
             store.path().display()
-        );
-        println!("Use it with: simutrador-client auth login --api-key <key>");
+        ))?;
+        output::line("Use it with: simutrador-client auth login --api-key <key>")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -121,38 +122,40 @@ fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let keys = store.list();
     if args.json {
         let docs: Vec<ListedKey<'_>> = keys.iter().map(ListedKey::from).collect();
-        println!("{}", serde_json::to_string(&docs)?);
+        output::line(&serde_json::to_string(&docs)?)?;
     } else if keys.is_empty() {
-        println!(
+        output::line(&format!(
             "No API keys in {}. Create one with: simutrador-server keys add --user NAME",
             store.path().display()
-        );
+        ))?;
     } else {
-        println!("{}", table(&keys));
+        output::line(&table(&keys).to_string())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
     let store = open(&args.dir)?;
-    let n = store.revoke(&args.target)?;
-    if n > 0 {
-        let target = serde_json::json!({ "target": args.target, "revoked": n });
-        audit(&args.dir, &args.target, "api_key_revoked", target);
+    let revoked = store.revoke_records(&args.target)?;
+    let n = revoked.len();
+    // One entry per key, naming the key's user (the target may be a key id).
+    for record in &revoked {
+        let details = serde_json::json!({ "key_id": record.key_id, "target": args.target });
+        audit(&args.dir, &record.user_id, "api_key_revoked", details);
     }
     if n == 0 {
-        eprintln!(
+        output::warn(&format!(
             "error: no active API key with id or user '{}' in {}; see `simutrador-server keys list`",
             args.target,
             store.path().display()
-        );
+        ))?;
         return Ok(ExitCode::from(1));
     }
     let noun = if n == 1 { "key" } else { "keys" };
-    println!(
+    output::line(&format!(
         "Revoked {n} {noun} matching '{}'. Tokens issued for it stop working at once.",
         args.target
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -166,10 +169,10 @@ fn audit(dir: &StateDirArgs, user: &str, action: &str, details: serde_json::Valu
     let log = crate::audit::AuditLog::in_dir(&state_dir);
     let entry = crate::audit::AuditEntry::now("user", user, action, None, details);
     if let Err(e) = log.append(&entry) {
-        eprintln!(
+        let _ = output::warn(&format!(
             "warning: could not write the audit log {}: {e}",
             log.path().display()
-        );
+        ));
     }
 }
 
@@ -196,10 +199,10 @@ fn state_dir(dir: &StateDirArgs) -> anyhow::Result<PathBuf> {
                 .filter(|v| !v.trim().is_empty())
                 .map(PathBuf::from)
                 .unwrap_or_else(default_state_dir);
-            eprintln!(
+            let _ = output::warn(&format!(
                 "warning: ignoring the server configuration ({e:#}); using {}",
                 fallback.display()
-            );
+            ));
             Ok(fallback)
         }
     }

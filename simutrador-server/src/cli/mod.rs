@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod keys;
+pub mod output;
 pub mod serve;
 
 use clap::{Parser, Subcommand};

@@ -81,7 +81,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let (catalog, sources) = load_catalog(&config.server)?;
     tracing::info!(symbols = catalog.symbol_count(), bars = catalog.bar_count(), sources = %sources.join(", "), "market data loaded");
 
-    std::fs::create_dir_all(&config.server.state_dir).with_context(|| {
+    // Owner-only (0700); `server::start` checks the modes of everything in it.
+    crate::auth::private_file::create_private_dir(&config.server.state_dir).with_context(|| {
         format!(
             "cannot create the state dir {}",
             config.server.state_dir.display()

@@ -4,6 +4,10 @@
 //! `<data-dir>/<tf>/<SYMBOL>.csv` written (temporary file + rename, so a running daemon or a
 //! crash never sees half a file) and `<data-dir>/symbols.toml` updated, keeping every other
 //! entry. Comments in an existing `symbols.toml` are not preserved.
+//!
+//! A symbol and timeframe that already has bars is never replaced by accident: without
+//! [`ImportRequest::replace`] the import is refused with [`MarketDataError::AlreadyImported`]
+//! (nothing written); with it, the summary says how many bars were replaced.
 
 use serde::Serialize;
 use shared_models::{AssetClass, Timeframe};
@@ -33,6 +37,8 @@ pub struct ImportRequest {
     pub description: Option<String>,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// Replace the bars already stored for this symbol and timeframe (`--replace`).
+    pub replace: bool,
 }
 
 /// What was stored.
@@ -54,6 +60,8 @@ pub struct ImportSummary {
     pub destination: PathBuf,
     /// True when an earlier file for this symbol and timeframe was replaced.
     pub replaced: bool,
+    /// How many bars the replaced file held (0 when nothing was replaced).
+    pub replaced_bars: usize,
 }
 
 /// Check `req.file` and store it; nothing is written when the file has a bad row.
@@ -76,6 +84,19 @@ pub fn import_file(req: &ImportRequest) -> Result<ImportSummary, MarketDataError
     })?;
     let destination = dir.join(format!("{symbol}.csv"));
     let replaced = destination.exists();
+    let replaced_bars = if replaced {
+        stored_bars(&destination)?
+    } else {
+        0
+    };
+    if replaced_bars > 0 && !req.replace {
+        return Err(MarketDataError::AlreadyImported {
+            symbol,
+            timeframe: req.timeframe,
+            bars: replaced_bars,
+            path: destination,
+        });
+    }
     let mut body = Vec::with_capacity(series.len() * 64);
     write_csv(&series, &mut body).map_err(|source| MarketDataError::Io {
         path: destination.clone(),
@@ -107,7 +128,21 @@ pub fn import_file(req: &ImportRequest) -> Result<ImportSummary, MarketDataError
         last: series.last_ts().map(format_rfc3339).unwrap_or_default(),
         destination,
         replaced,
+        replaced_bars,
     })
+}
+
+/// Bars in a stored file: its lines that are not the header or blank.
+fn stored_bars(path: &Path) -> Result<usize, MarketDataError> {
+    let text = std::fs::read_to_string(path).map_err(|source| MarketDataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count())
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a rename.
@@ -148,6 +183,7 @@ mod tests {
             exchange: None,
             description: None,
             data_dir: dir.join("data"),
+            replace: false,
         }
     }
 
@@ -176,7 +212,16 @@ mod tests {
 
         r.asset_class = Some(AssetClass::Equity);
         r.exchange = None;
-        assert!(import_file(&r).unwrap().replaced);
+        let refused = import_file(&r).unwrap_err();
+        assert!(
+            matches!(refused, MarketDataError::AlreadyImported { bars: 2, .. }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("--replace"), "{refused}");
+        r.replace = true;
+        let s = import_file(&r).unwrap();
+        assert!(s.replaced);
+        assert_eq!(s.replaced_bars, 2);
         let cat = Catalog::load_dir(&data).unwrap();
         assert_eq!(cat.get("GOOG").unwrap().exchange.as_deref(), Some("NASDAQ"));
         assert_eq!(cat.symbol_count(), 1);

@@ -56,4 +56,19 @@ pub enum MarketDataError {
     /// Anything else about the data layout (bad `symbols.toml`, unknown timeframe folder …).
     #[error("{0}")]
     Invalid(String),
+    /// `data import` without `--replace` for a symbol and timeframe that already has bars.
+    #[error(
+        "{symbol} {timeframe} already has {bars} bars in {}; pass --replace to replace them",
+        path.display()
+    )]
+    AlreadyImported {
+        /// Upper-case symbol.
+        symbol: String,
+        /// Bar size.
+        timeframe: shared_models::Timeframe,
+        /// Bars stored now.
+        bars: usize,
+        /// The stored file.
+        path: PathBuf,
+    },
 }

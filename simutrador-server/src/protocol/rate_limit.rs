@@ -1,6 +1,11 @@
 //! Rate limits, all from `[rate_limits]`: session creations per user per minute and messages
 //! per connection per second (`governor`, GCRA), and open connections per user (a counter
 //! with a guard).
+//!
+//! Every refusal is `RATE_LIMITED` with `details.retry_after_ms`: for the `governor` limiters
+//! the true wait until the next request conforms (`NotUntil::wait_time_from`), rounded up to
+//! the next millisecond; HTTP answers carry it as `Retry-After` in whole seconds, rounded up
+//! (the server layer adds it to every 429).
 
 use dashmap::DashMap;
 use governor::clock::{Clock, DefaultClock};
@@ -9,6 +14,7 @@ use serde_json::json;
 use shared_models::ErrorCode;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::RateLimitSection;
 use crate::error::{ApiError, ApiResult, api_error};
@@ -40,7 +46,7 @@ impl RateLimits {
         self.creates.check_key(user).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             limited(
-                wait.as_millis() as u64,
+                retry_ms(wait),
                 format!(
                     "too many sessions created (limit {} per minute)",
                     self.config.session_creates_per_minute
@@ -79,6 +85,13 @@ impl RateLimits {
     }
 }
 
+/// A wait in whole milliseconds, rounded up and at least 1: retrying after it never comes
+/// too early.
+fn retry_ms(wait: Duration) -> u64 {
+    let ms = wait.as_nanos().div_ceil(1_000_000);
+    u64::try_from(ms).unwrap_or(u64::MAX).max(1)
+}
+
 fn limited(retry_after_ms: u64, what: String) -> ApiError {
     api_error(
         ErrorCode::RateLimited,
@@ -100,7 +113,7 @@ impl ConnectionLimiter {
         self.limiter.check().map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             limited(
-                (wait.as_millis() as u64).max(1),
+                retry_ms(wait),
                 format!("too many messages (limit {} per second)", self.per_second),
             )
         })
@@ -135,6 +148,14 @@ mod tests {
             message_burst: 5,
             connections_per_user: 2,
         }
+    }
+
+    #[test]
+    fn waits_round_up_to_the_next_millisecond() {
+        assert_eq!(retry_ms(Duration::from_micros(1_500)), 2);
+        assert_eq!(retry_ms(Duration::from_nanos(1)), 1);
+        assert_eq!(retry_ms(Duration::ZERO), 1);
+        assert_eq!(retry_ms(Duration::from_millis(1_000)), 1_000);
     }
 
     #[test]

@@ -3,12 +3,13 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use shared_models::ErrorBody;
 use shared_models::http::{HealthResponse, TokenResponse};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::AppState;
@@ -70,7 +71,13 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+/// `POST /auth/token`: exchange `X-API-Key` for a token; throttled after failed guesses
+/// ([`super::token_throttle`]).
+async fn token(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
     let key = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
@@ -85,8 +92,24 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
             ),
         );
     };
+    if let Some(wait) = state.token_throttle.wait(peer.ip(), key) {
+        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+        tracing::info!(
+            retry_after_ms = ms,
+            "token request throttled after failed attempts"
+        );
+        return error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorBody::new(
+                shared_models::ErrorCode::RateLimited,
+                format!("too many failed API key attempts; retry after {ms} ms"),
+            )
+            .with_details(serde_json::json!({ "retry_after_ms": ms })),
+        );
+    }
     match state.auth.exchange_api_key(key) {
         Ok((record, issued)) => {
+            state.token_throttle.succeeded(key);
             tracing::info!(user_id = %record.user_id, key_id = %record.key_id, "token issued");
             Json(TokenResponse {
                 access_token: issued.token,
@@ -98,6 +121,9 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
             .into_response()
         }
         Err(e) => {
+            if matches!(e, AuthError::InvalidApiKey) {
+                state.token_throttle.failed(peer.ip(), key);
+            }
             tracing::info!(reason = %e.code(), "token refused");
             auth_error_response(&e)
         }
@@ -114,9 +140,24 @@ async fn not_found() -> Response {
     )
 }
 
-/// A JSON error body with a status.
+/// A JSON error body with a status. A 429 carries `Retry-After` (whole seconds, rounded up,
+/// at least 1) from the body's `details.retry_after_ms`.
 pub fn error_response(status: StatusCode, body: ErrorBody) -> Response {
-    (status, Json(body)).into_response()
+    let retry_after = (status == StatusCode::TOO_MANY_REQUESTS).then(|| {
+        let ms = body
+            .details
+            .get("retry_after_ms")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(1_000);
+        ms.div_ceil(1_000).max(1)
+    });
+    let mut response = (status, Json(body)).into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// HTTP 401 with the reason as JSON and in `WWW-Authenticate`.

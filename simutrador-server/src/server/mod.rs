@@ -9,11 +9,13 @@
 //!   to [`crate::protocol::connection`].
 //! - [`shutdown`] — SIGINT/SIGTERM, and draining the daemon's tasks within the grace period.
 //! - [`metrics`] — counters and the Prometheus text of `GET /metrics`.
+//! - [`token_throttle`] — exponential back-off on `POST /auth/token` after failed guesses.
 
 pub mod http;
 pub mod metrics;
 pub mod shutdown;
 pub mod state;
+pub mod token_throttle;
 pub mod ws;
 
 use anyhow::Context;
@@ -31,6 +33,16 @@ use crate::protocol::DaemonState;
 use crate::session::store::{FileStore, SessionStore};
 use crate::session::{cleanup, monitor, timers};
 pub use state::AppState;
+
+/// Create the state dir owner-only when missing, then tighten anything in it that is open to
+/// other users (dirs 0700, files 0600), with a warning naming each path.
+fn secure_state_dir(state_dir: &std::path::Path) -> anyhow::Result<()> {
+    crate::auth::private_file::create_private_dir(state_dir)?;
+    for path in crate::auth::private_file::secure_state_dir(state_dir)? {
+        tracing::warn!(path = %path.display(), "permissions were open to other users; tightened to owner-only (dirs 0700, files 0600)");
+    }
+    Ok(())
+}
 
 /// A daemon running in this process (the binary uses it; tests and benchmarks too).
 #[derive(Debug)]
@@ -80,6 +92,7 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         .await
         .with_context(|| format!("cannot listen on {}; is another daemon running there? pick another address with --bind", config.server.bind))?;
     let addr = listener.local_addr()?;
+    secure_state_dir(&config.server.state_dir)?;
     let store = FileStore::open(&config.server.state_dir).with_context(|| {
         format!(
             "cannot open the session store in {}",

@@ -28,6 +28,8 @@ pub struct AppState {
     pub daemon: Arc<DaemonState>,
     /// API keys and tokens.
     pub auth: Authenticator,
+    /// Back-off on `POST /auth/token` after failed guesses.
+    pub token_throttle: super::token_throttle::TokenThrottle,
     /// Counters for `GET /metrics`; also the observer of the lower layers.
     pub metrics: Arc<Metrics>,
     /// Every WebSocket connection task and its writer task: shutdown waits for them.
@@ -64,6 +66,7 @@ impl AppState {
         AppState {
             daemon,
             auth,
+            token_throttle: Default::default(),
             metrics,
             connections: TaskTracker::new(),
             jobs: TaskTracker::new(),

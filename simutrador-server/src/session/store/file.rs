@@ -3,6 +3,8 @@
 //! changes, events, results) and, while it has a simulation, `<id>.run.jsonl` for the run
 //! ([`RunRecord`]s: options, the client's decisions, progress).
 //!
+//! - The `sessions/` directory is created 0700 and every journal 0600 (owner-only); the
+//!   server checks and tightens the modes of the whole state dir at start.
 //! - Lifecycle records are rare: each is one `write` of a whole line to a file opened in
 //!   append mode, under one lock, so lines never interleave.
 //! - Run records go through a buffered writer owned by the run actor, flushed before the actor
@@ -45,7 +47,11 @@ impl FileStore {
     /// The store in `<state_dir>/sessions/` (created if missing).
     pub fn open(state_dir: &Path) -> std::io::Result<FileStore> {
         let dir = state_dir.join(DIR_NAME);
-        std::fs::create_dir_all(&dir)?;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir)?;
         Ok(FileStore {
             dir,
             lock: Mutex::new(()),
@@ -70,8 +76,7 @@ impl FileStore {
         let Some(line) = to_line(record) else { return };
         let _guard = self.lock.lock();
         let path = self.lifecycle_path(id);
-        let written = OpenOptions::new()
-            .create(true)
+        let written = private_options()
             .append(true)
             .open(&path)
             .and_then(|mut f| f.write_all(&line));
@@ -176,9 +181,9 @@ impl SessionStore for FileStore {
     fn run_log(&self, session_id: &str, fresh: bool) -> Box<dyn RunLog> {
         let path = self.run_path(session_id);
         let file = if fresh {
-            File::create(&path)
+            private_options().write(true).truncate(true).open(&path)
         } else {
-            OpenOptions::new().create(true).append(true).open(&path)
+            private_options().append(true).open(&path)
         };
         match file {
             Ok(file) => Box::new(FileRunLog {
@@ -291,6 +296,15 @@ pub(crate) fn read_lines<T: DeserializeOwned>(path: &Path) -> Vec<T> {
         }
     }
     out
+}
+
+/// Options that create a journal owner-only (0600 on Unix); the caller adds the access mode.
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
 }
 
 #[cfg(test)]
