@@ -8,7 +8,7 @@ use serde_json::Value;
 use shared_models::lifecycle::{Actor, EventKind};
 use shared_models::messages::client::ListSessions;
 use shared_models::results::SimulationResults;
-use shared_models::{SessionState, TerminationReason, Timeframe};
+use shared_models::{SessionInfo, SessionState, TerminationReason, Timeframe};
 use simutrador_client::strategies::SmaCross;
 use simutrador_client::{Client, ReconnectOptions, RunOptions, SessionRequestBuilder};
 use simutrador_e2e::{DaemonProcess, add_key, client_cmd, run, stderr, stdout};
@@ -24,6 +24,56 @@ pub(crate) fn request(max_duration: &str) -> shared_models::CreateSessionRequest
         .build();
     req.max_duration = Some(max_duration.to_string());
     req
+}
+
+/// The reference: the run's parameters run without interruption; its session and results.
+pub(crate) async fn reference_run(c: &Client) -> (SessionInfo, SimulationResults) {
+    let reference = c.create_session(request("1h")).await.unwrap();
+    let expected = c
+        .run_simulation(&reference.session_id, &mut strategy(), options())
+        .await
+        .unwrap();
+    assert!(
+        expected.metrics.num_trades > 10,
+        "the strategy trades often"
+    );
+    (reference, expected)
+}
+
+/// A run of `session_id` (of `total` bars) whose progress callback holds the runner once a
+/// third of the bars are done, until `go` is sent: the daemon can be stopped and restarted
+/// under it.
+pub(crate) struct HeldRun {
+    /// The runner; it ends once `go` is sent and the run completes.
+    pub task: tokio::task::JoinHandle<simutrador_client::Result<SimulationResults>>,
+    /// Let the runner go on.
+    pub go: mpsc::Sender<()>,
+    /// Ticks the runner had processed when it was held.
+    pub held_at: u64,
+}
+
+/// Start a [`HeldRun`] and wait until it is held.
+pub(crate) async fn hold_at_a_third(c: &Client, session_id: &str, total: u64) -> HeldRun {
+    let (reached_tx, reached_rx) = mpsc::channel::<u64>();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let mut held = false;
+    let opts = options().on_progress(move |p| {
+        if !held && p.ticks_done >= total / 3 {
+            held = true;
+            let _ = reached_tx.send(p.ticks_done);
+            // Hand this worker's other tasks (the connection's reader) to another thread first.
+            tokio::task::block_in_place(|| {
+                let _ = go_rx.recv();
+            });
+        }
+    });
+    let runner = c.clone();
+    let id = session_id.to_string();
+    let task = tokio::spawn(async move { runner.run_simulation(&id, &mut strategy(), opts).await });
+    let held_at = tokio::task::spawn_blocking(move || reached_rx.recv().unwrap())
+        .await
+        .unwrap();
+    HeldRun { task, go, held_at }
 }
 
 /// Run options with a window of 16 and a patient reconnect.
@@ -69,43 +119,18 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
     let url = first.url();
     let c = Client::connect_with_api_key(&url, &key).await.unwrap();
 
-    // The reference: the same parameters run without interruption.
-    let reference = c.create_session(request("1h")).await.unwrap();
-    let expected = c
-        .run_simulation(&reference.session_id, &mut strategy(), options())
-        .await
-        .unwrap();
-    assert!(
-        expected.metrics.num_trades > 10,
-        "the strategy trades often"
-    );
+    let (reference, expected) = reference_run(&c).await;
 
     let idle = c.create_session(request("1h")).await.unwrap();
     let running = c.create_session(request("1h")).await.unwrap();
     let total = running.bar_count;
 
-    // The interrupted run: the progress callback holds the runner mid-run while the daemon
-    // is killed and restarted, then lets it go on.
-    let (reached_tx, reached_rx) = mpsc::channel::<u64>();
-    let (go_tx, go_rx) = mpsc::channel::<()>();
-    let mut held = false;
-    let opts = options().on_progress(move |p| {
-        if !held && p.ticks_done >= total / 3 {
-            held = true;
-            let _ = reached_tx.send(p.ticks_done);
-            // Hand this worker's other tasks (the connection's reader) to another thread first.
-            tokio::task::block_in_place(|| {
-                let _ = go_rx.recv();
-            });
-        }
-    });
-    let runner = c.clone();
-    let run_id = running.session_id.clone();
-    let interrupted =
-        tokio::spawn(async move { runner.run_simulation(&run_id, &mut strategy(), opts).await });
-    let held_at = tokio::task::spawn_blocking(move || reached_rx.recv().unwrap())
-        .await
-        .unwrap();
+    // The interrupted run: held mid-run while the daemon is killed and restarted.
+    let HeldRun {
+        task: interrupted,
+        go: go_tx,
+        held_at,
+    } = hold_at_a_third(&c, &running.session_id, total).await;
     assert!(held_at < total);
 
     // A session whose time limit runs out while the daemon is down (after the runner's token).

@@ -8,10 +8,9 @@ use shared_models::SessionState;
 use shared_models::lifecycle::EventKind;
 use simutrador_client::Client;
 use simutrador_e2e::{DaemonProcess, add_key};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::restart::{json, options, request, strategy};
+use crate::restart::{HeldRun, hold_at_a_third, json, reference_run, request};
 
 /// The grace period the daemon is started with (`--shutdown-grace-seconds`): the bound on
 /// how long it may take to exit after SIGTERM.
@@ -29,41 +28,17 @@ async fn sigterm_mid_run_exits_0_and_the_session_resumes_to_identical_results() 
     let (url, addr) = (first.url(), first.addr);
     let c = Client::connect_with_api_key(&url, &key).await.unwrap();
 
-    // The reference: the same parameters run without interruption.
-    let reference = c.create_session(request("1h")).await.unwrap();
-    let expected = c
-        .run_simulation(&reference.session_id, &mut strategy(), options())
-        .await
-        .unwrap();
-    assert!(
-        expected.metrics.num_trades > 10,
-        "the strategy trades often"
-    );
+    let (_, expected) = reference_run(&c).await;
 
-    // The interrupted run: the progress callback holds the runner a third of the way in
-    // while the daemon is stopped and restarted, then lets it go on.
+    // The interrupted run: held a third of the way in while the daemon is stopped and
+    // restarted, then let go on.
     let session = c.create_session(request("1h")).await.unwrap();
     let total = session.bar_count;
-    let (reached_tx, reached_rx) = mpsc::channel::<u64>();
-    let (go_tx, go_rx) = mpsc::channel::<()>();
-    let mut held = false;
-    let opts = options().on_progress(move |p| {
-        if !held && p.ticks_done >= total / 3 {
-            held = true;
-            let _ = reached_tx.send(p.ticks_done);
-            // Hand this worker's other tasks (the connection's reader) to another thread first.
-            tokio::task::block_in_place(|| {
-                let _ = go_rx.recv();
-            });
-        }
-    });
-    let runner = c.clone();
-    let id = session.session_id.clone();
-    let interrupted =
-        tokio::spawn(async move { runner.run_simulation(&id, &mut strategy(), opts).await });
-    let held_at = tokio::task::spawn_blocking(move || reached_rx.recv().unwrap())
-        .await
-        .unwrap();
+    let HeldRun {
+        task: interrupted,
+        go: go_tx,
+        held_at,
+    } = hold_at_a_third(&c, &session.session_id, total).await;
     assert!(held_at < total, "the run is stopped mid-way");
 
     // A real SIGTERM; the process must be gone, with status 0, within the grace period.
