@@ -10,7 +10,7 @@
 
 use rust_decimal::Decimal;
 
-use super::config::BarEvents;
+use super::config::{BarEvents, Candle};
 use super::engine::Engine;
 
 /// Why an order decided after the bankruptcy is rejected (`INVALID_ORDER`).
@@ -25,8 +25,19 @@ impl Engine {
         self.bankrupt
     }
 
+    /// A bar after the bankruptcy: equity stays 0 to the end of the data (backtesting.py's
+    /// `_equity[i:] = 0`); the closes still count for Buy & Hold (nothing is held, so nothing
+    /// is marked). Out of line, so `settle`'s hot path stays as small as it was.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn settle_after_bankruptcy(&mut self, time: i64, candles: &[Option<Candle>]) {
+        let _ = self.books.mark(candles);
+        self.curve.push(time, Decimal::ZERO);
+    }
+
     /// The close of the bar at `time` left the equity at or below 0: cancel and close
     /// everything at that close, write the remaining debt off and stop.
+    #[cold]
     pub(super) fn go_bankrupt(&mut self, time: i64, out: &mut BarEvents) {
         self.bankrupt = true;
         self.flatten(time, out);

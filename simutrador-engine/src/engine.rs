@@ -205,10 +205,7 @@ impl Engine {
         }
         self.last_time = Some(time);
         if self.bankrupt {
-            // Equity stays 0 to the end of the data (backtesting.py's `_equity[i:] = 0`);
-            // the closes still count for Buy & Hold (nothing is held, so nothing is marked).
-            let _ = self.books.mark(candles);
-            self.curve.push(time, Decimal::ZERO);
+            self.settle_after_bankruptcy(time, candles);
             return;
         }
         self.filled_this_bar = false;
@@ -221,8 +218,9 @@ impl Engine {
             self.exposed_bars += 1;
         }
         self.curve.push(time, self.equity);
-        if self.equity <= Decimal::ZERO {
-            // Bankrupt: closed out at this close; the loss limit and halts no longer matter.
+        if !super::numeric::is_pos(self.equity) {
+            // Bankrupt (equity ≤ 0, by its sign bits: no `Decimal` comparison per bar):
+            // closed out at this close; the loss limit and halts no longer matter.
             self.go_bankrupt(time, out);
             return;
         }
