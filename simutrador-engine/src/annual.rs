@@ -47,27 +47,29 @@ impl Bucket {
             Bucket::Year => i64::from(utc(t).year()),
         }
     }
-}
 
-/// Periods per year and the bucket, for bar times `times` (increasing) of which `weekend`
-/// fall on a Saturday or Sunday.
-pub(crate) fn annualization(times: &[i64], weekend: usize) -> (f64, Bucket) {
-    match data_period_days(times) {
-        Some(7) => (52.0, Bucket::Week),
-        Some(31) => (12.0, Bucket::Month),
-        Some(365) => (1.0, Bucket::Year),
-        _ if !times.is_empty() && weekend as f64 / times.len() as f64 > 2.0 / 7.0 * 0.6 => {
-            (365.0, Bucket::Day)
+    /// The bucket of data whose median spacing, doubled, is `twice_median`
+    /// ([`median_spacing_doubled`]): pandas' `index[-100:].diff().median().days` picks it.
+    pub fn for_spacing(twice_median: Option<i64>) -> Bucket {
+        match twice_median.map(|twice| twice.div_euclid(2 * DAY)) {
+            Some(7) => Bucket::Week,
+            Some(31) => Bucket::Month,
+            Some(365) => Bucket::Year,
+            _ => Bucket::Day,
         }
-        _ => (252.0, Bucket::Day),
     }
-}
 
-/// pandas' `index[-100:].diff().median().days`: the median spacing of the last 100 bars,
-/// floored to whole days (`None` with fewer than two bars).
-fn data_period_days(times: &[i64]) -> Option<i64> {
-    let twice = median_spacing_doubled(times)?;
-    Some(twice.div_euclid(2 * DAY))
+    /// Periods per year for returns over this bucket, for `bars` bars of which `weekend`
+    /// fall on a Saturday or Sunday (they decide 365 or 252 for daily buckets).
+    pub fn periods_per_year(self, bars: usize, weekend: usize) -> f64 {
+        match self {
+            Bucket::Week => 52.0,
+            Bucket::Month => 12.0,
+            Bucket::Year => 1.0,
+            Bucket::Day if bars > 0 && weekend as f64 / bars as f64 > 2.0 / 7.0 * 0.6 => 365.0,
+            Bucket::Day => 252.0,
+        }
+    }
 }
 
 /// Twice the median spacing of the last 100 bars (twice, so the mean of the two middle
@@ -90,9 +92,16 @@ pub(crate) fn median_spacing_doubled(times: &[i64]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::MONTH_STARTS_2021;
 
     /// Mon 1 Jan 2024 00:00 UTC.
     const MON: i64 = 1_704_067_200;
+
+    /// Periods per year and the bucket of `times`, `weekend` of them on a weekend.
+    fn annualization(times: &[i64], weekend: usize) -> (f64, Bucket) {
+        let bucket = Bucket::for_spacing(median_spacing_doubled(times));
+        (bucket.periods_per_year(times.len(), weekend), bucket)
+    }
 
     #[test]
     fn the_data_period_picks_periods_and_bucket() {
@@ -108,21 +117,8 @@ mod tests {
     #[test]
     fn month_ends_are_31_days_only_when_the_median_says_so() {
         // Month-start bars of 2021: spacings 31 28 31 30 31 30 31 31 30 31 30 (sorted, the
-        // middle one is 31) → monthly. Of Jan..Jun: 31 28 31 30 31 → median 31.
-        let firsts = [
-            1_609_459_200, // 2021-01-01
-            1_612_137_600,
-            1_614_556_800,
-            1_617_235_200,
-            1_619_827_200,
-            1_622_505_600,
-            1_625_097_600,
-            1_627_776_000,
-            1_630_454_400,
-            1_633_046_400,
-            1_635_724_800,
-            1_638_316_800, // 2021-12-01
-        ];
+        // middle one is 31) → monthly.
+        let firsts = MONTH_STARTS_2021;
         assert_eq!(annualization(&firsts, 0), (12.0, Bucket::Month));
         // Four bars: spacings 31 28 31 → median 31; three: 31 28 → 29.5 days → 29: daily.
         assert_eq!(annualization(&firsts[..4], 0).0, 12.0);

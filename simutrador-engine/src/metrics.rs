@@ -85,8 +85,10 @@ fn round_up(seconds: f64, unit: i64) -> i64 {
     ((seconds / unit as f64).ceil() * unit as f64) as i64
 }
 
-fn resolution(times: &[i64]) -> i64 {
-    let Some(twice) = annual::median_spacing_doubled(times) else {
+/// The unit durations are rounded up to, from the doubled median spacing
+/// ([`annual::median_spacing_doubled`]).
+fn resolution(twice_median: Option<i64>) -> i64 {
+    let Some(twice) = twice_median else {
         return 1;
     };
     let median = twice / 2;
@@ -143,29 +145,39 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     );
     let final_dec = input.equity_final.unwrap_or(input.initial_capital);
     let final_eq = f(final_dec);
-    let unit = resolution(times);
+    let twice_median = annual::median_spacing_doubled(times);
+    let unit = resolution(twice_median);
 
     // Returns over calendar buckets (days, or weeks, months, years for data of that period):
     // the last equity of each bucket with bars, then the change between consecutive ones.
-    // Weekend bars are counted first: they decide 365 or 252 periods for daily buckets.
-    let weekend = times
-        .iter()
-        .filter(|&&t| (t.div_euclid(DAY) + 3).rem_euclid(7) >= 5)
-        .count();
-    let (periods, bucket) = annual::annualization(times, weekend);
+    // One pass; the day number, whether it is a weekend day (365 or 252 periods for daily
+    // buckets) and the bucket are worked out once per day, since buckets end at midnight: a
+    // bar inside [day_start, day_end) is on the day of the bar before it.
+    let bucket = annual::Bucket::for_spacing(twice_median);
     let mut points: Vec<f64> = Vec::new();
     let mut last_key = None;
+    let (mut day_start, mut day_end, mut day_is_weekend) = (i64::MAX, i64::MIN, false);
+    let mut weekend = 0usize;
     for (&t, &e) in times.iter().zip(equity) {
-        let key = bucket.key(t);
-        if last_key == Some(key) {
-            if let Some(v) = points.last_mut() {
-                *v = e;
+        if t < day_start || t >= day_end {
+            let key = bucket.key(t);
+            if last_key != Some(key) {
+                points.push(e);
+                last_key = Some(key);
             }
-        } else {
-            points.push(e);
-            last_key = Some(key);
+            let d = t.div_euclid(DAY);
+            day_is_weekend = (d + 3).rem_euclid(7) >= 5;
+            (day_start, day_end) = d
+                .checked_mul(DAY)
+                .and_then(|s| Some((s, s.checked_add(DAY)?)))
+                .unwrap_or((i64::MAX, i64::MIN));
         }
+        if let Some(v) = points.last_mut() {
+            *v = e;
+        }
+        weekend += usize::from(day_is_weekend);
     }
+    let periods = bucket.periods_per_year(n, weekend);
     // `pct_change().dropna()`: a change from 0 to 0 (after a bankruptcy) is 0 / 0 and dropped.
     let rets: Vec<f64> = points
         .windows(2)

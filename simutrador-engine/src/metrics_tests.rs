@@ -10,7 +10,7 @@ use shared_models::trading::{Trade, TradeSide};
 
 use super::clock::utc;
 use super::metrics::{MetricsInput, compute, equity_f64, geometric_mean};
-use super::test_util::{DAY, T0};
+use super::test_util::{DAY, MONTH_STARTS_2021, T0};
 
 fn trade(pnl: Decimal, ret: f64, days: i64) -> Trade {
     Trade {
@@ -241,18 +241,9 @@ fn monthly_bars_are_resampled_to_calendar_months_with_12_periods() {
     // Month-start bars Jan..Aug (spacings 31 28 31 30 31 30 31: median 31 days), equity
     // doubling every month: g = 100 %. (Jan..Jul would have a median of 30.5 days, which
     // backtesting.py floors to 30 and treats as daily data.)
-    let firsts = [
-        1_609_459_200i64, // 2021-01-01
-        1_612_137_600,
-        1_614_556_800,
-        1_617_235_200,
-        1_619_827_200,
-        1_622_505_600,
-        1_625_097_600,
-        1_627_776_000, // 2021-08-01
-    ];
+    let firsts = &MONTH_STARTS_2021[..8];
     let equity: Vec<Decimal> = (0..8).map(|i| Decimal::from(1u64 << i)).collect();
-    let m = curve_metrics(&firsts, &equity);
+    let m = curve_metrics(firsts, &equity);
     assert!(close(
         m.return_ann_pct.unwrap_or(0.0),
         (2f64.powf(12.0) - 1.0) * 100.0

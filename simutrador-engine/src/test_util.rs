@@ -11,6 +11,23 @@ use super::{BarEvents, Candle, Engine, EngineConfig, RejectCode, Rejection, Symb
 
 /// 2024-01-01 00:00:00 UTC, a Monday.
 pub const T0: i64 = 1_704_067_200;
+
+/// 00:00 UTC on the first day of each month of 2021 (month spacings 31 28 31 30 31 30 31 31
+/// 30 31 30 days).
+pub const MONTH_STARTS_2021: [i64; 12] = [
+    1_609_459_200,
+    1_612_137_600,
+    1_614_556_800,
+    1_617_235_200,
+    1_619_827_200,
+    1_622_505_600,
+    1_625_097_600,
+    1_627_776_000,
+    1_630_454_400,
+    1_633_046_400,
+    1_635_724_800,
+    1_638_316_800,
+];
 /// One day in seconds.
 pub const DAY: i64 = 86_400;
 
