@@ -79,19 +79,7 @@ impl RunCore {
     pub(super) fn finish(&mut self, out: &mut Vec<Output>) {
         self.engine.finish(&mut self.events);
         self.flush_events(false, out);
-        self.publish(out);
-        let results = self.engine.results(0);
-        let metrics = results.metrics.clone();
-        out.push(Output::Session(Effect::Results(Box::new(results))));
-        out.push(Output::Session(Effect::Completed));
-        self.send_held_fills(out);
-        let end = SimulationEnd {
-            session_id: self.id.clone(),
-            reason: TerminationReason::Completed,
-            metrics,
-        };
-        self.stream(ServerMessage::SimulationEnd(end), None, out);
-        self.ended = true;
+        self.end_with(TerminationReason::Completed, Effect::Completed, out);
     }
 
     /// Store the results, end the session (which answers the stop request) and tell the
@@ -104,16 +92,23 @@ impl RunCore {
         requested: bool,
         out: &mut Vec<Output>,
     ) {
-        self.publish(out);
-        let results = self.engine.results(0);
-        let metrics = results.metrics.clone();
-        out.push(Output::Session(Effect::Results(Box::new(results))));
-        out.push(Output::Session(Effect::Ended {
+        let ended = Effect::Ended {
             state,
             reason,
             actor,
             requested,
-        }));
+        };
+        self.end_with(reason, ended, out);
+    }
+
+    /// The end of every run: publish the last figures, store the results, apply `ended` (the
+    /// session's final change), send what is held, then `simulation_end` with `reason`.
+    fn end_with(&mut self, reason: TerminationReason, ended: Effect, out: &mut Vec<Output>) {
+        self.publish(out);
+        let results = self.engine.results(0);
+        let metrics = results.metrics.clone();
+        out.push(Output::Session(Effect::Results(Box::new(results))));
+        out.push(Output::Session(ended));
         self.send_held_fills(out);
         let end = SimulationEnd {
             session_id: self.id.clone(),
