@@ -25,5 +25,6 @@ mod sdk_example;
 mod sessions;
 mod shutdown;
 mod simulation;
+mod simulation_sdk;
 mod support;
 mod watch;
