@@ -76,6 +76,16 @@ pub(crate) async fn hold_at_a_third(c: &Client, session_id: &str, total: u64) ->
     HeldRun { task, go, held_at }
 }
 
+/// The progress a stopped daemon journaled for a run held after `held_at` acknowledged ticks
+/// (0 ..= held_at − 1): some, and at most one bar past them, since the ack of tick t settles
+/// bar t + 1 (docs/protocol.md, "Running a simulation", rule 2).
+pub(crate) fn assert_journaled_progress(settled_ticks: u64, held_at: u64) {
+    assert!(
+        settled_ticks > 0 && settled_ticks <= held_at + 1,
+        "the journaled progress ({settled_ticks}) is at most one bar past what the runner acknowledged ({held_at})"
+    );
+}
+
 /// Run options with a window of 16 and a patient reconnect.
 pub(crate) fn options() -> RunOptions {
     RunOptions::default()
@@ -167,10 +177,7 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
         .find(|s| s.session_id == running.session_id)
         .unwrap()
         .settled_ticks;
-    assert!(
-        progress > 0 && progress <= held_at,
-        "the journaled progress ({progress}) is at most what the runner processed ({held_at})"
-    );
+    assert_journaled_progress(progress, held_at);
     assert_eq!(
         state_of(&reference.session_id),
         (SessionState::Completed, Some(TerminationReason::Completed))

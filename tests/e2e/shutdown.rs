@@ -10,7 +10,9 @@ use simutrador_client::Client;
 use simutrador_e2e::{DaemonProcess, add_key};
 use std::time::Duration;
 
-use crate::restart::{HeldRun, hold_at_a_third, json, reference_run, request};
+use crate::restart::{
+    HeldRun, assert_journaled_progress, hold_at_a_third, json, reference_run, request,
+};
 
 /// The grace period the daemon is started with (`--shutdown-grace-seconds`): the bound on
 /// how long it may take to exit after SIGTERM.
@@ -62,11 +64,7 @@ async fn sigterm_mid_run_exits_0_and_the_session_resumes_to_identical_results() 
     let c2 = Client::connect_with_api_key(&url, &key).await.unwrap();
     let info = c2.get_session(&session.session_id).await.unwrap();
     assert_eq!(info.state, SessionState::Paused, "{info:?}");
-    assert!(
-        info.settled_ticks > 0 && info.settled_ticks <= held_at,
-        "the journaled progress ({}) is at most what the runner processed ({held_at})",
-        info.settled_ticks
-    );
+    assert_journaled_progress(info.settled_ticks, held_at);
 
     // Let the runner go: it reconnects, resumes, and ends exactly like the reference.
     go_tx.send(()).unwrap();
