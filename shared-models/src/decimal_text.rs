@@ -81,6 +81,88 @@ fn fast(b: &[u8]) -> Option<Decimal> {
     ))
 }
 
+/// `#[serde(with = "crate::decimal_text::one")]` for a `Decimal` that travels often (the fields
+/// of every fill): the same string as `Decimal`'s own serde, written and read with the fast
+/// path; reading accepts what `Decimal`'s serde accepts (strings, scientific strings, numbers).
+pub mod one {
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::FromPrimitive;
+    use serde::de::{self, Unexpected, Visitor};
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+    use std::str::FromStr;
+
+    /// Serialize as a string.
+    pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        let mut text = String::with_capacity(32);
+        super::write(&mut text, *d);
+        s.serialize_str(&text)
+    }
+
+    /// Deserialize a decimal string (or number).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        d.deserialize_any(OneVisitor)
+    }
+
+    struct OneVisitor;
+
+    impl Visitor<'_> for OneVisitor {
+        type Value = Decimal;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a Decimal type representing a fixed-point number")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+            super::parse(v)
+                .or_else(|_| Decimal::from_scientific(v))
+                .map_err(|_| E::invalid_value(Unexpected::Str(v), &self))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+            Decimal::from_i64(v).ok_or_else(|| E::invalid_value(Unexpected::Signed(v), &self))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+            Decimal::from_u64(v).ok_or_else(|| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+            Decimal::from_str(&v.to_string())
+                .map_err(|_| E::invalid_value(Unexpected::Float(v), &self))
+        }
+    }
+}
+
+/// `#[serde(default, with = "crate::decimal_text::option", skip_serializing_if =
+/// "Option::is_none")]` for an optional `Decimal` that travels often (the prices and sizes of
+/// every order): as [`one`], with `null` for `None`.
+pub mod option {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serialize `Some` as [`super::one`] does, `None` as `null`.
+    pub fn serialize<S: Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::one::serialize(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Deserialize `null` or a decimal string (or number).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        Ok(Option::<One>::deserialize(d)?.map(|One(d)| d))
+    }
+
+    struct One(Decimal);
+
+    impl<'de> Deserialize<'de> for One {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            super::one::deserialize(d).map(One)
+        }
+    }
+}
+
 /// `#[serde(with = "crate::decimal_text::vec")]` for `Vec<Decimal>`: strings on the wire, as
 /// `Decimal`'s own serde gives, written and read with the fast path (numbers are accepted too).
 pub mod vec {
@@ -167,6 +249,80 @@ mod tests {
         let mut s = String::new();
         write(&mut s, d);
         s
+    }
+
+    #[test]
+    fn one_reads_and_writes_what_decimal_serde_does() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Fast(#[serde(with = "super::one")] Decimal);
+        let values = [
+            Decimal::ZERO,
+            Decimal::new(-5, 3),
+            Decimal::new(10_012_000, 2),
+            Decimal::MAX,
+            Decimal::MIN,
+            -Decimal::ZERO,
+        ];
+        for d in values {
+            let ours = serde_json::to_string(&Fast(d)).unwrap();
+            assert_eq!(ours, serde_json::to_string(&d).unwrap());
+            let back: Fast = serde_json::from_str(&ours).unwrap();
+            let theirs: Decimal = serde_json::from_str(&ours).unwrap();
+            assert_eq!(back.0.serialize(), theirs.serialize(), "{d:?}");
+        }
+        for text in [
+            r#""1e3""#,
+            r#""-2.5E-2""#,
+            "12",
+            "-7",
+            "1.25",
+            r#"" 1""#,
+            r#""x""#,
+            "true",
+            "1e400",
+        ] {
+            let ours = serde_json::from_str::<Fast>(text)
+                .map(|f| f.0.serialize())
+                .ok();
+            let theirs = serde_json::from_str::<Decimal>(text)
+                .map(|d| d.serialize())
+                .ok();
+            assert_eq!(ours, theirs, "{text}");
+        }
+    }
+
+    #[test]
+    fn option_reads_and_writes_what_decimal_serde_does() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Fast {
+            #[serde(
+                default,
+                with = "super::option",
+                skip_serializing_if = "Option::is_none"
+            )]
+            d: Option<Decimal>,
+        }
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Plain {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            d: Option<Decimal>,
+        }
+        for d in [None, Some(Decimal::new(-5, 3)), Some(Decimal::MAX)] {
+            let ours = serde_json::to_string(&Fast { d }).unwrap();
+            assert_eq!(ours, serde_json::to_string(&Plain { d }).unwrap());
+        }
+        for text in [
+            r#"{}"#,
+            r#"{"d":null}"#,
+            r#"{"d":"1.50"}"#,
+            r#"{"d":2}"#,
+            r#"{"d":"x"}"#,
+            r#"{"d":[]}"#,
+        ] {
+            let ours = serde_json::from_str::<Fast>(text).map(|f| f.d).ok();
+            let theirs = serde_json::from_str::<Plain>(text).map(|p| p.d).ok();
+            assert_eq!(ours, theirs, "{text}");
+        }
     }
 
     #[test]

@@ -118,6 +118,15 @@ pub fn decode_client_message(text: &str) -> Result<Envelope<ClientMessage>, Deco
     let data = raw.data.map(RawValue::get).unwrap_or("{}");
     let data = if data.trim() == "null" { "{}" } else { data };
     let tagged = format!("{{\"type\":\"{kind}\",\"data\":{data}}}");
+    // The fast path: a valid frame (every tick acknowledgement of a run) decodes without
+    // tracking the path, which costs an allocation per key. Only a frame that fails is
+    // decoded again, with the path, to say where it went wrong.
+    if let Ok(message) = serde_json::from_str::<ClientMessage>(&tagged) {
+        return Ok(Envelope {
+            message,
+            request_id,
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(&tagged);
     match serde_path_to_error::deserialize::<_, ClientMessage>(&mut de) {
         Ok(message) => Ok(Envelope {

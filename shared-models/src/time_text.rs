@@ -4,7 +4,8 @@
 //! The daemon writes times as `YYYY-MM-DDTHH:MM:SSZ`; [`parse`] reads exactly that shape with
 //! integer arithmetic (chrono's general RFC 3339 parser costs ~1,700 instructions a time) and
 //! hands every other spelling (offsets, fractions, lower-case `t`…) to chrono, so it accepts
-//! and returns exactly what chrono's own serde does. Writing is chrono's.
+//! and returns exactly what chrono's own serde does. [`serialize`] writes whole-second times
+//! the same way with integer arithmetic and gives everything else to chrono.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::de::{self, Visitor};
@@ -47,9 +48,41 @@ fn fast(b: &[u8]) -> Option<DateTime<Utc>> {
     Some(date.and_hms_opt(h, mi, s)?.and_utc())
 }
 
-/// Serialize as chrono does.
+/// Serialize as chrono does (`YYYY-MM-DDTHH:MM:SSZ` for whole seconds in years 0..=9999,
+/// written with integer arithmetic; chrono's `Display` writes it a character at a time, about
+/// 1,000 instructions; anything else goes to chrono).
 pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    t.serialize(s)
+    match format_fast(t) {
+        Some(buf) => match std::str::from_utf8(&buf) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => t.serialize(s),
+        },
+        None => t.serialize(s),
+    }
+}
+
+/// The text of a whole-second time in years 0..=9999, or `None` for chrono to write.
+fn format_fast(t: &DateTime<Utc>) -> Option<[u8; 20]> {
+    use chrono::{Datelike, Timelike};
+    if t.nanosecond() != 0 {
+        return None;
+    }
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut b = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            // `v % 10` is a digit, so the cast cannot truncate.
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    Some(b)
 }
 
 /// Deserialize with [`parse`].
@@ -74,6 +107,32 @@ impl Visitor<'_> for TimeVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_what_chrono_writes() {
+        use chrono::TimeZone;
+        let times = [
+            Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(1, 2, 3, 4, 5, 6).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-5, 1, 1, 0, 0, 0).unwrap(),
+            Utc.timestamp_opt(1_600_000_000, 123_000_000).unwrap(),
+            Utc.timestamp_opt(1_600_000_000, 7).unwrap(),
+        ];
+        // And a spread of ordinary times, about 37 hours and some seconds apart.
+        let spread = (0..5_000i64).map(|i| Utc.timestamp_opt(i * 133_337 - 50_000_000, 0).unwrap());
+        for t in times.into_iter().chain(spread) {
+            let mut ours = serde_json::Serializer::new(Vec::new());
+            serialize(&t, &mut ours).unwrap();
+            assert_eq!(
+                String::from_utf8(ours.into_inner()).unwrap(),
+                serde_json::to_string(&t).unwrap(),
+                "{t:?}"
+            );
+        }
+    }
 
     fn chrono_parse(text: &str) -> Option<DateTime<Utc>> {
         serde_json::from_value::<DateTime<Utc>>(serde_json::Value::String(text.into())).ok()

@@ -61,25 +61,49 @@ pub struct OrderRequest {
     #[serde(default = "default_order_type")]
     pub order_type: OrderType,
     /// Units; give this or `percent_of_equity`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::decimal_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quantity: Option<Decimal>,
     /// Fraction of available cash (0 < p ≤ 1), resolved at fill time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::decimal_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub percent_of_equity: Option<Decimal>,
     /// Limit price (limit and stop-limit orders).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::decimal_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit_price: Option<Decimal>,
     /// Stop price (stop and stop-limit orders).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::decimal_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stop_price: Option<Decimal>,
     /// Default `gtc`.
     #[serde(default)]
     pub time_in_force: TimeInForce,
     /// Attached protective stop (bracket; one-cancels-other with `take_profit`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::decimal_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stop_loss: Option<Decimal>,
     /// Attached profit target (bracket).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::decimal_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub take_profit: Option<Decimal>,
 }
 
@@ -130,12 +154,16 @@ pub struct ExecutionReport {
     /// Side.
     pub side: OrderSide,
     /// Units filled.
+    #[serde(with = "crate::decimal_text::one")]
     pub quantity: Decimal,
     /// Fill price (raw price after slippage; commissions are separate).
+    #[serde(with = "crate::decimal_text::one")]
     pub price: Decimal,
     /// Commission charged for this fill.
+    #[serde(with = "crate::decimal_text::one")]
     pub commission: Decimal,
     /// Slippage per unit included in `price`.
+    #[serde(with = "crate::decimal_text::one")]
     pub slippage: Decimal,
     /// Bar time of the fill.
     #[serde(with = "crate::time_text")]

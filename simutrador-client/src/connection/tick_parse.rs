@@ -34,6 +34,10 @@ pub(crate) fn parse_tick_block(text: &str) -> Option<TickBlock> {
     } else {
         None
     };
+    // Every column is as long as the block (fewer rows for a symbol with gaps).
+    let expect = time_range
+        .map_or(times.len(), |r| r.count as usize)
+        .min(1 << 20);
     p.lit(",\"symbols\":{")?;
     let mut symbols = BTreeMap::new();
     if p.lit("}").is_none() {
@@ -54,15 +58,15 @@ pub(crate) fn parse_tick_block(text: &str) -> Option<TickBlock> {
                 None
             };
             p.lit(",\"open\":")?;
-            let open = p.ints()?;
+            let open = p.ints_like(expect)?;
             p.lit(",\"high\":")?;
-            let high = p.ints()?;
+            let high = p.ints_like(open.len())?;
             p.lit(",\"low\":")?;
-            let low = p.ints()?;
+            let low = p.ints_like(open.len())?;
             p.lit(",\"close\":")?;
-            let close = p.ints()?;
+            let close = p.ints_like(open.len())?;
             p.lit(",\"volume\":")?;
-            let volume = p.ints()?;
+            let volume = p.ints_like(open.len())?;
             p.lit("}")?;
             let cols = BlockColumns {
                 price_scale,
@@ -124,45 +128,44 @@ impl<'a> Reader<'a> {
     /// An integer of at most 18 digits (so it cannot overflow).
     fn int(&mut self) -> Option<i64> {
         let b = self.bytes();
-        let (negative, start) = match b.first() {
-            Some(b'-') => (true, 1),
-            _ => (false, 0),
-        };
-        let mut n: i64 = 0;
-        let mut k = start;
-        while let Some(&c) = b.get(k) {
-            let d = c.wrapping_sub(b'0');
-            if d >= 10 {
-                break;
-            }
-            if k - start == 18 {
-                return None;
-            }
-            n = n * 10 + i64::from(d);
-            k += 1;
-        }
-        let digits = k - start;
+        let negative = b.first() == Some(&b'-');
+        let start = usize::from(negative);
+        let rest = b.get(start..)?;
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
         // JSON has no leading zeros ("007"), and "-" alone is no number.
-        if digits == 0 || digits > 18 || (digits > 1 && b[start] == b'0') {
+        if digits == 0 || digits > 18 || (digits > 1 && rest[0] == b'0') {
             return None;
         }
-        self.i += k;
+        let n = rest[..digits]
+            .iter()
+            .fold(0i64, |n, &c| n * 10 + i64::from(c - b'0'));
+        self.i += start + digits;
         Some(if negative { -n } else { n })
     }
 
-    fn ints(&mut self) -> Option<Vec<i64>> {
+    /// An array of integers; `expect` is a guess of its length (the columns of a block are
+    /// equally long), so the vector is allocated once.
+    fn ints_like(&mut self, expect: usize) -> Option<Vec<i64>> {
         self.lit("[")?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(expect);
         if self.lit("]").is_some() {
             return Some(out);
         }
         loop {
             out.push(self.int()?);
-            if self.lit(",").is_none() {
-                self.lit("]")?;
-                return Some(out);
+            match self.bytes().first() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Some(out);
+                }
+                _ => return None,
             }
         }
+    }
+
+    fn ints(&mut self) -> Option<Vec<i64>> {
+        self.ints_like(0)
     }
 }
 
