@@ -117,18 +117,20 @@ pub fn channel(frames: usize, bytes: u32) -> (OutboundTx, OutboundRx) {
         taken: AtomicU64::new(0),
         waiting: AtomicUsize::new(0),
     });
-    (
-        OutboundTx {
-            tx,
-            budget: budget.clone(),
-        },
-        OutboundRx { rx, budget },
-    )
+    let shared = Arc::new(Shared {
+        tx,
+        budget: budget.clone(),
+    });
+    (OutboundTx(shared), OutboundRx { rx, budget })
 }
 
-/// The sending end of a connection's queue (cheap to clone). Same methods as an mpsc sender.
+/// The sending end of a connection's queue (cheap to clone, one pointer). Same methods as an
+/// mpsc sender.
 #[derive(Debug, Clone)]
-pub struct OutboundTx {
+pub struct OutboundTx(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
     tx: mpsc::Sender<Queued>,
     budget: Arc<Budget>,
 }
@@ -138,12 +140,13 @@ impl OutboundTx {
     /// the connection is gone.
     pub async fn send(&self, frame: Outgoing) -> Result<(), SendError<Outgoing>> {
         if let Err(TrySendError::Full(frame) | TrySendError::Closed(frame)) = self.try_send(frame) {
-            let _waiting = Waiting::new(&self.budget.waiting);
-            let cost = self.budget.cost(&frame);
-            let Ok(held) = self.budget.bytes.clone().acquire_many_owned(cost).await else {
+            let _waiting = Waiting::new(&self.0.budget.waiting);
+            let cost = self.0.budget.cost(&frame);
+            let Ok(held) = self.0.budget.bytes.clone().acquire_many_owned(cost).await else {
                 return Err(SendError(frame));
             };
             return self
+                .0
                 .tx
                 .send(Queued { frame, held })
                 .await
@@ -154,13 +157,14 @@ impl OutboundTx {
 
     /// Queue `frame` if there is room now.
     pub fn try_send(&self, frame: Outgoing) -> Result<(), TrySendError<Outgoing>> {
-        let cost = self.budget.cost(&frame);
-        let held = match self.budget.bytes.clone().try_acquire_many_owned(cost) {
+        let cost = self.0.budget.cost(&frame);
+        let held = match self.0.budget.bytes.clone().try_acquire_many_owned(cost) {
             Ok(held) => held,
             Err(TryAcquireError::NoPermits) => return Err(TrySendError::Full(frame)),
             Err(TryAcquireError::Closed) => return Err(TrySendError::Closed(frame)),
         };
-        self.tx
+        self.0
+            .tx
             .try_send(Queued { frame, held })
             .map_err(|e| match e {
                 TrySendError::Full(q) => TrySendError::Full(q.frame),
@@ -170,49 +174,50 @@ impl OutboundTx {
 
     /// True when both are the same connection's queue.
     pub fn same_channel(&self, other: &OutboundTx) -> bool {
-        self.tx.same_channel(&other.tx)
+        Arc::ptr_eq(&self.0, &other.0) || self.0.tx.same_channel(&other.0.tx)
     }
 
     /// Completes when the connection's writer is gone.
     pub async fn closed(&self) {
-        self.tx.closed().await
+        self.0.tx.closed().await
     }
 
     /// True when the connection's writer is gone.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.0.tx.is_closed()
     }
 
     /// True when a frame could be queued now without waiting (a byte and a slot are free).
     pub fn has_room(&self) -> bool {
-        self.is_closed() || (self.budget.bytes.available_permits() > 0 && self.tx.capacity() > 0)
+        self.is_closed()
+            || (self.0.budget.bytes.available_permits() > 0 && self.0.tx.capacity() > 0)
     }
 
     /// True when a sender waits for room, or no frame could be queued now.
     pub fn is_full(&self) -> bool {
-        !self.is_closed() && (self.budget.waiting.load(Ordering::Relaxed) > 0 || !self.has_room())
+        !self.is_closed() && (self.0.budget.waiting.load(Ordering::Relaxed) > 0 || !self.has_room())
     }
 
     /// Completes once a byte and a slot are free (or the connection is gone).
     pub async fn room(&self) {
-        let byte = self.budget.bytes.acquire().await;
-        let slot = self.tx.reserve().await;
+        let byte = self.0.budget.bytes.acquire().await;
+        let slot = self.0.tx.reserve().await;
         drop((byte, slot));
     }
 
     /// Bytes queued and not yet written.
     pub fn queued_bytes(&self) -> usize {
-        (self.budget.max_bytes as usize).saturating_sub(self.budget.bytes.available_permits())
+        (self.0.budget.max_bytes as usize).saturating_sub(self.0.budget.bytes.available_permits())
     }
 
     /// Frames queued and not yet taken by the writer.
     pub fn queued_frames(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        self.0.tx.max_capacity() - self.0.tx.capacity()
     }
 
     /// Frames the writer has taken off the queue so far (grows while the client reads).
     pub fn taken(&self) -> u64 {
-        self.budget.taken.load(Ordering::Relaxed)
+        self.0.budget.taken.load(Ordering::Relaxed)
     }
 }
 
