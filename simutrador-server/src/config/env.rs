@@ -84,6 +84,13 @@ pub const KEYS: &[KeySpec] = &[
     key!(rate_limits.messages_per_second),
     key!(rate_limits.message_burst),
     key!(rate_limits.connections_per_user),
+    key!(connections.max_connections),
+    key!(connections.max_connections_per_ip),
+    key!(connections.header_read_timeout_seconds),
+    key!(connections.unauthenticated_timeout_seconds),
+    key!(connections.outbound_queue_frames),
+    key!(connections.outbound_queue_bytes),
+    key!(connections.slow_consumer_timeout_seconds),
 ];
 
 /// The variable's value, `None` when unset or empty.

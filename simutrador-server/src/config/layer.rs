@@ -26,6 +26,9 @@ pub struct Layer {
     /// `[limits]`.
     #[serde(default)]
     pub limits: LimitsLayer,
+    /// `[connections]`.
+    #[serde(default)]
+    pub connections: ConnectionsLayer,
     /// `[rate_limits]`.
     #[serde(default)]
     pub rate_limits: RateLimitLayer,
@@ -89,6 +92,20 @@ pub struct RateLimitLayer {
     pub messages_per_second: Option<u32>,
     pub message_burst: Option<u32>,
     pub connections_per_user: Option<u32>,
+}
+
+/// `[connections]`, every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ConnectionsLayer {
+    pub max_connections: Option<u32>,
+    pub max_connections_per_ip: Option<u32>,
+    pub header_read_timeout_seconds: Option<u64>,
+    pub unauthenticated_timeout_seconds: Option<u64>,
+    pub outbound_queue_frames: Option<u32>,
+    pub outbound_queue_bytes: Option<u64>,
+    pub slow_consumer_timeout_seconds: Option<u64>,
 }
 
 /// `dst.field = value` for every field set in the layer section (`opt:` fields are `Option`s
@@ -164,6 +181,10 @@ impl Layer {
         let (s, d) = (self.rate_limits, &mut config.rate_limits);
         merge!(d, s; session_creates_per_minute, messages_per_second, message_burst,
             connections_per_user);
+        let (s, d) = (self.connections, &mut config.connections);
+        merge!(d, s; max_connections, max_connections_per_ip, header_read_timeout_seconds,
+            unauthenticated_timeout_seconds, outbound_queue_frames, outbound_queue_bytes,
+            slow_consumer_timeout_seconds);
     }
 }
 

@@ -201,6 +201,29 @@ pub struct RateLimitSection {
     pub connections_per_user: u32,
 }
 
+/// `[connections]`: what one TCP connection may hold of the daemon (see
+/// `docs/configuration.md`, "Connection limits").
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionsSection {
+    /// Open TCP connections in all (HTTP and WebSocket); default 512.
+    pub max_connections: u32,
+    /// Open TCP connections from one IP address; default 128.
+    pub max_connections_per_ip: u32,
+    /// Time a client has to send a request's headers (also the idle time allowed between
+    /// keep-alive requests); seconds, default 10.
+    pub header_read_timeout_seconds: u64,
+    /// Time from accept until the connection is an authenticated WebSocket; a plain HTTP
+    /// connection is closed after it once its request is answered; seconds, default 30.
+    pub unauthenticated_timeout_seconds: u64,
+    /// Frames queued for one connection's writer; default 64.
+    pub outbound_queue_frames: u32,
+    /// Bytes queued for one connection's writer; default 16777216 (16 MiB).
+    pub outbound_queue_bytes: u64,
+    /// How long a full outbound queue may go undrained before the connection is closed with
+    /// close code 4008; seconds, default 30.
+    pub slow_consumer_timeout_seconds: u64,
+}
+
 /// The whole, validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -212,6 +235,8 @@ pub struct ServerConfig {
     pub limits: LimitsSection,
     /// `[rate_limits]`.
     pub rate_limits: RateLimitSection,
+    /// `[connections]`.
+    pub connections: ConnectionsSection,
 }
 
 /// Values given as command-line flags (highest precedence).
@@ -275,6 +300,15 @@ impl Default for ServerConfig {
                 messages_per_second: 500,
                 message_burst: 1000,
                 connections_per_user: 20,
+            },
+            connections: ConnectionsSection {
+                max_connections: 512,
+                max_connections_per_ip: 128,
+                header_read_timeout_seconds: 10,
+                unauthenticated_timeout_seconds: 30,
+                outbound_queue_frames: 64,
+                outbound_queue_bytes: 16 << 20,
+                slow_consumer_timeout_seconds: 30,
             },
         }
     }

@@ -219,7 +219,7 @@ fn every_env_var_parses() -> anyhow::Result<()> {
                 "log_format" => "json",
                 "log_level" => "debug",
                 "jwt_secret" => "0123456789abcdef0123456789abcdef",
-                "max_message_bytes" => "100000",
+                "max_message_bytes" | "outbound_queue_bytes" => "100000",
                 "min_initial_capital" => "10",
                 "min_session_duration" | "max_session_duration" | "default_session_duration" => {
                     "2h"
@@ -237,6 +237,36 @@ fn every_env_var_parses() -> anyhow::Result<()> {
     assert_eq!(c.rate_limits.connections_per_user, 11);
     assert_eq!(c.limits.cleanup_interval_seconds, 11);
     Ok(())
+}
+
+#[test]
+fn connection_limits_are_validated() {
+    let text = "[connections]\nmax_connections = 8\nmax_connections_per_ip = 9\n\
+        header_read_timeout_seconds = 0\nunauthenticated_timeout_seconds = 5\n\
+        outbound_queue_frames = 2\noutbound_queue_bytes = 1000\nslow_consumer_timeout_seconds = 0\n";
+    let err = format!(
+        "{:#}",
+        ServerConfig::from_toml_str(text, Path::new("s.toml")).unwrap_err()
+    );
+    for needle in [
+        "(9) is larger than [connections] max_connections",
+        "[connections] header_read_timeout_seconds (SIMUTRADOR_CONNECTIONS_HEADER_READ_TIMEOUT_SECONDS) must be at least 1",
+        "[connections] slow_consumer_timeout_seconds",
+        "outbound_queue_frames (SIMUTRADOR_CONNECTIONS_OUTBOUND_QUEUE_FRAMES) must be at least 4",
+        "outbound_queue_bytes (SIMUTRADOR_CONNECTIONS_OUTBOUND_QUEUE_BYTES) is 1000 but must be between 65536",
+    ] {
+        assert!(err.contains(needle), "{needle} not in {err}");
+    }
+    let text =
+        "[connections]\nheader_read_timeout_seconds = 20\nunauthenticated_timeout_seconds = 5\n";
+    let err = format!(
+        "{:#}",
+        ServerConfig::from_toml_str(text, Path::new("s.toml")).unwrap_err()
+    );
+    assert!(
+        err.contains("is shorter than [connections] header_read_timeout_seconds"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -146,10 +146,71 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
         problems.push(format!("{}: {e}", name("auth", "jwt_secret")));
     }
 
+    connections(c, &mut problems);
+
     match problems.as_slice() {
         [] => Ok(()),
         [one] => bail!("invalid configuration: {one}"),
         many => bail!("invalid configuration:\n  - {}", many.join("\n  - ")),
+    }
+}
+
+/// Smallest `[connections] outbound_queue_bytes`.
+pub const MIN_OUTBOUND_QUEUE_BYTES: u64 = 64 * 1024;
+
+/// `[connections]`: caps at least 1 and per IP ≤ global, timeouts at least 1 s with the
+/// unauthenticated timeout ≥ the header-read timeout, queue bounds in range.
+fn connections(c: &ServerConfig, problems: &mut Vec<String>) {
+    let k = &c.connections;
+    let ones = [
+        ("max_connections", u64::from(k.max_connections)),
+        ("max_connections_per_ip", k.max_connections_per_ip.into()),
+        ("header_read_timeout_seconds", k.header_read_timeout_seconds),
+        (
+            "unauthenticated_timeout_seconds",
+            k.unauthenticated_timeout_seconds,
+        ),
+        (
+            "slow_consumer_timeout_seconds",
+            k.slow_consumer_timeout_seconds,
+        ),
+    ];
+    for (key, value) in ones {
+        if value == 0 {
+            problems.push(format!("{} must be at least 1", name("connections", key)));
+        }
+    }
+    if k.max_connections_per_ip > k.max_connections {
+        problems.push(format!(
+            "{} ({}) is larger than {} ({}); lower the per-IP cap or raise the global one",
+            name("connections", "max_connections_per_ip"),
+            k.max_connections_per_ip,
+            name("connections", "max_connections"),
+            k.max_connections
+        ));
+    }
+    if k.unauthenticated_timeout_seconds < k.header_read_timeout_seconds {
+        problems.push(format!(
+            "{} ({}) is shorter than {} ({}); a client needs time to send its headers first",
+            name("connections", "unauthenticated_timeout_seconds"),
+            k.unauthenticated_timeout_seconds,
+            name("connections", "header_read_timeout_seconds"),
+            k.header_read_timeout_seconds
+        ));
+    }
+    if k.outbound_queue_frames < 4 {
+        problems.push(format!(
+            "{} must be at least 4",
+            name("connections", "outbound_queue_frames")
+        ));
+    }
+    let bytes = k.outbound_queue_bytes;
+    if !(MIN_OUTBOUND_QUEUE_BYTES..=u64::from(u32::MAX)).contains(&bytes) {
+        problems.push(format!(
+            "{} is {bytes} but must be between {MIN_OUTBOUND_QUEUE_BYTES} and {} (4 GiB - 1)",
+            name("connections", "outbound_queue_bytes"),
+            u32::MAX
+        ));
     }
 }
 

@@ -8,25 +8,28 @@
 //! *text* frame (a WebSocket protocol violation, after which the transport cannot read on) end
 //! the connection: the client still gets an `error` saying why, then close code 1009 or 1007.
 //!
-//! The connection task (tracked by the server) spawns its writer on the same tracker, so a
-//! graceful shutdown waits for both. The outgoing queue is bounded ([`OUTGOING_QUEUE`]).
+//! The connection task (tracked by the server) spawns its writer ([`super::writer`]) on the
+//! same tracker, so a graceful shutdown waits for both. The outgoing queue is bounded by frames
+//! and by bytes (`[connections] outbound_queue_frames` / `outbound_queue_bytes`). While it is
+//! full the loop reads no new request (back-pressure); when it stays full and undrained for
+//! `slow_consumer_timeout_seconds` the connection is closed with close code
+//! [`CLOSE_SLOW_CONSUMER`] (4008).
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use axum::extract::ws::{Message, WebSocket, close_code};
+use futures_util::StreamExt;
 use shared_models::messages::server::{ConnectionClosing, ConnectionReady};
 use shared_models::{ErrorBody, ErrorCode, Plan, ServerMessage, decode_client_message};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::cmd;
 use super::rate_limit::{ConnectionLimiter, ConnectionSlot};
 use super::state::{ConnectionCount, DaemonState, RequestEvent};
-pub use crate::session::outbound::{Outgoing, encode};
+pub use super::writer::CLOSE_SLOW_CONSUMER;
+use super::writer::{Writer, stalled};
+pub use crate::session::outbound::{OutboundRx, OutboundTx, Outgoing, encode};
 
 /// Transport-level frame cap: frames above `max_message_bytes` but below this are answered
 /// with `MESSAGE_TOO_LARGE` and the connection stays; above it the connection is closed (1009).
@@ -44,7 +47,7 @@ pub struct ConnectionContext {
     /// Their plan.
     pub plan: Plan,
     /// This connection's outgoing queue (replies and pushes, in order).
-    pub outbound: mpsc::Sender<Outgoing>,
+    pub outbound: OutboundTx,
     limiter: ConnectionLimiter,
     /// This connection in the registry of owner connections (warnings, subscriptions).
     pub registration: crate::session::monitor::Registration,
@@ -59,8 +62,11 @@ impl ConnectionContext {
         user_id: Arc<str>,
         plan: Plan,
         slot: ConnectionSlot,
-    ) -> (Self, mpsc::Receiver<Outgoing>) {
-        let (outbound, rx) = mpsc::channel(OUTGOING_QUEUE);
+    ) -> (Self, OutboundRx) {
+        let limits = &state.config.connections;
+        let frames = usize::try_from(limits.outbound_queue_frames).unwrap_or(usize::MAX);
+        let bytes = u32::try_from(limits.outbound_queue_bytes).unwrap_or(u32::MAX);
+        let (outbound, rx) = crate::session::outbound::channel(frames, bytes);
         let registration = state
             .sessions
             .monitor()
@@ -79,31 +85,17 @@ impl ConnectionContext {
     }
 }
 
-/// Frames queued for the writer before senders wait (back-pressure on tick streams).
-pub const OUTGOING_QUEUE: usize = 64;
-
 /// Serve `socket` until the client leaves or the daemon shuts down; the writer task is
 /// spawned on `tasks` (the tracker of the connection tasks).
-pub async fn serve(
-    socket: WebSocket,
-    ctx: ConnectionContext,
-    rx: mpsc::Receiver<Outgoing>,
-    tasks: TaskTracker,
-) {
+pub async fn serve(socket: WebSocket, ctx: ConnectionContext, rx: OutboundRx, tasks: TaskTracker) {
     let span = tracing::info_span!("connection", conn = ctx.count.id, user_id = %ctx.user_id);
     run(socket, ctx, rx, tasks).instrument(span).await
 }
 
-async fn run(
-    socket: WebSocket,
-    ctx: ConnectionContext,
-    rx: mpsc::Receiver<Outgoing>,
-    tasks: TaskTracker,
-) {
+async fn run(socket: WebSocket, ctx: ConnectionContext, rx: OutboundRx, tasks: TaskTracker) {
     let (sink, mut stream) = socket.split();
     let tx = ctx.outbound.clone();
-    let stop_writer = CancellationToken::new();
-    let writer = tasks.spawn(write_loop(sink, rx, stop_writer.clone()));
+    let writer = Writer::spawn(sink, rx, &tasks);
     tracing::info!("connected");
 
     let ready = ServerMessage::ConnectionReady(ConnectionReady {
@@ -118,6 +110,10 @@ async fn run(
 
     let shutdown = ctx.state.shutdown.clone();
     let max_bytes = ctx.state.config.server.max_message_bytes;
+    let slow_after =
+        Duration::from_secs(ctx.state.config.connections.slow_consumer_timeout_seconds);
+    let stall = stalled(&tx, slow_after);
+    tokio::pin!(stall);
     loop {
         let frame = tokio::select! {
             _ = shutdown.cancelled() => {
@@ -125,24 +121,28 @@ async fn run(
                     reason: "server_shutdown".into(),
                     message: "the daemon is shutting down; reconnect when it is back".into(),
                 });
-                let _ = tx.send(encode(closing, None)).await;
-                let _ = tx.send(Outgoing::Close(close_code::AWAY, "server shutdown".into())).await;
+                send_within(&tx, encode(closing, None)).await;
+                send_within(&tx, Outgoing::Close(close_code::AWAY, "server shutdown".into())).await;
                 break;
             }
-            frame = stream.next() => frame,
+            _ = &mut stall => {
+                slow_consumer(&tx, slow_after, &writer);
+                break;
+            }
+            // Back-pressure: no new request while the outbound queue is full.
+            frame = async { tx.room().await; stream.next().await } => frame,
         };
-        let text = match frame {
+        let reply = match frame {
             None | Some(Ok(Message::Close(_))) => break,
-            Some(Ok(Message::Text(t))) => t.to_string(),
-            Some(Ok(Message::Binary(b))) => match String::from_utf8(b.to_vec()) {
-                Ok(t) => t,
+            Some(Ok(Message::Text(t))) => handle_text(&ctx, &t, max_bytes),
+            Some(Ok(Message::Binary(b))) => match std::str::from_utf8(&b) {
+                Ok(t) => handle_text(&ctx, t, max_bytes),
                 Err(_) => {
                     let body = ErrorBody::new(
                         ErrorCode::InvalidMessage,
                         "binary frame is not UTF-8 JSON; send JSON text frames",
                     );
-                    let _ = tx.send(encode(ServerMessage::Error(body), None)).await;
-                    continue;
+                    Some(encode(ServerMessage::Error(body), None))
                 }
             },
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -151,48 +151,37 @@ async fn run(
                 break;
             }
         };
-        if let Some(reply) = handle_text(&ctx, &text, max_bytes)
-            && tx.send(reply).await.is_err()
-        {
-            break;
+        if let Some(reply) = reply {
+            tokio::select! {
+                sent = tx.send(reply) => if sent.is_err() { break },
+                _ = &mut stall => {
+                    slow_consumer(&tx, slow_after, &writer);
+                    break;
+                }
+            }
         }
     }
-    drop(tx);
-    stop_writer.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    // The connection is over for the daemon (counts, registrations) while the writer delivers
+    // its last frames.
+    drop(ctx);
+    writer.finish().await;
     tracing::info!("disconnected");
 }
 
-/// Own the sink: write queued frames, flushing when the queue runs dry (so a burst of tick
-/// blocks goes out in few syscalls). On `stop`, write what is already queued and close.
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Outgoing>,
-    stop: CancellationToken,
-) {
-    loop {
-        let out = tokio::select! {
-            biased;
-            out = rx.recv() => out,
-            _ = stop.cancelled() => rx.try_recv().ok(),
-        };
-        let Some(out) = out else { break };
-        let result = match out {
-            Outgoing::Text(text) => sink.feed(Message::Text(text.into())).await,
-            Outgoing::Close(code, reason) => {
-                let frame = CloseFrame {
-                    code,
-                    reason: reason.into(),
-                };
-                let _ = sink.send(Message::Close(Some(frame))).await;
-                break;
-            }
-        };
-        if result.is_err() || (rx.is_empty() && sink.flush().await.is_err()) {
-            break;
-        }
-    }
-    let _ = sink.close().await;
+/// Queue a last frame, giving up after a second when the queue stays full.
+async fn send_within(tx: &OutboundTx, frame: Outgoing) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), tx.send(frame)).await;
+}
+
+/// The client left the queue full for `after`: log it (no tokens) and have the writer close.
+fn slow_consumer(tx: &OutboundTx, after: Duration, writer: &Writer) {
+    tracing::warn!(
+        queued_bytes = tx.queued_bytes(),
+        queued_frames = tx.queued_frames(),
+        timeout_s = after.as_secs(),
+        "slow consumer: the outbound queue stayed full without the client reading; closing with 4008"
+    );
+    writer.slow_consumer();
 }
 
 /// Decode, rate-limit and apply one frame. Produces its reply, or `None` when another task
@@ -240,7 +229,7 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<
     }
 }
 
-async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_bytes: usize) {
+async fn close_on_transport_error(tx: &OutboundTx, error: &str, max_bytes: usize) {
     let lower = error.to_ascii_lowercase();
     if lower.contains("too long") || lower.contains("too big") || lower.contains("capacity") {
         let body = ErrorBody::new(
@@ -249,25 +238,20 @@ async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_
                 "frame exceeds the transport limit; messages must stay under {max_bytes} bytes"
             ),
         );
-        let _ = tx.send(encode(ServerMessage::Error(body), None)).await;
-        let _ = tx
-            .send(Outgoing::Close(
-                close_code::SIZE,
-                "message too large".into(),
-            ))
-            .await;
+        send_within(tx, encode(ServerMessage::Error(body), None)).await;
+        send_within(
+            tx,
+            Outgoing::Close(close_code::SIZE, "message too large".into()),
+        )
+        .await;
     } else if lower.contains("utf-8") || lower.contains("utf8") {
         let body = ErrorBody::new(
             ErrorCode::InvalidMessage,
             "text frame is not valid UTF-8, which the WebSocket protocol answers by closing (1007); reconnect and send UTF-8 JSON (binary frames with bad bytes get an error and keep the connection)",
         );
-        let _ = tx.send(encode(ServerMessage::Error(body), None)).await;
-        let _ = tx
-            .send(Outgoing::Close(
-                close_code::INVALID,
-                "text frame is not valid UTF-8".into(),
-            ))
-            .await;
+        send_within(tx, encode(ServerMessage::Error(body), None)).await;
+        let reason = "text frame is not valid UTF-8".into();
+        send_within(tx, Outgoing::Close(close_code::INVALID, reason)).await;
     }
     tracing::info!(error, "connection closed after a transport error");
 }

@@ -4,8 +4,9 @@
 //!
 //! - [`state`] — [`state::DaemonState`], what handlers act on, and [`state::RequestObserver`],
 //!   how the layer reports requests and refusals upward.
-//! - [`connection`] — the read loop and the writer task; frames in, replies out. Handlers never
-//!   touch the socket.
+//! - [`connection`] — the read loop; frames in, replies out, back-pressure on a full outbound
+//!   queue. Handlers never touch the socket.
+//! - [`writer`] — the writer task and the slow-consumer watchdog (close code 4008).
 //! - [`cmd`] — one module per group of requests; each request type implements [`cmd::Apply`].
 //! - [`rate_limit`] — `governor` limiters and the per-user connection count.
 
@@ -13,5 +14,6 @@ pub mod cmd;
 pub mod connection;
 pub mod rate_limit;
 pub mod state;
+pub mod writer;
 
 pub use state::{DaemonState, RequestEvent, RequestObserver};

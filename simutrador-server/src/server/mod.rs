@@ -7,11 +7,15 @@
 //! - [`http`] — the router and the plain HTTP endpoints.
 //! - [`ws`] — the WebSocket handshake (token check, connection limit) before handing the socket
 //!   to [`crate::protocol::connection`].
+//! - [`listener`] — the accept loop: header-read and unauthenticated timeouts, and the caps
+//!   on open connections ([`conn_limits`]).
 //! - [`shutdown`] — SIGINT/SIGTERM, and draining the daemon's tasks within the grace period.
 //! - [`metrics`] — counters and the Prometheus text of `GET /metrics`.
 //! - [`token_throttle`] — exponential back-off on `POST /auth/token` after failed guesses.
 
+pub mod conn_limits;
 pub mod http;
+pub mod listener;
 pub mod metrics;
 pub mod shutdown;
 pub mod state;
@@ -19,7 +23,6 @@ pub mod token_throttle;
 pub mod ws;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,22 +141,18 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
     ));
 
     let app = http::router(state.clone());
-    let token = daemon.shutdown.clone();
-    // Small frames (acks, settlements) must not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    // The listener stops accepting as soon as the token is cancelled.
-    let listener = jobs.spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { token.cancelled().await })
-        .await
-    });
+    let caps = &daemon.config.connections;
+    let limits =
+        conn_limits::ConnectionLimits::new(caps.max_connections, caps.max_connections_per_ip);
+    // The listener stops accepting as soon as the shutdown token is cancelled.
+    let listener = jobs.spawn(listener::serve(
+        listener,
+        app,
+        limits,
+        listener::Timeouts::from_config(caps),
+        daemon.shutdown.clone(),
+        state.connections.clone(),
+    ));
     tracing::info!(%addr, "listening");
     Ok(RunningServer {
         addr,

@@ -3,7 +3,8 @@
 //! [`drain`] cancels the shutdown token that every part of the daemon watches, then waits for
 //! the three task trackers to empty:
 //!
-//! 1. the listener stops accepting (axum's graceful shutdown) and a WebSocket upgrade that
+//! 1. the accept loop ([`super::listener`]) stops accepting, every plain HTTP connection ends
+//!    after its request in flight, and a WebSocket upgrade that
 //!    still arrives is refused with 503;
 //! 2. every connection sends `connection_closing` and a close frame, and its writer drains;
 //! 3. every simulation run stops where it waits (between bars), checkpoints its run journal

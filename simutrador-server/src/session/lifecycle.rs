@@ -13,14 +13,13 @@ use shared_models::{ErrorCode, ServerMessage, SessionParams, SessionState, Termi
 use simutrador_engine::HaltEvent;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::hooks::SessionObserver;
 use super::limits::RiskLimits;
 use super::live::{StatsContext, stats_update};
 use super::monitor::Monitor;
-use super::outbound::Outgoing;
+use super::outbound::OutboundTx;
 use super::run::{ReplyTo, Terminate};
 use super::timers::{TimerKind, TimerQueue};
 use super::{Session, SessionManager};
@@ -297,7 +296,7 @@ impl SessionManager {
         state: SessionState,
         reason: TerminationReason,
         actor: Actor,
-        skip: Option<&mpsc::Sender<Outgoing>>,
+        skip: Option<&OutboundTx>,
     ) -> ApiResult<SessionTerminated> {
         self.transition_by(s, state, Some(reason), actor)?;
         let t = self.terminated(s, reason);

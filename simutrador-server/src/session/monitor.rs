@@ -11,17 +11,16 @@ use dashmap::DashMap;
 use shared_models::ServerMessage;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio_util::task::TaskTracker;
 
-use crate::session::outbound::{Outgoing, encode};
+use crate::session::outbound::{OutboundTx, encode};
 
 /// One connection's outgoing queue.
 #[derive(Debug, Clone)]
 struct Conn {
     id: u64,
-    out: mpsc::Sender<Outgoing>,
+    out: OutboundTx,
 }
 
 /// The connection registry and the subscriptions.
@@ -49,11 +48,7 @@ impl Drop for Registration {
 
 impl Monitor {
     /// Register a connection of `user_id`.
-    pub fn register(
-        self: &Arc<Self>,
-        user_id: &Arc<str>,
-        out: mpsc::Sender<Outgoing>,
-    ) -> Registration {
+    pub fn register(self: &Arc<Self>, user_id: &Arc<str>, out: OutboundTx) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.by_user
             .entry(user_id.clone())
@@ -78,7 +73,7 @@ impl Monitor {
     }
 
     /// Subscribe connection `id` (with queue `out`) to `session_id`; idempotent.
-    pub fn subscribe(&self, session_id: &Arc<str>, id: u64, out: mpsc::Sender<Outgoing>) {
+    pub fn subscribe(&self, session_id: &Arc<str>, id: u64, out: OutboundTx) {
         let mut subs = self.subscribers.entry(session_id.clone()).or_default();
         if !subs.iter().any(|c| c.id == id) {
             subs.push(Conn { id, out });
@@ -136,7 +131,7 @@ impl Monitor {
         user_id: &str,
         session_id: &str,
         message: &ServerMessage,
-        skip: Option<&mpsc::Sender<Outgoing>>,
+        skip: Option<&OutboundTx>,
         tasks: &TaskTracker,
     ) {
         let mut targets: Vec<Conn> = self
@@ -199,6 +194,7 @@ pub async fn run_ticker(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::outbound;
     use shared_models::messages::server::Pong;
 
     fn pong() -> ServerMessage {
@@ -211,9 +207,9 @@ mod tests {
     async fn announcements_reach_the_owner_once_per_connection_and_never_another_user() {
         let m = Arc::new(Monitor::default());
         let (alice, bob): (Arc<str>, Arc<str>) = (Arc::from("alice"), Arc::from("bob"));
-        let (tx1, mut rx1) = mpsc::channel(8);
-        let (tx2, mut rx2) = mpsc::channel(8);
-        let (tx3, mut rx3) = mpsc::channel(8);
+        let (tx1, mut rx1) = outbound::channel(8, 1 << 20);
+        let (tx2, mut rx2) = outbound::channel(8, 1 << 20);
+        let (tx3, mut rx3) = outbound::channel(8, 1 << 20);
         let r1 = m.register(&alice, tx1.clone());
         let _r2 = m.register(&alice, tx2.clone());
         let _r3 = m.register(&bob, tx3);
@@ -240,7 +236,7 @@ mod tests {
     async fn a_full_queue_gets_its_announcement_from_a_tracked_task() {
         let m = Arc::new(Monitor::default());
         let alice: Arc<str> = Arc::from("alice");
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, mut rx) = outbound::channel(1, 1 << 20);
         let _r = m.register(&alice, tx.clone());
         tx.try_send(encode(pong(), None)).unwrap(); // the queue is full
         let tasks = TaskTracker::new();

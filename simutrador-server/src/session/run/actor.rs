@@ -10,14 +10,13 @@
 use serde_json::json;
 use shared_models::{ErrorCode, ServerMessage, SessionState, TerminationReason};
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::core::RunCore;
 use super::handle::{Control, ReplyTo, RunInbox, Stop};
 use super::io::{Effect, Input, Output};
 use crate::error::api_error;
-use crate::session::outbound::{Outgoing, encode};
+use crate::session::outbound::{OutboundTx, Outgoing, encode};
 use crate::session::store::RunLog;
 use crate::session::{Session, SessionManager};
 
@@ -27,7 +26,7 @@ pub struct RunActor {
     session: Arc<Session>,
     sessions: Arc<SessionManager>,
     /// The attached stream's connection.
-    stream: Option<mpsc::Sender<Outgoing>>,
+    stream: Option<OutboundTx>,
     log: Box<dyn RunLog>,
     /// The core's outputs, drained after every input (reused: no allocation per bar).
     out: Vec<Output>,
@@ -49,7 +48,7 @@ impl RunActor {
         core: RunCore,
         session: Arc<Session>,
         sessions: Arc<SessionManager>,
-        stream: mpsc::Sender<Outgoing>,
+        stream: OutboundTx,
         log: Box<dyn RunLog>,
     ) -> RunActor {
         RunActor {
@@ -179,7 +178,7 @@ impl RunActor {
             Control::Pause(r) => self.step(Input::Pause, Some(&r)).await,
             Control::Account(r) => self.step(Input::Account, Some(&r)).await,
             Control::Resume(r) => {
-                let stream_closed = self.stream.as_ref().is_some_and(mpsc::Sender::is_closed);
+                let stream_closed = self.stream.as_ref().is_some_and(OutboundTx::is_closed);
                 if stream_closed {
                     self.stream = None;
                 }
@@ -315,7 +314,7 @@ async fn send_to(reply: &ReplyTo, message: ServerMessage) {
 }
 
 /// Completes when `out`'s connection has closed; never without a connection.
-async fn connection_closed(out: Option<mpsc::Sender<Outgoing>>) {
+async fn connection_closed(out: Option<OutboundTx>) {
     match out {
         Some(out) => out.closed().await,
         None => std::future::pending().await,

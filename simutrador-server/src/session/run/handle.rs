@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
 
 use super::core::StopFlag;
-use crate::session::outbound::Outgoing;
+use crate::session::outbound::OutboundTx;
 
 /// Requests queued for one run before senders wait (`send`) or are refused (`try_send`).
 /// A client keeps at most a window of acknowledgements in flight and is answered in order,
@@ -19,7 +19,7 @@ pub const CONTROL_QUEUE: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct ReplyTo {
     /// The connection's outgoing queue.
-    pub outbound: mpsc::Sender<Outgoing>,
+    pub outbound: OutboundTx,
     /// The request's id, echoed on the reply.
     pub request_id: Option<String>,
 }

@@ -11,7 +11,6 @@ use shared_models::messages::simulation::StartSimulation;
 use shared_models::{AssetClass, ErrorCode, SessionState};
 use simutrador_engine::{Engine, EngineConfig, SymbolSpec};
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -21,7 +20,7 @@ use super::feed::Feed;
 use super::handle::RunHandle;
 use crate::error::{ApiResult, api_error};
 use crate::market_data::Catalog;
-use crate::session::outbound::Outgoing;
+use crate::session::outbound::OutboundTx;
 use crate::session::{Session, SessionManager};
 
 /// Largest accepted `max_pending_ticks`.
@@ -75,7 +74,7 @@ pub fn start(
     sessions: &Arc<SessionManager>,
     session: &Arc<Session>,
     req: &StartSimulation,
-    stream: mpsc::Sender<Outgoing>,
+    stream: OutboundTx,
     request_id: Option<String>,
 ) -> ApiResult<()> {
     let options = options(req)?;
