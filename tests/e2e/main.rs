@@ -5,6 +5,7 @@
 // Tests: a panic is a failed test, so helpers may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod audit_keys;
 mod auth;
 mod bankrupt;

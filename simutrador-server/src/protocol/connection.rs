@@ -10,6 +10,10 @@
 //!
 //! The connection task (tracked by the server) spawns its writer on the same tracker, so a
 //! graceful shutdown waits for both. The outgoing queue is bounded ([`OUTGOING_QUEUE`]).
+//!
+//! When the connection's access ends ([`AccessLease`]: its API key revoked, its token
+//! expired) it says `connection_closing` and closes with code 4001 or 4003; like any other
+//! disconnect, that pauses the runs streaming to it.
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::stream::SplitSink;
@@ -26,6 +30,7 @@ use tracing::Instrument;
 use super::cmd;
 use super::rate_limit::{ConnectionLimiter, ConnectionSlot};
 use super::state::{ConnectionCount, DaemonState, RequestEvent};
+use crate::auth::{AccessEnd, AccessLease};
 pub use crate::session::outbound::{Outgoing, encode};
 
 /// Transport-level frame cap: frames above `max_message_bytes` but below this are answered
@@ -50,6 +55,8 @@ pub struct ConnectionContext {
     pub registration: crate::session::monitor::Registration,
     _slot: ConnectionSlot,
     count: ConnectionCount,
+    /// Ends when the key behind the token is revoked or the token expires.
+    access: Option<AccessLease>,
 }
 
 impl ConnectionContext {
@@ -74,8 +81,15 @@ impl ConnectionContext {
             user_id,
             plan,
             _slot: slot,
+            access: None,
         };
         (ctx, rx)
+    }
+
+    /// The connection ends (4001/4003) when `lease` does.
+    pub fn with_access(mut self, lease: AccessLease) -> Self {
+        self.access = Some(lease);
+        self
     }
 }
 
@@ -118,8 +132,14 @@ async fn run(
 
     let shutdown = ctx.state.shutdown.clone();
     let max_bytes = ctx.state.config.server.max_message_bytes;
+    let access_ended = access_ended(ctx.access.as_ref());
+    tokio::pin!(access_ended);
     loop {
         let frame = tokio::select! {
+            end = &mut access_ended => {
+                close_for(&tx, end).await;
+                break;
+            }
             _ = shutdown.cancelled() => {
                 let closing = ServerMessage::ConnectionClosing(ConnectionClosing {
                     reason: "server_shutdown".into(),
@@ -238,6 +258,30 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<
             Some(encode(ServerMessage::Error(body), request_id))
         }
     }
+}
+
+/// When the connection's access ends; never without a lease.
+async fn access_ended(lease: Option<&AccessLease>) -> AccessEnd {
+    match lease {
+        Some(lease) => lease.ended().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `connection_closing` with the reason, then the close frame with its code.
+async fn close_for(tx: &mpsc::Sender<Outgoing>, end: AccessEnd) {
+    tracing::info!(
+        reason = end.reason(),
+        "access ended; closing the connection"
+    );
+    let closing = ServerMessage::ConnectionClosing(ConnectionClosing {
+        reason: end.reason().into(),
+        message: end.message().into(),
+    });
+    let _ = tx.send(encode(closing, None)).await;
+    let _ = tx
+        .send(Outgoing::Close(end.close_code(), end.close_text().into()))
+        .await;
 }
 
 async fn close_on_transport_error(tx: &mpsc::Sender<Outgoing>, error: &str, max_bytes: usize) {
