@@ -28,4 +28,5 @@ mod shutdown;
 mod simulation;
 mod simulation_sdk;
 mod support;
+mod token_throttle;
 mod watch;
