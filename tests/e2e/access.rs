@@ -240,3 +240,60 @@ async fn an_expired_tokens_connection_is_closed_and_its_run_resumes_with_a_new_t
     assert_eq!(acknowledged, 5);
     assert!(results[0]["num_trades"].as_u64() > Some(0), "{results}");
 }
+
+/// The SDK, connected with a token and told its API key (`Client::with_api_key`, as the CLI
+/// does when it knows the key), survives its token's expiry mid-run: the daemon closes the
+/// connection (4003), the runner logs in again, resumes, and ends like an uninterrupted run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sdk_run_outliving_its_token_logs_in_again_and_resumes() {
+    use crate::restart::{options, reference_run, request, strategy};
+    use simutrador_client::Client;
+
+    let home = tempfile::tempdir().unwrap();
+    let (state, config) = start_daemon(
+        home.path(),
+        "[limits]\nmin_session_duration = \"1s\"\n[auth]\ntoken_ttl_seconds = 1\n",
+    );
+    let (key, _) = add_key(&state, "alice");
+    let daemon = DaemonProcess::start(&state, &["--config", config.to_str().unwrap()]).unwrap();
+    let url = daemon.url();
+    // Tokens live 1 s: create first, then the reference run (whose runner logs in again
+    // if its own connection expires meanwhile).
+    let fresh = Client::connect_with_api_key(&url, &key).await.unwrap();
+    let session = fresh.create_session(request("1h")).await.unwrap();
+    let (_, expected) = reference_run(&fresh).await;
+
+    let c = Client::connect(&url, &token(&daemon, &key).await)
+        .await
+        .unwrap()
+        .with_api_key(&key);
+    let watcher = c.clone();
+    let mut held = false;
+    // Hold the strategy after its first ticks until the daemon has closed the connection.
+    let opts = options().on_progress(move |p| {
+        if !held && p.ticks_done > 0 {
+            held = true;
+            tokio::task::block_in_place(|| {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while !watcher.is_closed() {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the token's connection stays open"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+        }
+    });
+    let results = c
+        .run_simulation(&session.session_id, &mut strategy(), opts)
+        .await
+        .unwrap();
+    assert!(c.is_closed(), "the first connection was closed at expiry");
+    assert_eq!(
+        crate::restart::json(&results),
+        crate::restart::json(&expected)
+    );
+    let log = daemon.log_text();
+    assert!(log.contains("token_expired"), "{log}");
+}
