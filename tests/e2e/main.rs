@@ -5,6 +5,7 @@
 // Tests: a panic is a failed test, so helpers may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod audit_keys;
 mod auth;
 mod bankrupt;
@@ -29,4 +30,5 @@ mod simulation;
 mod simulation_sdk;
 mod slow_consumer;
 mod support;
+mod token_throttle;
 mod watch;

@@ -94,9 +94,14 @@ impl Raw {
 
     /// The next frame whatever it is, or `None` when the connection ended.
     pub async fn next_frame(&mut self) -> Option<Message> {
-        tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+        self.next_frame_within(Duration::from_secs(10)).await
+    }
+
+    /// [`Raw::next_frame`], waiting at most `deadline`.
+    pub async fn next_frame_within(&mut self, deadline: Duration) -> Option<Message> {
+        tokio::time::timeout(deadline, self.ws.next())
             .await
-            .expect("something within 10 s")
+            .unwrap_or_else(|_| panic!("something within {deadline:?}"))
             .and_then(Result::ok)
     }
 

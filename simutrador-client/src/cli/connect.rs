@@ -69,7 +69,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
 
     let why_login = if let Some(token) = &settings.token {
         match Client::connect_with_options(url, token, options(settings)).await {
-            Ok(client) => return Ok(client),
+            Ok(client) => return Ok(keeping(client, key.as_ref())),
             Err(e) if is_stale(&e) && key.is_some() => "SIMUTRADOR_TOKEN was refused",
             Err(e) => {
                 return Err(
@@ -81,7 +81,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
         match store.get(url)? {
             Some(stored) if !stored.is_expired(Utc::now()) => {
                 match Client::connect_with_options(url, &stored.token, options(settings)).await {
-                    Ok(client) => return Ok(client),
+                    Ok(client) => return Ok(keeping(client, key.as_ref())),
                     Err(e) if is_stale(&e) => "the stored token was refused",
                     Err(e) => return Err(e.into()),
                 }
@@ -113,7 +113,17 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
         // The command can still run; the next one will log in again.
         super::output::stderr_line(&format!("warning: {e}"));
     }
-    Ok(Client::connect_with_options(url, &fresh.token, options(settings)).await?)
+    let client = Client::connect_with_options(url, &fresh.token, options(settings)).await?;
+    Ok(client.with_api_key(&key.value))
+}
+
+/// The client, remembering the API key when one is known: a run that outlives its token
+/// (the daemon closes the connection at expiry) logs in again and resumes.
+fn keeping(client: Client, key: Option<&ApiKey>) -> Client {
+    match key {
+        Some(key) => client.with_api_key(&key.value),
+        None => client,
+    }
 }
 
 /// Refusals that a fresh token can cure.

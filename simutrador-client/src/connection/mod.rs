@@ -136,6 +136,14 @@ impl Client {
         Ok(client.keeping_api_key(api_key))
     }
 
+    /// This client, remembering `api_key` so that [`Client::reconnect`] — and so a run's
+    /// reconnection — logs in again when the token is refused: the daemon closes a
+    /// connection when its token expires (close code 4003). Call it on a fresh client (one
+    /// nothing else shares yet); on a shared one it changes nothing.
+    pub fn with_api_key(self, api_key: &str) -> Client {
+        self.keeping_api_key(api_key)
+    }
+
     /// This client, remembering `api_key` so [`Client::reconnect`] can log in again.
     fn keeping_api_key(self, api_key: &str) -> Client {
         match Arc::try_unwrap(self.inner) {

@@ -7,7 +7,9 @@
 //!
 //! The file is the single source of truth. Every read method first `stat`s it and re-reads it
 //! when its modification time, size or inode changed, so `simutrador-server keys revoke` run
-//! from another process takes effect on a running daemon at its next authentication check.
+//! from another process takes effect on a running daemon at its next authentication check
+//! (and its open connections are closed at the next check of
+//! [`super::Authenticator::watch_revocations`]).
 //! Changes re-read the file unconditionally, then replace it atomically.
 
 use anyhow::{Context, bail};

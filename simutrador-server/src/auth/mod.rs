@@ -4,26 +4,36 @@
 //! - [`jwt`] — `JwtKeys`, issue and verify tokens (`sub`, `plan`, `kid`, `iat`, `exp`).
 //! - [`secret`] — the JWT secret from config, or generated once and kept in the state dir.
 //! - [`private_file`] — owner-only directories and atomic owner-only file writes.
+//! - [`access`] — `AccessLease`: a connection's access, ending when its key is revoked or its
+//!   token expires.
 //!
 //! [`Authenticator`] ties them together for the server: `POST /auth/token` calls
 //! [`Authenticator::exchange_api_key`], the WebSocket handshake calls
-//! [`Authenticator::authenticate_token`]. Nothing here logs a key or a token; log lines carry
-//! only `key_id` and `user_id`.
+//! [`Authenticator::authenticate_token`] and then [`Authenticator::lease`] for the connection,
+//! and [`Authenticator::watch_revocations`] (a background task of the server) ends the leases
+//! of keys revoked meanwhile. Nothing here logs a key or a token; log lines carry only
+//! `key_id` and `user_id`.
 //!
 //! This module is a leaf: it takes its settings as an [`AuthSettings`] (which the server
 //! builds from the configuration) and never imports the `config` module, so `config` may use
 //! [`secret::check_configured`] to validate `[auth] jwt_secret` without a cycle.
 
+pub mod access;
 pub mod api_keys;
 pub mod jwt;
 pub mod private_file;
 pub mod secret;
 
+pub use access::{AccessEnd, AccessLease, AccessRegistry};
 pub use api_keys::{ApiKeyStore, KeyRecord};
 pub use jwt::{Claims, IssuedToken, JwtKeys};
 
 use shared_models::{ErrorBody, ErrorCode, Plan};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Why a request could not be authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,19 +92,39 @@ pub struct AuthSettings {
     pub jwt_secret: Option<String>,
     /// Lifetime of issued tokens, in seconds.
     pub token_ttl_seconds: u64,
+    /// How often open connections' keys are checked against the key store (which re-reads
+    /// the key file when it changed), in milliseconds.
+    pub key_check_interval_ms: u64,
 }
+
+/// The key check interval of [`Authenticator::new`].
+pub const DEFAULT_KEY_CHECK_INTERVAL: Duration = Duration::from_millis(1000);
 
 /// The key store and the token keys, as the server uses them.
 #[derive(Debug)]
 pub struct Authenticator {
     keys: ApiKeyStore,
     jwt: JwtKeys,
+    access: Arc<AccessRegistry>,
+    key_check_interval: Duration,
 }
 
 impl Authenticator {
-    /// From an opened key store and token keys.
+    /// From an opened key store and token keys; keys are checked every
+    /// [`DEFAULT_KEY_CHECK_INTERVAL`].
     pub fn new(keys: ApiKeyStore, jwt: JwtKeys) -> Self {
-        Authenticator { keys, jwt }
+        Authenticator {
+            keys,
+            jwt,
+            access: Arc::default(),
+            key_check_interval: DEFAULT_KEY_CHECK_INTERVAL,
+        }
+    }
+
+    /// The same, checking open connections' keys every `every`.
+    pub fn with_key_check_interval(mut self, every: Duration) -> Self {
+        self.key_check_interval = every;
+        self
     }
 
     /// Open the key store in the settings' state dir and load (or create) the JWT secret.
@@ -102,10 +132,9 @@ impl Authenticator {
         let state_dir = &settings.state_dir;
         let keys = ApiKeyStore::open(state_dir)?;
         let secret = secret::load_or_create(state_dir, settings.jwt_secret.as_deref())?;
-        Ok(Authenticator::new(
-            keys,
-            JwtKeys::new(&secret, settings.token_ttl_seconds),
-        ))
+        let jwt = JwtKeys::new(&secret, settings.token_ttl_seconds);
+        Ok(Authenticator::new(keys, jwt)
+            .with_key_check_interval(Duration::from_millis(settings.key_check_interval_ms)))
     }
 
     /// The key store.
@@ -138,6 +167,63 @@ impl Authenticator {
             return Err(AuthError::KeyRevoked);
         }
         Ok(claims)
+    }
+
+    /// The access of a connection authenticated with `claims`: it ends when the key `kid`
+    /// is revoked or at `exp` plus the handshake's clock-skew leeway (when the same token
+    /// would be refused).
+    pub fn lease(&self, claims: &Claims) -> AccessLease {
+        let ends_ms = claims
+            .exp
+            .saturating_add(jwt::EXPIRY_LEEWAY_SECONDS as i64)
+            .saturating_mul(1000);
+        let left_ms = ends_ms.saturating_sub(chrono::Utc::now().timestamp_millis());
+        let valid_for = Duration::from_millis(u64::try_from(left_ms).unwrap_or(0));
+        self.access.lease(&claims.kid, valid_for)
+    }
+
+    /// The open connections' leases.
+    pub fn access(&self) -> &Arc<AccessRegistry> {
+        &self.access
+    }
+
+    /// End the leases of every key that is no longer active (revoked, or gone from the key
+    /// file); returns how many leases ended. The store re-reads its file when it changed.
+    pub fn check_revocations(&self) -> usize {
+        let open = self.access.key_ids();
+        if open.is_empty() {
+            return 0;
+        }
+        let active: HashSet<String> = self
+            .keys
+            .list()
+            .into_iter()
+            .filter(KeyRecord::is_active)
+            .map(|r| r.key_id)
+            .collect();
+        let mut ended = 0;
+        for key_id in open.iter().filter(|k| !active.contains(*k)) {
+            let n = self.access.revoke(key_id);
+            if n > 0 {
+                tracing::info!(%key_id, connections = n, "api key revoked; closing its connections");
+            }
+            ended += n;
+        }
+        ended
+    }
+
+    /// Every key check interval, [`Authenticator::check_revocations`]; ends at `shutdown`.
+    pub async fn watch_revocations(&self, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(self.key_check_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = tick.tick() => {
+                    self.check_revocations();
+                }
+            }
+        }
     }
 }
 
@@ -196,6 +282,49 @@ mod tests {
             auth.exchange_api_key(&key).err(),
             Some(AuthError::InvalidApiKey)
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_revocation_by_another_process_ends_the_keys_leases() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let auth = authenticator(dir.path())?;
+        let (_, k1) = auth.keys().add("alice", Plan::Pro)?;
+        let (_, k2) = auth.keys().add("alice", Plan::Pro)?;
+        let (r1, t1) = auth.exchange_api_key(&k1)?;
+        let (_, t2) = auth.exchange_api_key(&k2)?;
+        let lease1 = auth.lease(&auth.authenticate_token(&t1.token)?);
+        let lease2 = auth.lease(&auth.authenticate_token(&t2.token)?);
+        assert_eq!(auth.check_revocations(), 0);
+        // Another process (the `keys revoke` command) edits the file.
+        ApiKeyStore::open(dir.path())?.revoke(&r1.key_id)?;
+        assert_eq!(auth.check_revocations(), 1);
+        assert_eq!(lease1.ended().await, AccessEnd::KeyRevoked);
+        assert_eq!(auth.access().key_ids(), [lease2.key_id().to_string()]);
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_lasts_until_the_token_would_be_refused() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let auth = authenticator(dir.path())?; // tokens live 60 s
+        let (_, key) = auth.keys().add("alice", Plan::Pro)?;
+        let (_, issued) = auth.exchange_api_key(&key)?;
+        let claims = auth.authenticate_token(&issued.token)?;
+        let lease = auth.lease(&claims);
+        assert_eq!(auth.access().len(), 1);
+        let start = tokio::time::Instant::now();
+        assert_eq!(lease.ended().await, AccessEnd::TokenExpired);
+        // `exp` is in whole seconds: 60 s + the 5 s leeway, less the part of a second
+        // already gone when the token was issued.
+        let waited = start.elapsed();
+        let leeway = jwt::EXPIRY_LEEWAY_SECONDS;
+        assert!(
+            waited > Duration::from_secs(59 + leeway) && waited <= Duration::from_secs(60 + leeway),
+            "{waited:?}"
+        );
+        drop(lease);
+        assert!(auth.access().is_empty());
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! `simutrador-server keys add|list|revoke`: manage the API keys in the state directory.
 //!
 //! These commands edit `<state_dir>/api_keys.json` directly; a running daemon notices the
-//! change at its next authentication check, so no restart is needed. A new key is printed
+//! change at its next authentication check, and closes a revoked key's open connections
+//! within its `[auth] key_check_interval_ms`, so no restart is needed. A new key is printed
 //! exactly once; `list` never shows a key or its hash.
 
 use anyhow::{Context, bail};
@@ -153,7 +154,7 @@ fn revoke(args: RevokeArgs) -> anyhow::Result<ExitCode> {
     }
     let noun = if n == 1 { "key" } else { "keys" };
     output::line(&format!(
-        "Revoked {n} {noun} matching '{}'. Tokens issued for it stop working at once.",
+        "Revoked {n} {noun} matching '{}'. Tokens issued for it stop working at once; a running daemon closes its open connections within [auth] key_check_interval_ms.",
         args.target
     ))?;
     Ok(ExitCode::SUCCESS)

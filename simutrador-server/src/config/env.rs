@@ -63,6 +63,7 @@ pub const KEYS: &[KeySpec] = &[
     key!(auth.jwt_secret, "SIMUTRADOR_JWT_SECRET"),
     key!(auth.token_ttl_seconds),
     key!(auth.create_local_key),
+    key!(auth.key_check_interval_ms),
     key!(limits.max_sessions_per_user),
     key!(limits.max_symbols_per_session),
     key!(limits.min_initial_capital),

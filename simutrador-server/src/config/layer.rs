@@ -57,6 +57,7 @@ pub struct AuthLayer {
     pub jwt_secret: Option<String>,
     pub token_ttl_seconds: Option<u64>,
     pub create_local_key: Option<bool>,
+    pub key_check_interval_ms: Option<u64>,
 }
 
 /// `[limits]`, every key optional.
@@ -170,7 +171,7 @@ impl Layer {
         merge!(d, s; bind, state_dir, log_format, log_level, max_message_bytes,
             shutdown_grace_seconds; opt: data_dir, demo_data);
         let (s, d) = (self.auth, &mut config.auth);
-        merge!(d, s; token_ttl_seconds, create_local_key; opt: jwt_secret);
+        merge!(d, s; token_ttl_seconds, create_local_key, key_check_interval_ms; opt: jwt_secret);
         let (s, d) = (self.limits, &mut config.limits);
         merge!(d, s; max_sessions_per_user, max_symbols_per_session, min_initial_capital,
             max_initial_capital, session_timeout_minutes, ended_session_retention_minutes,

@@ -113,6 +113,9 @@ pub struct AuthSection {
     pub token_ttl_seconds: u64,
     /// Create a key for user `local` on first start when there are none; default true.
     pub create_local_key: bool,
+    /// How often the keys of open connections are checked against the key file (a revoked
+    /// key's connections are closed); milliseconds, default 1000.
+    pub key_check_interval_ms: u64,
 }
 
 /// `[limits]`.
@@ -275,6 +278,7 @@ impl Default for ServerConfig {
                 jwt_secret: None,
                 token_ttl_seconds: 3600,
                 create_local_key: true,
+                key_check_interval_ms: 1000,
             },
             limits: LimitsSection {
                 max_sessions_per_user: 5,
@@ -350,6 +354,7 @@ impl ServerConfig {
             state_dir: self.server.state_dir.clone(),
             jwt_secret: self.auth.jwt_secret.clone(),
             token_ttl_seconds: self.auth.token_ttl_seconds,
+            key_check_interval_ms: self.auth.key_check_interval_ms,
         }
     }
 

@@ -297,3 +297,21 @@ fn docs_list_every_key_and_variable() {
         }
     }
 }
+
+#[test]
+fn key_check_interval_is_validated() -> anyhow::Result<()> {
+    let c =
+        ServerConfig::from_toml_str("[auth]\nkey_check_interval_ms = 50\n", Path::new("k.toml"))?;
+    assert_eq!(c.auth.key_check_interval_ms, 50);
+    assert_eq!(c.auth_settings().key_check_interval_ms, 50);
+    for bad in ["0", "9", "60001"] {
+        let text = format!("[auth]\nkey_check_interval_ms = {bad}\n");
+        let err = err_text(ServerConfig::from_toml_str(&text, Path::new("k.toml")));
+        assert!(
+            err.contains("[auth] key_check_interval_ms (SIMUTRADOR_AUTH_KEY_CHECK_INTERVAL_MS)")
+                && err.contains("between 10 and 60000"),
+            "{err}"
+        );
+    }
+    Ok(())
+}

@@ -10,6 +10,9 @@ use crate::auth::secret;
 /// Smallest `max_message_bytes` that still fits an ordinary request.
 pub const MIN_MESSAGE_BYTES: usize = 1024;
 
+/// Accepted `[auth] key_check_interval_ms`: often enough to matter, not a busy loop.
+pub const KEY_CHECK_INTERVAL_MS: std::ops::RangeInclusive<u64> = 10..=60_000;
+
 /// Check value ranges and relations between keys.
 pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
     let mut problems: Vec<String> = Vec::new();
@@ -59,6 +62,15 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
         r.connections_per_user.into(),
     );
 
+    let every = c.auth.key_check_interval_ms;
+    if !KEY_CHECK_INTERVAL_MS.contains(&every) {
+        problems.push(format!(
+            "{} is {every} but must be between {} and {} milliseconds",
+            name("auth", "key_check_interval_ms"),
+            KEY_CHECK_INTERVAL_MS.start(),
+            KEY_CHECK_INTERVAL_MS.end()
+        ));
+    }
     if c.server.max_message_bytes < MIN_MESSAGE_BYTES {
         problems.push(format!(
             "{} is {} but must be at least {MIN_MESSAGE_BYTES}",

@@ -14,6 +14,10 @@
 //! full the loop reads no new request (back-pressure); when it stays full and undrained for
 //! `slow_consumer_timeout_seconds` the connection is closed with close code
 //! [`CLOSE_SLOW_CONSUMER`] (4008).
+//!
+//! When the connection's access ends ([`AccessLease`]: its API key revoked, its token
+//! expired) it says `connection_closing` and closes with code 4001 or 4003; like any other
+//! disconnect, that pauses the runs streaming to it.
 
 use axum::extract::ws::{Message, WebSocket, close_code};
 use futures_util::StreamExt;
@@ -30,6 +34,7 @@ use super::state::{ConnectionCount, DaemonState, RequestEvent};
 pub use super::writer::CLOSE_SLOW_CONSUMER;
 use super::writer::{Writer, stalled};
 pub use crate::session::outbound::{OutboundRx, OutboundTx, Outgoing, encode};
+use crate::auth::{AccessEnd, AccessLease};
 
 /// Transport-level frame cap: frames above `max_message_bytes` but below this are answered
 /// with `MESSAGE_TOO_LARGE` and the connection stays; above it the connection is closed (1009).
@@ -53,6 +58,8 @@ pub struct ConnectionContext {
     pub registration: crate::session::monitor::Registration,
     _slot: ConnectionSlot,
     count: ConnectionCount,
+    /// Ends when the key behind the token is revoked or the token expires.
+    access: Option<AccessLease>,
 }
 
 impl ConnectionContext {
@@ -80,8 +87,15 @@ impl ConnectionContext {
             user_id,
             plan,
             _slot: slot,
+            access: None,
         };
         (ctx, rx)
+    }
+
+    /// The connection ends (4001/4003) when `lease` does.
+    pub fn with_access(mut self, lease: AccessLease) -> Self {
+        self.access = Some(lease);
+        self
     }
 }
 
@@ -114,8 +128,15 @@ async fn run(socket: WebSocket, ctx: ConnectionContext, rx: OutboundRx, tasks: T
         Duration::from_secs(ctx.state.config.connections.slow_consumer_timeout_seconds);
     let stall = stalled(&tx, slow_after);
     tokio::pin!(stall);
+    let mut ctx = ctx;
+    let lease = ctx.access.take();
+    let mut access_ended = Box::pin(access_ended(lease.as_ref()));
     loop {
         let frame = tokio::select! {
+            end = &mut access_ended => {
+                close_for(&tx, end).await;
+                break;
+            }
             _ = shutdown.cancelled() => {
                 let closing = ServerMessage::ConnectionClosing(ConnectionClosing {
                     reason: "server_shutdown".into(),
@@ -163,6 +184,8 @@ async fn run(socket: WebSocket, ctx: ConnectionContext, rx: OutboundRx, tasks: T
     }
     // The connection is over for the daemon (counts, registrations) while the writer delivers
     // its last frames.
+    drop(access_ended);
+    drop(lease);
     drop(ctx);
     writer.finish().await;
     tracing::info!("disconnected");
@@ -227,6 +250,28 @@ fn handle_text(ctx: &ConnectionContext, text: &str, max_bytes: usize) -> Option<
             Some(encode(ServerMessage::Error(body), request_id))
         }
     }
+}
+
+/// When the connection's access ends; never without a lease.
+async fn access_ended(lease: Option<&AccessLease>) -> AccessEnd {
+    match lease {
+        Some(lease) => lease.ended().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `connection_closing` with the reason, then the close frame with its code.
+async fn close_for(tx: &OutboundTx, end: AccessEnd) {
+    tracing::info!(
+        reason = end.reason(),
+        "access ended; closing the connection"
+    );
+    let closing = ServerMessage::ConnectionClosing(ConnectionClosing {
+        reason: end.reason().into(),
+        message: end.message().into(),
+    });
+    send_within(tx, encode(closing, None)).await;
+    send_within(tx, Outgoing::Close(end.close_code(), end.close_text().into())).await;
 }
 
 async fn close_on_transport_error(tx: &OutboundTx, error: &str, max_bytes: usize) {

@@ -109,7 +109,7 @@ async fn token(
     }
     match state.auth.exchange_api_key(key) {
         Ok((record, issued)) => {
-            state.token_throttle.succeeded(key);
+            state.token_throttle.succeeded(peer.ip(), key);
             tracing::info!(user_id = %record.user_id, key_id = %record.key_id, "token issued");
             Json(TokenResponse {
                 access_token: issued.token,

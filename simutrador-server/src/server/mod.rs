@@ -139,6 +139,9 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         daemon.sessions.clone(),
         daemon.shutdown.clone(),
     ));
+    // Revoked keys' connections are closed (the key file is checked every interval).
+    let (watched, token) = (state.clone(), daemon.shutdown.clone());
+    jobs.spawn(async move { watched.auth.watch_revocations(token).await });
 
     let app = http::router(state.clone());
     let caps = &daemon.config.connections;

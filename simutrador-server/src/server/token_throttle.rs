@@ -4,8 +4,15 @@
 //! [`BASE_BACKOFF`] up to [`MAX_BACKOFF`]. While locked out, the endpoint answers 429
 //! `RATE_LIMITED` with `Retry-After` and `details.retry_after_ms` without checking the key.
 //!
-//! A successful exchange clears its key prefix's count (not the IP's: holding one good key
-//! must not buy more guesses). Counts are forgotten [`FORGET_AFTER`] after the last failure.
+//! A successful exchange clears its key prefix's count and brings the IP's back to the edge
+//! of the free failures, so its next failure costs [`BASE_BACKOFF`] again: a user who
+//! mistyped their key is never locked out for long once they got it right, and holding one
+//! good key buys no run of free guesses. Counts are forgotten [`FORGET_AFTER`] after the last
+//! failure.
+//!
+//! The map is bounded ([`MAX_ENTRIES`]): when it is full, forgotten counts are dropped first,
+//! then the oldest (by last failure) until a quarter is free, so a flood of distinct IPs or
+//! prefixes cannot grow memory without bound, and a client that keeps failing keeps its count.
 //! Time is `tokio::time::Instant`, so tests drive it with `tokio::time::pause`.
 
 use dashmap::DashMap;
@@ -23,8 +30,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 pub const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 /// Characters of the presented key that name its prefix (`stk_` + 8).
 pub const PREFIX_CHARS: usize = 12;
-/// Above this many tracked clients, stale entries are swept on the next failure.
-const SWEEP_ABOVE: usize = 10_000;
+/// Most IPs and prefixes tracked at once (about 150 bytes each).
+pub const MAX_ENTRIES: usize = 50_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -34,9 +41,16 @@ struct Entry {
 }
 
 /// Failure counts per IP and per key prefix.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TokenThrottle {
     entries: DashMap<String, Entry>,
+    capacity: usize,
+}
+
+impl Default for TokenThrottle {
+    fn default() -> Self {
+        TokenThrottle::with_capacity(MAX_ENTRIES)
+    }
 }
 
 fn ip_key(ip: IpAddr) -> String {
@@ -51,6 +65,24 @@ fn prefix_key(api_key: &str) -> String {
 }
 
 impl TokenThrottle {
+    /// A throttle tracking at most `capacity` IPs and prefixes (at least 4).
+    pub fn with_capacity(capacity: usize) -> Self {
+        TokenThrottle {
+            entries: DashMap::new(),
+            capacity: capacity.max(4),
+        }
+    }
+
+    /// IPs and prefixes tracked now.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// How long `ip` presenting `api_key` must still wait; `None` when it may try now.
     pub fn wait(&self, ip: IpAddr, api_key: &str) -> Option<Duration> {
         let now = Instant::now();
@@ -65,11 +97,10 @@ impl TokenThrottle {
     /// Count a failed exchange.
     pub fn failed(&self, ip: IpAddr, api_key: &str) {
         let now = Instant::now();
-        if self.entries.len() > SWEEP_ABOVE {
-            self.entries
-                .retain(|_, e| now.duration_since(e.last_failure) < FORGET_AFTER);
-        }
         for key in [ip_key(ip), prefix_key(api_key)] {
+            if !self.entries.contains_key(&key) && self.entries.len() >= self.capacity {
+                self.make_room(now);
+            }
             let mut entry = self.entries.entry(key).or_insert(Entry {
                 failures: 0,
                 last_failure: now,
@@ -86,9 +117,32 @@ impl TokenThrottle {
         }
     }
 
-    /// Count a successful exchange: the key prefix starts afresh.
-    pub fn succeeded(&self, api_key: &str) {
+    /// Count a successful exchange: the key prefix starts afresh, and the IP's next failure
+    /// costs the base lock-out (not a longer one).
+    pub fn succeeded(&self, ip: IpAddr, api_key: &str) {
         self.entries.remove(&prefix_key(api_key));
+        if let Some(mut e) = self.entries.get_mut(&ip_key(ip)) {
+            e.failures = e.failures.min(FREE_FAILURES);
+        }
+    }
+
+    /// Drop forgotten counts; if that frees too little, the oldest until a quarter is free.
+    fn make_room(&self, now: Instant) {
+        self.entries
+            .retain(|_, e| now.duration_since(e.last_failure) < FORGET_AFTER);
+        let keep = self.capacity - self.capacity / 4;
+        if self.entries.len() <= keep {
+            return;
+        }
+        let mut ages: Vec<Instant> = self.entries.iter().map(|e| e.last_failure).collect();
+        let drop = ages.len() - keep;
+        let (_, cutoff, _) = ages.select_nth_unstable(drop - 1);
+        let cutoff = *cutoff;
+        self.entries.retain(|_, e| e.last_failure > cutoff);
+        tracing::warn!(
+            tracked = self.entries.len(),
+            "token throttle full: forgot the oldest failure counts"
+        );
     }
 }
 
@@ -136,11 +190,50 @@ mod tests {
         assert_eq!(t.wait(other, "stk_zzzzzzzzzz"), None);
 
         // A success clears the prefix, not the IP.
-        t.succeeded("stk_anything");
+        t.succeeded(IP, "stk_anything");
         assert!(t.wait(IP, "stk_anything").is_some());
         tokio::time::advance(FORGET_AFTER).await;
         assert_eq!(t.wait(IP, "stk_anything"), None);
         t.failed(IP, "stk_new");
         assert_eq!(t.wait(IP, "stk_new"), None, "counts are forgotten");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_success_resets_the_ips_backoff_to_the_base() {
+        let t = TokenThrottle::default();
+        // A user who mistyped their key many times: the lock-out grew to the cap.
+        for i in 0..FREE_FAILURES + 20 {
+            t.failed(IP, &format!("stk_typo{i}"));
+        }
+        assert_eq!(t.wait(IP, "stk_good"), Some(MAX_BACKOFF), "bounded");
+        tokio::time::advance(MAX_BACKOFF).await;
+        assert_eq!(t.wait(IP, "stk_good"), None);
+        t.succeeded(IP, "stk_good");
+        // The next mistake costs the base lock-out, not the cap: no loopback user is locked
+        // out for long after one success. (Not free: a valid key buys no run of guesses.)
+        t.failed(IP, "stk_typo");
+        assert_eq!(t.wait(IP, "stk_good"), Some(BASE_BACKOFF));
+        tokio::time::advance(BASE_BACKOFF).await;
+        assert_eq!(t.wait(IP, "stk_good"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flood_of_distinct_clients_keeps_the_map_bounded() {
+        let t = TokenThrottle::with_capacity(100);
+        for i in 0..1_000u32 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            t.failed(ip, &format!("stk_{i:08}"));
+            tokio::time::advance(Duration::from_millis(1)).await;
+            assert!(t.len() <= 100, "{} entries after {i}", t.len());
+        }
+        // The newest entries are the ones kept: a client that keeps failing keeps its count.
+        let last = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + 999));
+        for _ in 0..FREE_FAILURES {
+            t.failed(last, "stk_again");
+        }
+        assert!(
+            t.wait(last, "stk_other").is_some(),
+            "its failures were kept"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The WebSocket handshake: authenticate (`Authorization: Bearer …` or `?token=…`), take a
-//! connection slot, then hand the socket to [`crate::protocol::connection::serve`] in a task
+//! connection slot and an access lease (the connection is closed when the token's key is
+//! revoked or the token expires), then hand the socket to [`crate::protocol::connection::serve`] in a task
 //! of the connection tracker ([`AppState::connections`]).
 //!
 //! A refused handshake is an HTTP error before the upgrade, with an `ErrorBody` JSON body:
@@ -54,6 +55,7 @@ pub async fn upgrade(
         }
     };
     let user: Arc<str> = Arc::from(claims.sub.as_str());
+    let access = state.auth.lease(&claims);
     let slot = match daemon.rate_limits.acquire_connection(&user) {
         Ok(slot) => slot,
         Err(body) => return error_response(StatusCode::TOO_MANY_REQUESTS, body),
@@ -67,6 +69,7 @@ pub async fn upgrade(
         .read_buffer_size(16 * 1024)
         .on_upgrade(move |socket| {
             let (ctx, rx) = ConnectionContext::new(daemon, user, claims.plan, slot);
+            let ctx = ctx.with_access(access);
             tracker.track_future(connection::serve(socket, ctx, rx, tracker.clone()))
         })
 }
