@@ -149,8 +149,10 @@ impl Session {
         self.results.lock().clone()
     }
 
-    /// Store the final results.
+    /// Store the final results; the live figures become the results' (see
+    /// [`LiveStats::settle`]).
     pub fn set_results(&self, results: SimulationResults) {
+        self.live.lock().settle(&results.metrics);
         *self.results.lock() = Some(Arc::new(results));
     }
 

@@ -113,7 +113,7 @@ fn rebuild(st: StoredSession) -> Session {
         .iter()
         .any(|e| e.kind == EventKind::LossLimitWarning);
     if let Some(r) = &st.results {
-        live.equity = Some(r.metrics.equity_final);
+        live.settle(&r.metrics);
     }
     Session::restored(
         base,
