@@ -13,6 +13,7 @@ mod batch_stop;
 mod cli;
 mod closed_pipe;
 mod concurrency;
+mod data_changed;
 mod data_import;
 mod files;
 mod lifecycle;

@@ -5,6 +5,7 @@
 //!   (`shared_models::Bar`: a `Candle` with its time).
 //! - [`csv`] — reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
 //! - [`catalog`] — `Catalog`, every symbol × timeframe the daemon holds.
+//! - [`fingerprint`] — content hashes of series and a session's `DataFingerprint`.
 //! - [`demo`] — deterministic synthetic demo data generated in code.
 //! - [`samples`] — real sample series compiled in (`data/GOOG.csv`).
 //! - [`import`] — `data import` (validate a file, store it in canonical form).
@@ -18,6 +19,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod csv;
 pub mod demo;
+pub mod fingerprint;
 pub mod import;
 pub mod metadata;
 pub mod samples;
@@ -26,6 +28,7 @@ pub mod validator;
 
 pub use bars::BarSeries;
 pub use catalog::{Catalog, SymbolEntry};
+pub use fingerprint::DataFingerprint;
 pub use shared_models::Bar;
 pub use validator::{MarketDataValidator, ValidatedRange};
 

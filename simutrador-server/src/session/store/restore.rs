@@ -90,7 +90,8 @@ fn rebuild(st: StoredSession) -> Session {
         info.params,
         info.bar_count,
         st.limits,
-    );
+    )
+    .with_data(st.data);
     let lifecycle = Lifecycle {
         state: info.state,
         updated_at: info.updated_at,
