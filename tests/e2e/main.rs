@@ -17,6 +17,7 @@ mod data_changed;
 mod data_import;
 mod files;
 mod lifecycle;
+mod pause_resume;
 mod protocol_errors;
 mod rate_limits;
 mod restart;
