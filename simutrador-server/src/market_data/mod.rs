@@ -26,6 +26,11 @@ pub mod samples;
 pub mod timefmt;
 pub mod validator;
 
+#[cfg(test)]
+#[path = "fuzz_tests.rs"]
+#[allow(clippy::expect_used)]
+mod fuzz_tests;
+
 pub use bars::BarSeries;
 pub use catalog::{Catalog, SymbolEntry};
 pub use fingerprint::DataFingerprint;
