@@ -70,6 +70,10 @@ pub enum ErrorCode {
     SessionLocked,
     /// New orders in the symbol are halted by the volatility circuit breaker.
     TradingHalted,
+    /// The market data the session was created on has changed since (re-imported or edited
+    /// files; `details.changes`); its run cannot start or continue on other bars. Fork it onto
+    /// the current data with `fork_session`, or restore the original data.
+    DataChanged,
 }
 
 impl ErrorCode {
@@ -102,6 +106,7 @@ impl ErrorCode {
         ErrorCode::LossLimitTooHigh,
         ErrorCode::SessionLocked,
         ErrorCode::TradingHalted,
+        ErrorCode::DataChanged,
     ];
 
     /// The code as it appears on the wire, e.g. `"SESSION_NOT_FOUND"`.
@@ -134,6 +139,7 @@ impl ErrorCode {
             ErrorCode::LossLimitTooHigh => "LOSS_LIMIT_TOO_HIGH",
             ErrorCode::SessionLocked => "SESSION_LOCKED",
             ErrorCode::TradingHalted => "TRADING_HALTED",
+            ErrorCode::DataChanged => "DATA_CHANGED",
         }
     }
 

@@ -79,6 +79,18 @@ impl Client {
         expect_reply!(reply, SessionDeleted, "session_deleted").map(|d| d.session_id)
     }
 
+    /// A new session with the parameters and limits of `session_id`, on the market data the
+    /// daemon holds now, starting from scratch (state `created`); the original is left as
+    /// it is. The way on after `DATA_CHANGED`.
+    pub async fn fork_session(&self, session_id: &str) -> Result<SessionInfo> {
+        let reply = self
+            .request(ClientMessage::ForkSession(SessionRef {
+                session_id: session_id.to_string(),
+            }))
+            .await?;
+        expect_reply!(reply, SessionCreated, "session_created")
+    }
+
     /// The daemon's market-data catalog, optionally filtered.
     pub async fn list_symbols(&self, filter: ListSymbols) -> Result<SymbolList> {
         let reply = self.request(ClientMessage::ListSymbols(filter)).await?;

@@ -76,6 +76,9 @@ pub enum ClientMessage {
     SubscribeSession(SessionRef),
     /// No more statistics → `session_subscription`.
     UnsubscribeSession(SessionRef),
+    /// A new session with the parameters and limits of this one, on the market data the
+    /// daemon holds now, starting from scratch → `session_created`.
+    ForkSession(SessionRef),
 }
 
 impl ClientMessage {
@@ -102,6 +105,7 @@ impl ClientMessage {
         "get_session_events",
         "subscribe_session",
         "unsubscribe_session",
+        "fork_session",
     ];
 
     /// The wire `type` of this message.
@@ -128,6 +132,7 @@ impl ClientMessage {
             ClientMessage::GetSessionEvents(_) => "get_session_events",
             ClientMessage::SubscribeSession(_) => "subscribe_session",
             ClientMessage::UnsubscribeSession(_) => "unsubscribe_session",
+            ClientMessage::ForkSession(_) => "fork_session",
         }
     }
 }
@@ -138,7 +143,7 @@ impl ClientMessage {
 pub enum ServerMessage {
     /// First message on every connection.
     ConnectionReady(ConnectionReady),
-    /// Reply to `create_session`.
+    /// Reply to `create_session` and `fork_session`.
     SessionCreated(SessionInfo),
     /// Reply to `validate_session`: what `create_session` would create.
     SessionValidated(SessionPreview),

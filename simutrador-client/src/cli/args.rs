@@ -121,6 +121,13 @@ pub enum SessionCommand {
     },
     /// Change a session's limits or costs before it starts.
     Update(UpdateArgs),
+    /// Create a new session with the same parameters and limits on the market data the
+    /// daemon holds now (after DATA_CHANGED). It starts from scratch: the original's orders,
+    /// fills, events and results are not copied, and the original is left as it is.
+    Fork {
+        /// The session id.
+        id: String,
+    },
 }
 
 /// Limit flags shared by `session create` and `session update`.

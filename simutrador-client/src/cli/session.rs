@@ -1,4 +1,5 @@
-//! `session create | status | list | delete | run | results | stop | events | update | watch`. `create` lives in
+//! `session create | status | list | delete | run | results | stop | events | update | watch
+//! | fork`. `create` lives in
 //! [`super::session_create`], `run` and `results` in [`super::session_run`].
 
 use serde_json::json;
@@ -50,6 +51,19 @@ pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
             };
             let list = client.list_sessions(filter).await?;
             ctx.out.emit(&list, || render::session_list(&list))
+        }
+        SessionCommand::Fork { id } => {
+            let client = ctx.client().await?;
+            let info = client.fork_session(id.trim()).await?;
+            ctx.out.emit(&info, || {
+                format!(
+                    "Forked session {} into {} ({} bars, on the current data).\n{}",
+                    id.trim(),
+                    info.session_id,
+                    info.bar_count,
+                    render::session_detail(&info)
+                )
+            })
         }
         SessionCommand::Delete { id } => {
             let client = ctx.client().await?;

@@ -17,6 +17,8 @@ use shared_models::{Bar, Candle};
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::fingerprint::ContentHasher;
+
 /// The largest number of decimal places a price or volume may have.
 pub const MAX_SCALE: u32 = 12;
 
@@ -31,6 +33,8 @@ pub struct BarSeries {
     volume: Vec<i64>,
     price_scale: u32,
     volume_scale: u32,
+    /// [`super::fingerprint::ContentHasher`] of every column and both scales.
+    content_hash: u128,
 }
 
 /// The raw columns of a series: mantissas at one price scale and one volume scale.
@@ -182,11 +186,18 @@ impl BarSeries {
             return Err((0, format!("scale above {MAX_SCALE} decimal places")));
         }
         let mut prev = None;
+        let mut hash = ContentHasher::default();
         for i in 0..n {
             let ohlc = [raw.open[i], raw.high[i], raw.low[i], raw.close[i]];
             check_bar(prev, raw.ts[i], ohlc, raw.volume[i]).map_err(|e| (i, e))?;
             prev = Some(raw.ts[i]);
+            for w in [raw.ts[i], ohlc[0], ohlc[1], ohlc[2], ohlc[3], raw.volume[i]] {
+                hash.write(w as u64);
+            }
         }
+        hash.write(n as u64);
+        hash.write(u64::from(raw.price_scale));
+        hash.write(u64::from(raw.volume_scale));
         Ok(BarSeries {
             ts: Arc::from(raw.ts),
             open: shrink(raw.open),
@@ -196,7 +207,14 @@ impl BarSeries {
             volume: shrink(raw.volume),
             price_scale: raw.price_scale,
             volume_scale: raw.volume_scale,
+            content_hash: hash.finish(),
         })
+    }
+
+    /// A stable hash of every bar and both scales, computed when the series was built: equal
+    /// series have equal hashes in every process (see [`super::fingerprint`]).
+    pub fn content_hash(&self) -> u128 {
+        self.content_hash
     }
 
     /// Number of bars.

@@ -5,6 +5,7 @@
 //!   (`shared_models::Bar`: a `Candle` with its time).
 //! - [`csv`] — reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
 //! - [`catalog`] — `Catalog`, every symbol × timeframe the daemon holds.
+//! - [`fingerprint`] — content hashes of series and a session's `DataFingerprint`.
 //! - [`demo`] — deterministic synthetic demo data generated in code.
 //! - [`samples`] — real sample series compiled in (`data/GOOG.csv`).
 //! - [`import`] — `data import` (validate a file, store it in canonical form).
@@ -18,14 +19,21 @@ pub mod calendar;
 pub mod catalog;
 pub mod csv;
 pub mod demo;
+pub mod fingerprint;
 pub mod import;
 pub mod metadata;
 pub mod samples;
 pub mod timefmt;
 pub mod validator;
 
+#[cfg(test)]
+#[path = "fuzz_tests.rs"]
+#[allow(clippy::expect_used)]
+mod fuzz_tests;
+
 pub use bars::BarSeries;
 pub use catalog::{Catalog, SymbolEntry};
+pub use fingerprint::DataFingerprint;
 pub use shared_models::Bar;
 pub use validator::{MarketDataValidator, ValidatedRange};
 

@@ -25,6 +25,7 @@ use super::timers::{TimerKind, TimerQueue};
 use super::{Session, SessionManager};
 use crate::audit::AuditEntry;
 use crate::error::{ApiResult, api_error};
+use crate::market_data::DataFingerprint;
 
 impl SessionManager {
     /// Owner connections and subscriptions.
@@ -346,7 +347,8 @@ impl SessionManager {
         self.end(s, state, reason, actor, skip).map(Some)
     }
 
-    /// Replace a `created` session's parameters and limits (`SESSION_LOCKED` once started).
+    /// Replace a `created` session's parameters and limits (`SESSION_LOCKED` once started);
+    /// the data fingerprint stays the session's.
     pub fn update(
         &self,
         s: &Session,
@@ -354,7 +356,20 @@ impl SessionManager {
         bar_count: u64,
         limits: RiskLimits,
     ) -> ApiResult<Arc<Session>> {
-        let next = Arc::new(s.successor(params, bar_count, limits)?);
+        self.update_with_data(s, params, bar_count, limits, s.data.clone())
+    }
+
+    /// [`SessionManager::update`] after a new validation: the session now runs on the data
+    /// that validation saw (`data`).
+    pub fn update_with_data(
+        &self,
+        s: &Session,
+        params: SessionParams,
+        bar_count: u64,
+        limits: RiskLimits,
+        data: Option<DataFingerprint>,
+    ) -> ApiResult<Arc<Session>> {
+        let next = Arc::new(s.successor(params, bar_count, limits)?.with_data(data));
         self.replace(next.clone());
         self.hooks.journal.saved(&next);
         let data =

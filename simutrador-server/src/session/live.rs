@@ -1,12 +1,16 @@
 //! What a running session publishes for monitoring: equity at the last published bar, its
 //! peak, closed trades, and which warnings have fired. The run task writes it (every few
 //! bars, at every fill and at the end); `session_stats_update`, `list_sessions` and the
-//! warnings read it. Serializable, so a store can journal it.
+//! warnings read it. Serializable, so a store can journal it. While a run goes, peak and
+//! drawdown are those of the published bars; once it has results they are replaced by the
+//! figures of the whole equity curve ([`LiveStats::settle`]), so final statistics do not
+//! depend on when figures were published (pauses, restarts).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shared_models::SessionState;
 use shared_models::lifecycle::{FinalStats, SessionStatsUpdate};
+use shared_models::results::Metrics;
 
 /// Live figures of one session.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -37,6 +41,19 @@ impl LiveStats {
         if dd > self.max_drawdown_pct {
             self.max_drawdown_pct = dd;
         }
+    }
+
+    /// Take the final figures from the run's results: equity, peak, trades and the max
+    /// drawdown of the whole equity curve (every bar), not of the bars that happened to be
+    /// published. So a paused and resumed run — or one rebuilt after a restart, which
+    /// publishes at the bar it was rebuilt at — reports the final statistics of the
+    /// uninterrupted run.
+    pub fn settle(&mut self, metrics: &Metrics) {
+        self.equity = Some(metrics.equity_final);
+        self.peak = metrics.equity_peak;
+        self.trades = metrics.num_trades;
+        let dd = (metrics.max_drawdown_pct.abs() * 10_000.0).round() / 10_000.0;
+        self.max_drawdown_pct = if dd.is_finite() { dd } else { 0.0 };
     }
 
     /// Current fall from the peak, percent.

@@ -20,6 +20,8 @@ use super::hooks::Hooks;
 use super::limits::RiskLimits;
 use super::record::Session;
 use crate::error::{ApiResult, api_error};
+use crate::market_data::DataFingerprint;
+use crate::session::params::ValidatedSession;
 use shared_models::lifecycle::{Actor, EventKind};
 
 /// Default and largest page for `list_sessions`.
@@ -143,7 +145,35 @@ impl SessionManager {
         bar_count: u64,
         limits: RiskLimits,
     ) -> ApiResult<Arc<Session>> {
-        let session = self.insert_new(user_id, params, bar_count, limits)?;
+        self.create_on(user_id, params, bar_count, limits, None)
+    }
+
+    /// Create a session from a validated request (`create_session`, `fork_session`): as
+    /// [`SessionManager::create_with_limits`], and the session keeps the fingerprint of its
+    /// data, checked before its run starts or is rebuilt (`DATA_CHANGED`).
+    pub fn create_validated(
+        &self,
+        user_id: &str,
+        valid: ValidatedSession,
+    ) -> ApiResult<Arc<Session>> {
+        let ValidatedSession {
+            params,
+            bar_count,
+            limits,
+            data,
+        } = valid;
+        self.create_on(user_id, params, bar_count, limits, Some(data))
+    }
+
+    fn create_on(
+        &self,
+        user_id: &str,
+        params: SessionParams,
+        bar_count: u64,
+        limits: RiskLimits,
+        data: Option<DataFingerprint>,
+    ) -> ApiResult<Arc<Session>> {
+        let session = self.insert_new(user_id, params, bar_count, limits, data)?;
         self.hooks.journal.saved(&session);
         let data =
             serde_json::to_value(session.info(self.limits.idle_timeout).limits).unwrap_or_default();
@@ -173,6 +203,7 @@ impl SessionManager {
         params: SessionParams,
         bar_count: u64,
         limits: RiskLimits,
+        data: Option<DataFingerprint>,
     ) -> ApiResult<Arc<Session>> {
         let max = self.limits.max_sessions_per_user;
         let mut index = self.by_user.entry(Arc::from(user_id)).or_default();
@@ -187,13 +218,10 @@ impl SessionManager {
             ));
         }
         let id: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
-        let session = Arc::new(Session::with_limits(
-            id.clone(),
-            index.key().clone(),
-            params,
-            bar_count,
-            limits,
-        ));
+        let session = Arc::new(
+            Session::with_limits(id.clone(), index.key().clone(), params, bar_count, limits)
+                .with_data(data),
+        );
         index.open += 1;
         index.ids.push(id.clone());
         self.sessions.insert(id, session.clone());

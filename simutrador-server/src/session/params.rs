@@ -2,7 +2,8 @@
 //!
 //! Market data (symbols, timeframe, dates) is checked by the
 //! [`MarketDataValidator`](crate::market_data::MarketDataValidator); this file checks the rest
-//! against the `[limits]` of the config and fills in defaults.
+//! against the `[limits]` of the config, fills in defaults, and takes the fingerprint of the
+//! bars the session will replay ([`DataFingerprint`]).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -11,7 +12,7 @@ use shared_models::{CreateSessionRequest, ErrorCode, SessionParams};
 
 use crate::config::LimitsSection;
 use crate::error::{ApiResult, api_error};
-use crate::market_data::MarketDataValidator;
+use crate::market_data::{DataFingerprint, MarketDataValidator};
 use crate::session::limits::{LimitRequest, RiskLimits};
 
 /// Starting cash when the request gives none.
@@ -26,6 +27,9 @@ pub struct ValidatedSession {
     pub bar_count: u64,
     /// Time, loss and halt limits.
     pub limits: RiskLimits,
+    /// The bars it will replay, as the catalog holds them now (stored with the session,
+    /// checked before its run starts or is rebuilt: `DATA_CHANGED`).
+    pub data: DataFingerprint,
 }
 
 /// Check every field of `req`; the first failing check decides the error code.
@@ -90,7 +94,22 @@ pub fn validate(
         ));
     }
 
+    let data = DataFingerprint::of_catalog(
+        validator.catalog(),
+        &range.symbols,
+        range.timeframe,
+        range.first_second(),
+        range.last_second(),
+    )
+    .map_err(|symbol| {
+        api_error(
+            ErrorCode::InvalidSymbol,
+            format!("{symbol} is not in the catalog at {}", range.timeframe),
+            json!({ "invalid_symbols": [symbol] }),
+        )
+    })?;
     Ok(ValidatedSession {
+        data,
         limits: risk,
         bar_count: range.bar_count,
         params: SessionParams {

@@ -21,6 +21,7 @@ use super::limits::RiskLimits;
 use super::live::LiveStats;
 use super::run::RunHandle;
 use crate::error::{ApiResult, api_error};
+use crate::market_data::DataFingerprint;
 use std::sync::atomic::AtomicBool;
 
 /// The mutable part of a session.
@@ -66,6 +67,9 @@ pub struct Session {
     settled_ticks: AtomicU64,
     /// Time, loss and halt limits (fixed once the session starts).
     pub limits: RiskLimits,
+    /// The market data it was created on; `None` for a session journaled before data
+    /// fingerprints existed (its data is not checked). See [`crate::market_data::fingerprint`].
+    pub data: Option<DataFingerprint>,
     /// The append-only event log (appended only through the manager).
     pub(crate) events: Mutex<EventLog>,
     /// Figures published by the run for monitoring.
@@ -91,6 +95,7 @@ impl Session {
         let now = Utc::now();
         Session {
             limits,
+            data: None,
             events: Mutex::new(EventLog::default()),
             live: Mutex::new(LiveStats::default()),
             superseded: AtomicBool::new(false),
@@ -114,6 +119,12 @@ impl Session {
             results: Mutex::new(None),
             settled_ticks: AtomicU64::new(0),
         }
+    }
+
+    /// This session with the fingerprint of the data it was created on.
+    pub fn with_data(mut self, data: Option<DataFingerprint>) -> Self {
+        self.data = data;
+        self
     }
 
     /// The control handle of the running simulation, if one was started.
@@ -149,8 +160,10 @@ impl Session {
         self.results.lock().clone()
     }
 
-    /// Store the final results.
+    /// Store the final results; the live figures become the results' (see
+    /// [`LiveStats::settle`]).
     pub fn set_results(&self, results: SimulationResults) {
+        self.live.lock().settle(&results.metrics);
         *self.results.lock() = Some(Arc::new(results));
     }
 
@@ -207,6 +220,7 @@ impl Session {
             bar_count,
             limits,
         );
+        next.data = self.data.clone();
         next.created_at = self.created_at;
         next.created_instant = self.created_instant;
         next.age_at_load = self.age_at_load;

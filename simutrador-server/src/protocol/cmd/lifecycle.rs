@@ -22,8 +22,9 @@ pub struct Subscribe(pub SessionRef);
 /// `unsubscribe_session`.
 pub struct Unsubscribe(pub SessionRef);
 
-/// The request that re-creates `s` with the changes of `u` applied.
-fn merged(s: &Session, u: &UpdateSession) -> CreateSessionRequest {
+/// The request that re-creates `s` with the changes of `u` applied (with no changes: the
+/// request `fork_session` validates again).
+pub(super) fn merged(s: &Session, u: &UpdateSession) -> CreateSessionRequest {
     let p = &s.params;
     let mut limits = s.limits.as_request();
     if u.loss_limit_amount.is_some() || u.loss_limit_pct.is_some() {
@@ -75,7 +76,13 @@ impl Apply for UpdateSession {
             &ctx.state.config.limits,
             chrono::Utc::now(),
         )?;
-        let next = sessions.update(&session, valid.params, valid.bar_count, valid.limits)?;
+        let next = sessions.update_with_data(
+            &session,
+            valid.params,
+            valid.bar_count,
+            valid.limits,
+            Some(valid.data),
+        )?;
         tracing::info!(session_id = %next.id, "session updated");
         let info = next.info(sessions.limits().idle_timeout);
         Ok(ServerMessage::SessionUpdated(info).into())

@@ -64,5 +64,6 @@ pub fn apply(
         ClientMessage::GetSessionEvents(req) => req.apply(ctx, r),
         ClientMessage::SubscribeSession(req) => lifecycle::Subscribe(req).apply(ctx, r),
         ClientMessage::UnsubscribeSession(req) => lifecycle::Unsubscribe(req).apply(ctx, r),
+        ClientMessage::ForkSession(req) => sessions::Fork(req).apply(ctx, r),
     }
 }

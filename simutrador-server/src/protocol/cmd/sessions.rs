@@ -1,7 +1,10 @@
 //! Session requests: `create_session`, `validate_session`, `get_session`, `list_sessions`,
-//! `delete_session`.
+//! `delete_session`, `fork_session`.
 
+use serde_json::json;
+use shared_models::lifecycle::Actor;
 use shared_models::messages::client::{ListSessions, SessionRef};
+use shared_models::messages::lifecycle::UpdateSession;
 use shared_models::messages::server::{SessionDeleted, SessionPreview};
 use shared_models::{CreateSessionRequest, ServerMessage};
 
@@ -18,6 +21,8 @@ pub struct Validate(pub CreateSessionRequest);
 pub struct Get(pub SessionRef);
 /// `delete_session`.
 pub struct Delete(pub SessionRef);
+/// `fork_session`.
+pub struct Fork(pub SessionRef);
 
 /// Every check of `create_session`, against this daemon's catalog and limits.
 fn check(
@@ -38,12 +43,7 @@ impl Apply for Create {
         let state = &ctx.state;
         let valid = check(&self.0, ctx)?;
         state.rate_limits.check_create(&ctx.user_id)?;
-        let session = state.sessions.create_with_limits(
-            &ctx.user_id,
-            valid.params,
-            valid.bar_count,
-            valid.limits,
-        )?;
+        let session = state.sessions.create_validated(&ctx.user_id, valid)?;
         tracing::info!(
             session_id = %session.id,
             symbols = ?session.params.symbols,
@@ -96,5 +96,32 @@ impl Apply for Delete {
             session_id: session.id.to_string(),
         })
         .into())
+    }
+}
+
+impl Apply for Fork {
+    /// A new session with the parameters and limits of the given one (any state), validated
+    /// again against the catalog as it is now and fingerprinted on its data; it starts from
+    /// scratch (`created`: no orders, fills, events or results of the original). The original
+    /// is left as it is. Counts as a `create_session` for the limits.
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
+        let state = &ctx.state;
+        let from = state.sessions.get(&ctx.user_id, &self.0.session_id)?;
+        let req = super::lifecycle::merged(&from, &UpdateSession::default());
+        let valid = check(&req, ctx)?;
+        state.rate_limits.check_create(&ctx.user_id)?;
+        let session = state.sessions.create_validated(&ctx.user_id, valid)?;
+        state.sessions.audit(
+            Actor::User,
+            &ctx.user_id,
+            "session_forked",
+            Some(&session.id),
+            json!({ "forked_from": from.id.as_ref(), "session_id": session.id.as_ref() }),
+        );
+        tracing::info!(session_id = %session.id, forked_from = %from.id, bars = session.bar_count, "session forked");
+        Ok(
+            ServerMessage::SessionCreated(session.info(state.sessions.limits().idle_timeout))
+                .into(),
+        )
     }
 }

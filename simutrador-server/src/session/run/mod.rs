@@ -35,6 +35,13 @@ mod bankrupt_tests;
 #[path = "core_tests.rs"]
 mod core_tests;
 #[cfg(test)]
+#[path = "data_tests.rs"]
+#[allow(clippy::unwrap_used)]
+mod data_tests;
+#[cfg(test)]
+#[path = "pause_tests.rs"]
+mod pause_tests;
+#[cfg(test)]
 #[path = "replay_tests.rs"]
 mod replay_tests;
 #[cfg(test)]

@@ -19,20 +19,20 @@ use crate::session::store::{RunRecord, StoredRun};
 
 /// What the client decides on one tick.
 #[derive(Debug, Clone)]
-struct Decision {
+pub(super) struct Decision {
     orders: Vec<OrderRequest>,
     cancels: Vec<String>,
     /// An `order_batch` sent after the ack that covers this tick.
     batch: Vec<OrderRequest>,
 }
 
-fn decision_strategy() -> impl Strategy<Value = (u64, u8, u8, u32, u8)> {
+pub(super) fn decision_strategy() -> impl Strategy<Value = (u64, u8, u8, u32, u8)> {
     // (tick, kind, side, quantity, price offset in ‰)
     (0u64..240, 0u8..6, 0u8..2, 1u32..60, 0u8..40)
 }
 
 /// Turn drawn numbers into decisions, prices relative to the tick's close.
-fn decisions(drawn: Vec<(u64, u8, u8, u32, u8)>) -> BTreeMap<u64, Decision> {
+pub(super) fn decisions(drawn: Vec<(u64, u8, u8, u32, u8)>) -> BTreeMap<u64, Decision> {
     let bars = bars();
     let mut out: BTreeMap<u64, Decision> = BTreeMap::new();
     for (n, (tick, kind, side, qty, off)) in drawn.into_iter().enumerate() {
@@ -74,15 +74,29 @@ fn decisions(drawn: Vec<(u64, u8, u8, u32, u8)>) -> BTreeMap<u64, Decision> {
 /// entries), sends batches after the ack that covers their tick, checkpoints when it would
 /// wait. Batches whose ids are in `skip` were journaled before a crash: not resent. Every
 /// output goes to `log`.
-fn drive(
+pub(super) fn drive(
     core: &mut RunCore,
     plan: &BTreeMap<u64, Decision>,
     stride: u64,
     skip: &[String],
     log: &mut Vec<Output>,
 ) {
+    drive_rounds(core, plan, stride, skip, log, usize::MAX);
+}
+
+/// [`drive`] for at most `rounds` acknowledgements (then the client stops, e.g. to pause).
+pub(super) fn drive_rounds(
+    core: &mut RunCore,
+    plan: &BTreeMap<u64, Decision>,
+    stride: u64,
+    skip: &[String],
+    log: &mut Vec<Output>,
+    rounds: usize,
+) {
     let mut out = Vec::new();
-    while !core.is_ended() {
+    let mut round = 0;
+    while !core.is_ended() && round < rounds {
+        round += 1;
         while core.can_send() {
             core.handle(Input::Pump, &mut out);
         }
@@ -127,7 +141,7 @@ fn drive(
     }
 }
 
-fn results(log: &[Output]) -> String {
+pub(super) fn results(log: &[Output]) -> String {
     let r: Vec<&SimulationResults> = log
         .iter()
         .filter_map(|o| match o {
@@ -140,7 +154,7 @@ fn results(log: &[Output]) -> String {
 }
 
 /// The journal as a crash leaves it: every record up to the `cut`-th flush.
-fn journal_until(log: &[Output], cut: usize) -> Vec<RunRecord> {
+pub(super) fn journal_until(log: &[Output], cut: usize) -> Vec<RunRecord> {
     let mut records = Vec::new();
     let mut kept = Vec::new();
     let mut flushes = 0;

@@ -2,7 +2,9 @@
 //! parameters, symbol specs from the catalog, its risk rules), `start_simulation`'s options,
 //! and rebuilding the run of a session restored after a restart from its journal. The
 //! protocol command only decodes the request and calls [`start`]; `resume_simulation` and the
-//! lifecycle's early ends call [`SessionManager::rebuild_restored_run`].
+//! lifecycle's early ends call [`SessionManager::rebuild_restored_run`]. Both build through
+//! [`build`], which refuses bars other than those the session was created on
+//! (`DATA_CHANGED`, [`check_data`]).
 
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -20,6 +22,7 @@ use super::feed::Feed;
 use super::handle::RunHandle;
 use crate::error::{ApiResult, api_error};
 use crate::market_data::Catalog;
+use crate::market_data::fingerprint::{DataFingerprint, SymbolFingerprint};
 use crate::session::outbound::OutboundTx;
 use crate::session::{Session, SessionManager};
 
@@ -143,6 +146,52 @@ pub fn rebuild(
     Ok(Some(sessions.tasks().spawn(task)))
 }
 
+/// `DATA_CHANGED` when the catalog's bars for `session` (between `first` and `last`) are not
+/// those it was created on. A session without a fingerprint (journaled before they existed)
+/// is not checked. The catalog never changes while the daemon runs, so this can only fail
+/// for a session restored after a restart on re-imported or edited data.
+pub fn check_data(session: &Session, catalog: &Catalog, first: i64, last: i64) -> ApiResult<()> {
+    let Some(was) = &session.data else {
+        return Ok(());
+    };
+    let p = &session.params;
+    let now: Vec<(String, Option<SymbolFingerprint>)> = p
+        .symbols
+        .iter()
+        .map(|symbol| {
+            let fp = catalog.series(symbol, p.timeframe).map(|s| {
+                let one = DataFingerprint::of_series(
+                    p.timeframe,
+                    [(symbol.as_str(), s.as_ref())],
+                    first,
+                    last,
+                );
+                one.symbols.into_iter().next()
+            });
+            (symbol.clone(), fp.flatten())
+        })
+        .collect();
+    let changes = was.changes(&now);
+    if changes.is_empty() && was.timeframe == p.timeframe {
+        return Ok(());
+    }
+    let id = &session.id;
+    Err(api_error(
+        ErrorCode::DataChanged,
+        format!(
+            "the market data of session {id} changed since it was created ({}); its run cannot continue on other bars. \
+             Fork it onto the current data (`simutrador-client session fork {id}`, or fork_session: a new session with the same parameters, from the start), \
+             or restore the original data and restart the daemon",
+            changes.join("; ")
+        ),
+        json!({
+            "session_id": id.as_ref(),
+            "fingerprint": was.digest(),
+            "changes": changes,
+        }),
+    ))
+}
+
 /// What the run core needs of `session`.
 pub fn setup(session: &Session) -> RunSetup {
     let (p, limits) = (&session.params, &session.limits);
@@ -155,7 +204,8 @@ pub fn setup(session: &Session) -> RunSetup {
     }
 }
 
-/// The feed and the engine of `session` over `catalog`.
+/// The feed and the engine of `session` over `catalog`; `DATA_CHANGED` when the bars are not
+/// those the session was created on ([`check_data`]).
 pub fn build(session: &Session, catalog: &Catalog) -> ApiResult<(Feed, Engine)> {
     let p = &session.params;
     let bound = |s: &str| {
@@ -165,6 +215,7 @@ pub fn build(session: &Session, catalog: &Catalog) -> ApiResult<(Feed, Engine)> 
         bound(&p.start_date)?.first_second(),
         bound(&p.end_date)?.last_second(),
     );
+    check_data(session, catalog, first, last)?;
     let mut series = Vec::new();
     let mut specs = Vec::new();
     for symbol in &p.symbols {

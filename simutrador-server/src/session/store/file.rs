@@ -98,6 +98,7 @@ impl Journal for FileStore {
             bar_count: s.bar_count,
             limits: s.limits.clone(),
             created_at: s.created_at,
+            data: s.data.clone(),
         };
         self.append(&s.id, &record);
     }

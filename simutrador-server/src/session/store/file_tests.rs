@@ -130,6 +130,7 @@ fn a_deadline_that_passed_while_down_fires_at_restore() {
             bar_count: 10,
             limits: hour_limit(),
             created_at: chrono::Utc::now() - chrono::Duration::hours(2),
+            data: None,
         },
     );
     let m = manager(Arc::new(FileStore::open(dir.path()).unwrap()));

@@ -16,6 +16,7 @@ use shared_models::trading::OrderRequest;
 use shared_models::trading::PositionView;
 use shared_models::{SessionInfo, SessionParams, SessionState, TerminationReason};
 
+use crate::market_data::DataFingerprint;
 use crate::session::limits::RiskLimits;
 use crate::session::live::LiveStats;
 use crate::session::record::{return_pct, wire_limits};
@@ -37,6 +38,10 @@ pub enum Record {
         limits: RiskLimits,
         /// Creation time.
         created_at: DateTime<Utc>,
+        /// The market data it was created on; absent in journals written before data
+        /// fingerprints existed (such a session's data is not checked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<DataFingerprint>,
     },
     /// A state change.
     State {
@@ -167,6 +172,8 @@ pub struct StoredSession {
     pub events: Vec<SessionEventRecord>,
     /// Final results.
     pub results: Option<SimulationResults>,
+    /// The market data it was created on (`None`: journaled before fingerprints, unchecked).
+    pub data: Option<DataFingerprint>,
 }
 
 impl StoredSession {
@@ -186,16 +193,20 @@ impl StoredSession {
                     bar_count,
                     limits,
                     created_at,
+                    data,
                 } => match &mut s {
                     Some(s) => {
                         s.info.params = params;
                         s.info.bar_count = bar_count;
                         s.limits = limits;
+                        s.data = data;
                     }
                     None => {
-                        s = Some(StoredSession::saved(
+                        let mut saved = StoredSession::saved(
                             id, user_id, params, bar_count, limits, created_at,
-                        ))
+                        );
+                        saved.data = data;
+                        s = Some(saved);
                     }
                 },
                 Record::State {
@@ -280,6 +291,7 @@ impl StoredSession {
             live: LiveStats::default(),
             events: Vec::new(),
             results: None,
+            data: None,
         }
     }
 

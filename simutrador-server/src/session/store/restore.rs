@@ -90,7 +90,8 @@ fn rebuild(st: StoredSession) -> Session {
         info.params,
         info.bar_count,
         st.limits,
-    );
+    )
+    .with_data(st.data);
     let lifecycle = Lifecycle {
         state: info.state,
         updated_at: info.updated_at,
@@ -113,7 +114,7 @@ fn rebuild(st: StoredSession) -> Session {
         .iter()
         .any(|e| e.kind == EventKind::LossLimitWarning);
     if let Some(r) = &st.results {
-        live.equity = Some(r.metrics.equity_final);
+        live.settle(&r.metrics);
     }
     Session::restored(
         base,
