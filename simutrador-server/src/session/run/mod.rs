@@ -35,6 +35,9 @@ mod bankrupt_tests;
 #[path = "core_tests.rs"]
 mod core_tests;
 #[cfg(test)]
+#[path = "last_bar_tests.rs"]
+mod last_bar_tests;
+#[cfg(test)]
 #[path = "replay_tests.rs"]
 mod replay_tests;
 #[cfg(test)]
