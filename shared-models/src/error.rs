@@ -10,7 +10,8 @@ use std::fmt;
 /// A documented, stable error code. Serialized in `SCREAMING_SNAKE_CASE`.
 ///
 /// Codes are split by who must act: *invalid request* codes mean "change the request",
-/// *transient* codes ([`ErrorCode::RateLimited`], [`ErrorCode::Internal`]) mean "try again".
+/// *transient* codes ([`ErrorCode::RateLimited`], [`ErrorCode::Internal`],
+/// [`ErrorCode::StoreUnavailable`]) mean "try again".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
@@ -70,6 +71,9 @@ pub enum ErrorCode {
     SessionLocked,
     /// New orders in the symbol are halted by the volatility circuit breaker.
     TradingHalted,
+    /// The daemon cannot write its session store (disk full, read-only, I/O error), so it
+    /// accepts no new session until a write succeeds again (`details.reason`); transient.
+    StoreUnavailable,
 }
 
 impl ErrorCode {
@@ -102,6 +106,7 @@ impl ErrorCode {
         ErrorCode::LossLimitTooHigh,
         ErrorCode::SessionLocked,
         ErrorCode::TradingHalted,
+        ErrorCode::StoreUnavailable,
     ];
 
     /// The code as it appears on the wire, e.g. `"SESSION_NOT_FOUND"`.
@@ -134,12 +139,16 @@ impl ErrorCode {
             ErrorCode::LossLimitTooHigh => "LOSS_LIMIT_TOO_HIGH",
             ErrorCode::SessionLocked => "SESSION_LOCKED",
             ErrorCode::TradingHalted => "TRADING_HALTED",
+            ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
         }
     }
 
     /// True for failures that may succeed when retried unchanged.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::StoreUnavailable
+        )
     }
 }
 

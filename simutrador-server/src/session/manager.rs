@@ -143,8 +143,16 @@ impl SessionManager {
         bar_count: u64,
         limits: RiskLimits,
     ) -> ApiResult<Arc<Session>> {
+        self.check_store()?;
         let session = self.insert_new(user_id, params, bar_count, limits)?;
-        self.hooks.journal.saved(&session);
+        if let Err(e) = self.hooks.journal.saved(&session) {
+            // Not durable: as if it had never been created.
+            if self.sessions.remove(&session.id).is_some() {
+                self.unindex(&session);
+            }
+            self.store_failed(&e);
+            return Err(store_unavailable(&e.message));
+        }
         let data =
             serde_json::to_value(session.info(self.limits.idle_timeout).limits).unwrap_or_default();
         self.record(
@@ -414,6 +422,48 @@ impl SessionManager {
         self.by_user
             .remove_if(&*session.user_id, |_, index| index.ids.is_empty());
     }
+}
+
+impl SessionManager {
+    /// `STORE_UNAVAILABLE` while the store cannot be written. After a failed write every
+    /// check probes the store (one small synced write), so creation comes back as soon as
+    /// the store can be written again.
+    pub fn check_store(&self) -> ApiResult<()> {
+        if self.hooks.journal.failure().is_none() {
+            return Ok(());
+        }
+        self.hooks.journal.probe().map_err(|e| {
+            self.store_failed(&e);
+            store_unavailable(&e.message)
+        })
+    }
+
+    /// A journal write failed: count it (the daemon's metrics). The store remembers the
+    /// failure until a probe succeeds.
+    pub(crate) fn store_failed(&self, e: &super::journal::StoreError) {
+        tracing::warn!("session store write failed: {e}");
+        self.hooks
+            .observer
+            .observe(super::hooks::SessionEvent::StoreFailed);
+    }
+
+    /// Why the store cannot be written, when it cannot (probing it again first, so the
+    /// answer is current). For `/healthz`.
+    pub fn store_failure(&self) -> Option<String> {
+        self.check_store().err().map(|e| e.message)
+    }
+}
+
+/// `STORE_UNAVAILABLE` with the store's `reason`.
+pub(crate) fn store_unavailable(reason: &str) -> crate::error::ApiError {
+    api_error(
+        ErrorCode::StoreUnavailable,
+        format!(
+            "the daemon cannot write its session store ({reason}); nothing new is accepted until it can. \
+             Free space or fix the state directory; the daemon retries on every request"
+        ),
+        json!({ "reason": reason }),
+    )
 }
 
 fn not_found(session_id: &str) -> crate::error::ApiError {
