@@ -142,9 +142,17 @@ impl FileStore {
         let dir = self.quarantine_dir();
         let moved = private_dir(&dir).and_then(|()| {
             for from in [self.lifecycle_path(id), self.run_path(id)] {
+                let name = from.file_name().map(ToOwned::to_owned).unwrap_or_default();
+                let to = dir.join(name);
+                if to.exists() {
+                    // Never overwrite what is already kept there.
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        format!("{} already exists", to.display()),
+                    ));
+                }
                 if from.exists() {
-                    let name = from.file_name().map(ToOwned::to_owned).unwrap_or_default();
-                    std::fs::rename(&from, dir.join(name))?;
+                    std::fs::rename(&from, to)?;
                 }
             }
             Ok(())
@@ -168,9 +176,10 @@ impl FileStore {
     fn load_one(&self, id: &str, path: &Path, quarantined: bool) -> Option<StoredSession> {
         let scan: Scan<Record> = read_scan(path, !quarantined);
         let mut damage = scan.damage.map(|d| (path.to_path_buf(), d));
-        let run_path = match quarantined {
-            true => self.quarantine_dir().join(format!("{id}{RUN_EXT}")),
-            false => self.run_path(id),
+        let run_path = if quarantined {
+            self.quarantine_dir().join(format!("{id}{RUN_EXT}"))
+        } else {
+            self.run_path(id)
         };
         if damage.is_none() {
             let run: Scan<RunRecord> = read_scan(&run_path, !quarantined);
@@ -303,10 +312,13 @@ impl SessionStore for FileStore {
                     tracing::warn!(path = %path.display(), "not a session journal; ignored");
                     continue;
                 }
-                if !seen.insert(id.to_string()) {
+                if seen.contains(id) {
                     continue;
                 }
-                sessions.extend(self.load_one(id, &path, quarantined));
+                if let Some(s) = self.load_one(id, &path, quarantined) {
+                    seen.insert(id.to_string());
+                    sessions.push(s);
+                }
             }
         }
         sessions.sort_by(|a, b| {
@@ -516,3 +528,7 @@ fn private_options() -> OpenOptions {
 #[cfg(test)]
 #[path = "file_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "fuzz_tests.rs"]
+mod fuzz_tests;
