@@ -151,7 +151,7 @@ impl SessionManager {
                 self.unindex(&session);
             }
             self.store_failed(&e);
-            return Err(store_unavailable(&e.message));
+            return Err(super::store::health::store_unavailable(&e.message));
         }
         let data =
             serde_json::to_value(session.info(self.limits.idle_timeout).limits).unwrap_or_default();
@@ -422,48 +422,6 @@ impl SessionManager {
         self.by_user
             .remove_if(&*session.user_id, |_, index| index.ids.is_empty());
     }
-}
-
-impl SessionManager {
-    /// `STORE_UNAVAILABLE` while the store cannot be written. After a failed write every
-    /// check probes the store (one small synced write), so creation comes back as soon as
-    /// the store can be written again.
-    pub fn check_store(&self) -> ApiResult<()> {
-        if self.hooks.journal.failure().is_none() {
-            return Ok(());
-        }
-        self.hooks.journal.probe().map_err(|e| {
-            self.store_failed(&e);
-            store_unavailable(&e.message)
-        })
-    }
-
-    /// A journal write failed: count it (the daemon's metrics). The store remembers the
-    /// failure until a probe succeeds.
-    pub(crate) fn store_failed(&self, e: &super::journal::StoreError) {
-        tracing::warn!("session store write failed: {e}");
-        self.hooks
-            .observer
-            .observe(super::hooks::SessionEvent::StoreFailed);
-    }
-
-    /// Why the store cannot be written, when it cannot (probing it again first, so the
-    /// answer is current). For `/healthz`.
-    pub fn store_failure(&self) -> Option<String> {
-        self.check_store().err().map(|e| e.message)
-    }
-}
-
-/// `STORE_UNAVAILABLE` with the store's `reason`.
-pub(crate) fn store_unavailable(reason: &str) -> crate::error::ApiError {
-    api_error(
-        ErrorCode::StoreUnavailable,
-        format!(
-            "the daemon cannot write its session store ({reason}); nothing new is accepted until it can. \
-             Free space or fix the state directory; the daemon retries on every request"
-        ),
-        json!({ "reason": reason }),
-    )
 }
 
 fn not_found(session_id: &str) -> crate::error::ApiError {

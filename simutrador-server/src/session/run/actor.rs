@@ -239,7 +239,7 @@ impl RunActor {
         self.sessions.check_store()?;
         self.log.flush().map_err(|e| {
             self.sessions.store_failed(&e);
-            crate::session::manager::store_unavailable(&e.message)
+            crate::session::store::health::store_unavailable(&e.message)
         })?;
         tracing::info!(session_id = %self.session.id, "the run journal can be written again");
         (self.store_failed, self.store_paused) = (None, false);
@@ -300,7 +300,7 @@ impl RunActor {
     /// reason `store_error`; a resume re-sends what the client never acknowledged.
     async fn pause_for_store(&mut self, reason: &str) {
         tracing::warn!(session_id = %self.session.id, "the run journal cannot be written; session paused: {reason}");
-        let mut e = crate::session::manager::store_unavailable(reason);
+        let mut e = crate::session::store::health::store_unavailable(reason);
         e.message = format!(
             "session {} is paused: {}; resume it once the store can be written",
             self.session.id, e.message

@@ -85,7 +85,7 @@ pub fn start(
     sessions.check_store()?;
     let log = sessions.store().run_log(&session.id, true).map_err(|e| {
         sessions.store_failed(&e);
-        crate::session::manager::store_unavailable(&e.message)
+        crate::session::store::health::store_unavailable(&e.message)
     })?;
     sessions.transition(session, SessionState::Running, None)?;
     let (handle, inbox) = RunHandle::channel();
@@ -141,7 +141,7 @@ pub fn rebuild(
     })?;
     let log = sessions.store().run_log(&session.id, false).map_err(|e| {
         sessions.store_failed(&e);
-        crate::session::manager::store_unavailable(&e.message)
+        crate::session::store::health::store_unavailable(&e.message)
     })?;
     if !session.attach_run_handle(handle) {
         return Ok(None);

@@ -35,6 +35,7 @@ use std::sync::Arc;
 
 use super::frame::{self, Scan};
 use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
+use super::recover::read_scan;
 use super::{RunLog, SessionStore};
 use crate::session::Session;
 use crate::session::journal::{Journal, StoreError, StoreResult};
@@ -44,24 +45,24 @@ pub const DIR_NAME: &str = "sessions";
 /// The folder, inside [`DIR_NAME`], holding the files of damaged sessions.
 pub const QUARANTINE: &str = "quarantine";
 const LIFECYCLE_EXT: &str = ".jsonl";
-const RUN_EXT: &str = ".run.jsonl";
+pub(super) const RUN_EXT: &str = ".run.jsonl";
 const PROBE: &str = ".probe";
 
 /// Session journals in a directory.
 #[derive(Debug)]
 pub struct FileStore {
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     /// Serializes lifecycle appends; holds the last `seq` of each lifecycle journal.
-    seqs: Mutex<HashMap<String, u64>>,
-    health: Arc<Health>,
+    pub(super) seqs: Mutex<HashMap<String, u64>>,
+    pub(super) health: Arc<Health>,
 }
 
 /// Whether the store can be written: the reason of the last failed write, until a probe.
 #[derive(Debug, Default)]
-struct Health(Mutex<Option<String>>);
+pub(super) struct Health(Mutex<Option<String>>);
 
 impl Health {
-    fn failed(&self, e: &StoreError) {
+    pub(super) fn failed(&self, e: &StoreError) {
         let mut failure = self.0.lock();
         if failure.is_none() {
             tracing::error!(
@@ -94,11 +95,11 @@ impl FileStore {
         self.dir.join(QUARANTINE)
     }
 
-    fn lifecycle_path(&self, id: &str) -> PathBuf {
+    pub(super) fn lifecycle_path(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}{LIFECYCLE_EXT}"))
     }
 
-    fn run_path(&self, id: &str) -> PathBuf {
+    pub(super) fn run_path(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}{RUN_EXT}"))
     }
 
@@ -135,100 +136,6 @@ impl FileStore {
     fn remove_run(&self, id: &str) {
         remove_file(&self.run_path(id));
     }
-
-    /// Move the files of session `id` into the quarantine folder, unchanged; the message
-    /// shown to its owner.
-    fn quarantine(&self, id: &str, path: &Path, damage: &frame::Damage) -> String {
-        let dir = self.quarantine_dir();
-        let moved = private_dir(&dir).and_then(|()| {
-            for from in [self.lifecycle_path(id), self.run_path(id)] {
-                let name = from.file_name().map(ToOwned::to_owned).unwrap_or_default();
-                let to = dir.join(name);
-                if to.exists() {
-                    // Never overwrite what is already kept there.
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::AlreadyExists,
-                        format!("{} already exists", to.display()),
-                    ));
-                }
-                if from.exists() {
-                    std::fs::rename(&from, to)?;
-                }
-            }
-            Ok(())
-        });
-        let file = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let kept = match moved {
-            Ok(()) => dir.join(file),
-            Err(e) => {
-                tracing::error!(session_id = %id, "cannot move a damaged journal to {}: {e}", dir.display());
-                path.to_path_buf()
-            }
-        };
-        tracing::error!(session_id = %id, path = %kept.display(), line = damage.line, "damaged session journal ({}); the session is kept as damaged and will not be resumed", damage.reason);
-        damage_message(&kept, damage, &self.dir)
-    }
-
-    /// One lifecycle journal, read and recovered (a torn end cut, damage quarantined).
-    fn load_one(&self, id: &str, path: &Path, quarantined: bool) -> Option<StoredSession> {
-        let scan: Scan<Record> = read_scan(path, !quarantined);
-        let mut damage = scan.damage.map(|d| (path.to_path_buf(), d));
-        let run_path = if quarantined {
-            self.quarantine_dir().join(format!("{id}{RUN_EXT}"))
-        } else {
-            self.run_path(id)
-        };
-        if damage.is_none() {
-            let run: Scan<RunRecord> = read_scan(&run_path, !quarantined);
-            damage = run.damage.map(|d| (run_path, d));
-        }
-        let message = match (&damage, quarantined) {
-            (None, false) => None,
-            (Some((p, d)), false) => Some(self.quarantine(id, p, d)),
-            (Some((p, d)), true) => Some(damage_message(p, d, &self.dir)),
-            (None, true) => Some(format!(
-                "the journal {} is in quarantine; the session will not be resumed from there. \
-                 Move the session's files back to {} and restart the daemon to resume it, \
-                 or delete the session to discard it (docs/store.md)",
-                path.display(),
-                self.dir.display()
-            )),
-        };
-        if message.is_none() {
-            self.seqs.lock().insert(id.to_string(), scan.last_seq);
-        }
-        let Some(mut s) = StoredSession::fold(id, scan.records) else {
-            match message {
-                Some(m) => {
-                    tracing::error!(session_id = %id, "a damaged session journal names no owner; it cannot be shown to anyone: {m}")
-                }
-                None => {
-                    tracing::warn!(path = %path.display(), "session journal without its parameters; ignored")
-                }
-            }
-            return None;
-        };
-        if let Some(message) = message {
-            s.mark_damaged(message);
-        }
-        Some(s)
-    }
-}
-
-/// What the owner of a damaged session reads.
-fn damage_message(kept: &Path, damage: &frame::Damage, sessions: &Path) -> String {
-    format!(
-        "the journal {} is damaged at line {} ({}); the session is kept as it was and will not be resumed. \
-         Inspect the file: to recover it, repair or cut that line, move the session's files back to {} and restart the daemon; \
-         or delete the session to discard it (docs/store.md)",
-        kept.display(),
-        damage.line,
-        damage.reason,
-        sessions.display()
-    )
 }
 
 impl Journal for FileStore {
@@ -355,7 +262,7 @@ impl SessionStore for FileStore {
             e
         })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-        Ok(Box::new(FileRunLog {
+        Ok(Box::new(super::run_log::FileRunLog {
             file,
             path,
             buf: Vec::with_capacity(64 * 1024),
@@ -396,57 +303,6 @@ impl SessionStore for FileStore {
     }
 }
 
-/// The buffered run journal of one simulation.
-struct FileRunLog {
-    file: File,
-    path: PathBuf,
-    /// Framed records not yet written.
-    buf: Vec<u8>,
-    /// The last `seq` framed.
-    seq: u64,
-    /// The file's length after the last successful write.
-    len: u64,
-    health: Arc<Health>,
-}
-
-impl RunLog for FileRunLog {
-    fn append(&mut self, record: &RunRecord) {
-        let Some(rec) = to_json(record) else { return };
-        self.seq += 1;
-        self.buf.extend(frame::encode(self.seq, &rec));
-    }
-
-    fn flush(&mut self) -> Result<(), StoreError> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        match self.file.write_all(&self.buf) {
-            Ok(()) => {
-                self.len += self.buf.len() as u64;
-                self.buf.clear();
-                Ok(())
-            }
-            Err(e) => {
-                // Nothing of a failed write stays in the file; the records stay buffered.
-                let _ = self.file.set_len(self.len);
-                let e = StoreError::io(format!("cannot write {}", self.path.display()), &e);
-                self.health.failed(&e);
-                Err(e)
-            }
-        }
-    }
-
-    fn dirty(&self) -> bool {
-        !self.buf.is_empty()
-    }
-}
-
-impl Drop for FileRunLog {
-    fn drop(&mut self) {
-        let _ = self.flush();
-    }
-}
-
 /// Write `bytes` at the end of `f`; on failure cut `f` back to its length before.
 fn write_or_cut(f: &mut File, bytes: &[u8]) -> std::io::Result<()> {
     let len = f.metadata()?.len();
@@ -455,7 +311,7 @@ fn write_or_cut(f: &mut File, bytes: &[u8]) -> std::io::Result<()> {
     })
 }
 
-fn to_json<T: Serialize>(record: &T) -> Option<Vec<u8>> {
+pub(super) fn to_json<T: Serialize>(record: &T) -> Option<Vec<u8>> {
     serde_json::to_vec(record)
         .inspect_err(|e| tracing::warn!("cannot encode a journal record: {e}"))
         .ok()
@@ -477,38 +333,8 @@ fn last_seq<T: DeserializeOwned>(path: &Path) -> u64 {
     }
 }
 
-/// Read and scan the journal at `path` (empty when missing). With `cut`, a torn final
-/// record is cut off the file (never when the journal is damaged: it is kept as it is).
-pub(crate) fn read_scan<T: DeserializeOwned>(path: &Path, cut: bool) -> Scan<T> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(path = %path.display(), "cannot read a journal: {e}");
-            }
-            return frame::scan(&[]);
-        }
-    };
-    let scan = frame::scan(&bytes);
-    if let Some(why) = scan.torn.as_ref().filter(|_| cut && scan.damage.is_none()) {
-        tracing::warn!(
-            path = %path.display(),
-            bytes = bytes.len() - scan.keep,
-            "the journal ends with a torn record (a write cut short by a crash); cut off: {why}"
-        );
-        let cut = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|f| f.set_len(scan.keep as u64));
-        if let Err(e) = cut {
-            tracing::warn!(path = %path.display(), "cannot cut the torn record: {e}");
-        }
-    }
-    scan
-}
-
 /// Create `dir` owner-only (0700 on Unix) if missing.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub(super) fn private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -7,6 +7,9 @@
 //!   the wire's `SessionInfo` summary plus what only the store keeps.
 //! - [`file`] — [`FileStore`], the embedded store: JSON-lines journals in
 //!   `<state_dir>/sessions/`, damaged ones moved to `sessions/quarantine/`.
+//! - `run_log` — the buffered, write-ahead run journal of one simulation.
+//! - [`health`] — `STORE_UNAVAILABLE` while the store cannot be written, probes, and the
+//!   report of each failed write.
 //! - [`frame`] — how each record is framed (sequence number, CRC32C) and how a journal is
 //!   read back: a torn final record is cut, a bad record anywhere else is damage.
 //! - [`restore`] — turning loaded records back into sessions in the manager (deadlines
@@ -17,8 +20,11 @@
 
 pub mod file;
 pub mod frame;
+pub mod health;
 pub mod record;
+mod recover;
 pub mod restore;
+mod run_log;
 
 pub use file::FileStore;
 pub use record::{RunRecord, StoredRun, StoredSession};
