@@ -10,7 +10,8 @@ use std::fmt;
 /// A documented, stable error code. Serialized in `SCREAMING_SNAKE_CASE`.
 ///
 /// Codes are split by who must act: *invalid request* codes mean "change the request",
-/// *transient* codes ([`ErrorCode::RateLimited`], [`ErrorCode::Internal`]) mean "try again".
+/// *transient* codes ([`ErrorCode::RateLimited`], [`ErrorCode::Internal`],
+/// [`ErrorCode::StoreUnavailable`]) mean "try again".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
@@ -74,6 +75,9 @@ pub enum ErrorCode {
     /// files; `details.changes`); its run cannot start or continue on other bars. Fork it onto
     /// the current data with `fork_session`, or restore the original data.
     DataChanged,
+    /// The daemon cannot write its session store (disk full, read-only, I/O error), so it
+    /// accepts no new session until a write succeeds again (`details.reason`); transient.
+    StoreUnavailable,
 }
 
 impl ErrorCode {
@@ -107,6 +111,7 @@ impl ErrorCode {
         ErrorCode::SessionLocked,
         ErrorCode::TradingHalted,
         ErrorCode::DataChanged,
+        ErrorCode::StoreUnavailable,
     ];
 
     /// The code as it appears on the wire, e.g. `"SESSION_NOT_FOUND"`.
@@ -140,12 +145,16 @@ impl ErrorCode {
             ErrorCode::SessionLocked => "SESSION_LOCKED",
             ErrorCode::TradingHalted => "TRADING_HALTED",
             ErrorCode::DataChanged => "DATA_CHANGED",
+            ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
         }
     }
 
     /// True for failures that may succeed when retried unchanged.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::StoreUnavailable
+        )
     }
 }
 

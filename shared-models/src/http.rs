@@ -37,7 +37,7 @@ impl std::fmt::Debug for TokenResponse {
 /// `GET /healthz` → 200 (503 with `status: "shutting_down"` during shutdown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthResponse {
-    /// `"ok"` or `"shutting_down"`.
+    /// `"ok"`, `"shutting_down"` or `"store_unavailable"` (the last two answered with 503).
     pub status: String,
     /// Daemon version.
     pub version: String,
@@ -52,4 +52,7 @@ pub struct HealthResponse {
     pub connections: u64,
     /// Symbols in the catalog.
     pub symbols: u64,
+    /// Why the session store cannot be written (with `status: "store_unavailable"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
 }

@@ -78,11 +78,15 @@ pub enum SessionState {
     Expired,
     /// Ended by a server-side error.
     Failed,
+    /// Its journal is corrupt in the middle: the daemon keeps its files in quarantine, shows
+    /// it with [`SessionInfo::damage`] (which file, which line, what to do) and never resumes
+    /// it. Only a delete changes it.
+    Damaged,
 }
 
 impl SessionState {
     /// Every state, in lifecycle order.
-    pub const ALL: [SessionState; 7] = [
+    pub const ALL: [SessionState; 8] = [
         SessionState::Created,
         SessionState::Running,
         SessionState::Paused,
@@ -90,6 +94,7 @@ impl SessionState {
         SessionState::Stopped,
         SessionState::Expired,
         SessionState::Failed,
+        SessionState::Damaged,
     ];
 
     /// Wire spelling.
@@ -102,10 +107,11 @@ impl SessionState {
             SessionState::Stopped => "stopped",
             SessionState::Expired => "expired",
             SessionState::Failed => "failed",
+            SessionState::Damaged => "damaged",
         }
     }
 
-    /// True once the session can no longer change.
+    /// True once the session can no longer change (`damaged` included: it is never resumed).
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -113,6 +119,7 @@ impl SessionState {
                 | SessionState::Stopped
                 | SessionState::Expired
                 | SessionState::Failed
+                | SessionState::Damaged
         )
     }
 
@@ -137,7 +144,7 @@ impl FromStr for SessionState {
             .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 format!(
-                    "unknown session state '{s}'; use one of created, running, paused, completed, stopped, expired, failed"
+                    "unknown session state '{s}'; use one of created, running, paused, completed, stopped, expired, failed, damaged"
                 )
             })
     }
@@ -164,6 +171,10 @@ pub enum TerminationReason {
     IdleTimeout,
     /// A server-side error.
     Error,
+    /// The daemon could not write the session's journal (disk full, read-only, I/O error).
+    /// Used as the reason of a *pause* (the `SESSION_PAUSED` event's `data.reason`): the
+    /// session waits, resumable, until the store is writable again. See `docs/store.md`.
+    StoreError,
 }
 
 /// `create_session` data, as the user sends it. Only `symbols`, `start_date` and `end_date` are
@@ -304,6 +315,9 @@ pub struct SessionInfo {
     /// `(equity / initial_capital − 1) × 100`; absent before the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_pct: Option<f64>,
+    /// Why a `damaged` session is damaged: which journal file, which line, and what to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
 }
 
 #[cfg(test)]

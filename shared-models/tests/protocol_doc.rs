@@ -72,12 +72,15 @@ fn http_examples_decode() {
     let http = blocks("http");
     assert_eq!(
         http.len(),
-        4,
-        "token, token error, token throttled, healthz"
+        5,
+        "token, token error, token throttled, healthz, healthz with a failed store"
     );
     serde_json::from_str::<TokenResponse>(&http[0]).unwrap();
     serde_json::from_str::<ErrorBody>(&http[1]).unwrap();
     let throttled = serde_json::from_str::<ErrorBody>(&http[2]).unwrap();
     assert!(throttled.details["retry_after_ms"].as_u64().is_some());
     serde_json::from_str::<HealthResponse>(&http[3]).unwrap();
+    let failed = serde_json::from_str::<HealthResponse>(&http[4]).unwrap();
+    assert_eq!(failed.status, "store_unavailable");
+    assert!(failed.store_error.is_some());
 }

@@ -42,7 +42,33 @@ pub async fn health(url: &ServerUrl) -> Result<Health> {
         .send()
         .await
         .map_err(|e| unreachable(url, &root_cause(&e)))?;
+    if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        // 503 with the health body: shutting down, or the session store cannot be written.
+        let body = response.bytes().await.unwrap_or_default();
+        if let Ok(health) = serde_json::from_slice::<Health>(&body) {
+            return Err(unhealthy(url, &health));
+        }
+        return Err(refusal(url, &endpoint, 503, &body));
+    }
     decode(url, &endpoint, response).await
+}
+
+/// The error for a daemon that answered `/healthz` with 503.
+fn unhealthy(url: &ServerUrl, health: &Health) -> ClientError {
+    let (code, what) = match health.store_error.as_deref() {
+        Some(reason) => (
+            shared_models::ErrorCode::StoreUnavailable,
+            format!(
+                "it cannot write its session store ({reason}); free space or fix its state directory"
+            ),
+        ),
+        None => (
+            shared_models::ErrorCode::Internal,
+            "it is shutting down".to_string(),
+        ),
+    };
+    let message = format!("the daemon at {url} is {}: {what}", health.status);
+    ClientError::from_body(ErrorBody::new(code, message))
 }
 
 /// The innermost cause ("Connection refused (os error 111)"), which says more than reqwest's

@@ -72,7 +72,7 @@ fn journal_cost(dir: &std::path::Path) {
     let bars = 1_000_000u64;
     let every = 20u64; // one reversal per ~20 bars, as in the simulation benchmark
     let t = Instant::now();
-    let mut log = store.run_log(&id, true);
+    let mut log = store.run_log(&id, true).unwrap();
     log.append(&RunRecord::Started {
         window: 1024,
         account_updates: Default::default(),
@@ -101,11 +101,11 @@ fn journal_cost(dir: &std::path::Path) {
         }
         if tick % 512 == 511 {
             log.append(&RunRecord::Progress { acked: tick + 1 });
-            log.flush();
+            log.flush().unwrap();
             records += 1;
         }
     }
-    log.flush();
+    log.flush().unwrap();
     drop(log);
     let secs = t.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(dir.join("sessions").join(format!("{id}.run.jsonl")))

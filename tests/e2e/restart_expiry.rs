@@ -1,8 +1,9 @@
 //! A run that was mid-way when the daemon died and whose time limit passed during the
 //! downtime: the restarted daemon rebuilds it from its run journal and ends it like a live
 //! paused run on expiry — `expired` with `time_limit`, positions closed at the close of the
-//! last bar the journal settled, results stored — identical to a run of the same decisions
-//! stopped at that bar without any crash.
+//! last bar the live run had settled (the bar after the last journaled acknowledgement),
+//! results stored — identical to a run of the same decisions stopped at that bar without any
+//! crash.
 
 use crate::support::{Raw, order, request_as, wait_tick};
 use serde_json::{Value, json};
@@ -100,12 +101,14 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     let mut first = DaemonProcess::start_bound(&state, "127.0.0.1:0", &args).unwrap();
     let mut raw = connect(first.addr, &key).await;
 
-    // The reference, never interrupted: the same decisions, stopped once bar 7 has settled
-    // (the ack of tick 6 applied) — the bar a run journaled up to the ack of tick 7 is
-    // rebuilt to.
+    // The reference, never interrupted: the same decisions, stopped once bar 8 has settled
+    // (the ack of tick 7 applied, protocol rule 2) — where the crashed run below was, and
+    // what its client had seen, when the daemon died. (Before the fix of the run core's
+    // `last_bar_tests`, the rebuilt run flattened one bar earlier, at bar 7, losing the
+    // last bar whose events the client had been sent.)
     let (reference, _) = start(&mut raw, "1h").await;
-    drive(&mut raw, &reference, 7).await;
-    let last_bar = wait_tick(&mut raw, &reference, 7).await;
+    drive(&mut raw, &reference, 8).await;
+    let last_bar = wait_tick(&mut raw, &reference, 8).await;
     let stop = json!({"session_id": reference, "reason": "manual"});
     let t = request_as(&mut raw, "stop_session", "st", stop).await;
     assert_eq!(t["type"], "session_terminated", "{t}");
@@ -140,7 +143,7 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     let closing = got["trades"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(
         closing["exit_time"], last_bar["sim_time"],
-        "closed at the last journaled settled bar: {closing}"
+        "closed at the last bar the live run settled: {closing}"
     );
     assert_eq!(
         closing["exit_price"], last_bar["candles"]["ACME"]["close"],

@@ -128,6 +128,9 @@ pub fn session_detail(s: &SessionInfo) -> String {
                 .unwrap_or("?")
         );
     }
+    if let Some(d) = &s.damage {
+        let _ = writeln!(out, "  damage      {d}");
+    }
     out
 }
 
@@ -179,6 +182,13 @@ pub fn session_list(list: &SessionList) -> String {
     let first = u64::from(list.offset) + 1;
     let last = u64::from(list.offset) + list.sessions.len() as u64;
     let mut out = format!("{t}\nshowing {first}–{last} of {}", list.total);
+    let damaged = list.sessions.iter().filter(|s| s.damage.is_some()).count();
+    if damaged > 0 {
+        let _ = write!(
+            out,
+            "\n{damaged} damaged (corrupt journal, kept in quarantine, never resumed): `session status ID` says which file and line"
+        );
+    }
     if list.has_more {
         let _ = write!(out, " (next page: --offset {last})");
     }

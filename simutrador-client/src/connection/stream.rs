@@ -27,6 +27,8 @@ pub(crate) fn session_of(message: &ServerMessage) -> Option<&str> {
         ServerMessage::BarSettled(m) => &m.session_id,
         ServerMessage::EventBlock(m) => &m.session_id,
         ServerMessage::SimulationEnd(m) => &m.session_id,
+        // An unsolicited error about a running session (`STORE_UNAVAILABLE`: its run paused).
+        ServerMessage::Error(e) => e.details.get("session_id")?.as_str()?,
         _ => return None,
     })
 }

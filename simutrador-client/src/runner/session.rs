@@ -449,6 +449,8 @@ impl<'c> Run<'c> {
             }
             ServerMessage::HistorySnapshot(h) => self.snapshot = Some(h),
             ServerMessage::SimulationEnd(e) => self.end = Some(e),
+            // The daemon stopped the run (its journal cannot be written): it is paused.
+            ServerMessage::Error(body) => return Err(ClientError::from_body(body)),
             ServerMessage::Tick(_) => {
                 return Err(ClientError::Protocol(
                     "got a 'tick' message, but this client asked for tick blocks".into(),

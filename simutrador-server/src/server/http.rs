@@ -1,4 +1,5 @@
-//! The router and the plain HTTP endpoints: `GET /healthz`, `GET /metrics` and `POST /auth/token`.
+//! The router and the plain HTTP endpoints: `GET /healthz` (503 while shutting down or while the
+//! session store cannot be written), `GET /metrics` and `POST /auth/token`.
 //! Refusals answer with an [`ErrorBody`] JSON body.
 
 use axum::Json;
@@ -31,8 +32,15 @@ pub fn router(state: Arc<AppState>) -> Router {
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let daemon = &state.daemon;
     let shutting_down = daemon.shutdown.is_cancelled();
+    // Probes the store while it is failed, so a recovery shows at once.
+    let store_error = daemon.sessions.store_failure();
+    let status = match (shutting_down, &store_error) {
+        (true, _) => "shutting_down",
+        (false, Some(_)) => "store_unavailable",
+        (false, None) => "ok",
+    };
     let body = HealthResponse {
-        status: if shutting_down { "shutting_down" } else { "ok" }.to_string(),
+        status: status.to_string(),
         version: crate::VERSION.to_string(),
         uptime_seconds: state.uptime().as_secs(),
         sessions: daemon.sessions.len() as u64,
@@ -44,8 +52,9 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             .collect(),
         connections: daemon.connection_count(),
         symbols: daemon.validator.catalog().symbol_count() as u64,
+        store_error,
     };
-    let status = if shutting_down {
+    let status = if status != "ok" {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK

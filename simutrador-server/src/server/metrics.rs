@@ -1,6 +1,6 @@
 //! `GET /metrics` in the Prometheus text format (version 0.0.4), written by hand: sessions by
 //! state, background jobs run / failed / retried and their lag, messages by type, errors by
-//! code, open connections.
+//! code, open connections, failed writes to the session store.
 //!
 //! The lower layers never name this registry: it implements the session layer's
 //! [`SessionObserver`] and the protocol layer's [`RequestObserver`], and the server installs
@@ -25,6 +25,7 @@ pub struct Metrics {
     job_lag_count: AtomicU64,
     messages: DashMap<&'static str, AtomicU64>,
     errors: DashMap<&'static str, AtomicU64>,
+    store_failures: AtomicU64,
 }
 
 fn bump(map: &DashMap<&'static str, AtomicU64>, key: &'static str) {
@@ -63,6 +64,16 @@ impl Metrics {
     /// An `error` with `code` was answered.
     pub fn error(&self, code: &'static str) {
         bump(&self.errors, code);
+    }
+
+    /// A write to the session store failed.
+    pub fn store_failed(&self) {
+        self.store_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Failed writes to the session store so far.
+    pub fn store_failures(&self) -> u64 {
+        self.store_failures.load(Ordering::Relaxed)
     }
 
     /// Jobs run of kind `job`.
@@ -136,6 +147,16 @@ impl Metrics {
             "code",
             &self.errors,
         );
+        let _ = writeln!(
+            out,
+            "# HELP simutrador_store_write_failures_total Failed writes to the session store (journals, probes)."
+        );
+        let _ = writeln!(out, "# TYPE simutrador_store_write_failures_total counter");
+        let _ = writeln!(
+            out,
+            "simutrador_store_write_failures_total {}",
+            self.store_failures()
+        );
         out
     }
 }
@@ -146,6 +167,7 @@ impl SessionObserver for Metrics {
             SessionEvent::JobRun { job, lag } => self.job_run(job, lag),
             SessionEvent::JobRetried { job } => self.job_retried(job),
             SessionEvent::JobFailed { job } => self.job_failed(job),
+            SessionEvent::StoreFailed => self.store_failed(),
         }
     }
 }
@@ -215,6 +237,7 @@ mod tests {
         });
         session.observe(SessionEvent::JobRetried { job: "audit" });
         session.observe(SessionEvent::JobFailed { job: "audit" });
+        session.observe(SessionEvent::StoreFailed);
         let protocol: &dyn RequestObserver = &m;
         protocol.observe(RequestEvent::Received("ping"));
         protocol.observe(RequestEvent::Refused("RATE_LIMITED"));

@@ -49,7 +49,7 @@ fn restarted(dir: &Path) -> (AppState, String) {
             "order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"
         }))
         .unwrap();
-        let mut log = first.daemon.sessions.store().run_log(&s.id, true);
+        let mut log = first.daemon.sessions.store().run_log(&s.id, true).unwrap();
         log.append(&RunRecord::Started {
             window: 1,
             account_updates: Default::default(),
@@ -64,7 +64,7 @@ fn restarted(dir: &Path) -> (AppState, String) {
             cancels: vec![],
         });
         log.append(&RunRecord::Progress { acked: 5 });
-        log.flush();
+        log.flush().unwrap();
         s.id.to_string()
     };
     let second = state(dir);
@@ -92,11 +92,13 @@ async fn ended(state: &AppState, id: &str) -> (SessionState, Arc<SimulationResul
 }
 
 fn flattened_at_the_last_settled_bar(results: &SimulationResults) {
-    // Bars 0..=4 settled from the journal; bought at bar 1's open, closed at bar 4's close.
+    // Ticks 0..=4 acknowledged, so the live run had settled bars 0..=5 (the ack of tick 4
+    // settles bar 5, protocol rule 2) and the client had seen bar 5's events: bought at bar
+    // 1's open, closed at bar 5's close (before the fix of `last_bar_tests`, bar 4's).
     let catalog = Catalog::built_in();
     let bars = &catalog.get("ACME").unwrap().series[&Timeframe::D1];
     let first = bars.timestamps().iter().position(|&t| t >= 1_577_836_800); // 2020-01-01
-    let bar = bars.bar(first.unwrap() + 4);
+    let bar = bars.bar(first.unwrap() + 5);
     let trade = results.trades.last().unwrap();
     assert_eq!(results.trades.len(), 1, "{:?}", results.trades);
     assert_eq!(trade.quantity, Decimal::from(10));

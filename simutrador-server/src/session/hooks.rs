@@ -16,7 +16,8 @@ use super::store::SessionStore;
 use super::timers::{self, TimerHandle, TimerQueue};
 use crate::audit::AuditLog;
 
-/// What the session layer reports about its background jobs (deadlines, audit writes).
+/// What the session layer reports about its background jobs (deadlines, audit writes) and
+/// its store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionEvent {
     /// Job `job` started, `lag` after it was due.
@@ -36,6 +37,8 @@ pub enum SessionEvent {
         /// The job's name.
         job: &'static str,
     },
+    /// A write to the session store failed (a journal record, or a probe).
+    StoreFailed,
 }
 
 /// Receives the session layer's [`SessionEvent`]s. The daemon installs its metrics registry;

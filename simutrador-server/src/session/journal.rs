@@ -4,16 +4,42 @@
 //! implements it and writes each change to the session's journal in the state dir; a store
 //! shared by several daemons would plug in here too. [`NoJournal`] keeps nothing (the default
 //! hooks of a bare `SessionManager`, as unit tests use it).
+//!
+//! A write that fails (disk full, read-only, I/O error) is answered with a [`StoreError`]: the
+//! manager counts it and refuses new sessions until the store is writable again (see
+//! `docs/store.md`).
 
 use shared_models::lifecycle::SessionEventRecord;
 use shared_models::{SessionState, TerminationReason};
 
 use super::Session;
 
+/// A write to the session store failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StoreError {
+    /// What failed and why (`cannot write …: No space left on device`).
+    pub message: String,
+}
+
+impl StoreError {
+    /// `what` failed with `e`.
+    pub fn io(what: impl std::fmt::Display, e: &std::io::Error) -> StoreError {
+        StoreError {
+            message: format!("{what}: {e}"),
+        }
+    }
+}
+
+/// The outcome of one journal write.
+pub type StoreResult = Result<(), StoreError>;
+
 /// Receives every change of the session table, in order per session.
 pub trait Journal: Send + Sync + std::fmt::Debug {
     /// A session was created, or replaced by `update_session`.
-    fn saved(&self, _session: &Session) {}
+    fn saved(&self, _session: &Session) -> StoreResult {
+        Ok(())
+    }
     /// A state change.
     fn transitioned(
         &self,
@@ -21,10 +47,13 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
         _from: SessionState,
         _to: SessionState,
         _reason: Option<TerminationReason>,
-    ) {
+    ) -> StoreResult {
+        Ok(())
     }
     /// An event was appended to a session's log.
-    fn appended(&self, _session: &Session, _event: &SessionEventRecord) {}
+    fn appended(&self, _session: &Session, _event: &SessionEventRecord) -> StoreResult {
+        Ok(())
+    }
     /// A session was deleted or dropped after its retention.
     fn removed(&self, _session_id: &str) {}
 }

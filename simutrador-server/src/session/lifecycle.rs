@@ -62,7 +62,9 @@ impl SessionManager {
         data: Value,
     ) -> SessionEventRecord {
         let event = s.events.lock().append(kind, actor, data);
-        self.hooks.journal.appended(s, &event);
+        if let Err(e) = self.hooks.journal.appended(s, &event) {
+            self.store_failed(&e);
+        }
         event
     }
 
@@ -111,7 +113,9 @@ impl SessionManager {
     ) -> ApiResult<SessionState> {
         let from = s.transition(to, reason)?;
         self.count_transition(s, from, to);
-        self.hooks.journal.transitioned(s, from, to, reason);
+        if let Err(e) = self.hooks.journal.transitioned(s, from, to, reason) {
+            self.store_failed(&e);
+        }
         let kind = match to {
             SessionState::Running if from == SessionState::Created => EventKind::SessionStarted,
             SessionState::Running => EventKind::SessionResumed,
@@ -369,9 +373,12 @@ impl SessionManager {
         limits: RiskLimits,
         data: Option<DataFingerprint>,
     ) -> ApiResult<Arc<Session>> {
+        self.check_store()?;
         let next = Arc::new(s.successor(params, bar_count, limits)?.with_data(data));
         self.replace(next.clone());
-        self.hooks.journal.saved(&next);
+        if let Err(e) = self.hooks.journal.saved(&next) {
+            self.store_failed(&e);
+        }
         let data =
             serde_json::to_value(next.info(self.limits().idle_timeout).limits).unwrap_or_default();
         self.record(&next, EventKind::SessionUpdated, Actor::User, data.clone());

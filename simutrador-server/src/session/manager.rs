@@ -173,8 +173,16 @@ impl SessionManager {
         limits: RiskLimits,
         data: Option<DataFingerprint>,
     ) -> ApiResult<Arc<Session>> {
+        self.check_store()?;
         let session = self.insert_new(user_id, params, bar_count, limits, data)?;
-        self.hooks.journal.saved(&session);
+        if let Err(e) = self.hooks.journal.saved(&session) {
+            // Not durable: as if it had never been created.
+            if self.sessions.remove(&session.id).is_some() {
+                self.unindex(&session);
+            }
+            self.store_failed(&e);
+            return Err(super::store::health::store_unavailable(&e.message));
+        }
         let data =
             serde_json::to_value(session.info(self.limits.idle_timeout).limits).unwrap_or_default();
         self.record(

@@ -41,6 +41,8 @@ pub struct Lifecycle {
     pub ended_instant: Option<Instant>,
     /// Why it ended.
     pub termination_reason: Option<TerminationReason>,
+    /// Why a `damaged` session is damaged (see `session::store::frame`).
+    pub damage: Option<String>,
 }
 
 /// A session: owner, normalized parameters, and lifecycle.
@@ -114,6 +116,7 @@ impl Session {
                 ended_at: None,
                 ended_instant: None,
                 termination_reason: None,
+                damage: None,
             }),
             run: Mutex::new(None),
             results: Mutex::new(None),
@@ -357,6 +360,7 @@ impl Session {
             limits: wire_limits(&self.limits, self.created_at),
             equity: self.current_equity(),
             return_pct: self.return_pct(),
+            damage: l.damage,
         }
     }
 

@@ -6,6 +6,13 @@
 //! It ends at the end of the run, an abort, or the daemon's shutdown (the journal is then
 //! flushed and the session stays resumable), and answers what is still queued (a second
 //! stop, say) with `INVALID_STATE`.
+//!
+//! Write ahead: buffered journal records are flushed before any frame is sent after them, so
+//! nothing the client sees depends on a record that is not written. When a flush fails (disk
+//! full, read-only, I/O error) the frames that depended on it are not sent: the stream gets a
+//! `STORE_UNAVAILABLE` error, the run detaches and the session pauses with reason
+//! `store_error` (the records stay buffered). A resume first writes them; it is refused with
+//! `STORE_UNAVAILABLE` while the store still cannot be written.
 
 use serde_json::json;
 use shared_models::{ErrorCode, ServerMessage, SessionState, TerminationReason};
@@ -32,6 +39,10 @@ pub struct RunActor {
     out: Vec<Output>,
     /// Rebuilt from its journal: already started.
     restored: bool,
+    /// Why the last journal flush failed, until a resume writes the records.
+    store_failed: Option<String>,
+    /// The run was paused for `store_failed` (once per failure).
+    store_paused: bool,
 }
 
 impl std::fmt::Debug for RunActor {
@@ -59,6 +70,8 @@ impl RunActor {
             log,
             out: Vec::new(),
             restored: false,
+            store_failed: None,
+            store_paused: false,
         }
     }
 
@@ -83,6 +96,8 @@ impl RunActor {
             log,
             out: pending,
             restored: true,
+            store_failed: None,
+            store_paused: false,
         }
     }
 
@@ -178,6 +193,9 @@ impl RunActor {
             Control::Pause(r) => self.step(Input::Pause, Some(&r)).await,
             Control::Account(r) => self.step(Input::Account, Some(&r)).await,
             Control::Resume(r) => {
+                if let Err(e) = self.recover_store() {
+                    return send_to(&r, ServerMessage::Error(e)).await;
+                }
                 let stream_closed = self.stream.as_ref().is_some_and(OutboundTx::is_closed);
                 if stream_closed {
                     self.stream = None;
@@ -200,12 +218,48 @@ impl RunActor {
         self.step(Input::StreamGone, None).await;
     }
 
+    /// Hand the buffered journal records to the store; a failure is remembered (and counted
+    /// once) until a resume writes them.
+    fn flush_log(&mut self) {
+        if let Err(e) = self.log.flush()
+            && self.store_failed.is_none()
+        {
+            self.sessions.store_failed(&e);
+            self.store_failed = Some(e.message);
+        }
+    }
+
+    /// Before a resume after a failed flush: the store must take a probe and the buffered
+    /// records, else `STORE_UNAVAILABLE`.
+    fn recover_store(&mut self) -> Result<(), crate::error::ApiError> {
+        if self.store_failed.is_none() {
+            return Ok(());
+        }
+        self.sessions.check_store()?;
+        self.log.flush().map_err(|e| {
+            self.sessions.store_failed(&e);
+            crate::session::store::health::store_unavailable(&e.message)
+        })?;
+        tracing::info!(session_id = %self.session.id, "the run journal can be written again");
+        (self.store_failed, self.store_paused) = (None, false);
+        Ok(())
+    }
+
+    /// A frame may go out only once every record before it is written.
+    fn may_send(&mut self) -> bool {
+        if self.log.dirty() {
+            self.flush_log();
+        }
+        self.store_failed.is_none()
+    }
+
     /// Carry out the core's outputs in order.
     async fn carry_out(&mut self, reply: Option<&ReplyTo>) {
         let mut out = std::mem::take(&mut self.out);
         let mut gone = false;
         for output in out.drain(..) {
             match output {
+                Output::Stream(..) | Output::StreamText(_) if !self.may_send() => {}
                 Output::Stream(message, request_id) => {
                     gone |= !self.push(encode(message, request_id)).await;
                 }
@@ -222,17 +276,40 @@ impl RunActor {
                     self.apply(effect, reply).await;
                 }
                 Output::Journal(record) => self.log.append(&record),
-                Output::FlushJournal => self.log.flush(),
+                Output::FlushJournal => self.flush_log(),
             }
         }
         self.out = out;
         self.session.set_settled_ticks(self.core.settled() as u64);
+        if let Some(reason) = self.store_failed.clone()
+            && !self.store_paused
+        {
+            self.store_paused = true;
+            return Box::pin(self.pause_for_store(&reason)).await;
+        }
         if gone {
             // Detached now, the core sends nothing more to the stream: no recursion.
             tracing::info!(session_id = %self.session.id, "client gone; simulation paused until resumed");
             self.core.handle(Input::StreamGone, &mut self.out);
             Box::pin(self.carry_out(None)).await;
         }
+    }
+
+    /// The journal cannot be written: tell the stream, detach it and pause the session with
+    /// reason `store_error`; a resume re-sends what the client never acknowledged.
+    async fn pause_for_store(&mut self, reason: &str) {
+        tracing::warn!(session_id = %self.session.id, "the run journal cannot be written; session paused: {reason}");
+        let mut e = crate::session::store::health::store_unavailable(reason);
+        e.message = format!(
+            "session {} is paused: {}; resume it once the store can be written",
+            self.session.id, e.message
+        );
+        e.details["session_id"] = json!(self.session.id.as_ref());
+        if let Some(stream) = self.stream.take() {
+            let _ = stream.send(encode(ServerMessage::Error(e), None)).await;
+        }
+        self.core.handle(Input::StreamGone, &mut self.out);
+        self.carry_out(None).await;
     }
 
     /// Send on the attached stream; false when its connection is gone.
@@ -251,7 +328,9 @@ impl RunActor {
         let (s, sessions) = (&self.session, &self.sessions);
         match effect {
             Effect::Transition { to, actor } => {
-                if let Err(e) = sessions.transition_by(s, to, None, actor) {
+                let reason = (self.store_paused && to == SessionState::Paused)
+                    .then_some(TerminationReason::StoreError);
+                if let Err(e) = sessions.transition_by(s, to, reason, actor) {
                     tracing::warn!(session_id = %s.id, %to, "run transition refused: {}", e.message);
                 }
             }

@@ -67,6 +67,15 @@ impl RunCore {
         actor: Actor,
         out: &mut Vec<Output>,
     ) {
+        // A run rebuilt from its journal leaves the bar after the last acknowledgement open;
+        // the live run had settled it (the ack of tick t settles bar t + 1) and the client has
+        // seen its fills: settle it again before flattening, so they are not lost.
+        if self.settled <= self.acked && !self.engine.loss_limit_hit() && !self.engine.bankrupt() {
+            self.settle_next(out);
+            if self.ended {
+                return; // that bar reached a limit: the run ended there
+            }
+        }
         if self.settled > 0 && !self.engine.loss_limit_hit() && !self.engine.bankrupt() {
             let last = self.feed.time(self.settled - 1);
             self.engine.flatten(last, &mut self.events);

@@ -42,6 +42,9 @@ mod data_tests;
 #[path = "pause_tests.rs"]
 mod pause_tests;
 #[cfg(test)]
+#[path = "last_bar_tests.rs"]
+mod last_bar_tests;
+#[cfg(test)]
 #[path = "replay_tests.rs"]
 mod replay_tests;
 #[cfg(test)]

@@ -84,12 +84,16 @@ pub fn start(
     let env = &sessions.hooks.runs;
     let (feed, engine) = build(session, &env.catalog)?;
     check_active_limit(sessions, session)?;
+    sessions.check_store()?;
+    let log = sessions.store().run_log(&session.id, true).map_err(|e| {
+        sessions.store_failed(&e);
+        crate::session::store::health::store_unavailable(&e.message)
+    })?;
     sessions.transition(session, SessionState::Running, None)?;
     let (handle, inbox) = RunHandle::channel();
     session.set_run_handle(handle);
     tracing::info!(session_id = %session.id, ticks = feed.len(), window = options.window, "simulation started");
     let core = RunCore::new(setup(session), feed, engine, options, inbox.stop_flag());
-    let log = sessions.store().run_log(&session.id, true);
     let actor = RunActor::new(core, session.clone(), sessions.clone(), stream, log);
     let task = actor.run(request_id, inbox, env.shutdown.clone());
     sessions.tasks().spawn(task);
@@ -137,10 +141,13 @@ pub fn rebuild(
             json!({ "state": session.state() }),
         )
     })?;
+    let log = sessions.store().run_log(&session.id, false).map_err(|e| {
+        sessions.store_failed(&e);
+        crate::session::store::health::store_unavailable(&e.message)
+    })?;
     if !session.attach_run_handle(handle) {
         return Ok(None);
     }
-    let log = sessions.store().run_log(&session.id, false);
     let actor = RunActor::restored(core, pending, session.clone(), sessions.clone(), log);
     let task = actor.run(None, inbox, env.shutdown.clone());
     Ok(Some(sessions.tasks().spawn(task)))

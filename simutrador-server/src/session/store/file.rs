@@ -1,60 +1,87 @@
 //! [`FileStore`]: the embedded store. Each session has a journal of JSON lines in
 //! `<state_dir>/sessions/`: `<id>.jsonl` for its lifecycle ([`Record`]s: parameters, state
 //! changes, events, results) and, while it has a simulation, `<id>.run.jsonl` for the run
-//! ([`RunRecord`]s: options, the client's decisions, progress).
+//! ([`RunRecord`]s: options, the client's decisions, progress). Every line is one record
+//! framed with a sequence number and a CRC32C ([`super::frame`]).
 //!
 //! - The `sessions/` directory is created 0700 and every journal 0600 (owner-only); the
 //!   server checks and tightens the modes of the whole state dir at start.
 //! - Lifecycle records are rare: each is one `write` of a whole line to a file opened in
 //!   append mode, under one lock, so lines never interleave.
-//! - Run records go through a buffered writer owned by the run actor, flushed before the actor
-//!   waits for the client (so at least once per batch of acknowledgements).
-//! - Nothing calls `fsync`: data handed to the OS survives a crash of the daemon (`kill -9`),
-//!   not a power loss or a kernel crash, which may lose the last records (a journal is then
-//!   shorter, never inconsistent: see `docs/session-lifecycle.md`).
-//! - A line cut short by a crash is ignored with a warning and cut off the file before the
-//!   next append; an unreadable line in the middle is skipped with a warning. Never a panic.
-//! - Deleting a session (or dropping it after retention) deletes both files; a session that
-//!   ended keeps its results and drops its run journal (compaction).
+//! - Run records are buffered by the run actor's [`RunLog`] and written before anything that
+//!   depends on them is sent (write ahead), and before the actor waits for the client.
+//! - A failed write (ENOSPC, EROFS, EIO) leaves nothing of itself in the file (it is cut back
+//!   to its length before the write), is answered with a [`StoreError`], and marks the store
+//!   failed ([`SessionStore::failure`]) until a probe write succeeds ([`SessionStore::probe`]).
+//! - Nothing calls `fsync` on journals: data handed to the OS survives a crash of the daemon
+//!   (`kill -9`), not a power loss or a kernel crash, which may lose or tear the last records
+//!   (a torn final record is cut at the next start: see `docs/store.md`).
+//! - At start ([`SessionStore::load`]) a journal with a bad record before its end is damaged:
+//!   both of the session's files are moved, unchanged, to `sessions/quarantine/`, and the
+//!   session comes back `damaged` with a message naming the file and the line. Never a panic.
+//! - Deleting a session (or dropping it after retention) deletes its files (quarantined ones
+//!   included); a session that ended keeps its results and drops its run journal.
 
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared_models::lifecycle::SessionEventRecord;
 use shared_models::{SessionState, TerminationReason};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::frame::{self, Scan};
 use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
+use super::recover::read_scan;
 use super::{RunLog, SessionStore};
 use crate::session::Session;
-use crate::session::journal::Journal;
+use crate::session::journal::{Journal, StoreError, StoreResult};
 
 /// The folder in the state dir.
 pub const DIR_NAME: &str = "sessions";
+/// The folder, inside [`DIR_NAME`], holding the files of damaged sessions.
+pub const QUARANTINE: &str = "quarantine";
 const LIFECYCLE_EXT: &str = ".jsonl";
-const RUN_EXT: &str = ".run.jsonl";
+pub(super) const RUN_EXT: &str = ".run.jsonl";
+const PROBE: &str = ".probe";
 
 /// Session journals in a directory.
 #[derive(Debug)]
 pub struct FileStore {
-    dir: PathBuf,
-    lock: Mutex<()>,
+    pub(super) dir: PathBuf,
+    /// Serializes lifecycle appends; holds the last `seq` of each lifecycle journal.
+    pub(super) seqs: Mutex<HashMap<String, u64>>,
+    pub(super) health: Arc<Health>,
+}
+
+/// Whether the store can be written: the reason of the last failed write, until a probe.
+#[derive(Debug, Default)]
+pub(super) struct Health(Mutex<Option<String>>);
+
+impl Health {
+    pub(super) fn failed(&self, e: &StoreError) {
+        let mut failure = self.0.lock();
+        if failure.is_none() {
+            tracing::error!(
+                "the session store cannot be written; new sessions are refused until it can: {e}"
+            );
+        }
+        *failure = Some(e.message.clone());
+    }
 }
 
 impl FileStore {
     /// The store in `<state_dir>/sessions/` (created if missing).
     pub fn open(state_dir: &Path) -> std::io::Result<FileStore> {
         let dir = state_dir.join(DIR_NAME);
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir)?;
+        private_dir(&dir)?;
         Ok(FileStore {
             dir,
-            lock: Mutex::new(()),
+            seqs: Mutex::new(HashMap::new()),
+            health: Arc::default(),
         })
     }
 
@@ -63,25 +90,46 @@ impl FileStore {
         &self.dir
     }
 
-    fn lifecycle_path(&self, id: &str) -> PathBuf {
+    /// The directory holding damaged sessions' files.
+    pub fn quarantine_dir(&self) -> PathBuf {
+        self.dir.join(QUARANTINE)
+    }
+
+    pub(super) fn lifecycle_path(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}{LIFECYCLE_EXT}"))
     }
 
-    fn run_path(&self, id: &str) -> PathBuf {
+    pub(super) fn run_path(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}{RUN_EXT}"))
     }
 
-    /// Append one lifecycle record (one write of one line).
-    pub fn append(&self, id: &str, record: &Record) {
-        let Some(line) = to_line(record) else { return };
-        let _guard = self.lock.lock();
+    /// Append one lifecycle record (one write of one framed line).
+    pub fn append(&self, id: &str, record: &Record) -> StoreResult {
+        let Some(rec) = to_json(record) else {
+            return Ok(());
+        };
+        let mut seqs = self.seqs.lock();
         let path = self.lifecycle_path(id);
+        let seq = match seqs.get(id) {
+            Some(seq) => *seq,
+            None => last_seq::<Record>(&path),
+        } + 1;
+        let line = frame::encode(seq, &rec);
         let written = private_options()
             .append(true)
             .open(&path)
-            .and_then(|mut f| f.write_all(&line));
-        if let Err(e) = written {
-            tracing::warn!(session_id = %id, path = %path.display(), "cannot journal a session change: {e}");
+            .and_then(|mut f| write_or_cut(&mut f, &line));
+        match written {
+            Ok(()) => {
+                seqs.insert(id.to_string(), seq);
+                Ok(())
+            }
+            Err(e) => {
+                let e = StoreError::io(format!("cannot write {}", path.display()), &e);
+                tracing::warn!(session_id = %id, "cannot journal a session change: {e}");
+                self.health.failed(&e);
+                Err(e)
+            }
         }
     }
 
@@ -91,7 +139,7 @@ impl FileStore {
 }
 
 impl Journal for FileStore {
-    fn saved(&self, s: &Session) {
+    fn saved(&self, s: &Session) -> StoreResult {
         let record = Record::Saved {
             user_id: s.user_id.to_string(),
             params: s.params.clone(),
@@ -100,7 +148,7 @@ impl Journal for FileStore {
             created_at: s.created_at,
             data: s.data.clone(),
         };
-        self.append(&s.id, &record);
+        self.append(&s.id, &record)
     }
 
     fn transitioned(
@@ -109,7 +157,7 @@ impl Journal for FileStore {
         from: SessionState,
         to: SessionState,
         reason: Option<TerminationReason>,
-    ) {
+    ) -> StoreResult {
         let record = Record::State {
             from,
             to,
@@ -118,51 +166,66 @@ impl Journal for FileStore {
             settled_ticks: s.settled_ticks(),
             live: s.live(),
         };
-        self.append(&s.id, &record);
+        self.append(&s.id, &record)?;
         if to.is_terminal() {
             if let Some(results) = s.results() {
                 let results = Box::new(StoredResults::new(&results));
-                self.append(&s.id, &Record::Results { results });
+                self.append(&s.id, &Record::Results { results })?;
             }
             self.remove_run(&s.id);
         }
+        Ok(())
     }
 
-    fn appended(&self, s: &Session, event: &SessionEventRecord) {
+    fn appended(&self, s: &Session, event: &SessionEventRecord) -> StoreResult {
         let event = event.clone();
-        self.append(&s.id, &Record::Event { event });
+        self.append(&s.id, &Record::Event { event })
     }
 
     fn removed(&self, session_id: &str) {
-        let _guard = self.lock.lock();
+        let mut seqs = self.seqs.lock();
+        seqs.remove(session_id);
         remove_file(&self.lifecycle_path(session_id));
         remove_file(&self.run_path(session_id));
+        let quarantine = self.quarantine_dir();
+        remove_file(&quarantine.join(format!("{session_id}{LIFECYCLE_EXT}")));
+        remove_file(&quarantine.join(format!("{session_id}{RUN_EXT}")));
     }
 }
 
 impl SessionStore for FileStore {
     fn load(&self) -> std::io::Result<Vec<StoredSession>> {
         let mut sessions = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let path = entry?.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                continue;
+        // Ids met so far: a journal moved to quarantine by this load is not read twice.
+        let mut seen = std::collections::HashSet::new();
+        let quarantine = self.quarantine_dir();
+        for (dir, quarantined) in [(self.dir.clone(), false), (quarantine, true)] {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if quarantined && e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
             };
-            if name.ends_with(RUN_EXT) {
-                continue;
-            }
-            let Some(id) = name.strip_suffix(LIFECYCLE_EXT) else {
-                continue;
-            };
-            if uuid::Uuid::parse_str(id).is_err() {
-                tracing::warn!(path = %path.display(), "not a session journal; ignored");
-                continue;
-            }
-            let records: Vec<Record> = read_lines(&path);
-            match StoredSession::fold(id, records) {
-                Some(s) => sessions.push(s),
-                None => {
-                    tracing::warn!(path = %path.display(), "session journal without its parameters; ignored")
+            for entry in entries {
+                let path = entry?.path();
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                if name.ends_with(RUN_EXT) || !path.is_file() {
+                    continue;
+                }
+                let Some(id) = name.strip_suffix(LIFECYCLE_EXT) else {
+                    continue;
+                };
+                if uuid::Uuid::parse_str(id).is_err() {
+                    tracing::warn!(path = %path.display(), "not a session journal; ignored");
+                    continue;
+                }
+                if seen.contains(id) {
+                    continue;
+                }
+                if let Some(s) = self.load_one(id, &path, quarantined) {
+                    seen.insert(id.to_string());
+                    sessions.push(s);
                 }
             }
         }
@@ -176,78 +239,83 @@ impl SessionStore for FileStore {
     }
 
     fn load_run(&self, session_id: &str) -> StoredRun {
-        StoredRun::from_records(read_lines::<RunRecord>(&self.run_path(session_id)))
+        let path = self.run_path(session_id);
+        let scan: Scan<RunRecord> = read_scan(&path, true);
+        if let Some(d) = scan.damage {
+            // Checked at start; a file changed under the daemon since. Rebuild nothing.
+            tracing::error!(session_id, path = %path.display(), line = d.line, "damaged run journal; not replayed: {}", d.reason);
+            return StoredRun::default();
+        }
+        StoredRun::from_records(scan.records)
     }
 
-    fn run_log(&self, session_id: &str, fresh: bool) -> Box<dyn RunLog> {
+    fn run_log(&self, session_id: &str, fresh: bool) -> Result<Box<dyn RunLog>, StoreError> {
         let path = self.run_path(session_id);
-        let file = if fresh {
-            private_options().write(true).truncate(true).open(&path)
+        let (file, seq) = if fresh {
+            (private_options().write(true).truncate(true).open(&path), 0)
         } else {
-            private_options().append(true).open(&path)
+            let seq = last_seq::<RunRecord>(&path);
+            (private_options().append(true).open(&path), seq)
         };
-        match file {
-            Ok(file) => Box::new(FileRunLog {
-                writer: BufWriter::with_capacity(64 * 1024, file),
-                session_id: session_id.to_string(),
-                failed: false,
-            }),
+        let file = file.map_err(|e| {
+            let e = StoreError::io(format!("cannot open {}", path.display()), &e);
+            self.health.failed(&e);
+            e
+        })?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(Box::new(super::run_log::FileRunLog {
+            file,
+            path,
+            buf: Vec::with_capacity(64 * 1024),
+            seq,
+            len,
+            health: self.health.clone(),
+        }))
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.health.0.lock().clone()
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        let path = self.dir.join(PROBE);
+        let written = private_options()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .and_then(|mut f| {
+                f.write_all(&[b'.'; 4096])?;
+                f.sync_all()
+            });
+        let _ = std::fs::remove_file(&path);
+        match written {
+            Ok(()) => {
+                if self.health.0.lock().take().is_some() {
+                    tracing::info!("the session store can be written again");
+                }
+                Ok(())
+            }
             Err(e) => {
-                tracing::warn!(session_id, path = %path.display(), "cannot open the run journal; this run will not survive a restart: {e}");
-                Box::new(super::NoRunLog)
+                let e = StoreError::io(format!("cannot write {}", path.display()), &e);
+                self.health.failed(&e);
+                Err(e)
             }
         }
     }
 }
 
-/// The buffered run journal of one simulation.
-struct FileRunLog {
-    writer: BufWriter<File>,
-    session_id: String,
-    failed: bool,
+/// Write `bytes` at the end of `f`; on failure cut `f` back to its length before.
+fn write_or_cut(f: &mut File, bytes: &[u8]) -> std::io::Result<()> {
+    let len = f.metadata()?.len();
+    f.write_all(bytes).inspect_err(|_| {
+        let _ = f.set_len(len);
+    })
 }
 
-impl FileRunLog {
-    fn failed(&mut self, e: std::io::Error) {
-        if !self.failed {
-            self.failed = true;
-            tracing::warn!(session_id = %self.session_id, "cannot write the run journal: {e}");
-        }
-    }
-}
-
-impl RunLog for FileRunLog {
-    fn append(&mut self, record: &RunRecord) {
-        let Some(line) = to_line(record) else { return };
-        if let Err(e) = self.writer.write_all(&line) {
-            self.failed(e);
-        }
-    }
-
-    fn flush(&mut self) {
-        if let Err(e) = self.writer.flush() {
-            self.failed(e);
-        }
-    }
-}
-
-impl Drop for FileRunLog {
-    fn drop(&mut self) {
-        let _ = self.writer.flush();
-    }
-}
-
-fn to_line<T: Serialize>(record: &T) -> Option<Vec<u8>> {
-    match serde_json::to_vec(record) {
-        Ok(mut line) => {
-            line.push(b'\n');
-            Some(line)
-        }
-        Err(e) => {
-            tracing::warn!("cannot encode a journal record: {e}");
-            None
-        }
-    }
+pub(super) fn to_json<T: Serialize>(record: &T) -> Option<Vec<u8>> {
+    serde_json::to_vec(record)
+        .inspect_err(|e| tracing::warn!("cannot encode a journal record: {e}"))
+        .ok()
 }
 
 fn remove_file(path: &Path) {
@@ -258,45 +326,21 @@ fn remove_file(path: &Path) {
     }
 }
 
-/// Every readable record of a journal. A last line without its newline (a write cut short by
-/// a crash) is ignored and cut off the file, so the next append starts on a fresh line.
-pub(crate) fn read_lines<T: DeserializeOwned>(path: &Path) -> Vec<T> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
-        Err(e) => {
-            tracing::warn!(path = %path.display(), "cannot read a journal: {e}");
-            return Vec::new();
-        }
-    };
-    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    if complete < bytes.len() {
-        tracing::warn!(
-            path = %path.display(),
-            bytes = bytes.len() - complete,
-            "the journal ends with an incomplete line (a write cut short by a crash); ignored"
-        );
-        let cut = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|f| f.set_len(complete as u64));
-        if let Err(e) = cut {
-            tracing::warn!(path = %path.display(), "cannot cut the incomplete line: {e}");
-        }
+/// The last `seq` of the journal at `path` (0 when it is missing or has no framed record).
+fn last_seq<T: DeserializeOwned>(path: &Path) -> u64 {
+    match std::fs::read(path) {
+        Ok(bytes) => frame::scan::<T>(&bytes).last_seq,
+        Err(_) => 0,
     }
-    let mut out = Vec::new();
-    for (n, line) in bytes[..complete].split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice(line) {
-            Ok(record) => out.push(record),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), line = n + 1, "unreadable journal line; skipped: {e}")
-            }
-        }
-    }
-    out
+}
+
+/// Create `dir` owner-only (0700 on Unix) if missing.
+pub(super) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Options that create a journal owner-only (0600 on Unix); the caller adds the access mode.
@@ -311,3 +355,7 @@ fn private_options() -> OpenOptions {
 #[cfg(test)]
 #[path = "file_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "fuzz_tests.rs"]
+mod fuzz_tests;

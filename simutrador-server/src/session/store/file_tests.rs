@@ -122,17 +122,19 @@ fn a_deadline_that_passed_while_down_fires_at_restore() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path()).unwrap();
     let id = uuid::Uuid::new_v4().to_string();
-    store.append(
-        &id,
-        &Record::Saved {
-            user_id: "alice".into(),
-            params: params(),
-            bar_count: 10,
-            limits: hour_limit(),
-            created_at: chrono::Utc::now() - chrono::Duration::hours(2),
-            data: None,
-        },
-    );
+    store
+        .append(
+            &id,
+            &Record::Saved {
+                user_id: "alice".into(),
+                params: params(),
+                bar_count: 10,
+                limits: hour_limit(),
+                created_at: chrono::Utc::now() - chrono::Duration::hours(2),
+                data: None,
+            },
+        )
+        .unwrap();
     let m = manager(Arc::new(FileStore::open(dir.path()).unwrap()));
     let report = m.restore(store.load().unwrap());
     assert_eq!(report.expired, 1);
@@ -169,26 +171,83 @@ fn a_line_cut_short_by_a_crash_is_ignored_and_cut_off() {
 }
 
 #[test]
-fn unreadable_lines_and_foreign_files_are_skipped() {
+fn foreign_files_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileStore::open(dir.path()).unwrap());
+    let m = manager(store.clone());
+    let s = m.create("alice", params(), 10).unwrap();
+    m.transition(&s, SessionState::Running, None).unwrap();
+    std::fs::write(store.dir().join("notes.jsonl"), "hello\n").unwrap();
+    std::fs::write(store.dir().join("readme.txt"), "hello\n").unwrap();
+
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].info.state, SessionState::Running);
+    assert!(store.dir().join("notes.jsonl").exists(), "left alone");
+}
+
+/// Before framing, an unreadable line in the middle was skipped and the session resumed
+/// on what was left; it is now damage: quarantined unchanged, shown `damaged`.
+#[test]
+fn unreadable_lines_in_the_middle_mark_the_session_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(FileStore::open(dir.path()).unwrap());
     let m = manager(store.clone());
     let s = m.create("alice", params(), 10).unwrap();
     let path = store.dir().join(format!("{}.jsonl", s.id));
     let mut text = std::fs::read(&path).unwrap();
-    text.extend_from_slice(b"not json\n{\"t\":\"mystery\"}\n\n");
+    text.extend_from_slice(b"not json\n");
     std::fs::write(&path, &text).unwrap();
     m.transition(&s, SessionState::Running, None).unwrap();
-    std::fs::write(store.dir().join("notes.jsonl"), "hello\n").unwrap();
-    std::fs::write(
-        store.dir().join(format!("{}.jsonl", uuid::Uuid::new_v4())),
-        "{}\n",
-    )
-    .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
 
     let loaded = store.load().unwrap();
     assert_eq!(loaded.len(), 1);
-    assert_eq!(loaded[0].info.state, SessionState::Running);
+    assert_eq!(loaded[0].info.state, SessionState::Damaged);
+    let message = loaded[0].info.damage.clone().unwrap();
+    assert!(message.contains("line 3"), "{message}");
+    assert!(message.contains("quarantine"), "{message}");
+    assert!(!path.exists(), "moved out of the live journals");
+    let kept = store.quarantine_dir().join(format!("{}.jsonl", s.id));
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "kept byte for byte");
+
+    // Loading again finds it in quarantine, still damaged, still unchanged.
+    let again = store.load().unwrap();
+    assert_eq!(again[0].info.state, SessionState::Damaged);
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+
+    // Restored, it is never resumed, nor removed by retention; a delete discards it.
+    let m2 = manager(Arc::new(FileStore::open(dir.path()).unwrap()));
+    let report = m2.restore(again);
+    assert_eq!(report.paused, 0);
+    let d = m2.get("alice", &s.id).unwrap();
+    assert_eq!(d.state(), SessionState::Damaged);
+    assert!(d.lifecycle().ended_instant.is_none());
+    assert!(m2.transition(&d, SessionState::Running, None).is_err());
+    m2.delete("alice", &s.id).unwrap();
+    assert!(!kept.exists());
+}
+
+#[test]
+fn a_corrupt_first_line_keeps_the_session_and_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileStore::open(dir.path()).unwrap());
+    let m = manager(store.clone());
+    let s = m.create("alice", params(), 10).unwrap();
+    let path = store.dir().join(format!("{}.jsonl", s.id));
+    let mut bytes = std::fs::read(&path).unwrap();
+    // One flipped digit of the initial capital: the line still parses, its checksum fails.
+    let at = bytes.windows(8).position(|w| w == b"\"100000\"").unwrap();
+    bytes[at + 1] = b'9';
+    std::fs::write(&path, &bytes).unwrap();
+
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.len(), 1, "not dropped");
+    assert_eq!(loaded[0].info.state, SessionState::Damaged);
+    assert_eq!(loaded[0].info.user_id, "alice", "its owner still sees it");
+    assert!(loaded[0].info.damage.as_ref().unwrap().contains("line 1"));
+    let kept = store.quarantine_dir().join(format!("{}.jsonl", s.id));
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "nothing cut");
 }
 
 #[test]
@@ -197,9 +256,9 @@ fn deleting_a_session_deletes_its_journals() {
     let store = Arc::new(FileStore::open(dir.path()).unwrap());
     let m = manager(store.clone());
     let s = m.create("alice", params(), 10).unwrap();
-    let mut log = store.run_log(&s.id, true);
+    let mut log = store.run_log(&s.id, true).unwrap();
     log.append(&RunRecord::Progress { acked: 3 });
-    log.flush();
+    log.flush().unwrap();
     assert_eq!(std::fs::read_dir(store.dir()).unwrap().count(), 2);
     m.delete("alice", &s.id).unwrap();
     assert_eq!(std::fs::read_dir(store.dir()).unwrap().count(), 0);
@@ -237,7 +296,7 @@ fn run_journals_round_trip_and_tolerate_a_cut_tail() {
         RunRecord::Progress { acked: 20 },
     ];
     {
-        let mut log = store.run_log(&id, true);
+        let mut log = store.run_log(&id, true).unwrap();
         log.append(&started);
         for r in &records {
             log.append(r);
@@ -253,14 +312,14 @@ fn run_journals_round_trip_and_tolerate_a_cut_tail() {
     text.extend_from_slice(br#"{"t":"ack","seq":2"#);
     std::fs::write(&path, &text).unwrap();
     assert_eq!(store.load_run(&id).records, records);
-    let mut log = store.run_log(&id, false);
+    let mut log = store.run_log(&id, false).unwrap();
     log.append(&RunRecord::Progress { acked: 25 });
-    log.flush();
+    log.flush().unwrap();
     assert_eq!(store.load_run(&id).acked(), 25);
     // A new start replaces the old run.
-    let mut log = store.run_log(&id, true);
+    let mut log = store.run_log(&id, true).unwrap();
     log.append(&started);
-    log.flush();
+    log.flush().unwrap();
     assert!(store.load_run(&id).records.is_empty());
     assert_eq!(OrderSide::Buy, order("x").side);
 }
@@ -327,6 +386,7 @@ fn a_journal_written_by_an_earlier_daemon_still_loads() {
         limits: Some(hour_limit().wire(Some(at("2024-03-01T10:00:00Z")))),
         equity: Some(Decimal::from(95_000)),
         return_pct: Some(-5.0),
+        damage: None,
     };
     assert_eq!(s.info, expected);
     assert_eq!(s.limits, hour_limit());

@@ -6,7 +6,12 @@
 //!   client's decisions and the progress of a run); a loaded session ([`StoredSession`]) is
 //!   the wire's `SessionInfo` summary plus what only the store keeps.
 //! - [`file`] — [`FileStore`], the embedded store: JSON-lines journals in
-//!   `<state_dir>/sessions/`.
+//!   `<state_dir>/sessions/`, damaged ones moved to `sessions/quarantine/`.
+//! - `run_log` — the buffered, write-ahead run journal of one simulation.
+//! - [`health`] — `STORE_UNAVAILABLE` while the store cannot be written, probes, and the
+//!   report of each failed write.
+//! - [`frame`] — how each record is framed (sequence number, CRC32C) and how a journal is
+//!   read back: a torn final record is cut, a bad record anywhere else is damage.
 //! - [`restore`] — turning loaded records back into sessions in the manager (deadlines
 //!   re-armed or fired, running sessions paused).
 //!
@@ -14,21 +19,29 @@
 //! daemons; see `docs/scaling.md`.
 
 pub mod file;
+pub mod frame;
+pub mod health;
 pub mod record;
+mod recover;
 pub mod restore;
+mod run_log;
 
 pub use file::FileStore;
 pub use record::{RunRecord, StoredRun, StoredSession};
 
-use super::journal::{Journal, NoJournal};
+use super::journal::{Journal, NoJournal, StoreError};
 
-/// Appends the run records of one running simulation. Writes may be buffered; [`RunLog::flush`]
-/// hands them to the operating system (the run actor calls it before it waits for the client).
+/// Appends the run records of one running simulation. Records are buffered; [`RunLog::flush`]
+/// hands them to the operating system (the run actor calls it before it sends anything that
+/// depends on them, and before it waits for the client).
 pub trait RunLog: Send + Sync {
-    /// Append one record.
+    /// Append one record (to the buffer).
     fn append(&mut self, record: &RunRecord);
-    /// Hand buffered records to the OS.
-    fn flush(&mut self);
+    /// Hand buffered records to the OS. On failure nothing of them is left in the file and
+    /// they stay buffered: the next flush tries them again.
+    fn flush(&mut self) -> Result<(), StoreError>;
+    /// True while records wait in the buffer.
+    fn dirty(&self) -> bool;
 }
 
 /// A run log that keeps nothing.
@@ -37,18 +50,32 @@ pub struct NoRunLog;
 
 impl RunLog for NoRunLog {
     fn append(&mut self, _record: &RunRecord) {}
-    fn flush(&mut self) {}
+    fn flush(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn dirty(&self) -> bool {
+        false
+    }
 }
 
 /// A store of sessions: the [`Journal`] of every change, plus loading and the run journals.
 pub trait SessionStore: Journal {
-    /// Every stored session, with its events and results (not its run records). Unreadable
-    /// records are skipped with a warning; only an unusable store (no directory) is an error.
+    /// Every stored session, with its events and results (not its run records). A torn final
+    /// record is cut; a session whose journals are bad anywhere else comes back `damaged`
+    /// (see [`frame`]); only an unusable store (no directory) is an error.
     fn load(&self) -> std::io::Result<Vec<StoredSession>>;
     /// The run records of `session_id` (empty when the session never ran).
     fn load_run(&self, session_id: &str) -> StoredRun;
     /// A writer for the run records of `session_id`; `fresh` starts a new run journal.
-    fn run_log(&self, session_id: &str, fresh: bool) -> Box<dyn RunLog>;
+    fn run_log(&self, session_id: &str, fresh: bool) -> Result<Box<dyn RunLog>, StoreError>;
+    /// Why the store cannot be written, since its last failed write (`None` when healthy).
+    fn failure(&self) -> Option<String> {
+        None
+    }
+    /// Try a write (a small file, synced, then removed); success clears [`Self::failure`].
+    fn probe(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 impl SessionStore for NoJournal {
@@ -58,7 +85,7 @@ impl SessionStore for NoJournal {
     fn load_run(&self, _session_id: &str) -> StoredRun {
         StoredRun::default()
     }
-    fn run_log(&self, _session_id: &str, _fresh: bool) -> Box<dyn RunLog> {
-        Box::new(NoRunLog)
+    fn run_log(&self, _session_id: &str, _fresh: bool) -> Result<Box<dyn RunLog>, StoreError> {
+        Ok(Box::new(NoRunLog))
     }
 }

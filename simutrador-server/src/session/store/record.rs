@@ -260,6 +260,12 @@ impl StoredSession {
         s
     }
 
+    /// Mark the session `damaged`, with `message` for its owner (see [`super::frame`]).
+    pub fn mark_damaged(&mut self, message: String) {
+        self.info.state = SessionState::Damaged;
+        self.info.damage = Some(message);
+    }
+
     /// A session as its first `saved` record describes it: `created`, nothing run.
     fn saved(
         id: &str,
@@ -286,6 +292,7 @@ impl StoredSession {
                 limits: None,
                 equity: None,
                 return_pct: None,
+                damage: None,
             },
             limits,
             live: LiveStats::default(),

@@ -99,10 +99,13 @@ fn rebuild(st: StoredSession) -> Session {
         started_at: info.started_at,
         ended_at: info.ended_at,
         // Retention counts from the end when the clock allows, else from now.
+        // A damaged session stays until its owner deletes it: no retention.
         ended_instant: info
             .ended_at
+            .filter(|_| info.state != SessionState::Damaged)
             .map(|e| now.checked_sub(ago(e)).unwrap_or(now)),
         termination_reason: info.termination_reason,
+        damage: info.damage,
     };
     let mut live = st.live;
     live.warned_time |= st

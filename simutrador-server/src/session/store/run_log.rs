@@ -1,0 +1,64 @@
+//! [`FileRunLog`]: the run journal of one simulation (`<id>.run.jsonl`). Records are framed
+//! ([`super::frame`]) into a buffer as the run makes them and written by [`RunLog::flush`]; a
+//! failed write is cut back off the file and its records stay buffered for the next flush.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::file::{Health, to_json};
+use super::frame;
+use super::{RunLog, RunRecord};
+use crate::session::journal::StoreError;
+
+/// The buffered run journal of one simulation.
+pub(super) struct FileRunLog {
+    pub(super) file: File,
+    pub(super) path: PathBuf,
+    /// Framed records not yet written.
+    pub(super) buf: Vec<u8>,
+    /// The last `seq` framed.
+    pub(super) seq: u64,
+    /// The file's length after the last successful write.
+    pub(super) len: u64,
+    pub(super) health: Arc<Health>,
+}
+
+impl RunLog for FileRunLog {
+    fn append(&mut self, record: &RunRecord) {
+        let Some(rec) = to_json(record) else { return };
+        self.seq += 1;
+        self.buf.extend(frame::encode(self.seq, &rec));
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        match self.file.write_all(&self.buf) {
+            Ok(()) => {
+                self.len += self.buf.len() as u64;
+                self.buf.clear();
+                Ok(())
+            }
+            Err(e) => {
+                // Nothing of a failed write stays in the file; the records stay buffered.
+                let _ = self.file.set_len(self.len);
+                let e = StoreError::io(format!("cannot write {}", self.path.display()), &e);
+                self.health.failed(&e);
+                Err(e)
+            }
+        }
+    }
+
+    fn dirty(&self) -> bool {
+        !self.buf.is_empty()
+    }
+}
+
+impl Drop for FileRunLog {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
