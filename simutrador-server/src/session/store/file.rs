@@ -16,6 +16,9 @@
 //!   next append; an unreadable line in the middle is skipped with a warning. Never a panic.
 //! - Deleting a session (or dropping it after retention) deletes both files; a session that
 //!   ended keeps its results and drops its run journal (compaction).
+//! - The `results` record is the one durable copy of a finished session's results: once it
+//!   is written the session keeps only their summary in memory, and the equity curve and
+//!   trades are read back from this file on demand ([`super::results`]).
 
 use parking_lot::Mutex;
 use serde::Serialize;
@@ -27,9 +30,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
+use super::results::{ResultsCache, last_results};
 use super::{RunLog, SessionStore};
 use crate::session::Session;
 use crate::session::journal::Journal;
+use crate::session::results::ResultsSlot;
+use std::sync::Arc;
 
 /// The folder in the state dir.
 pub const DIR_NAME: &str = "sessions";
@@ -41,6 +47,7 @@ const RUN_EXT: &str = ".run.jsonl";
 pub struct FileStore {
     dir: PathBuf,
     lock: Mutex<()>,
+    results: ResultsCache,
 }
 
 impl FileStore {
@@ -55,6 +62,7 @@ impl FileStore {
         Ok(FileStore {
             dir,
             lock: Mutex::new(()),
+            results: ResultsCache::default(),
         })
     }
 
@@ -73,16 +81,29 @@ impl FileStore {
 
     /// Append one lifecycle record (one write of one line).
     pub fn append(&self, id: &str, record: &Record) {
-        let Some(line) = to_line(record) else { return };
+        let _ = self.try_append(id, record);
+    }
+
+    /// Append one lifecycle record; false (after a warning) when it was not written.
+    fn try_append(&self, id: &str, record: &Record) -> bool {
+        let Some(line) = to_line(record) else {
+            return false;
+        };
         let _guard = self.lock.lock();
         let path = self.lifecycle_path(id);
         let written = private_options()
             .append(true)
             .open(&path)
             .and_then(|mut f| f.write_all(&line));
-        if let Err(e) = written {
+        if let Err(e) = &written {
             tracing::warn!(session_id = %id, path = %path.display(), "cannot journal a session change: {e}");
         }
+        written.is_ok()
+    }
+
+    /// Loaded results kept in memory now (for tests and measurements).
+    pub fn cached_results(&self) -> usize {
+        self.results.len()
     }
 
     fn remove_run(&self, id: &str) {
@@ -119,9 +140,12 @@ impl Journal for FileStore {
         };
         self.append(&s.id, &record);
         if to.is_terminal() {
-            if let Some(results) = s.results() {
-                let results = Box::new(StoredResults::new(&results));
-                self.append(&s.id, &Record::Results { results });
+            if let ResultsSlot::Held(results) = s.results_slot() {
+                let results = Box::new(StoredResults::clone(&results));
+                // On disk now: the session keeps only the summary (see `super::results`).
+                if self.try_append(&s.id, &Record::Results { results }) {
+                    s.release_results();
+                }
             }
             self.remove_run(&s.id);
         }
@@ -133,6 +157,7 @@ impl Journal for FileStore {
     }
 
     fn removed(&self, session_id: &str) {
+        self.results.remove(session_id);
         let _guard = self.lock.lock();
         remove_file(&self.lifecycle_path(session_id));
         remove_file(&self.run_path(session_id));
@@ -176,6 +201,37 @@ impl SessionStore for FileStore {
 
     fn load_run(&self, session_id: &str) -> StoredRun {
         StoredRun::from_records(read_lines::<RunRecord>(&self.run_path(session_id)))
+    }
+
+    fn load_results(&self, session_id: &str) -> Option<Arc<StoredResults>> {
+        let now = tokio::time::Instant::now();
+        if let Some(r) = self.results.get(session_id, now) {
+            return Some(r);
+        }
+        let path = self.lifecycle_path(session_id);
+        // Read under the lock, so no append is half-written; parse after it.
+        let bytes = {
+            let _guard = self.lock.lock();
+            std::fs::read(&path)
+        };
+        let results = match bytes {
+            Ok(bytes) => last_results(&bytes),
+            Err(e) => {
+                tracing::warn!(session_id, path = %path.display(), "cannot read the stored results: {e}");
+                return None;
+            }
+        };
+        let Some(results) = results else {
+            tracing::warn!(session_id, path = %path.display(), "the journal has no readable results record");
+            return None;
+        };
+        let results = Arc::new(results);
+        self.results.put(session_id, results.clone(), now);
+        Some(results)
+    }
+
+    fn trim_results(&self) {
+        self.results.trim(tokio::time::Instant::now());
     }
 
     fn run_log(&self, session_id: &str, fresh: bool) -> Box<dyn RunLog> {

@@ -7,6 +7,8 @@
 //!   the wire's `SessionInfo` summary plus what only the store keeps.
 //! - [`file`] — [`FileStore`], the embedded store: JSON-lines journals in
 //!   `<state_dir>/sessions/`.
+//! - [`results`] — a finished session's equity curve and trades read back on demand from its
+//!   journal, with a small bounded cache.
 //! - [`restore`] — turning loaded records back into sessions in the manager (deadlines
 //!   re-armed or fired, running sessions paused).
 //!
@@ -16,6 +18,7 @@
 pub mod file;
 pub mod record;
 pub mod restore;
+pub mod results;
 
 pub use file::FileStore;
 pub use record::{RunRecord, StoredRun, StoredSession};
@@ -49,6 +52,16 @@ pub trait SessionStore: Journal {
     fn load_run(&self, session_id: &str) -> StoredRun;
     /// A writer for the run records of `session_id`; `fresh` starts a new run journal.
     fn run_log(&self, session_id: &str, fresh: bool) -> Box<dyn RunLog>;
+    /// The whole final results of `session_id`, read back from the store (`None` when it has
+    /// none, or they cannot be read). A store that returns `Some` here for a session must
+    /// have released the session's in-memory copy only after writing them
+    /// ([`crate::session::Session::release_results`]). Default: keeps none.
+    fn load_results(&self, _session_id: &str) -> Option<std::sync::Arc<record::StoredResults>> {
+        None
+    }
+    /// Forget results loaded on demand that were not used for a while (called by the
+    /// cleanup task). Default: nothing cached.
+    fn trim_results(&self) {}
 }
 
 impl SessionStore for NoJournal {
