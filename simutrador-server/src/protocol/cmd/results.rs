@@ -129,3 +129,48 @@ impl Apply for Results {
         Ok(ServerMessage::Results(reply).into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(offset: Option<u64>, limit: Option<u32>, format: Option<ResultsFormat>) -> GetResults {
+        GetResults {
+            session_id: "s".into(),
+            format,
+            offset,
+            limit,
+        }
+    }
+
+    fn field(r: ApiResult<Option<ResultsPage>>) -> String {
+        let e = r.err().map(|e| e.details["field"].clone());
+        e.and_then(|f| f.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_unpaged_request_is_answered_whole_only_up_to_the_page_limit() {
+        let max = u64::from(MAX_PAGE_LIMIT);
+        assert_eq!(page(&req(None, None, None), 10, max).ok(), Some(None));
+        assert_eq!(field(page(&req(None, None, None), 10, max + 1)), "limit");
+        assert_eq!(field(page(&req(None, None, None), max + 1, 5)), "limit");
+        let summary = Some(ResultsFormat::Summary);
+        assert_eq!(
+            page(&req(None, None, summary), max + 1, max + 1).ok(),
+            Some(None),
+            "a summary is small whatever the run"
+        );
+    }
+
+    #[test]
+    fn a_page_defaults_its_limit_and_offset() {
+        let p = page(&req(Some(5), None, None), 3, 50_000).ok().flatten();
+        assert_eq!(
+            p.map(|p| (p.offset, p.limit)),
+            Some((5, DEFAULT_PAGE_LIMIT))
+        );
+        let p = page(&req(None, Some(2), None), 3, 4).ok().flatten();
+        assert_eq!(p.map(|p| (p.offset, p.next_offset)), Some((0, Some(2))));
+    }
+}
