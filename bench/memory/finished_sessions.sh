@@ -13,7 +13,8 @@
 # results cache has forgotten them (30 s idle + one cleanup interval).
 #
 # Environment: BIN_DIR=DIR other binaries than target/release (e.g. a build of an older commit,
-# for before/after). The state, log and outputs stay in target/bench-memory/run/ until the next
+# for before/after); RUN_DIR=DIR another work dir (default target/bench-memory/run/). The state,
+# log and outputs stay there until the next
 # run. Figures: docs/benchmarks.md, "Finished sessions in memory".
 set -euo pipefail
 
@@ -37,7 +38,7 @@ if [[ ! -x $bin/simutrador-server || ! -x $bin/simutrador-client ]]; then
     (cd "$root" && cargo build --release -p simutrador-server -p simutrador-client)
 fi
 
-run=$work/run
+run=${RUN_DIR:-$work/run}
 rm -rf "$run"
 mkdir -p "$run/client"
 printf '[limits]\nmax_sessions_per_user = %d\ncleanup_interval_seconds = 5\n' "$((sessions + 1))" >"$run/server.toml"
@@ -47,11 +48,13 @@ SIMUTRADOR_CONFIG=$run/server.toml "$bin/simutrador-server" serve --bind 127.0.0
     --data-dir "$run/data" --state-dir "$run/state" >"$run/daemon.out" 2>"$run/daemon.log" &
 daemon=$!
 trap 'kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true' EXIT
-for _ in $(seq 600); do
+# Loading 1M bars takes a while in a debug build on a busy machine: wait up to 10 minutes.
+for _ in $(seq 6000); do
     grep -q 'listening on http://' "$run/daemon.out" 2>/dev/null && break
     kill -0 "$daemon" 2>/dev/null || { cat "$run/daemon.log"; exit 1; }
     sleep 0.1
 done
+grep -q 'listening on http://' "$run/daemon.out" || { echo "the daemon did not start listening" >&2; exit 1; }
 addr=$(grep -o 'listening on http://[^ ]*' "$run/daemon.out" | sed 's|.*http://||')
 export SIMUTRADOR_URL=ws://$addr SIMUTRADOR_STATE_DIR=$run/state SIMUTRADOR_CONFIG_DIR=$run/client
 client=$bin/simutrador-client
