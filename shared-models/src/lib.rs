@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod market;
 pub mod messages;
 pub mod results;
+pub mod results_page;
 pub mod session;
 #[doc(hidden)]
 pub mod test_rng;

@@ -11,6 +11,7 @@ use shared_models::messages::simulation::{
     GetResults, ResultsFormat, SimulationStarted, StartSimulation,
 };
 use shared_models::results::SimulationResults;
+use shared_models::results_page::{MAX_PAGE_LIMIT, ResultsPage};
 use shared_models::trading::AccountSnapshot;
 use shared_models::{
     ClientMessage, CreateSessionRequest, ErrorCode, ServerMessage, SessionInfo, SymbolRange,
@@ -128,11 +129,24 @@ impl Client {
 
     /// Metrics, trades, open positions and equity curve of a completed (or stopped) run.
     /// Asks for the columnar layout when the daemon speaks protocol version 2 (much smaller
-    /// for long runs); the result is the same either way.
+    /// for long runs), and for the trades and the curve in pages of
+    /// [`MAX_PAGE_LIMIT`] (`docs/protocol.md`, "Paged results"), joined here: the result is
+    /// the same whatever the layout and however many pages it took. A daemon from before
+    /// paging refuses `offset`/`limit` with `INVALID_MESSAGE`; then this asks for the whole
+    /// results in one reply.
     pub async fn get_results(&self, session_id: &str) -> Result<SimulationResults> {
         let format =
             (self.connection_info().protocol_version >= 2).then_some(ResultsFormat::Columns);
-        self.results_in(session_id, format).await
+        match self.results_paged(session_id, format, MAX_PAGE_LIMIT).await {
+            Err(ClientError::Server {
+                code: ErrorCode::InvalidMessage,
+                ..
+            }) => self
+                .results_in(session_id, format, None)
+                .await
+                .map(|(r, _)| r),
+            other => other,
+        }
     }
 
     /// Only the metrics and the open positions of a completed (or stopped) run: `trades` and
@@ -141,30 +155,77 @@ impl Client {
     /// with `INVALID_MESSAGE`; then this asks for the full results, as [`Client::get_results`].
     pub async fn get_results_summary(&self, session_id: &str) -> Result<SimulationResults> {
         match self
-            .results_in(session_id, Some(ResultsFormat::Summary))
+            .results_in(session_id, Some(ResultsFormat::Summary), None)
             .await
         {
             Err(ClientError::Server {
                 code: ErrorCode::InvalidMessage,
                 ..
             }) => self.get_results(session_id).await,
-            other => other,
+            other => other.map(|(r, _)| r),
         }
     }
 
+    /// [`Client::get_results`] in pages of `limit` trades and equity points (1 ..=
+    /// [`MAX_PAGE_LIMIT`]), in `format` (`None`: rows); the same results, joined. Errors: a
+    /// daemon without paging answers `INVALID_MESSAGE`, a `limit` out of range
+    /// `VALIDATION_FAILED`.
+    pub async fn get_results_in_pages(
+        &self,
+        session_id: &str,
+        format: Option<ResultsFormat>,
+        limit: u32,
+    ) -> Result<SimulationResults> {
+        self.results_paged(session_id, format, limit).await
+    }
+
+    /// Every page of the results, from offset 0 to the last `next_offset`, joined.
+    async fn results_paged(
+        &self,
+        session_id: &str,
+        format: Option<ResultsFormat>,
+        limit: u32,
+    ) -> Result<SimulationResults> {
+        let first = Some((0, limit));
+        let (mut all, mut page) = self.results_in(session_id, format, first).await?;
+        while let Some(p) = page {
+            let Some(next) = p.next_offset else { break };
+            if next <= p.offset {
+                return Err(ClientError::Protocol(format!(
+                    "'results' page at offset {} points back to offset {next}",
+                    p.offset
+                )));
+            }
+            let at = Some((next, limit));
+            let (part, next_page) = self.results_in(session_id, format, at).await?;
+            all.trades.extend(part.trades);
+            all.equity_curve.extend(part.equity_curve);
+            page = next_page;
+        }
+        Ok(all)
+    }
+
+    /// One `get_results` round trip: the whole results (`page` `None`) or the page at
+    /// `(offset, limit)`; the results and where the page sits.
     async fn results_in(
         &self,
         session_id: &str,
         format: Option<ResultsFormat>,
-    ) -> Result<SimulationResults> {
+        page: Option<(u64, u32)>,
+    ) -> Result<(SimulationResults, Option<ResultsPage>)> {
         let request = GetResults {
             session_id: session_id.to_string(),
             format,
+            offset: page.map(|(o, _)| o),
+            limit: page.map(|(_, l)| l),
         };
         let reply = self.request(ClientMessage::GetResults(request)).await?;
-        expect_reply!(reply, Results, "results")?
+        let reply = expect_reply!(reply, Results, "results")?;
+        let page = reply.page;
+        let results = reply
             .into_results()
-            .map_err(|e| ClientError::Protocol(format!("malformed 'results': {e}")))
+            .map_err(|e| ClientError::Protocol(format!("malformed 'results': {e}")))?;
+        Ok((results, page))
     }
 
     /// The account of a running session now.

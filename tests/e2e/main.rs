@@ -25,6 +25,7 @@ mod protocol_errors;
 mod rate_limits;
 mod restart;
 mod restart_expiry;
+mod results_paging;
 mod sdk;
 mod sdk_example;
 mod sessions;

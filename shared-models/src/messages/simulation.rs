@@ -422,6 +422,16 @@ pub struct GetResults {
     /// Default `rows`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ResultsFormat>,
+    /// Ask for one page: the first trade and equity point it holds (default 0 when `limit`
+    /// is given). Without `offset` and `limit` the whole results come in one reply, if they
+    /// fit (see [`crate::results_page`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Ask for one page: at most this many trades and this many equity points (1 ..=
+    /// [`crate::results_page::MAX_PAGE_LIMIT`]; default
+    /// [`crate::results_page::DEFAULT_PAGE_LIMIT`] when `offset` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 /// `results`: rows (`trades`, `equity_curve`) or columns (`trade_columns`,
@@ -447,6 +457,10 @@ pub struct ResultsReply {
     /// Equity at every bar's close (columns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equity_columns: Option<Box<crate::columns::EquityColumns>>,
+    /// Where this page sits, in a reply to a paged request (absent otherwise: the whole
+    /// results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<crate::results_page::ResultsPage>,
 }
 
 impl ResultsReply {
@@ -467,6 +481,7 @@ impl ResultsReply {
                     &results.equity_curve,
                 ))
             }),
+            page: None,
         }
     }
 

@@ -83,7 +83,8 @@ fn restarted(dir: &Path) -> (AppState, String) {
 async fn ended(state: &AppState, id: &str) -> (SessionState, Arc<SimulationResults>) {
     let s = state.daemon.sessions.get("alice", id).unwrap();
     for _ in 0..1000 {
-        if let Some(results) = s.results() {
+        if let Ok(Some(results)) = state.daemon.sessions.results(&s) {
+            let results = Arc::new((*results).clone().into_results().unwrap());
             return (s.state(), results);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -1,5 +1,6 @@
 //! The cleanup task: every `cleanup_interval_seconds`, expire idle sessions and remove ended
-//! ones whose retention has passed. It stops when the server shuts down.
+//! ones whose retention has passed, and let the store forget results it loaded on demand
+//! that were not used for a while. It stops when the server shuts down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,7 @@ pub async fn run(sessions: Arc<SessionManager>, every: Duration, shutdown: Cance
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {
                 let report = sessions.sweep(tokio::time::Instant::now());
+                sessions.store().trim_results();
                 if report.expired + report.removed > 0 {
                     tracing::info!(expired = report.expired, removed = report.removed, "session cleanup");
                 }

@@ -9,6 +9,8 @@
 //!   (market data through the [`crate::market_data::MarketDataValidator`], capital, costs,
 //!   metadata against the `[limits]` of the config).
 //! - [`record`] — one [`Session`]: immutable parameters plus a small locked lifecycle.
+//! - [`results`] — a finished session's results: a summary in memory, the equity curve and
+//!   trades on disk in the store, loaded on demand.
 //! - [`manager`] — the [`SessionManager`], a `DashMap` of sessions with a per-user index.
 //! - [`run`] — a running simulation: a plain state machine (the run core: pacing, settlement,
 //!   limits, replay of its journal after a restart) driven by an actor task, and how runs are
@@ -38,6 +40,7 @@ pub mod monitor;
 pub mod outbound;
 pub mod params;
 pub mod record;
+pub mod results;
 pub mod run;
 pub mod store;
 #[cfg(test)]

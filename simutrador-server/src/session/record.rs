@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::events::EventLog;
 use super::limits::RiskLimits;
 use super::live::LiveStats;
+use super::results::{ResultsSlot, ResultsSummary};
 use super::run::RunHandle;
 use crate::error::{ApiResult, api_error};
 use crate::market_data::DataFingerprint;
@@ -65,7 +66,7 @@ pub struct Session {
     pub age_at_load: Duration,
     lifecycle: Mutex<Lifecycle>,
     run: Mutex<Option<RunHandle>>,
-    results: Mutex<Option<Arc<SimulationResults>>>,
+    results: Mutex<ResultsSlot>,
     settled_ticks: AtomicU64,
     /// Time, loss and halt limits (fixed once the session starts).
     pub limits: RiskLimits,
@@ -119,7 +120,7 @@ impl Session {
                 damage: None,
             }),
             run: Mutex::new(None),
-            results: Mutex::new(None),
+            results: Mutex::new(ResultsSlot::Empty),
             settled_ticks: AtomicU64::new(0),
         }
     }
@@ -158,16 +159,36 @@ impl Session {
         }
     }
 
-    /// Final results, once the run has ended.
-    pub fn results(&self) -> Option<Arc<SimulationResults>> {
+    /// Where the final results are (see [`super::results`]); the whole results come from
+    /// [`super::SessionManager::results`].
+    pub fn results_slot(&self) -> ResultsSlot {
         self.results.lock().clone()
     }
 
-    /// Store the final results; the live figures become the results' (see
-    /// [`LiveStats::settle`]).
+    /// The results' summary (metrics, open positions, sizes), once the run has ended.
+    pub fn results_summary(&self) -> Option<Arc<ResultsSummary>> {
+        self.results.lock().summary()
+    }
+
+    /// True when the whole results (equity curve, trades) are in memory rather than only on
+    /// disk.
+    pub fn results_held(&self) -> bool {
+        matches!(*self.results.lock(), ResultsSlot::Held(_))
+    }
+
+    /// Store the final results (held in memory until the store has journaled them); the live
+    /// figures become the results' (see [`LiveStats::settle`]).
     pub fn set_results(&self, results: SimulationResults) {
         self.live.lock().settle(&results.metrics);
-        *self.results.lock() = Some(Arc::new(results));
+        *self.results.lock() = ResultsSlot::held(&results);
+    }
+
+    /// The store has the results on disk: keep only their summary in memory.
+    pub fn release_results(&self) {
+        let mut slot = self.results.lock();
+        if let ResultsSlot::Held(r) = &*slot {
+            *slot = ResultsSlot::Stored(Arc::new(ResultsSummary::of(r)));
+        }
     }
 
     /// Record simulation progress (ticks whose bar has been settled).
@@ -310,7 +331,7 @@ impl Session {
     }
 
     /// A session loaded from a store: `age` old now, with its lifecycle, events, live
-    /// figures, progress and results.
+    /// figures, progress and the summary of the results it has on disk.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn restored(
         base: Session,
@@ -320,7 +341,7 @@ impl Session {
         events: EventLog,
         live: LiveStats,
         settled_ticks: u64,
-        results: Option<SimulationResults>,
+        results: Option<ResultsSummary>,
     ) -> Session {
         let mut s = base;
         s.created_at = created_at;
@@ -329,7 +350,8 @@ impl Session {
         *s.events.get_mut() = events;
         *s.live.get_mut() = live;
         *s.settled_ticks.get_mut() = settled_ticks;
-        *s.results.get_mut() = results.map(Arc::new);
+        *s.results.get_mut() =
+            results.map_or(ResultsSlot::Empty, |r| ResultsSlot::Stored(Arc::new(r)));
         s
     }
 
@@ -366,9 +388,8 @@ impl Session {
 
     /// Final equity when ended with results, else the last published one.
     pub fn current_equity(&self) -> Option<rust_decimal::Decimal> {
-        self.results()
-            .map(|r| r.metrics.equity_final)
-            .or_else(|| self.live.lock().equity)
+        let final_equity = self.results.lock().equity_final();
+        final_equity.or_else(|| self.live.lock().equity)
     }
 
     /// Return in percent at the current equity; `None` before the start.

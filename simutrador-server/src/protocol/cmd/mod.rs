@@ -4,6 +4,7 @@
 
 mod lifecycle;
 mod ping;
+mod results;
 mod sessions;
 pub(crate) mod simulation;
 mod symbols;
@@ -57,7 +58,7 @@ pub fn apply(
         ClientMessage::OrderBatch(req) => req.apply(ctx, r),
         ClientMessage::PauseSimulation(req) => simulation::Pause(req).apply(ctx, r),
         ClientMessage::ResumeSimulation(req) => simulation::Resume(req).apply(ctx, r),
-        ClientMessage::GetResults(req) => simulation::Results(req).apply(ctx, r),
+        ClientMessage::GetResults(req) => results::Results(req).apply(ctx, r),
         ClientMessage::GetAccount(req) => simulation::Account(req).apply(ctx, r),
         ClientMessage::UpdateSession(req) => req.apply(ctx, r),
         ClientMessage::StopSession(req) => req.apply(ctx, r),

@@ -1,13 +1,11 @@
 //! Simulation requests: `start_simulation`, `tick_ack`, `order_batch`, `pause_simulation`,
 //! `resume_simulation`, `get_account` (answered by the session's run actor, in order with the
-//! tick stream) and `get_results` (answered here from the stored results).
+//! tick stream). `get_results` is in `results.rs`.
 
 use serde_json::json;
 use shared_models::messages::client::SessionRef;
-use shared_models::messages::simulation::{
-    GetResults, OrderBatch, ResultsReply, StartSimulation, TickAck, TickAcks,
-};
-use shared_models::{ErrorCode, ServerMessage, SessionState};
+use shared_models::messages::simulation::{OrderBatch, StartSimulation, TickAck, TickAcks};
+use shared_models::{ErrorCode, SessionState};
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::{Apply, Reply};
@@ -103,9 +101,6 @@ pub struct Pause(pub SessionRef);
 pub struct Resume(pub SessionRef);
 /// `get_account`.
 pub struct Account(pub SessionRef);
-/// `get_results`.
-pub struct Results(pub GetResults);
-
 impl Apply for Pause {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
         forward(ctx, &self.0.session_id, Control::Pause, request_id)
@@ -127,25 +122,5 @@ impl Apply for Resume {
 impl Apply for Account {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
         forward(ctx, &self.0.session_id, Control::Account, request_id)
-    }
-}
-
-impl Apply for Results {
-    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
-        let session = ctx.state.sessions.get(&ctx.user_id, &self.0.session_id)?;
-        let results = session.results().ok_or_else(|| {
-            let state = session.state();
-            api_error(
-                ErrorCode::InvalidState,
-                format!(
-                    "session {} has no results yet (it is {state}); run it to the end first",
-                    session.id
-                ),
-                json!({ "state": state }),
-            )
-        })?;
-        let format = self.0.format.unwrap_or_default();
-        let reply = ResultsReply::new(session.id.to_string(), &results, format);
-        Ok(ServerMessage::Results(reply).into())
     }
 }

@@ -21,6 +21,9 @@
 //!   session comes back `damaged` with a message naming the file and the line. Never a panic.
 //! - Deleting a session (or dropping it after retention) deletes its files (quarantined ones
 //!   included); a session that ended keeps its results and drops its run journal.
+//! - The `results` record is the one durable copy of a finished session's results: once it
+//!   is written the session keeps only their summary in memory, and the equity curve and
+//!   trades are read back from this file on demand ([`super::results`]).
 
 use parking_lot::Mutex;
 use serde::Serialize;
@@ -36,9 +39,11 @@ use std::sync::Arc;
 use super::frame::{self, Scan};
 use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
 use super::recover::read_scan;
+use super::results::{ResultsCache, last_results};
 use super::{RunLog, SessionStore};
 use crate::session::Session;
 use crate::session::journal::{Journal, StoreError, StoreResult};
+use crate::session::results::ResultsSlot;
 
 /// The folder in the state dir.
 pub const DIR_NAME: &str = "sessions";
@@ -55,6 +60,7 @@ pub struct FileStore {
     /// Serializes lifecycle appends; holds the last `seq` of each lifecycle journal.
     pub(super) seqs: Mutex<HashMap<String, u64>>,
     pub(super) health: Arc<Health>,
+    results: ResultsCache,
 }
 
 /// Whether the store can be written: the reason of the last failed write, until a probe.
@@ -82,6 +88,7 @@ impl FileStore {
             dir,
             seqs: Mutex::new(HashMap::new()),
             health: Arc::default(),
+            results: ResultsCache::default(),
         })
     }
 
@@ -133,6 +140,11 @@ impl FileStore {
         }
     }
 
+    /// Loaded results kept in memory now (for tests and measurements).
+    pub fn cached_results(&self) -> usize {
+        self.results.len()
+    }
+
     fn remove_run(&self, id: &str) {
         remove_file(&self.run_path(id));
     }
@@ -168,9 +180,11 @@ impl Journal for FileStore {
         };
         self.append(&s.id, &record)?;
         if to.is_terminal() {
-            if let Some(results) = s.results() {
-                let results = Box::new(StoredResults::new(&results));
+            if let ResultsSlot::Held(results) = s.results_slot() {
+                let results = Box::new(StoredResults::clone(&results));
                 self.append(&s.id, &Record::Results { results })?;
+                // On disk now: the session keeps only the summary (see `super::results`).
+                s.release_results();
             }
             self.remove_run(&s.id);
         }
@@ -183,6 +197,7 @@ impl Journal for FileStore {
     }
 
     fn removed(&self, session_id: &str) {
+        self.results.remove(session_id);
         let mut seqs = self.seqs.lock();
         seqs.remove(session_id);
         remove_file(&self.lifecycle_path(session_id));
@@ -247,6 +262,37 @@ impl SessionStore for FileStore {
             return StoredRun::default();
         }
         StoredRun::from_records(scan.records)
+    }
+
+    fn load_results(&self, session_id: &str) -> Option<Arc<StoredResults>> {
+        let now = tokio::time::Instant::now();
+        if let Some(r) = self.results.get(session_id, now) {
+            return Some(r);
+        }
+        let path = self.lifecycle_path(session_id);
+        // Read under the lock, so no append is half-written; parse after it.
+        let bytes = {
+            let _guard = self.seqs.lock();
+            std::fs::read(&path)
+        };
+        let results = match bytes {
+            Ok(bytes) => last_results(&bytes),
+            Err(e) => {
+                tracing::warn!(session_id, path = %path.display(), "cannot read the stored results: {e}");
+                return None;
+            }
+        };
+        let Some(results) = results else {
+            tracing::warn!(session_id, path = %path.display(), "the journal has no readable results record");
+            return None;
+        };
+        let results = Arc::new(results);
+        self.results.put(session_id, results.clone(), now);
+        Some(results)
+    }
+
+    fn trim_results(&self) {
+        self.results.trim(tokio::time::Instant::now());
     }
 
     fn run_log(&self, session_id: &str, fresh: bool) -> Result<Box<dyn RunLog>, StoreError> {

@@ -86,6 +86,15 @@ fn frame(line: &[u8], verify: bool) -> Result<Line<'_>, String> {
     Ok(Line::Framed { seq, rec })
 }
 
+/// The record of one line (framed and checksummed, or legacy), `None` when its frame or
+/// checksum is bad. For readers that look for one record (the results) without a full [`scan`].
+pub fn record_of(line: &[u8]) -> Option<&[u8]> {
+    match frame(line, true).ok()? {
+        Line::Framed { rec, .. } => Some(rec),
+        Line::Legacy(rec) => Some(rec),
+    }
+}
+
 /// Where a journal is damaged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Damage {

@@ -12,6 +12,8 @@
 //!   report of each failed write.
 //! - [`frame`] — how each record is framed (sequence number, CRC32C) and how a journal is
 //!   read back: a torn final record is cut, a bad record anywhere else is damage.
+//! - [`results`] — a finished session's equity curve and trades read back on demand from its
+//!   journal, with a small bounded cache.
 //! - [`restore`] — turning loaded records back into sessions in the manager (deadlines
 //!   re-armed or fired, running sessions paused).
 //!
@@ -25,6 +27,7 @@ pub mod record;
 mod recover;
 pub mod restore;
 mod run_log;
+pub mod results;
 
 pub use file::FileStore;
 pub use record::{RunRecord, StoredRun, StoredSession};
@@ -76,6 +79,16 @@ pub trait SessionStore: Journal {
     fn probe(&self) -> Result<(), StoreError> {
         Ok(())
     }
+    /// The whole final results of `session_id`, read back from the store (`None` when it has
+    /// none, or they cannot be read). A store that returns `Some` here for a session must
+    /// have released the session's in-memory copy only after writing them
+    /// ([`crate::session::Session::release_results`]). Default: keeps none.
+    fn load_results(&self, _session_id: &str) -> Option<std::sync::Arc<record::StoredResults>> {
+        None
+    }
+    /// Forget results loaded on demand that were not used for a while (called by the
+    /// cleanup task). Default: nothing cached.
+    fn trim_results(&self) {}
 }
 
 impl SessionStore for NoJournal {

@@ -20,6 +20,7 @@ use crate::market_data::DataFingerprint;
 use crate::session::limits::RiskLimits;
 use crate::session::live::LiveStats;
 use crate::session::record::{return_pct, wire_limits};
+use crate::session::results::ResultsSummary;
 
 /// One lifecycle record.
 #[allow(clippy::large_enum_variant)] // built one at a time to be written, or read at start-up
@@ -93,6 +94,40 @@ impl StoredResults {
             trades: TradeColumns::from_trades(&results.trades),
             open_positions: results.open_positions.clone(),
             equity: EquityColumns::from_points(&results.equity_curve),
+        }
+    }
+
+    /// Whether the columns agree in length, as [`StoredResults::into_results`] needs;
+    /// an error names the inconsistent column.
+    pub fn check(&self) -> Result<(), String> {
+        let t = &self.trades;
+        let n = t.symbol.len();
+        let lens = [
+            t.side.len(),
+            t.quantity.len(),
+            t.entry_time.len(),
+            t.entry_price.len(),
+            t.exit_time.len(),
+            t.exit_price.len(),
+            t.pnl.len(),
+            t.return_pct.len(),
+            t.commission.len(),
+            t.duration.len(),
+        ];
+        if lens.iter().any(|&l| l != n) {
+            return Err(format!("trade_columns: every column must hold {n} values"));
+        }
+        let e = &self.equity;
+        match (&e.time_step, &e.time_deltas) {
+            (None, Some(d)) if d.len() != e.equity.len() => Err(format!(
+                "equity_columns: {} time_deltas for {} points",
+                d.len(),
+                e.equity.len()
+            )),
+            (None, None) if !e.equity.is_empty() => {
+                Err("equity_columns: no time_step or time_deltas".into())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -170,8 +205,9 @@ pub struct StoredSession {
     pub live: LiveStats,
     /// The event log, in sequence order.
     pub events: Vec<SessionEventRecord>,
-    /// Final results.
-    pub results: Option<SimulationResults>,
+    /// The summary of the final results (the whole results stay on disk; the store loads
+    /// them on demand with `SessionStore::load_results`).
+    pub results: Option<ResultsSummary>,
     /// The market data it was created on (`None`: journaled before fingerprints, unchecked).
     pub data: Option<DataFingerprint>,
 }
@@ -242,8 +278,8 @@ impl StoredSession {
                 }
                 Record::Results { results } => {
                     if let Some(s) = &mut s {
-                        match results.into_results() {
-                            Ok(results) => s.results = Some(results),
+                        match results.check() {
+                            Ok(()) => s.results = Some(ResultsSummary::of(&results)),
                             Err(e) => {
                                 tracing::warn!(session_id = %s.id(), "stored results ignored: {e}")
                             }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Memory of finished sessions: the daemon's resident memory (VmRSS) as it accumulates
+# finished 1M-bar sessions that it keeps for the retention period.
+#
+#   bench/memory/finished_sessions.sh [SESSIONS] [BARS]   (default 100 sessions of 1,000,000 bars)
+#
+# Each session is `session create` + `session run --strategy sma-cross` (10/20, short) on the
+# same one-minute CSV (bench/backtesting-py/gen_bars.py), one after the other, through the
+# release CLI against one release daemon. Prints VmRSS after the first run (the base: data
+# loaded, allocator warmed up), every 10 runs and after the last, the cost per finished
+# session ((last - base) / (SESSIONS - 1)), then VmRSS after fetching one session's whole
+# results through the paged `get_results` (`session results --json`), and again once the
+# results cache has forgotten them (30 s idle + one cleanup interval).
+#
+# Environment: BIN_DIR=DIR other binaries than target/release (e.g. a build of an older commit,
+# for before/after); RUN_DIR=DIR another work dir (default target/bench-memory/run/). The state,
+# log and outputs stay there until the next
+# run. Figures: docs/benchmarks.md, "Finished sessions in memory".
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+sessions=${1:-100}
+bars=${2:-1000000}
+work=$root/target/bench-memory
+bin=${BIN_DIR:-$root/target/release}
+csv=$work/bars-$bars.csv
+mkdir -p "$work"
+
+if [[ ! -f $csv ]]; then
+    echo "generating $csv ($bars one-minute bars) ..."
+    python3 "$root/bench/backtesting-py/gen_bars.py" "$csv.tmp" "$bars" && mv "$csv.tmp" "$csv"
+fi
+first=$(sed -n 2p "$csv" | cut -c1-10)
+last=$(tail -1 "$csv" | cut -c1-10)
+
+if [[ ! -x $bin/simutrador-server || ! -x $bin/simutrador-client ]]; then
+    (cd "$root" && cargo build --release -p simutrador-server -p simutrador-client)
+fi
+
+run=${RUN_DIR:-$work/run}
+rm -rf "$run"
+mkdir -p "$run/client"
+printf '[limits]\nmax_sessions_per_user = %d\ncleanup_interval_seconds = 5\n' "$((sessions + 1))" >"$run/server.toml"
+"$bin/simutrador-server" data import "$csv" --symbol BENCH --timeframe 1m \
+    --asset-class equity --data-dir "$run/data" >/dev/null
+SIMUTRADOR_CONFIG=$run/server.toml "$bin/simutrador-server" serve --bind 127.0.0.1:0 \
+    --data-dir "$run/data" --state-dir "$run/state" >"$run/daemon.out" 2>"$run/daemon.log" &
+daemon=$!
+trap 'kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true' EXIT
+# Loading 1M bars takes a while in a debug build on a busy machine: wait up to 10 minutes.
+for _ in $(seq 6000); do
+    grep -q 'listening on http://' "$run/daemon.out" 2>/dev/null && break
+    kill -0 "$daemon" 2>/dev/null || { cat "$run/daemon.log"; exit 1; }
+    sleep 0.1
+done
+grep -q 'listening on http://' "$run/daemon.out" || { echo "the daemon did not start listening" >&2; exit 1; }
+addr=$(grep -o 'listening on http://[^ ]*' "$run/daemon.out" | sed 's|.*http://||')
+export SIMUTRADOR_URL=ws://$addr SIMUTRADOR_STATE_DIR=$run/state SIMUTRADOR_CONFIG_DIR=$run/client
+client=$bin/simutrador-client
+"$client" health >/dev/null
+
+# Resident and peak memory of the daemon, MB.
+mem() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$daemon/status"; }
+peak() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$daemon/status"; }
+
+echo "daemon on $addr: $(mem) MB resident before any session; $sessions sessions of $bars bars ($first .. $last)"
+base=
+id=
+t0=$(date +%s)
+for i in $(seq "$sessions"); do
+    "$client" session create BENCH --timeframe 1m --start "$first" --end "$last" \
+        --capital 100000 >"$run/create.out"
+    id=$(sed -n 's/^Created session \([^ ]*\) .*/\1/p' "$run/create.out")
+    "$client" session run "$id" --strategy sma-cross -p fast=10 -p slow=20 -p short=true \
+        >"$run/run.out" 2>"$run/run.err"
+    if [[ $i -eq 1 ]]; then
+        base=$(mem)
+        echo "  after 1 finished session: $base MB (peak so far $(peak) MB)"
+    elif ((i % 10 == 0)) || [[ $i -eq $sessions ]]; then
+        echo "  after $i finished sessions: $(mem) MB ($(($(date +%s) - t0)) s so far)"
+    fi
+done
+end=$(mem)
+if ((sessions > 1)); then
+    per=$(echo "($end - $base) / ($sessions - 1)" | bc -l)
+    printf 'per finished session: %.2f MB ((%s - %s) / %d); peak %s MB\n' "$per" "$end" "$base" "$((sessions - 1))" "$(peak)"
+fi
+echo "journals: $(du -sh "$run/state/sessions" | cut -f1) in $run/state/sessions"
+
+/usr/bin/time -f '%e' -o "$run/results.time" "$client" --json session results "$id" >"$run/results.json"
+points=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(len(r['equity_curve']), 'points,', len(r['trades']), 'trades')" "$run/results.json")
+echo "after fetching one session's whole results ($points, $(cat "$run/results.time") s): $(mem) MB"
+sleep 40
+echo "40 s later (results cache idle): $(mem) MB"
