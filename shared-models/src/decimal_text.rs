@@ -11,31 +11,61 @@ use std::str::FromStr;
 
 /// Append the text of `d` (the same as `d.to_string()`).
 pub fn write(out: &mut String, d: Decimal) {
+    if !write_to(out, d) {
+        out.push_str(&d.to_string());
+    }
+}
+
+/// Write the text of `d` to `out` with the fast path; false (having written nothing) when `d`
+/// is outside it and the caller must use `Display`.
+fn write_to<W: std::fmt::Write>(out: &mut W, d: Decimal) -> bool {
     let u = d.unpack();
     if u.hi != 0 || (u.negative && u.lo == 0 && u.mid == 0) {
-        out.push_str(&d.to_string());
-        return;
+        return false;
     }
     let m = (u64::from(u.mid) << 32) | u64::from(u.lo);
     let scale = u.scale as usize;
     let mut buf = itoa::Buffer::new();
     let digits = buf.format(m);
-    if u.negative {
-        out.push('-');
-    }
-    if scale == 0 {
-        out.push_str(digits);
+    let sign = if u.negative { "-" } else { "" };
+    let written = if scale == 0 {
+        out.write_str(sign).and_then(|()| out.write_str(digits))
     } else if digits.len() > scale {
         let (int, frac) = digits.split_at(digits.len() - scale);
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
+        out.write_str(sign)
+            .and_then(|()| out.write_str(int))
+            .and_then(|()| out.write_char('.'))
+            .and_then(|()| out.write_str(frac))
     } else {
-        out.push_str("0.");
-        for _ in digits.len()..scale {
-            out.push('0');
-        }
-        out.push_str(digits);
+        const ZEROS: &str = "0000000000000000000000000000";
+        out.write_str(sign)
+            .and_then(|()| out.write_str("0."))
+            .and_then(|()| out.write_str(&ZEROS[..scale - digits.len()]))
+            .and_then(|()| out.write_str(digits))
+    };
+    written.is_ok()
+}
+
+/// A decimal's text on the stack (at most 64 bytes; the fast path's texts are shorter).
+struct StackText {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so the bytes are UTF-8.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
     }
 }
 
@@ -92,11 +122,17 @@ pub mod one {
     use std::fmt;
     use std::str::FromStr;
 
-    /// Serialize as a string.
+    /// Serialize as a string (built on the stack: one of these is in every fill).
     pub fn serialize<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        let mut text = String::with_capacity(32);
-        super::write(&mut text, *d);
-        s.serialize_str(&text)
+        let mut text = super::StackText {
+            bytes: [0; 64],
+            len: 0,
+        };
+        if super::write_to(&mut text, *d) {
+            s.serialize_str(text.as_str())
+        } else {
+            s.serialize_str(&d.to_string())
+        }
     }
 
     /// Deserialize a decimal string (or number).

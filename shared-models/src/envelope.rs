@@ -64,6 +64,23 @@ struct RawEnvelope<'a> {
 /// `INVALID_MESSAGE` (with `details.path` for field errors); a `type` the server does not know →
 /// `UNKNOWN_TYPE` (with `details.known_types`). Never panics, whatever the input.
 pub fn decode_client_message(text: &str) -> Result<Envelope<ClientMessage>, DecodeError> {
+    // The fast path, one pass: a well-formed frame with `type` before `data` (every frame the
+    // SDK sends, among them each run's tick acknowledgements). Anything else, and every
+    // error, goes through the careful path below, which says exactly what is wrong.
+    if let Ok(env) = crate::frame::decode_envelope::<ClientMessage>(text)
+        && env
+            .request_id
+            .as_ref()
+            .is_none_or(|id| id.len() <= MAX_REQUEST_ID_LEN)
+    {
+        return Ok(env);
+    }
+    decode_carefully(text)
+}
+
+/// [`decode_client_message`] without its fast path: every rule checked one by one, each
+/// failure explained.
+fn decode_carefully(text: &str) -> Result<Envelope<ClientMessage>, DecodeError> {
     let raw: RawEnvelope<'_> = serde_json::from_str(text).map_err(|e| DecodeError {
         request_id: None,
         body: ErrorBody::new(
@@ -193,6 +210,38 @@ mod tests {
                 session_id: "s".into()
             })
         );
+    }
+
+    #[test]
+    fn the_fast_path_decodes_exactly_what_the_careful_path_does() {
+        let long_id = "x".repeat(MAX_REQUEST_ID_LEN + 1);
+        let frames = [
+            r#"{"type":"get_session","request_id":"r1","data":{"session_id":"s"}}"#.to_string(),
+            r#"{"data":{"session_id":"s"},"type":"get_session"}"#.into(),
+            r#"{"type":"ping"}"#.into(),
+            r#"{"type":"ping","data":null}"#.into(),
+            r#"{"type":"ping","data":{}}"#.into(),
+            r#"{"type":"ping","type":"ping"}"#.into(),
+            r#"{"type":"ping","request_id":"a","request_id":"b"}"#.into(),
+            r#"{"type":"get_session","data":{"session_id":"s"},"data":{"session_id":"t"}}"#.into(),
+            r#"{"type":"ping","request_id":7}"#.into(),
+            r#"{"type":"ping","request_id":null}"#.into(),
+            format!(r#"{{"type":"ping","request_id":"{long_id}"}}"#),
+            r#"{"type":"ping","extra":1}"#.into(),
+            r#"{"type":"launch_rockets","data":{}}"#.into(),
+            r#"{"type":"get_session","data":{"session_id":5}}"#.into(),
+            r#"{"type":"get_session","data":{"session_id":"s","x":1}}"#.into(),
+            r#"{"type":"tick_ack","data":{"session_id":"s","sequence_id":3,"orders":[{"order_id":"o1","symbol":"A","side":"buy","percent_of_equity":"0.9999"}]}}"#.into(),
+            r#"{"type":"tick_ack","data":{"session_id":"s","sequence_id":3,"orders":[{"order_id":"o1","symbol":"A","side":"buy","quantity":"x"}]}}"#.into(),
+            r#"{"type":"ping"} trailing"#.into(),
+            "[]".into(),
+            "".into(),
+        ];
+        for frame in &frames {
+            let fast = decode_client_message(frame);
+            let careful = decode_carefully(frame);
+            assert_eq!(fast, careful, "{frame}");
+        }
     }
 
     #[test]

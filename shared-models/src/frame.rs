@@ -38,10 +38,19 @@ impl<'de, M: DeserializeOwned> Visitor<'de> for EnvelopeVisitor<M> {
         let mut request_id: Option<String> = None;
         let mut message: Option<M> = None;
         let mut raw: Option<Box<RawValue>> = None;
+        let mut seen_id = false;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
+                "type" if kind.is_some() => return Err(de::Error::duplicate_field("type")),
                 "type" => kind = Some(map.next_value()?),
-                "request_id" => request_id = map.next_value()?,
+                "request_id" if seen_id => return Err(de::Error::duplicate_field("request_id")),
+                "request_id" => {
+                    seen_id = true;
+                    request_id = map.next_value()?;
+                }
+                "data" if message.is_some() || raw.is_some() => {
+                    return Err(de::Error::duplicate_field("data"));
+                }
                 "data" => match &kind {
                     Some(k) => message = Some(map.next_value_seed(DataSeed::<M>::new(k))?),
                     None => raw = Some(map.next_value()?),

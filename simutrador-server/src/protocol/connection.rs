@@ -33,8 +33,8 @@ use super::rate_limit::{ConnectionLimiter, ConnectionSlot};
 use super::state::{ConnectionCount, DaemonState, RequestEvent};
 pub use super::writer::CLOSE_SLOW_CONSUMER;
 use super::writer::{Writer, stalled};
-pub use crate::session::outbound::{OutboundRx, OutboundTx, Outgoing, encode};
 use crate::auth::{AccessEnd, AccessLease};
+pub use crate::session::outbound::{OutboundRx, OutboundTx, Outgoing, encode};
 
 /// Transport-level frame cap: frames above `max_message_bytes` but below this are answered
 /// with `MESSAGE_TOO_LARGE` and the connection stays; above it the connection is closed (1009).
@@ -271,7 +271,11 @@ async fn close_for(tx: &OutboundTx, end: AccessEnd) {
         message: end.message().into(),
     });
     send_within(tx, encode(closing, None)).await;
-    send_within(tx, Outgoing::Close(end.close_code(), end.close_text().into())).await;
+    send_within(
+        tx,
+        Outgoing::Close(end.close_code(), end.close_text().into()),
+    )
+    .await;
 }
 
 async fn close_on_transport_error(tx: &OutboundTx, error: &str, max_bytes: usize) {

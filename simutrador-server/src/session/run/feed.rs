@@ -281,41 +281,20 @@ struct Part {
     rows: Option<Vec<u32>>,
 }
 
-/// `key` then `[v,v,…]`. The digits go straight into the string (reserved up front), not
-/// through a copy of a formatted number each: the columns are most of a run's bytes.
-fn push_ints<T: Copy + Into<i64>>(out: &mut String, key: &str, values: &[T]) {
+/// `key` then `[v,v,…]`, the string reserved up front (the columns are most of a run's
+/// bytes).
+fn push_ints<T: itoa::Integer + Copy>(out: &mut String, key: &str, values: &[T]) {
+    let mut num = itoa::Buffer::new();
     out.push_str(key);
-    out.reserve(values.len() * 12 + 2);
+    out.reserve(values.len() * 8 + 2);
     out.push('[');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_int(out, (*v).into());
+        out.push_str(num.format(*v));
     }
     out.push(']');
-}
-
-/// The decimal digits of `v`, as `itoa` writes them.
-fn push_int(out: &mut String, v: i64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut u = v.unsigned_abs();
-    loop {
-        at -= 1;
-        // `u % 10` is a digit, so the cast cannot truncate.
-        digits[at] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        out.push('-');
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
 }
 
 /// A JSON string, escaped as serde_json escapes it.

@@ -39,11 +39,11 @@ mod core_tests;
 #[allow(clippy::unwrap_used)]
 mod data_tests;
 #[cfg(test)]
-#[path = "pause_tests.rs"]
-mod pause_tests;
-#[cfg(test)]
 #[path = "last_bar_tests.rs"]
 mod last_bar_tests;
+#[cfg(test)]
+#[path = "pause_tests.rs"]
+mod pause_tests;
 #[cfg(test)]
 #[path = "replay_tests.rs"]
 mod replay_tests;

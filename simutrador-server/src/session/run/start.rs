@@ -81,6 +81,7 @@ pub fn start(
     request_id: Option<String>,
 ) -> ApiResult<()> {
     let options = options(req)?;
+    refuse_damaged(session)?;
     let env = &sessions.hooks.runs;
     let (feed, engine) = build(session, &env.catalog)?;
     check_active_limit(sessions, session)?;
@@ -98,6 +99,22 @@ pub fn start(
     let task = actor.run(request_id, inbox, env.shutdown.clone());
     sessions.tasks().spawn(task);
     Ok(())
+}
+
+/// `INVALID_STATE` for a damaged session before anything else is checked (its journal is in
+/// quarantine and what it recorded cannot be trusted, its data fingerprint included).
+fn refuse_damaged(session: &Session) -> ApiResult<()> {
+    if session.state() != SessionState::Damaged {
+        return Ok(());
+    }
+    Err(api_error(
+        ErrorCode::InvalidState,
+        format!(
+            "session {} is damaged (its journal is in quarantine) and cannot run; see `session status` and docs/store.md",
+            session.id
+        ),
+        json!({ "state": session.state() }),
+    ))
 }
 
 /// `ACTIVE_SESSION_EXISTS` when the user already runs `max_active_sessions_per_user`
@@ -126,6 +143,7 @@ pub fn rebuild(
     sessions: &Arc<SessionManager>,
     session: &Arc<Session>,
 ) -> ApiResult<Option<JoinHandle<()>>> {
+    refuse_damaged(session)?;
     let env = &sessions.hooks.runs;
     let stored = sessions.store().load_run(&session.id);
     let (feed, engine) = build(session, &env.catalog)?;

@@ -26,8 +26,8 @@ pub mod health;
 pub mod record;
 mod recover;
 pub mod restore;
-mod run_log;
 pub mod results;
+mod run_log;
 
 pub use file::FileStore;
 pub use record::{RunRecord, StoredRun, StoredSession};
