@@ -41,9 +41,12 @@ for path in glob.glob(os.path.join(run, "state/sessions/*.jsonl")):
     marks = {}
     with open(path) as f:
         for line in f:
-            if line.startswith('{"t":"results"'):
+            # Each record is framed ({"seq":…,"crc":…,"rec":{…}}, docs/store.md); skip the
+            # large results record without parsing it.
+            if '"rec":{"t":"results"' in line[:80] or line.startswith('{"t":"results"'):
                 continue
             rec = json.loads(line)
+            rec = rec.get("rec", rec)
             if rec["t"] == "state" and rec["to"] == "running":
                 marks["running"] = stamp(rec["at"])
             if rec["t"] == "state" and rec["to"] == "completed":

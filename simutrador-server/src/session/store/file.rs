@@ -145,6 +145,11 @@ impl FileStore {
         self.results.len()
     }
 
+    /// Forget cached results idle at `now` (tests; the cleanup task uses `trim_results`).
+    pub fn trim_results_at(&self, now: tokio::time::Instant) {
+        self.results.trim(now);
+    }
+
     fn remove_run(&self, id: &str) {
         remove_file(&self.run_path(id));
     }
@@ -180,11 +185,14 @@ impl Journal for FileStore {
         };
         self.append(&s.id, &record)?;
         if to.is_terminal() {
-            if let ResultsSlot::Held(results) = s.results_slot() {
-                let results = Box::new(StoredResults::clone(&results));
+            if let ResultsSlot::Held(held) = s.results_slot() {
+                let results = Box::new(StoredResults::clone(&held));
                 self.append(&s.id, &Record::Results { results })?;
-                // On disk now: the session keeps only the summary (see `super::results`).
+                // On disk now: the session keeps only the summary (see `super::results`). The
+                // client that ran it asks for them next, so they start in the (bounded) cache
+                // rather than being read back from the file at once.
                 s.release_results();
+                self.results.put(&s.id, held, tokio::time::Instant::now());
             }
             self.remove_run(&s.id);
         }

@@ -3,7 +3,8 @@
 //! and the last few are kept in a small bounded cache so a client paging through a
 //! million-point curve parses the journal once, not once per page.
 //!
-//! The cache holds at most [`CACHE_ENTRIES`] results and forgets each one
+//! Results just written at the end of a run start in the cache (their client asks for them
+//! next). The cache holds at most [`CACHE_ENTRIES`] results and forgets each one
 //! [`CACHE_IDLE`] after its last use (the cleanup task calls
 //! [`super::SessionStore::trim_results`]); deleting a session drops its entry. So loaded
 //! results do not stay in memory for the retention period; its cost is measured in

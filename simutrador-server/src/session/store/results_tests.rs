@@ -97,9 +97,12 @@ fn a_finished_session_keeps_only_its_summary_in_memory() {
     assert_eq!(s.current_equity(), Some(r.metrics.equity_final));
     assert_eq!(
         store.cached_results(),
-        0,
-        "nothing loaded before it is asked for"
+        1,
+        "the results just written start in the bounded cache (their client asks next)"
     );
+    assert_eq!(whole(&m, &s), r, "exactly as produced");
+    store.trim_results_at(tokio::time::Instant::now() + super::CACHE_IDLE);
+    assert_eq!(store.cached_results(), 0, "forgotten when idle");
     assert_eq!(whole(&m, &s), r, "loaded on demand, exactly as produced");
     assert_eq!(store.cached_results(), 1);
 }
