@@ -135,15 +135,6 @@ fn decode_carefully(text: &str) -> Result<Envelope<ClientMessage>, DecodeError> 
     let data = raw.data.map(RawValue::get).unwrap_or("{}");
     let data = if data.trim() == "null" { "{}" } else { data };
     let tagged = format!("{{\"type\":\"{kind}\",\"data\":{data}}}");
-    // First without tracking the path, which costs an allocation per key (frames the
-    // one-pass decoder does not take, such as `data` before `type`, may still be valid).
-    // Only a frame that fails is decoded again, with the path, to say where it went wrong.
-    if let Ok(message) = serde_json::from_str::<ClientMessage>(&tagged) {
-        return Ok(Envelope {
-            message,
-            request_id,
-        });
-    }
     let mut de = serde_json::Deserializer::from_str(&tagged);
     match serde_path_to_error::deserialize::<_, ClientMessage>(&mut de) {
         Ok(message) => Ok(Envelope {
