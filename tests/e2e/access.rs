@@ -35,20 +35,11 @@ fn add_key(state: &Path, user: &str) -> (String, String) {
 
 /// A token for `api_key` from `POST /auth/token`.
 async fn token(daemon: &DaemonProcess, api_key: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{}/auth/token", daemon.addr))
-        .header("X-API-Key", api_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().expect("a token").to_string()
+    crate::support::token_at(daemon.addr, api_key).await
 }
 
 async fn connect(daemon: &DaemonProcess, api_key: &str) -> Raw {
-    Raw::connect_addr(daemon.addr, &token(daemon, api_key).await).await
+    Raw::connect_with_key(daemon.addr, api_key).await
 }
 
 /// Read until the connection closes, within `deadline`: the `connection_closing` data that

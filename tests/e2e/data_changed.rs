@@ -41,21 +41,8 @@ fn import(home: &Path, data: &Path, text: &str, replace: bool) {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
-async fn token(daemon: &DaemonProcess, key: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{}/auth/token", daemon.addr))
-        .header("X-API-Key", key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
-
 async fn connect(daemon: &DaemonProcess, key: &str) -> Raw {
-    Raw::connect_addr(daemon.addr, &token(daemon, key).await).await
+    Raw::connect_with_key(daemon.addr, key).await
 }
 
 fn serve(state: &Path, data: &Path) -> DaemonProcess {

@@ -19,9 +19,8 @@ fn orders_at(t: u64) -> Vec<Value> {
     }
 }
 
-/// Run a fresh ACME 2020 session to the end with a window of 1, pausing and resuming at
-/// tick `pause_at` (if any); the results and the final statistics, without the session id.
-async fn run(raw: &mut Raw, pause_at: Option<u64>) -> (Value, Value) {
+/// Create a fresh ACME 2020 session and start it (window 1): its id and tick count.
+async fn start(raw: &mut Raw) -> (String, u64) {
     let created = raw
         .request(
             "create_session",
@@ -32,17 +31,12 @@ async fn run(raw: &mut Raw, pause_at: Option<u64>) -> (Value, Value) {
     let total = created["data"]["bar_count"].as_u64().unwrap();
     let started = request_as(raw, "start_simulation", "st", json!({"session_id": id})).await;
     assert_eq!(started["type"], "simulation_started", "{started}");
-    for t in 0..total {
-        wait_tick(raw, &id, t).await;
-        if Some(t) == pause_at {
-            let p = request_as(raw, "pause_simulation", "pa", json!({"session_id": id})).await;
-            assert_eq!(p["type"], "simulation_paused", "{p}");
-            let r = request_as(raw, "resume_simulation", "re", json!({"session_id": id})).await;
-            assert_eq!(r["type"], "simulation_resumed", "{r}");
-        }
-        let ack = json!({"type": "tick_ack", "data": {"session_id": id, "sequence_id": t, "orders": orders_at(t)}});
-        raw.send_text(&ack.to_string()).await;
-    }
+    (id, total)
+}
+
+/// After the last acknowledgement: wait for `simulation_end`, then the results (without the
+/// session id) and the final statistics of the session's `SESSION_ENDED` event.
+async fn end_figures(raw: &mut Raw, id: &str) -> (Value, Value) {
     loop {
         let m = raw.recv().await;
         assert_ne!(m["type"], "error", "{m}");
@@ -73,6 +67,24 @@ async fn run(raw: &mut Raw, pause_at: Option<u64>) -> (Value, Value) {
         results["data"].clone(),
         ended["data"]["final_stats"].clone(),
     )
+}
+
+/// Run a fresh ACME 2020 session to the end with a window of 1, pausing and resuming at
+/// tick `pause_at` (if any); the results and the final statistics, without the session id.
+async fn run(raw: &mut Raw, pause_at: Option<u64>) -> (Value, Value) {
+    let (id, total) = start(raw).await;
+    for t in 0..total {
+        wait_tick(raw, &id, t).await;
+        if Some(t) == pause_at {
+            let p = request_as(raw, "pause_simulation", "pa", json!({"session_id": id})).await;
+            assert_eq!(p["type"], "simulation_paused", "{p}");
+            let r = request_as(raw, "resume_simulation", "re", json!({"session_id": id})).await;
+            assert_eq!(r["type"], "simulation_resumed", "{r}");
+        }
+        let ack = json!({"type": "tick_ack", "data": {"session_id": id, "sequence_id": t, "orders": orders_at(t)}});
+        raw.send_text(&ack.to_string()).await;
+    }
+    end_figures(raw, &id).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,35 +127,7 @@ async fn finish(raw: &mut Raw, id: &str, from: u64, total: u64) -> (Value, Value
         let ack = json!({"type": "tick_ack", "data": {"session_id": id, "sequence_id": t, "orders": orders_at(t)}});
         raw.send_text(&ack.to_string()).await;
     }
-    loop {
-        let m = raw.recv().await;
-        assert_ne!(m["type"], "error", "{m}");
-        if m["type"] == "simulation_end" {
-            break;
-        }
-    }
-    let mut results = raw.request("get_results", json!({"session_id": id})).await;
-    results["data"]
-        .as_object_mut()
-        .unwrap()
-        .remove("session_id");
-    let events = raw
-        .request(
-            "get_session_events",
-            json!({"session_id": id, "limit": 1000}),
-        )
-        .await;
-    let ended = events["data"]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|e| e["kind"] == "SESSION_ENDED")
-        .cloned()
-        .unwrap();
-    (
-        results["data"].clone(),
-        ended["data"]["final_stats"].clone(),
-    )
+    end_figures(raw, id).await
 }
 
 /// The same with the daemon binary restarted while the run is paused: the run is rebuilt
@@ -154,21 +138,7 @@ async fn a_run_paused_across_a_restart_ends_like_the_uninterrupted_run() {
     let home = tempfile::tempdir().unwrap();
     let state = home.path().join("state");
     let key = add_key(&state, "alice").unwrap();
-    let connect = |d: &DaemonProcess| {
-        let (addr, key) = (d.addr, key.clone());
-        async move {
-            let body: Value = reqwest::Client::new()
-                .post(format!("http://{addr}/auth/token"))
-                .header("X-API-Key", key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            Raw::connect_addr(addr, body["access_token"].as_str().unwrap()).await
-        }
-    };
+    let connect = |d: &DaemonProcess| Raw::connect_with_key(d.addr, &key);
     let mut daemon = DaemonProcess::start(&state, &[]).unwrap();
     let addr = daemon.addr.to_string();
     let mut raw = connect(&daemon).await;
@@ -177,22 +147,7 @@ async fn a_run_paused_across_a_restart_ends_like_the_uninterrupted_run() {
     // periodic figure marks), and one bar later.
     let trough = trough(&expected);
     for pause_at in [trough, trough + 1] {
-        let created = raw
-            .request(
-                "create_session",
-                json!({"symbols": ["ACME"], "start_date": "2020-01-01", "end_date": "2020-12-31"}),
-            )
-            .await;
-        let id = created["data"]["session_id"].as_str().unwrap().to_string();
-        let total = created["data"]["bar_count"].as_u64().unwrap();
-        let started = request_as(
-            &mut raw,
-            "start_simulation",
-            "st",
-            json!({"session_id": id}),
-        )
-        .await;
-        assert_eq!(started["type"], "simulation_started", "{started}");
+        let (id, total) = start(&mut raw).await;
         for t in 0..pause_at {
             wait_tick(&mut raw, &id, t).await;
             let ack = json!({"type": "tick_ack", "data": {"session_id": id, "sequence_id": t, "orders": orders_at(t)}});

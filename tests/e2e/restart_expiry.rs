@@ -63,16 +63,7 @@ async fn results(raw: &mut Raw, session: &str) -> Value {
 }
 
 async fn connect(addr: std::net::SocketAddr, key: &str) -> Raw {
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{addr}/auth/token"))
-        .header("X-API-Key", key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Raw::connect_addr(addr, body["access_token"].as_str().unwrap()).await
+    Raw::connect_with_key(addr, key).await
 }
 
 /// Wait until the run journal of `session` holds `acked` acknowledged ticks (the daemon hands

@@ -204,14 +204,5 @@ async fn a_full_disk_pauses_the_run_refuses_creates_and_everything_comes_back() 
 
 /// A token for the user of `key` (the raw connection needs one).
 async fn login_token(daemon: &DaemonProcess, key: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("http://{}/auth/token", daemon.addr))
-        .header("X-API-Key", key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_string()
+    crate::support::token_at(daemon.addr, key).await
 }

@@ -10,12 +10,27 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 /// Exchange `api_key` for a token over HTTP.
 pub async fn token_for_key(daemon: &TestDaemon, api_key: &str) -> reqwest::Response {
+    token_response(daemon.addr(), api_key).await
+}
+
+/// `POST /auth/token` with `api_key` to the daemon at `addr`.
+async fn token_response(addr: std::net::SocketAddr, api_key: &str) -> reqwest::Response {
     reqwest::Client::new()
-        .post(format!("http://{}/auth/token", daemon.addr()))
+        .post(format!("http://{addr}/auth/token"))
         .header("X-API-Key", api_key)
         .send()
         .await
         .expect("token endpoint answers")
+}
+
+/// A token for `api_key` from the daemon at `addr` (a test daemon or a daemon process).
+pub async fn token_at(addr: std::net::SocketAddr, api_key: &str) -> String {
+    let body: Value = token_response(addr, api_key)
+        .await
+        .json()
+        .await
+        .expect("json");
+    body["access_token"].as_str().expect("a token").to_string()
 }
 
 /// A fresh key and token for `user`.
@@ -47,6 +62,11 @@ impl Raw {
         let url = format!("ws://{addr}/ws?token={token}");
         let (ws, _) = connect_async(url).await.expect("handshake accepted");
         Raw::from_stream(ws).await
+    }
+
+    /// Log in at `addr` with `api_key` and connect with the token.
+    pub async fn connect_with_key(addr: std::net::SocketAddr, api_key: &str) -> Raw {
+        Raw::connect_addr(addr, &token_at(addr, api_key).await).await
     }
 
     /// Wrap an open WebSocket and read `connection_ready`.
