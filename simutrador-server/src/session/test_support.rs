@@ -2,8 +2,31 @@
 
 use rust_decimal::Decimal;
 use shared_models::{SessionParams, Timeframe};
+use std::sync::Arc;
+use std::time::Duration;
 
-use super::hooks::{SessionEvent, SessionObserver};
+use super::SessionManager;
+use super::hooks::{Hooks, SessionEvent, SessionObserver};
+use super::manager::ManagerLimits;
+use super::store::FileStore;
+
+/// A manager journaling to `store` (10 sessions a user, 5 active, idle timeout and retention
+/// an hour).
+pub fn manager_on(store: Arc<FileStore>) -> SessionManager {
+    let limits = ManagerLimits {
+        max_sessions_per_user: 10,
+        idle_timeout: Duration::from_secs(3600),
+        retention: Duration::from_secs(3600),
+        max_active_per_user: 5,
+    };
+    SessionManager::with_hooks(
+        limits,
+        Hooks {
+            journal: store,
+            ..Hooks::default()
+        },
+    )
+}
 
 /// Keeps every [`SessionEvent`] it observes, in order (what the daemon's metrics would count).
 #[derive(Debug, Default)]

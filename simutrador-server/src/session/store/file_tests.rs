@@ -3,9 +3,7 @@
 
 use super::*;
 use crate::session::SessionManager;
-use crate::session::hooks::Hooks;
 use crate::session::limits::RiskLimits;
-use crate::session::manager::ManagerLimits;
 use crate::session::test_support::params;
 use rust_decimal::Decimal;
 use shared_models::SessionInfo;
@@ -15,19 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn manager(store: Arc<FileStore>) -> SessionManager {
-    let limits = ManagerLimits {
-        max_sessions_per_user: 10,
-        idle_timeout: Duration::from_secs(3600),
-        retention: Duration::from_secs(3600),
-        max_active_per_user: 5,
-    };
-    SessionManager::with_hooks(
-        limits,
-        Hooks {
-            journal: store,
-            ..Hooks::default()
-        },
-    )
+    crate::session::test_support::manager_on(store)
 }
 
 fn hour_limit() -> RiskLimits {

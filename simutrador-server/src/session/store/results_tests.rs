@@ -16,19 +16,7 @@ use shared_models::{SessionState, TerminationReason};
 use std::time::Duration;
 
 fn manager(store: Arc<FileStore>) -> SessionManager {
-    let limits = ManagerLimits {
-        max_sessions_per_user: 10,
-        idle_timeout: Duration::from_secs(3600),
-        retention: Duration::from_secs(3600),
-        max_active_per_user: 5,
-    };
-    SessionManager::with_hooks(
-        limits,
-        Hooks {
-            journal: store,
-            ..Hooks::default()
-        },
-    )
+    crate::session::test_support::manager_on(store)
 }
 
 /// Results of `bars` one-minute bars with a trade every 100 bars.
