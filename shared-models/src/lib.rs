@@ -30,6 +30,7 @@ pub mod session;
 pub mod test_rng;
 pub mod time_text;
 pub mod trading;
+pub mod wire_text;
 
 pub use candle::{Bar, Candle};
 pub use envelope::{DecodeError, Envelope, decode_client_message};

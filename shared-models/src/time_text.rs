@@ -62,7 +62,7 @@ pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Err
 }
 
 /// The text of a whole-second time in years 0..=9999, or `None` for chrono to write.
-fn format_fast(t: &DateTime<Utc>) -> Option<[u8; 20]> {
+pub(crate) fn format_fast(t: &DateTime<Utc>) -> Option<[u8; 20]> {
     use chrono::{Datelike, Timelike};
     if t.nanosecond() != 0 {
         return None;

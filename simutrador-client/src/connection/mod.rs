@@ -318,8 +318,13 @@ impl Client {
     /// for room in the send queue.
     pub async fn send(&self, message: ClientMessage) -> Result<()> {
         let kind = message.type_name();
-        let text = serde_json::to_string(&Envelope::new(message, None))
-            .map_err(|e| ClientError::Protocol(format!("cannot encode '{kind}': {e}")))?;
+        // Acks with orders are most of a run's frames: written by hand (`wire_text`, equal to
+        // serde's text); anything else through serde.
+        let text = match shared_models::wire_text::encode_client(&message, None) {
+            Some(text) => text,
+            None => serde_json::to_string(&Envelope::new(message, None))
+                .map_err(|e| ClientError::Protocol(format!("cannot encode '{kind}': {e}")))?,
+        };
         self.check_size(kind, text.len())?;
         if self.inner.outgoing.send(Message::text(text)).await.is_err() {
             return Err(self.inner.shared.pending.closed().unwrap_or_else(|| {

@@ -43,6 +43,11 @@ impl Outgoing {
 
 /// Serialize a server message into a frame.
 pub fn encode(message: ServerMessage, request_id: Option<String>) -> Outgoing {
+    // A run's fills are most of its frames: written by hand (`wire_text`, equal to serde's
+    // text); everything else through serde.
+    if let Some(text) = shared_models::wire_text::encode_server(&message, request_id.as_deref()) {
+        return Outgoing::Text(text);
+    }
     match serde_json::to_string(&Envelope::new(message, request_id.clone())) {
         Ok(text) => Outgoing::Text(text),
         Err(e) => {

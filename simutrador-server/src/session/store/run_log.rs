@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use shared_models::wire_text;
+
 use super::file::{Health, to_json};
 use super::frame;
 use super::{RunLog, RunRecord};
@@ -27,7 +29,7 @@ pub(super) struct FileRunLog {
 
 impl RunLog for FileRunLog {
     fn append(&mut self, record: &RunRecord) {
-        let Some(rec) = to_json(record) else { return };
+        let Some(rec) = encode(record) else { return };
         self.seq += 1;
         self.buf.extend(frame::encode(self.seq, &rec));
     }
@@ -57,8 +59,35 @@ impl RunLog for FileRunLog {
     }
 }
 
+/// A run record's JSON. Acks and progress — nearly every record of a run — are written by
+/// hand (the same text serde writes: `run_log_tests`); the rest through serde.
+pub(super) fn encode(record: &RunRecord) -> Option<Vec<u8>> {
+    match record {
+        RunRecord::Ack {
+            seq,
+            orders,
+            cancels,
+        } => {
+            let mut text = String::with_capacity(32 + 160 * orders.len());
+            text.push_str("{\"t\":\"ack\",\"seq\":");
+            text.push_str(itoa::Buffer::new().format(*seq));
+            wire_text::push_orders_and_cancels(&mut text, orders, cancels);
+            text.push('}');
+            Some(text.into_bytes())
+        }
+        RunRecord::Progress { acked } => {
+            Some(format!("{{\"t\":\"progress\",\"acked\":{acked}}}").into_bytes())
+        }
+        _ => to_json(record),
+    }
+}
+
 impl Drop for FileRunLog {
     fn drop(&mut self) {
         let _ = self.flush();
     }
 }
+
+#[cfg(test)]
+#[path = "run_log_tests.rs"]
+mod tests;
