@@ -131,14 +131,22 @@ impl<'a> Reader<'a> {
         let negative = b.first() == Some(&b'-');
         let start = usize::from(negative);
         let rest = b.get(start..)?;
-        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        // One pass: fold the digits while counting them (wrapping, so a long run of digits
+        // cannot overflow; it is refused below).
+        let mut n = 0i64;
+        let mut digits = 0;
+        for &c in rest {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            n = n.wrapping_mul(10).wrapping_add(i64::from(d));
+            digits += 1;
+        }
         // JSON has no leading zeros ("007"), and "-" alone is no number.
         if digits == 0 || digits > 18 || (digits > 1 && rest[0] == b'0') {
             return None;
         }
-        let n = rest[..digits]
-            .iter()
-            .fold(0i64, |n, &c| n * 10 + i64::from(c - b'0'));
         self.i += start + digits;
         Some(if negative { -n } else { n })
     }
