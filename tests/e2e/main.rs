@@ -15,6 +15,7 @@ mod cli;
 mod closed_pipe;
 mod concurrency;
 mod connection_limits;
+mod connection_metrics;
 mod data_changed;
 mod data_import;
 mod files;
