@@ -38,3 +38,4 @@ mod store_failures;
 mod support;
 mod token_throttle;
 mod watch;
+mod write_ahead;
