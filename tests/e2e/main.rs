@@ -35,6 +35,7 @@ mod simulation;
 mod simulation_sdk;
 mod slow_consumer;
 mod store_failures;
+mod store_failures_state;
 mod support;
 mod token_throttle;
 mod watch;
