@@ -150,6 +150,7 @@ impl RunActor {
                 return self.on_stop(stop).await;
             }
             if let Ok(control) = inbox.rx.try_recv() {
+                let _timer = inbox.time_one();
                 self.control(control).await;
                 continue;
             }
@@ -162,7 +163,10 @@ impl RunActor {
             tokio::select! {
                 () = inbox.stop_signalled() => {}
                 control = inbox.rx.recv() => match control {
-                    Some(control) => self.control(control).await,
+                    Some(control) => {
+                        let _timer = inbox.time_one();
+                        self.control(control).await;
+                    }
                     None => {
                         if let Some(stop) = inbox.take_stop() {
                             self.on_stop(stop).await;
