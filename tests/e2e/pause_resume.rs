@@ -36,7 +36,7 @@ async fn start(raw: &mut Raw) -> (String, u64) {
 
 /// After the last acknowledgement: wait for `simulation_end`, then the results (without the
 /// session id) and the final statistics of the session's `SESSION_ENDED` event.
-async fn end_figures(raw: &mut Raw, id: &str) -> (Value, Value) {
+pub(crate) async fn end_figures(raw: &mut Raw, id: &str) -> (Value, Value) {
     loop {
         let m = raw.recv().await;
         assert_ne!(m["type"], "error", "{m}");

@@ -107,6 +107,11 @@ pub(crate) fn json(results: &SimulationResults) -> String {
     serde_json::to_string(results).unwrap()
 }
 
+/// Token lifetime (s) of the kill -9 test: far longer than its steps before the kill take.
+const TOKEN_TTL: i64 = 20;
+/// The clock-skew leeway (s) the daemon adds to a token's expiry (`auth/jwt.rs`).
+const TOKEN_LEEWAY: i64 = 5;
+
 fn start(state: &Path, config: &Path, bind: &str) -> DaemonProcess {
     DaemonProcess::start_bound(state, bind, &["--config", config.to_str().unwrap()]).unwrap()
 }
@@ -117,17 +122,22 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
     let state = home.path().join("state/simutrador");
     std::fs::create_dir_all(&state).unwrap();
     let config = home.path().join("server.toml");
-    // Tokens live 1 s (+ 5 s leeway): the runner's has expired when it reconnects, so it
-    // logs in again with its API key.
+    // Tokens live TOKEN_TTL s (+ the 5 s leeway): long enough for everything before the
+    // kill on a slow machine; the test waits while the daemon is down until the runner's
+    // token has surely expired, so it logs in again with its API key when it reconnects.
     std::fs::write(
         &config,
-        "[limits]\nmin_session_duration = \"1s\"\n[auth]\ntoken_ttl_seconds = 1\n",
+        format!(
+            "[limits]\nmin_session_duration = \"1s\"\n[auth]\ntoken_ttl_seconds = {TOKEN_TTL}\n"
+        ),
     )
     .unwrap();
     let key = add_key(&state, "alice").unwrap();
     let mut first = start(&state, &config, "127.0.0.1:0");
     let url = first.url();
     let c = Client::connect_with_api_key(&url, &key).await.unwrap();
+    // The runner's token (issued before this instant) is refused from this instant on.
+    let token_dead = chrono::Utc::now() + chrono::Duration::seconds(TOKEN_TTL + TOKEN_LEEWAY + 1);
 
     let (reference, expected) = reference_run(&c).await;
 
@@ -143,12 +153,13 @@ async fn sessions_and_a_running_simulation_survive_kill_9() {
     } = hold_at_a_third(&c, &running.session_id, total).await;
     assert!(held_at < total);
 
-    // A session whose time limit runs out while the daemon is down (after the runner's token).
+    // A session whose time limit runs out while the daemon is down.
     let short = c.create_session(request("8s")).await.unwrap();
     let expires_at = short.limits.as_ref().unwrap().expires_at.unwrap();
 
     first.kill().unwrap();
-    while chrono::Utc::now() <= expires_at {
+    // Down until the short session's limit has passed and the runner's token has expired.
+    while chrono::Utc::now() <= expires_at.max(token_dead) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let second = start(&state, &config, &first.addr.to_string());

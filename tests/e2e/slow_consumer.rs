@@ -1,7 +1,7 @@
 //! Bounded memory per connection over a real socket: a raw client asks for large results 40
 //! times and reads none of the replies. The daemon stops reading its requests once the
-//! outbound queue is full, closes it with close code 4008 when it stays full, and a second,
-//! normal client keeps working.
+//! outbound queue is full, closes it with close code 4008 when it stays full (counted in
+//! `simutrador_slow_consumer_closes_total`), and a second, normal client keeps working.
 
 use crate::support::{Raw, login};
 use serde_json::{Value, json};
@@ -88,4 +88,18 @@ async fn a_client_that_reads_no_replies_is_closed_with_4008_and_others_keep_work
     let results = c2.get_results(&session.session_id).await.unwrap();
     assert_eq!(results.metrics, expected.metrics);
     assert_eq!(results.equity_curve.len(), expected.equity_curve.len());
+
+    // `GET /metrics` counts the close.
+    let metrics = reqwest::get(format!("http://{}/metrics", d.addr()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "simutrador_slow_consumer_closes_total 1"),
+        "{metrics}"
+    );
 }

@@ -147,7 +147,7 @@ async fn run(socket: WebSocket, ctx: ConnectionContext, rx: OutboundRx, tasks: T
                 break;
             }
             _ = &mut stall => {
-                slow_consumer(&tx, slow_after, &writer);
+                slow_consumer(&ctx, slow_after, &writer);
                 break;
             }
             // Back-pressure: no new request while the outbound queue is full.
@@ -176,7 +176,7 @@ async fn run(socket: WebSocket, ctx: ConnectionContext, rx: OutboundRx, tasks: T
             tokio::select! {
                 sent = tx.send(reply) => if sent.is_err() { break },
                 _ = &mut stall => {
-                    slow_consumer(&tx, slow_after, &writer);
+                    slow_consumer(&ctx, slow_after, &writer);
                     break;
                 }
             }
@@ -196,14 +196,17 @@ async fn send_within(tx: &OutboundTx, frame: Outgoing) {
     let _ = tokio::time::timeout(Duration::from_secs(1), tx.send(frame)).await;
 }
 
-/// The client left the queue full for `after`: log it (no tokens) and have the writer close.
-fn slow_consumer(tx: &OutboundTx, after: Duration, writer: &Writer) {
+/// The client left the queue full for `after`: log it (no tokens), count it and have the
+/// writer close.
+fn slow_consumer(ctx: &ConnectionContext, after: Duration, writer: &Writer) {
+    let tx = &ctx.outbound;
     tracing::warn!(
         queued_bytes = tx.queued_bytes(),
         queued_frames = tx.queued_frames(),
         timeout_s = after.as_secs(),
         "slow consumer: the outbound queue stayed full without the client reading; closing with 4008"
     );
+    ctx.state.observer.observe(RequestEvent::SlowConsumerClosed);
     writer.slow_consumer();
 }
 

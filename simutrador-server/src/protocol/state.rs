@@ -27,6 +27,9 @@ pub enum RequestEvent {
     Received(&'static str),
     /// A request was answered with an `error` of this code.
     Refused(&'static str),
+    /// A connection was closed with close code 4008: its outbound queue stayed full for
+    /// `slow_consumer_timeout_seconds` (a slow consumer).
+    SlowConsumerClosed,
 }
 
 /// Receives [`RequestEvent`]s; the daemon installs its metrics registry.

@@ -9,6 +9,9 @@
 //!   by then (tokens are checked in the upgrade request, [`super::ws`]) is shut down once its
 //!   current request is answered.
 //!
+//! Every refusal and every timeout close is counted in `simutrador_connections_refused_total`
+//! (by reason, [`ConnectionRefusal`]).
+//!
 //! Each socket's permit lives inside its I/O, so an upgraded WebSocket keeps counting until it
 //! closes. Connection tasks run on the connection tracker; at shutdown the loop stops
 //! accepting and every HTTP connection ends after its request in flight.
@@ -31,6 +34,7 @@ use tokio_util::task::TaskTracker;
 use tower_service::Service;
 
 use super::conn_limits::{ConnectionLimits, ConnectionPermit, Refused};
+use super::metrics::{ConnectionRefusal, Metrics};
 use crate::config::ConnectionsSection;
 
 /// The timeouts of one connection's HTTP phase.
@@ -58,6 +62,7 @@ pub async fn serve(
     app: Router,
     limits: Arc<ConnectionLimits>,
     timeouts: Timeouts,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) -> io::Result<()> {
@@ -76,6 +81,10 @@ pub async fn serve(
         let permit = match limits.try_acquire(peer.ip()) {
             Ok(permit) => permit,
             Err(why) => {
+                metrics.connection_refused(match why {
+                    Refused::Global => ConnectionRefusal::MaxConnections,
+                    Refused::PerIp => ConnectionRefusal::MaxConnectionsPerIp,
+                });
                 refuse(&tcp, why);
                 continue;
             }
@@ -88,7 +97,14 @@ pub async fn serve(
             io: tcp,
             _permit: permit,
         };
-        let connection = serve_connection(counted, peer, app.clone(), timeouts, shutdown.clone());
+        let connection = serve_connection(
+            counted,
+            peer,
+            app.clone(),
+            timeouts,
+            metrics.clone(),
+            shutdown.clone(),
+        );
         tasks.spawn(connection);
     }
 }
@@ -125,6 +141,7 @@ async fn serve_connection(
     peer: SocketAddr,
     app: Router,
     timeouts: Timeouts,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) {
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
@@ -142,11 +159,17 @@ async fn serve_connection(
     let why = tokio::select! {
         result = connection.as_mut() => {
             if let Err(e) = result {
+                if e.is_timeout() {
+                    metrics.connection_refused(ConnectionRefusal::HeaderReadTimeout);
+                }
                 tracing::debug!(%peer, "HTTP connection ended: {e}");
             }
             return;
         }
-        _ = tokio::time::sleep(timeouts.unauthenticated) => "not authenticated in time",
+        _ = tokio::time::sleep(timeouts.unauthenticated) => {
+            metrics.connection_refused(ConnectionRefusal::UnauthenticatedTimeout);
+            "not authenticated in time"
+        }
         _ = shutdown.cancelled() => "shutting down",
     };
     tracing::debug!(%peer, "closing an HTTP connection: {why}");

@@ -1,6 +1,7 @@
 //! `GET /metrics` in the Prometheus text format (version 0.0.4), written by hand: sessions by
 //! state, background jobs run / failed / retried and their lag, messages by type, errors by
-//! code, open connections, failed writes to the session store.
+//! code, open connections, failed writes to the session store, connections refused or closed
+//! before they became an authenticated WebSocket (by reason), and slow-consumer closes.
 //!
 //! The lower layers never name this registry: it implements the session layer's
 //! [`SessionObserver`] and the protocol layer's [`RequestObserver`], and the server installs
@@ -26,6 +27,43 @@ pub struct Metrics {
     messages: DashMap<&'static str, AtomicU64>,
     errors: DashMap<&'static str, AtomicU64>,
     store_failures: AtomicU64,
+    refused: [AtomicU64; ConnectionRefusal::ALL.len()],
+    slow_consumer_closes: AtomicU64,
+}
+
+/// Why the listener refused a connection, or closed it before it became an authenticated
+/// WebSocket (`[connections]` in `docs/configuration.md`): the `reason` label of
+/// `simutrador_connections_refused_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionRefusal {
+    /// Refused: `max_connections` connections were open.
+    MaxConnections,
+    /// Refused: `max_connections_per_ip` connections were open from its address.
+    MaxConnectionsPerIp,
+    /// Closed: no whole request head within `header_read_timeout_seconds`.
+    HeaderReadTimeout,
+    /// Closed: not an authenticated WebSocket within `unauthenticated_timeout_seconds`.
+    UnauthenticatedTimeout,
+}
+
+impl ConnectionRefusal {
+    /// Every reason, in the order they are rendered.
+    pub const ALL: [ConnectionRefusal; 4] = [
+        ConnectionRefusal::MaxConnections,
+        ConnectionRefusal::MaxConnectionsPerIp,
+        ConnectionRefusal::HeaderReadTimeout,
+        ConnectionRefusal::UnauthenticatedTimeout,
+    ];
+
+    /// The label value (the configuration key it comes from).
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectionRefusal::MaxConnections => "max_connections",
+            ConnectionRefusal::MaxConnectionsPerIp => "max_connections_per_ip",
+            ConnectionRefusal::HeaderReadTimeout => "header_read_timeout",
+            ConnectionRefusal::UnauthenticatedTimeout => "unauthenticated_timeout",
+        }
+    }
 }
 
 fn bump(map: &DashMap<&'static str, AtomicU64>, key: &'static str) {
@@ -74,6 +112,21 @@ impl Metrics {
     /// Failed writes to the session store so far.
     pub fn store_failures(&self) -> u64 {
         self.store_failures.load(Ordering::Relaxed)
+    }
+
+    /// A connection was refused or closed early, for `why`.
+    pub fn connection_refused(&self, why: ConnectionRefusal) {
+        self.refused[why as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections refused or closed early for `why` so far.
+    pub fn connections_refused(&self, why: ConnectionRefusal) -> u64 {
+        self.refused[why as usize].load(Ordering::Relaxed)
+    }
+
+    /// A WebSocket connection was closed with 4008 (slow consumer).
+    pub fn slow_consumer_closed(&self) {
+        self.slow_consumer_closes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Jobs run of kind `job`.
@@ -157,6 +210,24 @@ impl Metrics {
             "simutrador_store_write_failures_total {}",
             self.store_failures()
         );
+        let name = "simutrador_connections_refused_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Connections refused at accept (over a cap) or closed before they became an authenticated WebSocket (a timeout), by reason."
+        );
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for why in ConnectionRefusal::ALL {
+            let n = self.connections_refused(why);
+            let _ = writeln!(out, "{name}{{reason=\"{}\"}} {n}", why.label());
+        }
+        let name = "simutrador_slow_consumer_closes_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} WebSocket connections closed with close code 4008 (outbound queue full for slow_consumer_timeout_seconds)."
+        );
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let closes = self.slow_consumer_closes.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name} {closes}");
         out
     }
 }
@@ -177,6 +248,7 @@ impl RequestObserver for Metrics {
         match event {
             RequestEvent::Received(kind) => self.message(kind),
             RequestEvent::Refused(code) => self.error(code),
+            RequestEvent::SlowConsumerClosed => self.slow_consumer_closed(),
         }
     }
 }
@@ -241,7 +313,18 @@ mod tests {
         let protocol: &dyn RequestObserver = &m;
         protocol.observe(RequestEvent::Received("ping"));
         protocol.observe(RequestEvent::Refused("RATE_LIMITED"));
+        protocol.observe(RequestEvent::SlowConsumerClosed);
+        m.connection_refused(ConnectionRefusal::MaxConnectionsPerIp);
         let text = m.render(&[], 0);
+        assert!(text.contains("simutrador_slow_consumer_closes_total 1"));
+        assert!(
+            text.contains(
+                "simutrador_connections_refused_total{reason=\"max_connections_per_ip\"} 1"
+            )
+        );
+        assert!(
+            text.contains("simutrador_connections_refused_total{reason=\"max_connections\"} 0")
+        );
         assert_eq!(m.jobs_run("time_limit"), 1);
         assert!(text.contains("simutrador_jobs_retried_total{job=\"audit\"} 1"));
         assert!(text.contains("simutrador_jobs_failed_total{job=\"audit\"} 1"));

@@ -153,6 +153,7 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         app,
         limits,
         listener::Timeouts::from_config(caps),
+        state.metrics.clone(),
         daemon.shutdown.clone(),
         state.connections.clone(),
     ));

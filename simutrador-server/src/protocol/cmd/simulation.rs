@@ -45,14 +45,19 @@ fn forward(
     // The read loop is synchronous here: a full queue is refused rather than waited for.
     match handle.try_send(make(reply_to(ctx, request_id))) {
         Ok(()) => Ok(Reply::Deferred),
-        Err(TrySendError::Full(_)) => Err(api_error(
-            ErrorCode::RateLimited,
-            format!(
-                "session {} already has {CONTROL_QUEUE} requests queued; wait for its replies and the ticks you acknowledged before sending more",
-                session.id
-            ),
-            json!({ "queued": CONTROL_QUEUE }),
-        )),
+        Err(TrySendError::Full(_)) => {
+            // The run's measured time per request: when a slot will have freed.
+            let retry_after_ms =
+                u64::try_from(handle.retry_after().as_millis()).unwrap_or(u64::MAX);
+            Err(api_error(
+                ErrorCode::RateLimited,
+                format!(
+                    "session {} already has {CONTROL_QUEUE} requests queued; wait for its replies and the ticks you acknowledged before sending more; retry after {retry_after_ms} ms",
+                    session.id
+                ),
+                json!({ "queued": CONTROL_QUEUE, "retry_after_ms": retry_after_ms }),
+            ))
+        }
         Err(TrySendError::Closed(_)) => Err(not_running(&session)),
     }
 }

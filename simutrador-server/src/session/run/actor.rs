@@ -7,12 +7,16 @@
 //! flushed and the session stays resumable), and answers what is still queued (a second
 //! stop, say) with `INVALID_STATE`.
 //!
-//! Write ahead: buffered journal records are flushed before any frame is sent after them, so
-//! nothing the client sees depends on a record that is not written. When a flush fails (disk
-//! full, read-only, I/O error) the frames that depended on it are not sent: the stream gets a
-//! `STORE_UNAVAILABLE` error, the run detaches and the session pauses with reason
-//! `store_error` (the records stay buffered). A resume first writes them; it is refused with
-//! `STORE_UNAVAILABLE` while the store still cannot be written.
+//! Write ahead: buffered journal records — the run's, and the session's lifecycle records
+//! (state changes, events) that a failed write left unwritten — are flushed before any frame
+//! or reply is sent after them, so nothing the client sees depends on a record that is not
+//! written. When a flush fails (disk full, read-only, I/O error) the frames that depended on
+//! it are not sent: a reply becomes a `STORE_UNAVAILABLE` error, the stream gets one (with the
+//! id of the request whose answer was held back, if any), the run detaches and the session
+//! pauses with reason `store_error` (the records stay buffered). A resume first writes them;
+//! it is refused with `STORE_UNAVAILABLE` while the store still cannot be written. A run that
+//! ended but whose end could not be written says so the same way; its end is written once
+//! the store can be written again.
 
 use serde_json::json;
 use shared_models::{ErrorCode, ServerMessage, SessionState, TerminationReason};
@@ -43,6 +47,8 @@ pub struct RunActor {
     store_failed: Option<String>,
     /// The run was paused for `store_failed` (once per failure).
     store_paused: bool,
+    /// The id of the request whose answer on the stream was held back by a failed flush.
+    withheld_request: Option<String>,
 }
 
 impl std::fmt::Debug for RunActor {
@@ -72,6 +78,7 @@ impl RunActor {
             restored: false,
             store_failed: None,
             store_paused: false,
+            withheld_request: None,
         }
     }
 
@@ -98,6 +105,7 @@ impl RunActor {
             restored: true,
             store_failed: None,
             store_paused: false,
+            withheld_request: None,
         }
     }
 
@@ -142,6 +150,7 @@ impl RunActor {
                 return self.on_stop(stop).await;
             }
             if let Ok(control) = inbox.rx.try_recv() {
+                let _timer = inbox.time_one();
                 self.control(control).await;
                 continue;
             }
@@ -154,7 +163,10 @@ impl RunActor {
             tokio::select! {
                 () = inbox.stop_signalled() => {}
                 control = inbox.rx.recv() => match control {
-                    Some(control) => self.control(control).await,
+                    Some(control) => {
+                        let _timer = inbox.time_one();
+                        self.control(control).await;
+                    }
                     None => {
                         if let Some(stop) = inbox.take_stop() {
                             self.on_stop(stop).await;
@@ -259,7 +271,16 @@ impl RunActor {
         let mut gone = false;
         for output in out.drain(..) {
             match output {
-                Output::Stream(..) | Output::StreamText(_) if !self.may_send() => {}
+                Output::Stream(_, request_id) if !self.may_send() => {
+                    self.withheld_request = self.withheld_request.take().or(request_id);
+                }
+                Output::StreamText(_) if !self.may_send() => {}
+                Output::Reply(_) if !self.may_send() => {
+                    if let (Some(r), Some(reason)) = (reply, self.store_failed.as_deref()) {
+                        let e = crate::session::store::health::store_unavailable(reason);
+                        send_to(r, ServerMessage::Error(e)).await;
+                    }
+                }
                 Output::Stream(message, request_id) => {
                     gone |= !self.push(encode(message, request_id)).await;
                 }
@@ -298,18 +319,32 @@ impl RunActor {
     /// The journal cannot be written: tell the stream, detach it and pause the session with
     /// reason `store_error`; a resume re-sends what the client never acknowledged.
     async fn pause_for_store(&mut self, reason: &str) {
-        tracing::warn!(session_id = %self.session.id, "the run journal cannot be written; session paused: {reason}");
+        let ended = self.session.state().is_terminal();
         let mut e = crate::session::store::health::store_unavailable(reason);
-        e.message = format!(
-            "session {} is paused: {}; resume it once the store can be written",
-            self.session.id, e.message
-        );
+        e.message = if ended {
+            tracing::warn!(session_id = %self.session.id, "the end of the run cannot be journaled; kept until the store can be written: {reason}");
+            format!(
+                "the end of session {} could not be written: {}; its results are kept and written once the store can be written again",
+                self.session.id, e.message
+            )
+        } else {
+            tracing::warn!(session_id = %self.session.id, "the session's journal cannot be written; session paused: {reason}");
+            format!(
+                "session {} is paused: {}; resume it once the store can be written",
+                self.session.id, e.message
+            )
+        };
         e.details["session_id"] = json!(self.session.id.as_ref());
+        let request_id = self.withheld_request.take();
         if let Some(stream) = self.stream.take() {
-            let _ = stream.send(encode(ServerMessage::Error(e), None)).await;
+            let _ = stream
+                .send(encode(ServerMessage::Error(e), request_id))
+                .await;
         }
-        self.core.handle(Input::StreamGone, &mut self.out);
-        self.carry_out(None).await;
+        if !ended {
+            self.core.handle(Input::StreamGone, &mut self.out);
+            self.carry_out(None).await;
+        }
     }
 
     /// Send on the attached stream; false when its connection is gone.

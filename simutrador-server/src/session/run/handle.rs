@@ -1,11 +1,17 @@
 //! How connection handlers and the session lifecycle talk to a run's actor: a bounded queue
 //! of [`Control`]s (in order with the tick stream), and a stop mailbox beside it so an early
 //! end always gets through, however full the queue is.
+//!
+//! The actor times how long it takes to carry out each request ([`RunInbox::time_one`]), so a
+//! refusal of a full queue can say when to retry ([`RunHandle::retry_after`]).
 
 use shared_models::messages::simulation::{OrderBatch, TickAck};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
 
 use super::core::StopFlag;
 use crate::session::outbound::OutboundTx;
@@ -75,6 +81,58 @@ struct Stops {
     flag: StopFlag,
     mailbox: parking_lot::Mutex<Mailbox>,
     wake: Notify,
+    service: Service,
+}
+
+/// How long the actor takes per request: a moving average, and when it started the request
+/// it is on.
+#[derive(Debug)]
+struct Service {
+    /// When the run began (the origin of `started_ns`).
+    origin: Instant,
+    /// Nanoseconds per request, moving average (1/8 weight to the newest); 0 before the first.
+    average_ns: AtomicU64,
+    /// Nanoseconds after `origin` plus one at which the current request started; 0 when idle.
+    started_ns: AtomicU64,
+}
+
+impl Default for Service {
+    fn default() -> Self {
+        Service {
+            origin: Instant::now(),
+            average_ns: AtomicU64::new(0),
+            started_ns: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Service {
+    fn since_origin(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Times one request of the actor (from [`RunInbox::time_one`] until dropped).
+#[derive(Debug)]
+pub struct ServiceTimer {
+    stops: Arc<Stops>,
+}
+
+impl Drop for ServiceTimer {
+    fn drop(&mut self) {
+        let service = &self.stops.service;
+        let started = service.started_ns.swap(0, Ordering::Relaxed);
+        let took = service
+            .since_origin()
+            .saturating_sub(started.saturating_sub(1));
+        let average = service.average_ns.load(Ordering::Relaxed);
+        let next = if average == 0 {
+            took.max(1)
+        } else {
+            (average - average / 8).saturating_add(took / 8).max(1)
+        };
+        service.average_ns.store(next, Ordering::Relaxed);
+    }
 }
 
 /// The handle a session keeps to its run's actor.
@@ -138,6 +196,21 @@ impl RunHandle {
         self.tx.send(control).await.is_ok()
     }
 
+    /// When a request refused because the queue is full may be sent again: the time the run
+    /// takes to carry out one request (its moving average, and at least as long as the
+    /// request it is on has taken so far), rounded up to the millisecond, at least 1 ms.
+    pub fn retry_after(&self) -> Duration {
+        let service = &self.stops.service;
+        let average = service.average_ns.load(Ordering::Relaxed);
+        let started = service.started_ns.load(Ordering::Relaxed);
+        let current = match started {
+            0 => 0,
+            t => service.since_origin().saturating_sub(t - 1),
+        };
+        let ns = average.max(current);
+        Duration::from_millis(ns.div_ceil(1_000_000).max(1))
+    }
+
     /// Queue a request without waiting (for synchronous callers).
     pub fn try_send(&self, control: Control) -> Result<(), mpsc::error::TrySendError<Control>> {
         self.tx.try_send(control)
@@ -148,6 +221,17 @@ impl RunInbox {
     /// The flag the run core checks between bars.
     pub fn stop_flag(&self) -> StopFlag {
         self.stops.flag.clone()
+    }
+
+    /// Time the request the actor is about to carry out (until the timer is dropped).
+    pub fn time_one(&self) -> ServiceTimer {
+        let service = &self.stops.service;
+        service
+            .started_ns
+            .store(service.since_origin().saturating_add(1), Ordering::Relaxed);
+        ServiceTimer {
+            stops: self.stops.clone(),
+        }
     }
 
     /// The oldest stop not yet taken.
@@ -167,5 +251,29 @@ impl RunInbox {
         let mut mailbox = self.stops.mailbox.lock();
         mailbox.closed = true;
         mailbox.stops.drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_the_measured_time_per_request() {
+        let (handle, inbox) = RunHandle::channel();
+        // Nothing measured yet: the least, 1 ms.
+        assert_eq!(handle.retry_after(), Duration::from_millis(1));
+        {
+            let _one = inbox.time_one();
+            tokio::time::advance(Duration::from_millis(40)).await;
+        }
+        assert_eq!(handle.retry_after(), Duration::from_millis(40));
+        // A request taking longer than the average: at least what it has taken so far.
+        let slow = inbox.time_one();
+        tokio::time::advance(Duration::from_millis(120)).await;
+        assert_eq!(handle.retry_after(), Duration::from_millis(120));
+        drop(slow);
+        // The average moved 1/8 of the way: 40 + (120 - 40) / 8 = 50 ms.
+        assert_eq!(handle.retry_after(), Duration::from_millis(50));
     }
 }

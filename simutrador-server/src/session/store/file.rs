@@ -7,7 +7,9 @@
 //! - The `sessions/` directory is created 0700 and every journal 0600 (owner-only); the
 //!   server checks and tightens the modes of the whole state dir at start.
 //! - Lifecycle records are rare: each is one `write` of a whole line to a file opened in
-//!   append mode, under one lock, so lines never interleave.
+//!   append mode, under one lock, so lines never interleave. A line that cannot be written is
+//!   kept and written first next time ([`super::lifecycle_log`]); until then the session's
+//!   run, if it has one, sends nothing more and pauses with reason `store_error`.
 //! - Run records are buffered by the run actor's [`RunLog`] and written before anything that
 //!   depends on them is sent (write ahead), and before the actor waits for the client.
 //! - A failed write (ENOSPC, EROFS, EIO) leaves nothing of itself in the file (it is cut back
@@ -30,13 +32,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared_models::lifecycle::SessionEventRecord;
 use shared_models::{SessionState, TerminationReason};
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::frame::{self, Scan};
+use super::lifecycle_log::{LifecycleRef, private_options};
 use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
 use super::recover::read_scan;
 use super::results::{ResultsCache, last_results};
@@ -57,8 +58,9 @@ const PROBE: &str = ".probe";
 #[derive(Debug)]
 pub struct FileStore {
     pub(super) dir: PathBuf,
-    /// Serializes lifecycle appends; holds the last `seq` of each lifecycle journal.
-    pub(super) seqs: Mutex<HashMap<String, u64>>,
+    /// Serializes lifecycle appends; holds the last `seq` of each lifecycle journal and the
+    /// lines not written yet.
+    pub(super) lifecycle: LifecycleRef,
     pub(super) health: Arc<Health>,
     results: ResultsCache,
 }
@@ -86,7 +88,7 @@ impl FileStore {
         private_dir(&dir)?;
         Ok(FileStore {
             dir,
-            seqs: Mutex::new(HashMap::new()),
+            lifecycle: LifecycleRef::default(),
             health: Arc::default(),
             results: ResultsCache::default(),
         })
@@ -115,29 +117,39 @@ impl FileStore {
         let Some(rec) = to_json(record) else {
             return Ok(());
         };
-        let mut seqs = self.seqs.lock();
+        let mut lifecycle = self.lifecycle.lock();
         let path = self.lifecycle_path(id);
-        let seq = match seqs.get(id) {
+        let seq = match lifecycle.seqs.get(id) {
             Some(seq) => *seq,
             None => last_seq::<Record>(&path),
         } + 1;
+        // The line keeps its `seq` whether it is written now or later.
+        lifecycle.seqs.insert(id.to_string(), seq);
         let line = frame::encode(seq, &rec);
-        let written = private_options()
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| write_or_cut(&mut f, &line));
-        match written {
-            Ok(()) => {
-                seqs.insert(id.to_string(), seq);
-                Ok(())
-            }
+        match self.lifecycle.write(&mut lifecycle, id, &path, Some(line)) {
+            Ok(()) => Ok(()),
             Err(e) => {
                 let e = StoreError::io(format!("cannot write {}", path.display()), &e);
-                tracing::warn!(session_id = %id, "cannot journal a session change: {e}");
+                tracing::warn!(session_id = %id, "cannot journal a session change (kept, written once the store can be written): {e}");
                 self.health.failed(&e);
                 Err(e)
             }
         }
+    }
+
+    /// Write every session's unwritten lifecycle lines (after a successful probe).
+    fn write_unwritten(&self) -> StoreResult {
+        let mut lifecycle = self.lifecycle.lock();
+        for id in self.lifecycle.unwritten_ids(&lifecycle) {
+            let path = self.lifecycle_path(&id);
+            if let Err(e) = self.lifecycle.write(&mut lifecycle, &id, &path, None) {
+                let e = StoreError::io(format!("cannot write {}", path.display()), &e);
+                self.health.failed(&e);
+                return Err(e);
+            }
+            tracing::info!(session_id = %id, "session changes kept while the store failed are written");
+        }
+        Ok(())
     }
 
     /// Loaded results kept in memory now (for tests and measurements).
@@ -183,20 +195,31 @@ impl Journal for FileStore {
             settled_ticks: s.settled_ticks(),
             live: s.live(),
         };
-        self.append(&s.id, &record)?;
+        let written = self.append(&s.id, &record);
         if to.is_terminal() {
-            if let ResultsSlot::Held(held) = s.results_slot() {
-                let results = Box::new(StoredResults::clone(&held));
-                self.append(&s.id, &Record::Results { results })?;
-                // On disk now: the session keeps only the summary (see `super::results`). The
-                // client that ran it asks for them next, so they start in the (bounded) cache
-                // rather than being read back from the file at once.
-                s.release_results();
-                self.results.put(&s.id, held, tokio::time::Instant::now());
+            // Appended even when the state was not written: kept after it, in order.
+            let held = match s.results_slot() {
+                ResultsSlot::Held(held) => {
+                    let results = Box::new(StoredResults::clone(&held));
+                    let _ = self.append(&s.id, &Record::Results { results });
+                    Some(held)
+                }
+                _ => None,
+            };
+            // Only once the end is on disk: until then the session keeps its results and its
+            // run journal (a restart before then rebuilds the run).
+            if !self.lifecycle.has_unwritten(&s.id) {
+                if let Some(held) = held {
+                    // The session keeps only the summary (see `super::results`). The client
+                    // that ran it asks for them next, so they start in the (bounded) cache
+                    // rather than being read back from the file at once.
+                    s.release_results();
+                    self.results.put(&s.id, held, tokio::time::Instant::now());
+                }
+                self.remove_run(&s.id);
             }
-            self.remove_run(&s.id);
         }
-        Ok(())
+        written
     }
 
     fn appended(&self, s: &Session, event: &SessionEventRecord) -> StoreResult {
@@ -206,8 +229,8 @@ impl Journal for FileStore {
 
     fn removed(&self, session_id: &str) {
         self.results.remove(session_id);
-        let mut seqs = self.seqs.lock();
-        seqs.remove(session_id);
+        let mut lifecycle = self.lifecycle.lock();
+        self.lifecycle.forget(&mut lifecycle, session_id);
         remove_file(&self.lifecycle_path(session_id));
         remove_file(&self.run_path(session_id));
         let quarantine = self.quarantine_dir();
@@ -280,7 +303,7 @@ impl SessionStore for FileStore {
         let path = self.lifecycle_path(session_id);
         // Read under the lock, so no append is half-written; parse after it.
         let bytes = {
-            let _guard = self.seqs.lock();
+            let _guard = self.lifecycle.lock();
             std::fs::read(&path)
         };
         let results = match bytes {
@@ -319,6 +342,9 @@ impl SessionStore for FileStore {
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok(Box::new(super::run_log::FileRunLog {
             file,
+            lifecycle_path: self.lifecycle_path(session_id),
+            id: session_id.to_string(),
+            lifecycle: self.lifecycle.clone(),
             path,
             buf: Vec::with_capacity(64 * 1024),
             seq,
@@ -344,6 +370,7 @@ impl SessionStore for FileStore {
         let _ = std::fs::remove_file(&path);
         match written {
             Ok(()) => {
+                self.write_unwritten()?;
                 if self.health.0.lock().take().is_some() {
                     tracing::info!("the session store can be written again");
                 }
@@ -356,14 +383,6 @@ impl SessionStore for FileStore {
             }
         }
     }
-}
-
-/// Write `bytes` at the end of `f`; on failure cut `f` back to its length before.
-fn write_or_cut(f: &mut File, bytes: &[u8]) -> std::io::Result<()> {
-    let len = f.metadata()?.len();
-    f.write_all(bytes).inspect_err(|_| {
-        let _ = f.set_len(len);
-    })
 }
 
 pub(super) fn to_json<T: Serialize>(record: &T) -> Option<Vec<u8>> {
@@ -395,15 +414,6 @@ pub(super) fn private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
-}
-
-/// Options that create a journal owner-only (0600 on Unix); the caller adds the access mode.
-fn private_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    options.create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 pub mod file;
 pub mod frame;
 pub mod health;
+mod lifecycle_log;
 pub mod record;
 mod recover;
 pub mod restore;
@@ -43,7 +44,8 @@ pub trait RunLog: Send + Sync {
     /// Hand buffered records to the OS. On failure nothing of them is left in the file and
     /// they stay buffered: the next flush tries them again.
     fn flush(&mut self) -> Result<(), StoreError>;
-    /// True while records wait in the buffer.
+    /// True while records wait in the buffer (or, for a file store, while the session has
+    /// lifecycle records a failed write left unwritten).
     fn dirty(&self) -> bool;
 }
 

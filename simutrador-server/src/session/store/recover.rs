@@ -79,7 +79,10 @@ impl FileStore {
             )),
         };
         if message.is_none() {
-            self.seqs.lock().insert(id.to_string(), scan.last_seq);
+            self.lifecycle
+                .lock()
+                .seqs
+                .insert(id.to_string(), scan.last_seq);
         }
         let Some(mut s) = StoredSession::fold(id, scan.records) else {
             match message {

@@ -1,6 +1,10 @@
 //! [`FileRunLog`]: the run journal of one simulation (`<id>.run.jsonl`). Records are framed
 //! ([`super::frame`]) into a buffer as the run makes them and written by [`RunLog::flush`]; a
 //! failed write is cut back off the file and its records stay buffered for the next flush.
+//!
+//! The session's lifecycle lines that a failed write left unwritten count as buffered too
+//! ([`super::lifecycle_log`]): [`RunLog::dirty`] says so and [`RunLog::flush`] writes them
+//! first, so the run sends nothing after a state change that is not on disk.
 
 use std::fs::File;
 use std::io::Write;
@@ -11,6 +15,7 @@ use shared_models::wire_text;
 
 use super::file::{Health, to_json};
 use super::frame;
+use super::lifecycle_log::LifecycleRef;
 use super::{RunLog, RunRecord};
 use crate::session::journal::StoreError;
 
@@ -25,6 +30,28 @@ pub(super) struct FileRunLog {
     /// The file's length after the last successful write.
     pub(super) len: u64,
     pub(super) health: Arc<Health>,
+    /// The session's id and lifecycle journal, whose unwritten lines go first.
+    pub(super) id: String,
+    pub(super) lifecycle_path: PathBuf,
+    pub(super) lifecycle: LifecycleRef,
+}
+
+impl FileRunLog {
+    /// Write the session's unwritten lifecycle lines, if any.
+    fn flush_lifecycle(&self) -> Result<(), StoreError> {
+        if !self.lifecycle.has_unwritten(&self.id) {
+            return Ok(());
+        }
+        let mut lifecycle = self.lifecycle.lock();
+        let path = &self.lifecycle_path;
+        self.lifecycle
+            .write(&mut lifecycle, &self.id, path, None)
+            .map_err(|e| {
+                let e = StoreError::io(format!("cannot write {}", path.display()), &e);
+                self.health.failed(&e);
+                e
+            })
+    }
 }
 
 impl RunLog for FileRunLog {
@@ -35,6 +62,7 @@ impl RunLog for FileRunLog {
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
+        self.flush_lifecycle()?;
         if self.buf.is_empty() {
             return Ok(());
         }
@@ -55,7 +83,7 @@ impl RunLog for FileRunLog {
     }
 
     fn dirty(&self) -> bool {
-        !self.buf.is_empty()
+        !self.buf.is_empty() || self.lifecycle.has_unwritten(&self.id)
     }
 }
 
