@@ -6,8 +6,11 @@
 //!
 //! - The `sessions/` directory is created 0700 and every journal 0600 (owner-only); the
 //!   server checks and tightens the modes of the whole state dir at start.
-//! - Lifecycle records are rare: each is one `write` of a whole line to a file opened in
-//!   append mode, under one lock, so lines never interleave.
+//! - Lifecycle records are rare: each is a whole line appended to a file opened in append
+//!   mode, under one lock, so lines never interleave. A line is serialized straight into the
+//!   file (through a 64 KiB buffer: one `write` for all but a results record), so a
+//!   million-point results record is never copied whole into memory to be journaled; a crash
+//!   in the middle of one leaves a torn final record, cut at the next start.
 //! - Run records are buffered by the run actor's [`RunLog`] and written before anything that
 //!   depends on them is sent (write ahead), and before the actor waits for the client.
 //! - A failed write (ENOSPC, EROFS, EIO) leaves nothing of itself in the file (it is cut back
@@ -32,12 +35,12 @@ use shared_models::lifecycle::SessionEventRecord;
 use shared_models::{SessionState, TerminationReason};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::frame::{self, Scan};
-use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
+use super::record::{Record, RecordRef, RunRecord, StoredResults, StoredRun, StoredSession};
 use super::recover::read_scan;
 use super::results::{ResultsCache, last_results};
 use super::{RunLog, SessionStore};
@@ -110,10 +113,16 @@ impl FileStore {
         self.dir.join(format!("{id}{RUN_EXT}"))
     }
 
-    /// Append one lifecycle record (one write of one framed line).
-    pub fn append(&self, id: &str, record: &Record) -> StoreResult {
-        let Some(rec) = to_json(record) else {
-            return Ok(());
+    /// Append one lifecycle record ([`Record`], or a [`RecordRef`] that serializes as one):
+    /// one framed line, serialized straight into the file, so a results record is never
+    /// copied whole into memory to be written.
+    pub fn append<R: Serialize>(&self, id: &str, record: &R) -> StoreResult {
+        let sum = match frame::sum(record) {
+            Ok(sum) => sum,
+            Err(e) => {
+                tracing::warn!("cannot encode a journal record: {e}");
+                return Ok(());
+            }
         };
         let mut seqs = self.seqs.lock();
         let path = self.lifecycle_path(id);
@@ -121,11 +130,10 @@ impl FileStore {
             Some(seq) => *seq,
             None => last_seq::<Record>(&path),
         } + 1;
-        let line = frame::encode(seq, &rec);
         let written = private_options()
             .append(true)
             .open(&path)
-            .and_then(|mut f| write_or_cut(&mut f, &line));
+            .and_then(|mut f| write_or_cut(&mut f, |out| frame::write(out, seq, sum, record)));
         match written {
             Ok(()) => {
                 seqs.insert(id.to_string(), seq);
@@ -186,8 +194,7 @@ impl Journal for FileStore {
         self.append(&s.id, &record)?;
         if to.is_terminal() {
             if let ResultsSlot::Held(held) = s.results_slot() {
-                let results = Box::new(StoredResults::clone(&held));
-                self.append(&s.id, &Record::Results { results })?;
+                self.append(&s.id, &RecordRef::Results { results: &held })?;
                 // On disk now: the session keeps only the summary (see `super::results`). The
                 // client that ran it asks for them next, so they start in the (bounded) cache
                 // rather than being read back from the file at once.
@@ -358,10 +365,20 @@ impl SessionStore for FileStore {
     }
 }
 
-/// Write `bytes` at the end of `f`; on failure cut `f` back to its length before.
-fn write_or_cut(f: &mut File, bytes: &[u8]) -> std::io::Result<()> {
+/// Bytes gathered before a `write`: a record this size or smaller is written in one.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// `write` at the end of `f`, through a buffer; on failure cut `f` back to its length before.
+fn write_or_cut(
+    f: &mut File,
+    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let len = f.metadata()?.len();
-    f.write_all(bytes).inspect_err(|_| {
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, &mut *f);
+    let written = write(&mut out).and_then(|()| out.flush());
+    // Not flushed again when dropped: after a failure, what is left is dropped.
+    let _ = out.into_parts();
+    written.inspect_err(|_| {
         let _ = f.set_len(len);
     })
 }
