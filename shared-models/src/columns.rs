@@ -97,8 +97,15 @@ impl EquityColumns {
     /// The columns of `points`.
     pub fn from_points(points: &[EquityPoint]) -> Self {
         let times: Vec<i64> = points.iter().map(|p| p.time.timestamp()).collect();
+        Self::from_times(&times, points.iter().map(|p| p.equity).collect())
+    }
+
+    /// The columns of a curve given as its times (Unix seconds) and, parallel to them, its
+    /// equity values: what [`EquityColumns::from_points`] gives for the same points, without
+    /// building them.
+    pub fn from_times(times: &[i64], equity: Vec<Decimal>) -> Self {
         let start = times.first().copied().unwrap_or(0);
-        let step = match times.as_slice() {
+        let step = match times {
             [a, b, ..] => Some(b - a),
             _ => Some(0),
         }
@@ -125,7 +132,7 @@ impl EquityColumns {
             time_start: start,
             time_step: step,
             time_deltas: deltas,
-            equity: points.iter().map(|p| p.equity).collect(),
+            equity,
         }
     }
 

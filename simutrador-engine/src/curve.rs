@@ -199,8 +199,16 @@ impl EquityCurve {
         }
     }
 
+    /// `(first, step)` while the times are implicit (`first + i × step`; `step` is 0 for
+    /// fewer than two points); `None` once they are listed.
+    pub fn spacing(&self) -> Option<(i64, i64)> {
+        self.times
+            .listed
+            .is_none()
+            .then_some((self.times.first, self.times.step))
+    }
+
     /// Equity values, parallel to [`EquityCurve::times`] (unpacked when packed).
-    #[cfg(test)]
     pub fn values(&self) -> Cow<'_, [Decimal]> {
         match &self.values {
             Values::Packed(v) => Cow::Owned(v.iter().map(|&p| unpack(p)).collect()),

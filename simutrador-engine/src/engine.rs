@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use shared_models::results::SimulationResults;
+use shared_models::results::{Metrics, SimulationResults};
 use shared_models::trading::{
     AccountSnapshot, CompactString, ExecutionReport, OrderRequest, OrderSide, OrderStatus,
     OrderUpdate,
@@ -348,6 +348,21 @@ impl Engine {
     /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
     pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
         let trades = self.trades();
+        SimulationResults {
+            metrics: self.final_metrics(buy_and_hold_symbol, &trades),
+            trades,
+            open_positions: self.books.position_views(&self.config.symbols),
+            equity_curve: self.curve.to_points(),
+        }
+    }
+
+    /// The metrics of the run over `trades` (its closed trades); the times and values they
+    /// need are freed before this returns.
+    pub(super) fn final_metrics(
+        &self,
+        buy_and_hold_symbol: usize,
+        trades: &[shared_models::trading::Trade],
+    ) -> Metrics {
         let bh = self.books.positions.get(buy_and_hold_symbol);
         let (times, equity) = (self.curve.times(), self.curve.values_f64());
         let input = MetricsInput {
@@ -356,17 +371,12 @@ impl Engine {
             equity_final: self.curve.last_value(),
             equity_peak: self.curve.peak(),
             initial_capital: self.config.initial_capital,
-            trades: &trades,
+            trades,
             exposed_bars: self.exposed_bars,
             commissions: self.books.commissions,
             buy_and_hold: bh.and_then(|p| p.first_close.map(|f| (f, p.last_close))),
         };
-        SimulationResults {
-            metrics: metrics::compute(&input),
-            trades,
-            open_positions: self.books.position_views(&self.config.symbols),
-            equity_curve: self.curve.to_points(),
-        }
+        metrics::compute(&input)
     }
 
     /// Appends an execution report and a `filled` update.

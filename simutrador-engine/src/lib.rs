@@ -17,7 +17,8 @@
 //! - `portfolio`: cash, positions, commissions, buying power, sizing, trade booking.
 //! - `engine`: [`Engine`] and its public calls; `execution`: the per-bar order work (time in
 //!   force, fills in submission order, brackets).
-//! - `curve`: the compact equity curve.
+//! - `curve`: the compact equity curve; `columns`: the final results as columns
+//!   ([`ResultColumns`]), built from it without a point per bar.
 //! - `risk`: the loss limit and the volatility halt of a session ([`RiskRules`]); `bankrupt`:
 //!   equity at or below 0 at a close closes everything and ends the account.
 //! - [`metrics`] — statistics over a finished run.
@@ -29,6 +30,7 @@
 mod annual;
 mod bankrupt;
 mod clock;
+mod columns;
 mod config;
 mod curve;
 mod engine;
@@ -48,6 +50,7 @@ pub mod signals;
 /// only when the daemon reports the same version in `simulation_started`.
 pub const MODEL_VERSION: u32 = 1;
 
+pub use columns::ResultColumns;
 pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec, validate};
 pub use engine::Engine;
 pub use rejection::{RejectCode, Rejection};

@@ -147,7 +147,29 @@ fn run(
         engine.submit(t, orders, &cancels, &mut events);
     }
     engine.finish(&mut events);
-    (events, engine.results(0))
+    let results = engine.results(0);
+    same_columns(&engine.results_columns(0), &results);
+    (events, results)
+}
+
+/// `columns` are `results` in columns, bit for bit (the same JSON: decimals keep their scale).
+fn same_columns(columns: &crate::ResultColumns, results: &SimulationResults) {
+    use shared_models::columns::{EquityColumns, TradeColumns};
+    macro_rules! json {
+        ($v:expr) => {
+            serde_json::to_string($v).unwrap_or_else(|e| panic!("{e}"))
+        };
+    }
+    assert_eq!(
+        json!(&columns.equity),
+        json!(&EquityColumns::from_points(&results.equity_curve))
+    );
+    assert_eq!(
+        json!(&columns.trades),
+        json!(&TradeColumns::from_trades(&results.trades))
+    );
+    assert_eq!(json!(&columns.metrics), json!(&results.metrics));
+    assert_eq!(columns.open_positions, results.open_positions);
 }
 
 fn cfg_for(short: bool, rate: u8, bps: u8, close_at_end: bool) -> EngineConfig {

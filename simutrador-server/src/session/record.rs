@@ -6,10 +6,10 @@
 //! one description of a session that the protocol sends, the store loads
 //! ([`super::store::StoredSession`] wraps it) and the CLI prints.
 
+use super::store::record::StoredResults;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde_json::json;
-use shared_models::results::SimulationResults;
 use shared_models::{ErrorCode, SessionInfo, SessionParams, SessionState, TerminationReason};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -152,6 +152,12 @@ impl Session {
         true
     }
 
+    /// Forget the handle of a run that has ended for good (its actor calls this as it stops):
+    /// a finished session keeps nothing of its run, its control queue included.
+    pub fn release_run(&self) {
+        *self.run.lock() = None;
+    }
+
     /// Stop the simulation task, if any (session deleted or expired).
     pub fn abort_run(&self) {
         if let Some(handle) = self.run.lock().take() {
@@ -178,9 +184,9 @@ impl Session {
 
     /// Store the final results (held in memory until the store has journaled them); the live
     /// figures become the results' (see [`LiveStats::settle`]).
-    pub fn set_results(&self, results: SimulationResults) {
+    pub fn set_results(&self, results: StoredResults) {
         self.live.lock().settle(&results.metrics);
-        *self.results.lock() = ResultsSlot::held(&results);
+        *self.results.lock() = ResultsSlot::Held(Arc::new(results));
     }
 
     /// The store has the results on disk: keep only their summary in memory.

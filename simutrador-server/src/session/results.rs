@@ -10,7 +10,7 @@
 
 use serde_json::json;
 use shared_models::ErrorCode;
-use shared_models::results::{Metrics, SimulationResults};
+use shared_models::results::Metrics;
 use shared_models::trading::PositionView;
 use std::sync::Arc;
 
@@ -56,11 +56,6 @@ pub enum ResultsSlot {
 }
 
 impl ResultsSlot {
-    /// The slot for `results` just produced by a run.
-    pub fn held(results: &SimulationResults) -> ResultsSlot {
-        ResultsSlot::Held(Arc::new(StoredResults::new(results)))
-    }
-
     /// The summary, whichever way the results are kept.
     pub fn summary(&self) -> Option<Arc<ResultsSummary>> {
         match self {

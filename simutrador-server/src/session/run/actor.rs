@@ -137,6 +137,9 @@ impl RunActor {
             };
             self.refuse(reply).await;
         }
+        if self.session.state().is_terminal() {
+            self.session.release_run();
+        }
     }
 
     async fn serve(&mut self, inbox: &mut RunInbox, shutdown: &CancellationToken) {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::core::{RunCore, RunSetup, StopFlag};
 use super::feed::Feed;
 use super::io::{Effect, Input, Output};
-use super::test_harness::{ack, dec, effects, fills, options, order};
+use super::test_harness::{ack, dec, effects, fills, options, order, whole};
 use crate::market_data::bars::BarSeries;
 use crate::session::store::{RunRecord, StoredRun};
 
@@ -82,11 +82,11 @@ fn run_short(core: &mut RunCore) -> Vec<Output> {
     out
 }
 
-fn results(out: &[Output]) -> &SimulationResults {
+fn results(out: &[Output]) -> SimulationResults {
     effects(out)
         .into_iter()
         .find_map(|e| match e {
-            Effect::Results(r) => Some(&**r),
+            Effect::Results(r) => Some(whole(r)),
             _ => None,
         })
         .expect("results")

@@ -309,7 +309,7 @@ fn a_stop_flattens_at_the_last_settled_bar() {
     let results = effects(&out)
         .into_iter()
         .find_map(|e| match e {
-            Effect::Results(r) => Some(r.clone()),
+            Effect::Results(r) => Some(whole(r)),
             _ => None,
         })
         .expect("results");
@@ -439,7 +439,7 @@ fn the_loss_limit_ends_the_run_flattened_at_that_bar() {
     });
     assert!(ended.is_some(), "{e:?}");
     let results = e.iter().find_map(|e| match e {
-        Effect::Results(r) => Some(r),
+        Effect::Results(r) => Some(whole(r)),
         _ => None,
     });
     let trade = results

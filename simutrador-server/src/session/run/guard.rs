@@ -9,6 +9,7 @@ use shared_models::{ServerMessage, SessionState, TerminationReason};
 
 use super::core::RunCore;
 use super::io::{Effect, Output};
+use crate::session::store::record::StoredResults;
 
 impl RunCore {
     /// After each settled bar: the periodic figures, halts, the loss warning, the loss limit
@@ -114,7 +115,8 @@ impl RunCore {
     /// session's final change), send what is held, then `simulation_end` with `reason`.
     fn end_with(&mut self, reason: TerminationReason, ended: Effect, out: &mut Vec<Output>) {
         self.publish(out);
-        let results = self.engine.results(0);
+        // In columns straight from the engine's curve: no equity point per bar on the way.
+        let results = StoredResults::from_columns(self.engine.results_columns(0));
         let metrics = results.metrics.clone();
         out.push(Output::Session(Effect::Results(Box::new(results))));
         out.push(Output::Session(ended));

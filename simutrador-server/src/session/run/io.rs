@@ -7,9 +7,9 @@
 //! [`Output::Journal`] record always comes before the outputs that depend on it, so an actor
 //! that handles them in order journals a decision before anything it caused is sent.
 
+use crate::session::store::record::StoredResults;
 use shared_models::lifecycle::{Actor, WarningKind};
 use shared_models::messages::simulation::{OrderBatch, TickAck};
-use shared_models::results::SimulationResults;
 use shared_models::{ServerMessage, SessionState, TerminationReason};
 use simutrador_engine::HaltEvent;
 
@@ -104,8 +104,8 @@ pub enum Effect {
     Halted(HaltEvent),
     /// A limit is close (the loss warning at its level).
     Warning(WarningKind),
-    /// The final results, to store.
-    Results(Box<SimulationResults>),
+    /// The final results, to store (in columns, as the store keeps them).
+    Results(Box<StoredResults>),
     /// Every tick was acknowledged: the session is `completed`.
     Completed,
     /// The run ended early: end the session with `state` and `reason` on behalf of `actor`;

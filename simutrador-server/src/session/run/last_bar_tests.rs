@@ -17,7 +17,7 @@ use crate::session::store::{RunRecord, StoredRun};
 fn results(out: &[Output]) -> SimulationResults {
     out.iter()
         .find_map(|o| match o {
-            Output::Session(Effect::Results(r)) => Some(r.as_ref().clone()),
+            Output::Session(Effect::Results(r)) => Some(whole(r)),
             _ => None,
         })
         .expect("results")

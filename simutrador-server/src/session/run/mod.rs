@@ -39,6 +39,10 @@ mod core_tests;
 #[allow(clippy::unwrap_used)]
 mod data_tests;
 #[cfg(test)]
+#[path = "end_tests.rs"]
+#[allow(clippy::unwrap_used)]
+mod end_tests;
+#[cfg(test)]
 #[path = "last_bar_tests.rs"]
 mod last_bar_tests;
 #[cfg(test)]

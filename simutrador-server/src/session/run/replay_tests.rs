@@ -142,15 +142,15 @@ pub(super) fn drive_rounds(
 }
 
 pub(super) fn results(log: &[Output]) -> String {
-    let r: Vec<&SimulationResults> = log
+    let r: Vec<SimulationResults> = log
         .iter()
         .filter_map(|o| match o {
-            Output::Session(Effect::Results(r)) => Some(r.as_ref()),
+            Output::Session(Effect::Results(r)) => Some(whole(r)),
             _ => None,
         })
         .collect();
     assert_eq!(r.len(), 1, "one result");
-    serde_json::to_string(r[0]).expect("json")
+    serde_json::to_string(&r[0]).expect("json")
 }
 
 /// The journal as a crash leaves it: every record up to the `cut`-th flush.

@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 use shared_models::messages::simulation::{AccountUpdates, EventMode, TickAck, TickEncoding};
+use shared_models::results::SimulationResults;
 use shared_models::trading::{ExecutionReport, OrderRequest, OrderUpdate};
 use shared_models::{ServerMessage, Timeframe};
 use std::sync::Arc;
@@ -130,6 +131,13 @@ pub fn order(fields: serde_json::Value) -> OrderRequest {
 }
 
 /// The fills streamed in `out` (`events: messages`).
+/// The whole results of a run's [`Effect::Results`] (stored in columns), as the wire has them.
+pub fn whole(r: &crate::session::store::record::StoredResults) -> SimulationResults {
+    r.clone()
+        .into_results()
+        .unwrap_or_else(|e| panic!("stored results convert: {e}"))
+}
+
 pub fn fills(out: &[Output]) -> Vec<ExecutionReport> {
     out.iter()
         .filter_map(|o| match o {

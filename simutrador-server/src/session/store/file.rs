@@ -6,10 +6,14 @@
 //!
 //! - The `sessions/` directory is created 0700 and every journal 0600 (owner-only); the
 //!   server checks and tightens the modes of the whole state dir at start.
-//! - Lifecycle records are rare: each is one `write` of a whole line to a file opened in
-//!   append mode, under one lock, so lines never interleave. A line that cannot be written is
-//!   kept and written first next time ([`super::lifecycle_log`]); until then the session's
-//!   run, if it has one, sends nothing more and pauses with reason `store_error`.
+//! - Lifecycle records are rare: each is a whole line appended to a file opened in append
+//!   mode, under one lock, so lines never interleave. A line is serialized straight into the
+//!   file (through a 64 KiB buffer: one `write` for all but a results record), so a
+//!   million-point results record is never copied whole into memory to be journaled; a crash
+//!   in the middle of one leaves a torn final record, cut at the next start. A line that
+//!   cannot be written is kept and written first next time ([`super::lifecycle_log`]); until
+//!   then the session's run, if it has one, sends nothing more and pauses with reason
+//!   `store_error`.
 //! - Run records are buffered by the run actor's [`RunLog`] and written before anything that
 //!   depends on them is sent (write ahead), and before the actor waits for the client.
 //! - A failed write (ENOSPC, EROFS, EIO) leaves nothing of itself in the file (it is cut back
@@ -38,7 +42,7 @@ use std::sync::Arc;
 
 use super::frame::{self, Scan};
 use super::lifecycle_log::{LifecycleRef, private_options};
-use super::record::{Record, RunRecord, StoredResults, StoredRun, StoredSession};
+use super::record::{Record, RecordRef, RunRecord, StoredResults, StoredRun, StoredSession};
 use super::recover::read_scan;
 use super::results::{ResultsCache, last_results};
 use super::{RunLog, SessionStore};
@@ -112,10 +116,16 @@ impl FileStore {
         self.dir.join(format!("{id}{RUN_EXT}"))
     }
 
-    /// Append one lifecycle record (one write of one framed line).
-    pub fn append(&self, id: &str, record: &Record) -> StoreResult {
-        let Some(rec) = to_json(record) else {
-            return Ok(());
+    /// Append one lifecycle record ([`Record`], or a [`RecordRef`] that serializes as one):
+    /// one framed line, serialized straight into the file, so a results record is never
+    /// copied whole into memory to be written.
+    pub fn append<R: Serialize>(&self, id: &str, record: &R) -> StoreResult {
+        let sum = match frame::sum(record) {
+            Ok(sum) => sum,
+            Err(e) => {
+                tracing::warn!("cannot encode a journal record: {e}");
+                return Ok(());
+            }
         };
         let mut lifecycle = self.lifecycle.lock();
         let path = self.lifecycle_path(id);
@@ -125,8 +135,10 @@ impl FileStore {
         } + 1;
         // The line keeps its `seq` whether it is written now or later.
         lifecycle.seqs.insert(id.to_string(), seq);
-        let line = frame::encode(seq, &rec);
-        match self.lifecycle.write(&mut lifecycle, id, &path, Some(line)) {
+        match self
+            .lifecycle
+            .write_record(&mut lifecycle, id, &path, seq, sum, record)
+        {
             Ok(()) => Ok(()),
             Err(e) => {
                 let e = StoreError::io(format!("cannot write {}", path.display()), &e);
@@ -200,8 +212,7 @@ impl Journal for FileStore {
             // Appended even when the state was not written: kept after it, in order.
             let held = match s.results_slot() {
                 ResultsSlot::Held(held) => {
-                    let results = Box::new(StoredResults::clone(&held));
-                    let _ = self.append(&s.id, &Record::Results { results });
+                    let _ = self.append(&s.id, &RecordRef::Results { results: &held });
                     Some(held)
                 }
                 _ => None,

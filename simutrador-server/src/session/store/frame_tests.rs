@@ -21,6 +21,18 @@ fn three() -> Vec<Value> {
 }
 
 #[test]
+fn a_record_written_as_it_is_serialized_is_the_encoded_line() {
+    for (seq, r) in [
+        (1, json!({"t": "a"})),
+        (1234567, json!({"t": "b", "v": [1, "2", null]})),
+    ] {
+        let mut out = Vec::new();
+        write(&mut out, seq, sum(&r).unwrap(), &r).unwrap();
+        assert_eq!(out, encode(seq, &serde_json::to_vec(&r).unwrap()));
+    }
+}
+
+#[test]
 fn framed_records_read_back_in_order() {
     let bytes = journal(&three());
     let s: Scan<Value> = scan(&bytes);

@@ -13,10 +13,13 @@
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use serde::Serialize;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::frame::{self, Sum};
 
 /// The lifecycle journals' sequence numbers and unwritten lines, behind one lock (which also
 /// serializes every lifecycle write, so lines never interleave).
@@ -74,6 +77,44 @@ impl SharedLifecycle {
         written
     }
 
+    /// Write `id`'s unwritten lines and then `record`, framed as line `seq` (its [`Sum`]
+    /// computed beforehand), serialized straight into the file so that a large record (a
+    /// million-point results record) is never held whole in memory. Only when the write fails
+    /// is the record serialized into memory, to be kept with the other unwritten lines.
+    pub(super) fn write_record<R: Serialize>(
+        &self,
+        lifecycle: &mut Lifecycle,
+        id: &str,
+        path: &Path,
+        seq: u64,
+        sum: Sum,
+        record: &R,
+    ) -> std::io::Result<()> {
+        let mut bytes = match lifecycle.unwritten.remove(id) {
+            Some(bytes) => {
+                self.unwritten_sessions.fetch_sub(1, Ordering::Relaxed);
+                bytes
+            }
+            None => Vec::new(),
+        };
+        let written = private_options().append(true).open(path).and_then(|mut f| {
+            write_through(&mut f, |out| {
+                out.write_all(&bytes)?;
+                frame::write(out, seq, sum, record)
+            })
+        });
+        if written.is_err() {
+            match serde_json::to_vec(record) {
+                Ok(rec) => bytes.extend(frame::encode(seq, &rec)),
+                // It was serialized once already (`sum`); it cannot fail now.
+                Err(e) => tracing::error!("cannot encode a journal record: {e}"),
+            }
+            lifecycle.unwritten.insert(id.to_string(), bytes);
+            self.unwritten_sessions.fetch_add(1, Ordering::Relaxed);
+        }
+        written
+    }
+
     /// True when `id` has lifecycle lines not written yet.
     pub(super) fn has_unwritten(&self, id: &str) -> bool {
         self.unwritten_sessions.load(Ordering::Relaxed) > 0
@@ -101,6 +142,24 @@ pub(super) type LifecycleRef = Arc<SharedLifecycle>;
 pub(super) fn write_or_cut(f: &mut File, bytes: &[u8]) -> std::io::Result<()> {
     let len = f.metadata()?.len();
     f.write_all(bytes).inspect_err(|_| {
+        let _ = f.set_len(len);
+    })
+}
+
+/// Bytes gathered before a `write`: a record this size or smaller is written in one.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// `write` at the end of `f`, through a buffer; on failure cut `f` back to its length before.
+fn write_through(
+    f: &mut File,
+    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let len = f.metadata()?.len();
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, &mut *f);
+    let written = write(&mut out).and_then(|()| out.flush());
+    // Not flushed again when dropped: after a failure, what is left is dropped.
+    let _ = out.into_parts();
+    written.inspect_err(|_| {
         let _ = f.set_len(len);
     })
 }

@@ -15,6 +15,7 @@ use shared_models::results::{Metrics, SimulationResults};
 use shared_models::trading::OrderRequest;
 use shared_models::trading::PositionView;
 use shared_models::{SessionInfo, SessionParams, SessionState, TerminationReason};
+use simutrador_engine::ResultColumns;
 
 use crate::market_data::DataFingerprint;
 use crate::session::limits::RiskLimits;
@@ -72,6 +73,18 @@ pub enum Record {
     },
 }
 
+/// A lifecycle record to write that borrows what it carries, so results are not copied to be
+/// journaled; it serializes exactly as the [`Record`] it stands for.
+#[derive(Debug, Serialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum RecordRef<'a> {
+    /// [`Record::Results`].
+    Results {
+        /// The results.
+        results: &'a StoredResults,
+    },
+}
+
 /// Final results as stored: the trades and the equity curve as columns (the wire's
 /// `format: columns`), so a million-bar curve costs a few MB and no per-point objects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +107,17 @@ impl StoredResults {
             trades: TradeColumns::from_trades(&results.trades),
             open_positions: results.open_positions.clone(),
             equity: EquityColumns::from_points(&results.equity_curve),
+        }
+    }
+
+    /// The results of a run, as the engine gives them in columns (the same values as
+    /// [`StoredResults::new`] of its `results`, bit for bit, without an equity point per bar).
+    pub fn from_columns(results: ResultColumns) -> StoredResults {
+        StoredResults {
+            metrics: results.metrics,
+            trades: results.trades,
+            open_positions: results.open_positions,
+            equity: results.equity,
         }
     }
 

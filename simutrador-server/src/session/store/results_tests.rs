@@ -55,7 +55,7 @@ fn results(bars: i64) -> SimulationResults {
 fn finished(m: &SessionManager, r: &SimulationResults) -> Arc<crate::session::Session> {
     let s = m.create("alice", params(), 250).unwrap();
     m.transition(&s, SessionState::Running, None).unwrap();
-    s.set_results(r.clone());
+    s.set_results(StoredResults::new(r));
     let done = (SessionState::Completed, Some(TerminationReason::Completed));
     m.transition(&s, done.0, done.1).unwrap();
     s
@@ -93,6 +93,19 @@ fn a_finished_session_keeps_only_its_summary_in_memory() {
     assert_eq!(store.cached_results(), 0, "forgotten when idle");
     assert_eq!(whole(&m, &s), r, "loaded on demand, exactly as produced");
     assert_eq!(store.cached_results(), 1);
+}
+
+#[test]
+fn results_are_journaled_from_a_borrowed_copy_as_the_results_record() {
+    let stored = StoredResults::new(&results(300));
+    let borrowed = crate::session::store::record::RecordRef::Results { results: &stored };
+    let owned = Record::Results {
+        results: Box::new(stored.clone()),
+    };
+    assert_eq!(
+        serde_json::to_vec(&borrowed).unwrap(),
+        serde_json::to_vec(&owned).unwrap()
+    );
 }
 
 #[test]
