@@ -12,7 +12,7 @@ use super::clock::utc;
 use super::metrics::{MetricsInput, compute, equity_f64, geometric_mean};
 use super::test_util::{DAY, MONTH_STARTS_2021, T0};
 
-fn trade(pnl: Decimal, ret: f64, days: i64) -> Trade {
+fn trade(pnl: Decimal, ret: f64, days: i64, bars: (u64, u64), commission: Decimal) -> Trade {
     Trade {
         symbol: "AAA".into(),
         side: TradeSide::Long,
@@ -23,8 +23,10 @@ fn trade(pnl: Decimal, ret: f64, days: i64) -> Trade {
         exit_price: dec!(100),
         pnl,
         return_pct: ret,
-        commission: dec!(0),
+        commission,
         duration: days * DAY,
+        entry_bar: Some(bars.0),
+        exit_bar: Some(bars.1),
     }
 }
 
@@ -50,7 +52,12 @@ fn six_daily_points_and_two_trades() {
         dec!(120),
         dec!(114),
     ];
-    let trades = [trade(dec!(10), 10.0, 1), trade(dec!(-5), -5.0, 2)];
+    // Bars 1–2 and 2–3: three bars of six exposed (the shared bar counts once).
+    let trades = [
+        trade(dec!(10), 10.0, 1, (1, 2), dec!(1)),
+        trade(dec!(-5), -5.0, 2, (2, 3), dec!(0.5)),
+    ];
+    let closes = [50.0, 55.0, 52.0, 53.0, 58.0, 60.0];
     let (values, equity_final, equity_peak) = equity_f64(&equity);
     let m = compute(&MetricsInput {
         times: &times,
@@ -59,9 +66,8 @@ fn six_daily_points_and_two_trades() {
         equity_peak,
         initial_capital: dec!(100),
         trades: &trades,
-        exposed_bars: 3,
-        commissions: dec!(1.5),
-        buy_and_hold: Some((dec!(50), dec!(60))),
+        closes: &closes,
+        indicator_warmup: 0,
     });
     assert_eq!(
         (m.duration, m.equity_final, m.equity_peak),
@@ -127,9 +133,8 @@ fn undefined_values_are_none() {
         equity_peak,
         initial_capital: dec!(100),
         trades: &[],
-        exposed_bars: 0,
-        commissions: dec!(0),
-        buy_and_hold: None,
+        closes: &[],
+        indicator_warmup: 0,
     });
     assert_eq!(m.num_trades, 0);
     assert_eq!(
@@ -154,9 +159,8 @@ fn undefined_values_are_none() {
             equity_peak,
             initial_capital: dec!(100),
             trades: &[],
-            exposed_bars: 0,
-            commissions: dec!(0),
-            buy_and_hold: None,
+            closes: &[],
+            indicator_warmup: 0,
         }
     });
     assert_eq!(empty.equity_final, dec!(100));
@@ -182,9 +186,8 @@ fn weekend_bars_mean_365_periods() {
         equity_peak,
         initial_capital: dec!(100),
         trades: &[],
-        exposed_bars: 7,
-        commissions: dec!(0),
-        buy_and_hold: None,
+        closes: &[],
+        indicator_warmup: 0,
     });
     // Six daily changes of +1%: g = 1%.
     assert!(close(
@@ -204,9 +207,8 @@ fn curve_metrics(times: &[i64], equity: &[Decimal]) -> shared_models::results::M
         equity_peak,
         initial_capital: equity[0],
         trades: &[],
-        exposed_bars: 0,
-        commissions: dec!(0),
-        buy_and_hold: None,
+        closes: &[],
+        indicator_warmup: 0,
     })
 }
 

@@ -147,7 +147,7 @@ fn run(
         engine.submit(t, orders, &cancels, &mut events);
     }
     engine.finish(&mut events);
-    (events, engine.results(0))
+    (events, engine.results())
 }
 
 fn cfg_for(short: bool, rate: u8, bps: u8, close_at_end: bool) -> EngineConfig {

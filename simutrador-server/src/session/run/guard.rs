@@ -114,7 +114,7 @@ impl RunCore {
     /// session's final change), send what is held, then `simulation_end` with `reason`.
     fn end_with(&mut self, reason: TerminationReason, ended: Effect, out: &mut Vec<Output>) {
         self.publish(out);
-        let results = self.engine.results(0);
+        let results = self.engine.results();
         let metrics = results.metrics.clone();
         out.push(Output::Session(Effect::Results(Box::new(results))));
         out.push(Output::Session(ended));
