@@ -262,3 +262,26 @@ fn one_bucket_has_no_return() {
     let m = curve_metrics(&times, &equity);
     assert_eq!((m.return_ann_pct, m.volatility_ann_pct), (None, None));
 }
+
+/// A deliberate difference (docs/metrics.md, "Differences from backtesting.py"): with no
+/// losing period the Sortino ratio's downside deviation is 0 and backtesting.py 0.6.6 says
+/// `inf` (`compute_stats` divides under `np.errstate(divide='ignore')`); JSON has no
+/// infinity, so it is `null` here. Check with
+/// `/work/main/target/fidelity-venv/bin/python`:
+///
+/// ```python
+/// import numpy as np
+/// r = np.array([.01, .02, .01]); g = np.exp(np.log1p(r).mean()) - 1
+/// with np.errstate(divide='ignore'):
+///     print(((1 + g) ** 252 - 1) / (np.sqrt(np.mean(r.clip(-np.inf, 0) ** 2)) * np.sqrt(252)))  # inf
+/// ```
+#[test]
+fn sortino_without_a_losing_period_is_null_where_backtesting_py_says_inf() {
+    let times: Vec<i64> = (0..4).map(|d| T0 + d * DAY).collect();
+    let equity = [dec!(100), dec!(101), dec!(103.02), dec!(104.0502)];
+    let m = curve_metrics(&times, &equity);
+    assert!(m.return_ann_pct.is_some_and(|r| r > 0.0));
+    assert_eq!(m.sortino_ratio, None);
+    // Kelly without a losing trade: NaN in backtesting.py too, null here.
+    assert_eq!(m.kelly_criterion, None);
+}
