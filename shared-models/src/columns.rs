@@ -150,8 +150,7 @@ impl EquityColumns {
         let n = self.equity.len();
         let dd_pct = self.drawdown_pct.unwrap_or_default();
         let dd_dur = self.drawdown_duration.unwrap_or_default();
-        if (!dd_pct.is_empty() && dd_pct.len() != n) || (!dd_dur.is_empty() && dd_dur.len() != n)
-        {
+        if (!dd_pct.is_empty() && dd_pct.len() != n) || (!dd_dur.is_empty() && dd_dur.len() != n) {
             return Err(format!(
                 "equity_columns: the drawdown columns must hold {n} values"
             ));

@@ -81,7 +81,8 @@ impl EquityColumns {
         }
         let equity = self.equity[start..end].to_vec();
         fn cut<T: Clone>(v: &Option<Vec<T>>, start: usize, end: usize) -> Option<Vec<T>> {
-            v.as_ref().map(|v| v.get(start..end).map(<[T]>::to_vec).unwrap_or_default())
+            v.as_ref()
+                .map(|v| v.get(start..end).map(<[T]>::to_vec).unwrap_or_default())
         }
         let drawdown_pct = cut(&self.drawdown_pct, start, end);
         let drawdown_duration = cut(&self.drawdown_duration, start, end);

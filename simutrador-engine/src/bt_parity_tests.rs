@@ -59,7 +59,11 @@ fn run(close_at_end: bool) -> SimulationResults {
     for i in 0..12 {
         let (o, cl) = (Decimal::from(OPEN[i]), Decimal::from(CLOSE[i]));
         let t = weekday(i as i64);
-        engine.settle(t, &[Some(bar(o, o.max(cl) + dec!(1), o.min(cl) - dec!(1), cl))], &mut out);
+        engine.settle(
+            t,
+            &[Some(bar(o, o.max(cl) + dec!(1), o.min(cl) - dec!(1), cl))],
+            &mut out,
+        );
         let orders = match i {
             3 | 10 => vec![market(&format!("b{i}"), Buy, dec!(10))],
             6 => vec![market("c6", Sell, dec!(10))],
@@ -126,7 +130,11 @@ fn trades_finalized_match_backtesting_py_with_close_at_end() {
     let bars: Vec<_> = r.trades.iter().map(|t| (t.entry_bar, t.exit_bar)).collect();
     assert_eq!(
         bars,
-        [(Some(4), Some(7)), (Some(9), Some(10)), (Some(11), Some(11))]
+        [
+            (Some(4), Some(7)),
+            (Some(9), Some(10)),
+            (Some(11), Some(11))
+        ]
     );
     assert_eq!(m.equity_final, dec!(9984.9));
     assert_eq!(m.commissions, dec!(85.1));

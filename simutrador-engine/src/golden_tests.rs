@@ -187,7 +187,10 @@ fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64, gaps: bool) -> (
         let _ = write!(columns, "{:?} {:?} ", t.entry_bar.take(), t.exit_bar.take());
     }
     for p in &mut curve {
-        let (pct, dur) = (std::mem::take(&mut p.drawdown_pct), p.drawdown_duration.take());
+        let (pct, dur) = (
+            std::mem::take(&mut p.drawdown_pct),
+            p.drawdown_duration.take(),
+        );
         let _ = write!(columns, "{pct:?} {dur:?} ");
     }
     // Without the emptied fields, the text is the `Debug` of the types before they had them.

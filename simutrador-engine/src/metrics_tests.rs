@@ -285,3 +285,68 @@ fn sortino_without_a_losing_period_is_null_where_backtesting_py_says_inf() {
     // Kelly without a losing trade: NaN in backtesting.py too, null here.
     assert_eq!(m.kelly_criterion, None);
 }
+
+/// Annualization on three bar spacings against backtesting.py 0.6.6's `compute_stats` (Return
+/// (Ann.), Volatility (Ann.), CAGR, Sortino). Re-run with
+/// `/work/main/target/fidelity-venv/bin/python`:
+///
+/// ```python
+/// import numpy as np, pandas as pd
+/// from backtesting._stats import compute_stats
+/// def run(idx, e):
+///     s = compute_stats([], np.array(e, float), pd.DataFrame({"Close": e}, index=idx), None)
+///     print([repr(float(s[k])) for k in ["Return (Ann.) [%]", "Volatility (Ann.) [%]",
+///                                        "CAGR [%]", "Sortino Ratio"]])
+/// e = [1000 * (1 + 0.003 * np.sin(i / 5.0) + 0.0004 * i) for i in range(120)]
+/// run(pd.date_range("2024-01-01", periods=120, freq="h"), e)      # 24/7 hourly: days, 365
+/// run(pd.date_range("2024-01-01", periods=120, freq="W-MON"), e)  # weekly: weeks, 52
+/// run(pd.bdate_range("2024-01-01", periods=120), e)               # weekdays: days, 252
+/// ```
+#[test]
+fn annualization_matches_backtesting_py_on_hourly_weekly_and_weekday_bars() {
+    let equity: Vec<f64> = (0..120)
+        .map(|i| 1000.0 * (1.0 + 0.003 * (f64::from(i) / 5.0).sin() + 0.0004 * f64::from(i)))
+        .collect();
+    let weekday = |i: i64| T0 + (i / 5 * 7 + i % 5) * DAY;
+    let cases: [(Vec<i64>, [f64; 3], Option<f64>); 3] = [
+        (
+            (0..120).map(|i| T0 + i * 3_600).collect(),
+            [962.7739144038104, 58.35180740786725, 2403.357210171347],
+            None, // backtesting.py: inf (no losing day)
+        ),
+        (
+            (0..120).map(|i| T0 + i * 7 * DAY).collect(),
+            [1.9285981839165967, 0.30394294103150055, 1.9352847947889495],
+            Some(35.81014857242245),
+        ),
+        (
+            (0..120).map(weekday).collect(),
+            [9.699321534246819, 0.7201156731811708, 10.160606220184887],
+            Some(81.81013839197244),
+        ),
+    ];
+    for (times, [ann, vol, cagr], sortino) in cases {
+        let m = compute(&MetricsInput {
+            times: &times,
+            equity: &equity,
+            equity_final: Decimal::from_f64_retain(equity[119]),
+            equity_peak: None,
+            initial_capital: Decimal::from(1000),
+            trades: &[],
+            closes: &[],
+            indicator_warmup: 0,
+        });
+        let near = |g: Option<f64>, w: f64| g.is_some_and(|g| (g - w).abs() <= 1e-9 * w.abs());
+        assert!(near(m.return_ann_pct, ann), "{:?} {ann}", m.return_ann_pct);
+        assert!(
+            near(m.volatility_ann_pct, vol),
+            "{:?} {vol}",
+            m.volatility_ann_pct
+        );
+        assert!(near(m.cagr_pct, cagr), "{:?} {cagr}", m.cagr_pct);
+        match sortino {
+            Some(s) => assert!(near(m.sortino_ratio, s), "{:?} {s}", m.sortino_ratio),
+            None => assert_eq!(m.sortino_ratio, None),
+        }
+    }
+}

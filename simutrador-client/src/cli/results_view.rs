@@ -144,7 +144,11 @@ pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, Value)> {
         ("Profit Factor", "profit_factor", Float(m.profit_factor)),
         ("Expectancy [%]", "expectancy_pct", Float(m.expectancy_pct)),
         ("SQN", "sqn", Float(m.sqn)),
-        ("Kelly Criterion", "kelly_criterion", Float(m.kelly_criterion)),
+        (
+            "Kelly Criterion",
+            "kelly_criterion",
+            Float(m.kelly_criterion),
+        ),
     ]
 }
 
