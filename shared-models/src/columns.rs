@@ -16,7 +16,7 @@ use crate::trading::{EquityPoint, Trade, TradeSide};
 /// The equity curve as columns. Point `i` is at `time_start + i × time_step` when `time_step`
 /// is given (evenly spaced bars), else at `time_start + time_deltas[0] + … + time_deltas[i]`
 /// (`time_deltas[0]` is 0).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EquityColumns {
     /// Time of the first point, Unix seconds (0 for an empty curve).
@@ -30,6 +30,13 @@ pub struct EquityColumns {
     /// Equity at each close.
     #[serde(with = "crate::decimal_text::vec")]
     pub equity: Vec<Decimal>,
+    /// [`EquityPoint::drawdown_pct`] of each point (absent from servers before it was
+    /// reported: every point then reads 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawdown_pct: Option<Vec<f64>>,
+    /// [`EquityPoint::drawdown_duration`] of each point, `null` where a point has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawdown_duration: Option<Vec<Option<i64>>>,
 }
 
 /// Closed trades as columns (each as long as the number of trades); times are Unix seconds.
@@ -63,6 +70,12 @@ pub struct TradeColumns {
     pub commission: Vec<Decimal>,
     /// Durations, seconds.
     pub duration: Vec<i64>,
+    /// Entry bar indices ([`Trade::entry_bar`]), when every trade has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_bar: Option<Vec<u64>>,
+    /// Exit bar indices ([`Trade::exit_bar`]), when every trade has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_bar: Option<Vec<u64>>,
 }
 
 fn time(seconds: i64) -> Result<DateTime<Utc>, String> {
@@ -97,7 +110,10 @@ impl EquityColumns {
     /// The columns of `points`.
     pub fn from_points(points: &[EquityPoint]) -> Self {
         let times: Vec<i64> = points.iter().map(|p| p.time.timestamp()).collect();
-        Self::from_times(&times, points.iter().map(|p| p.equity).collect())
+        let mut columns = Self::from_times(&times, points.iter().map(|p| p.equity).collect());
+        columns.drawdown_pct = Some(points.iter().map(|p| p.drawdown_pct).collect());
+        columns.drawdown_duration = Some(points.iter().map(|p| p.drawdown_duration).collect());
+        columns
     }
 
     /// The columns of a curve given as its times (Unix seconds) and, parallel to them, its
@@ -133,6 +149,8 @@ impl EquityColumns {
             time_step: step,
             time_deltas: deltas,
             equity,
+            drawdown_pct: None,
+            drawdown_duration: None,
         }
     }
 
@@ -140,26 +158,45 @@ impl EquityColumns {
     /// `time_step` nor `time_deltas`, or times out of range.
     pub fn into_points(self) -> Result<Vec<EquityPoint>, String> {
         let n = self.equity.len();
+        let dd_pct = self.drawdown_pct.unwrap_or_default();
+        let dd_dur = self.drawdown_duration.unwrap_or_default();
+        if (!dd_pct.is_empty() && dd_pct.len() != n) || (!dd_dur.is_empty() && dd_dur.len() != n) {
+            return Err(format!(
+                "equity_columns: the drawdown columns must hold {n} values"
+            ));
+        }
+        let drawdown = |i: usize| {
+            (
+                dd_pct.get(i).copied().unwrap_or(0.0),
+                dd_dur.get(i).copied().flatten(),
+            )
+        };
         let mut out = Vec::with_capacity(n);
         let mut days = Days::default();
         match (self.time_step, self.time_deltas) {
             (Some(step), _) => {
                 let mut t = self.time_start;
-                for equity in self.equity {
+                for (i, equity) in self.equity.into_iter().enumerate() {
+                    let (drawdown_pct, drawdown_duration) = drawdown(i);
                     out.push(EquityPoint {
                         time: days.time(t)?,
                         equity,
+                        drawdown_pct,
+                        drawdown_duration,
                     });
                     t = t.checked_add(step).unwrap_or(i64::MAX);
                 }
             }
             (None, Some(deltas)) if deltas.len() == n => {
                 let mut t = self.time_start;
-                for (equity, d) in self.equity.into_iter().zip(deltas) {
+                for (i, (equity, d)) in self.equity.into_iter().zip(deltas).enumerate() {
                     t = t.checked_add(d).ok_or("equity_columns: time overflow")?;
+                    let (drawdown_pct, drawdown_duration) = drawdown(i);
                     out.push(EquityPoint {
                         time: days.time(t)?,
                         equity,
+                        drawdown_pct,
+                        drawdown_duration,
                     });
                 }
             }
@@ -180,6 +217,9 @@ impl TradeColumns {
     /// The columns of `trades`.
     pub fn from_trades(trades: &[Trade]) -> Self {
         let mut c = TradeColumns::default();
+        let bars = |f: fn(&Trade) -> Option<u64>| trades.iter().map(f).collect::<Option<Vec<_>>>();
+        c.entry_bar = bars(|t| t.entry_bar);
+        c.exit_bar = bars(|t| t.exit_bar);
         for t in trades {
             c.symbol.push(t.symbol.to_string());
             c.side.push(t.side);
@@ -211,9 +251,11 @@ impl TradeColumns {
             self.commission.len(),
             self.duration.len(),
         ];
-        if lens.iter().any(|&l| l != n) {
+        let bar_len = |v: &Option<Vec<u64>>| v.as_ref().is_some_and(|v| v.len() != n);
+        if lens.iter().any(|&l| l != n) || bar_len(&self.entry_bar) || bar_len(&self.exit_bar) {
             return Err(format!("trade_columns: every column must hold {n} values"));
         }
+        let bar = |v: &Option<Vec<u64>>, i: usize| v.as_ref().and_then(|v| v.get(i).copied());
         let mut out = Vec::with_capacity(n);
         // `.into()`: the trade's symbol type may become a compact string.
         #[allow(clippy::useless_conversion)]
@@ -230,6 +272,8 @@ impl TradeColumns {
                 return_pct: self.return_pct[i],
                 commission: self.commission[i],
                 duration: self.duration[i],
+                entry_bar: bar(&self.entry_bar, i),
+                exit_bar: bar(&self.exit_bar, i),
             });
         }
         Ok(out)
@@ -244,6 +288,8 @@ mod tests {
         EquityPoint {
             time: time(t).unwrap_or_default(),
             equity,
+            drawdown_pct: (t % 7) as f64 / 4.0,
+            drawdown_duration: (t % 3 == 0).then_some(t),
         }
     }
 
@@ -295,6 +341,8 @@ mod tests {
             time_step: None,
             time_deltas: Some(vec![0]),
             equity: vec![Decimal::ONE, Decimal::ONE],
+            drawdown_pct: None,
+            drawdown_duration: None,
         };
         assert!(cols.into_points().is_err());
         let trades = TradeColumns {

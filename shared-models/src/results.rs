@@ -25,11 +25,13 @@ pub struct Metrics {
     pub equity_final: Decimal,
     /// Highest equity at any close.
     pub equity_peak: Decimal,
-    /// All commissions paid.
+    /// Commissions of the closed trades (entry and exit), as backtesting.py's
+    /// `Commissions [$]`: a position still open at the end is not counted.
     pub commissions: Decimal,
     /// Total return, percent.
     pub return_pct: f64,
-    /// Return of holding the (first) symbol from first open… see docs/metrics.md.
+    /// Return of holding the first symbol from the close of the first bar at which the
+    /// strategy's indicators are all defined to the last close, percent (docs/metrics.md).
     pub buy_and_hold_return_pct: f64,
     /// Annualized return, percent.
     pub return_ann_pct: Option<f64>,
@@ -43,6 +45,14 @@ pub struct Metrics {
     pub sortino_ratio: Option<f64>,
     /// Annualized return over maximum drawdown.
     pub calmar_ratio: Option<f64>,
+    /// Jensen's alpha against the first symbol's Buy & Hold, percent (backtesting.py's
+    /// `Alpha [%]`). Absent from servers before it was reported.
+    #[serde(default)]
+    pub alpha_pct: Option<f64>,
+    /// Beta of the equity's log returns against the first symbol's (backtesting.py's
+    /// `Beta`). Absent from servers before it was reported.
+    #[serde(default)]
+    pub beta: Option<f64>,
     /// Deepest peak-to-trough fall, percent (negative or zero).
     pub max_drawdown_pct: f64,
     /// Mean depth of drawdown periods, percent (negative or zero).
@@ -71,6 +81,10 @@ pub struct Metrics {
     pub expectancy_pct: Option<f64>,
     /// System Quality Number.
     pub sqn: Option<f64>,
+    /// Kelly criterion: the fraction of capital to risk per trade (backtesting.py's
+    /// `Kelly Criterion`). Absent from servers before it was reported.
+    #[serde(default)]
+    pub kelly_criterion: Option<f64>,
 }
 
 /// `results` (reply to `get_results`).

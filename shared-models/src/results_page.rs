@@ -75,9 +75,17 @@ impl EquityColumns {
                 time_step: Some(0),
                 time_deltas: None,
                 equity: Vec::new(),
+                drawdown_pct: self.drawdown_pct.as_ref().map(|_| Vec::new()),
+                drawdown_duration: self.drawdown_duration.as_ref().map(|_| Vec::new()),
             };
         }
         let equity = self.equity[start..end].to_vec();
+        fn cut<T: Clone>(v: &Option<Vec<T>>, start: usize, end: usize) -> Option<Vec<T>> {
+            v.as_ref()
+                .map(|v| v.get(start..end).map(<[T]>::to_vec).unwrap_or_default())
+        }
+        let drawdown_pct = cut(&self.drawdown_pct, start, end);
+        let drawdown_duration = cut(&self.drawdown_duration, start, end);
         match (&self.time_step, &self.time_deltas) {
             (Some(step), _) => EquityColumns {
                 time_start: (start as i64)
@@ -86,6 +94,8 @@ impl EquityColumns {
                 time_step: Some(*step),
                 time_deltas: None,
                 equity,
+                drawdown_pct,
+                drawdown_duration,
             },
             (None, deltas) => {
                 let deltas = deltas.as_deref().unwrap_or(&[]);
@@ -101,6 +111,8 @@ impl EquityColumns {
                     time_step: None,
                     time_deltas: Some(page),
                     equity,
+                    drawdown_pct,
+                    drawdown_duration,
                 }
             }
         }
@@ -126,6 +138,8 @@ impl TradeColumns {
             return_pct: cut(&self.return_pct, &range),
             commission: cut(&self.commission, &range),
             duration: cut(&self.duration, &range),
+            entry_bar: self.entry_bar.as_ref().map(|v| cut(v, &range)),
+            exit_bar: self.exit_bar.as_ref().map(|v| cut(v, &range)),
         }
     }
 
@@ -190,6 +204,8 @@ mod tests {
             .map(|(i, &t)| EquityPoint {
                 time: chrono::DateTime::from_timestamp(t, 0).unwrap_or_default(),
                 equity: Decimal::new(100_000 + i as i64, 2),
+                drawdown_pct: i as f64 / 8.0,
+                drawdown_duration: (i % 4 == 3).then_some(60 * i as i64),
             })
             .collect()
     }

@@ -235,6 +235,14 @@ pub struct Trade {
     pub commission: Decimal,
     /// Exit time minus entry time, in seconds.
     pub duration: i64,
+    /// Index of the entry fill's bar among the run's settled bars (0 = the first point of
+    /// the equity curve), as backtesting.py's `EntryBar`. Absent in results stored before
+    /// it was reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_bar: Option<u64>,
+    /// Index of the exit fill's bar, as backtesting.py's `ExitBar`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_bar: Option<u64>,
 }
 
 /// One point of the equity curve (at a bar's close).
@@ -244,4 +252,12 @@ pub struct EquityPoint {
     pub time: DateTime<Utc>,
     /// Equity at that close.
     pub equity: Decimal,
+    /// How far the equity is below its running peak, percent (0 at a new peak):
+    /// backtesting.py's `DrawdownPct` × 100. 0 in results stored before it was reported.
+    #[serde(default)]
+    pub drawdown_pct: f64,
+    /// At the last point of a drawdown period (the next peak, or the last point): the
+    /// period's length in seconds, as backtesting.py's `DrawdownDuration`; absent elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawdown_duration: Option<i64>,
 }

@@ -232,7 +232,7 @@ fn main() {
         let t = Instant::now();
         let mut events = BarEvents::default();
         engine.finish(&mut events);
-        let results = engine.results(0);
+        let results = engine.results();
         let finishing = t.elapsed();
         sma.push(elapsed);
         res.push(finishing);

@@ -32,6 +32,7 @@ impl Engine {
     #[inline(never)]
     pub(super) fn settle_after_bankruptcy(&mut self, time: i64, candles: &[Option<Candle>]) {
         let _ = self.books.mark(candles);
+        self.record_close();
         self.curve.push(time, Decimal::ZERO);
     }
 

@@ -78,7 +78,7 @@ fn a_short_on_rising_prices_goes_bankrupt_at_the_close_that_takes_equity_below_z
     assert!(s.events.executions.is_empty());
     assert_eq!(s.engine.trade_count(), 1);
 
-    let r = s.engine.results(0);
+    let r = s.engine.results();
     let curve: Vec<Decimal> = r.equity_curve.iter().map(|p| p.equity).collect();
     assert_eq!(
         curve,
@@ -217,7 +217,7 @@ proptest::proptest! {
                 bankrupt_at = Some((i + 1, close));
             }
         }
-        let r = s.engine.results(0);
+        let r = s.engine.results();
         if let Some((k, at)) = bankrupt_at {
             proptest::prop_assert!(!s.engine.loss_limit_hit());
             proptest::prop_assert!(r.equity_curve[k..].iter().all(|p| p.equity.is_zero()));

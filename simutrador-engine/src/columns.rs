@@ -32,17 +32,19 @@ pub struct ResultColumns {
 
 impl Engine {
     /// Final results, as [`Engine::results`] gives them, in columns.
-    /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
-    pub fn results_columns(&self, buy_and_hold_symbol: usize) -> ResultColumns {
+    pub fn results_columns(&self) -> ResultColumns {
         let trades = self.trades();
-        let metrics = self.final_metrics(buy_and_hold_symbol, &trades);
+        let (metrics, drawdown_pct, drawdown_duration) = self.final_metrics(&trades);
         let columns = TradeColumns::from_trades(&trades);
         drop(trades);
+        let mut equity = equity_columns(&self.curve);
+        equity.drawdown_pct = Some(drawdown_pct);
+        equity.drawdown_duration = Some(drawdown_duration);
         ResultColumns {
             metrics,
             trades: columns,
             open_positions: self.books.position_views(&self.config.symbols),
-            equity: equity_columns(&self.curve),
+            equity,
         }
     }
 }
@@ -66,6 +68,8 @@ pub(crate) fn equity_columns(curve: &EquityCurve) -> EquityColumns {
                     time_step: Some(if n >= 2 { step } else { 0 }),
                     time_deltas: None,
                     equity,
+                    drawdown_pct: None,
+                    drawdown_duration: None,
                 };
             }
             _ => {}
@@ -92,7 +96,10 @@ mod tests {
 
     /// Equal bit for bit: the same JSON (decimals keep their scale in their text).
     fn same(curve: &EquityCurve) {
-        let want = EquityColumns::from_points(&curve.to_points());
+        let mut want = EquityColumns::from_points(&curve.to_points());
+        // The drawdown columns come from the metrics (`results_columns` adds them).
+        want.drawdown_pct = None;
+        want.drawdown_duration = None;
         let got = equity_columns(curve);
         assert_eq!(
             serde_json::to_string(&got).unwrap(),

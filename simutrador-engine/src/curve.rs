@@ -276,7 +276,8 @@ impl EquityCurve {
         times * std::mem::size_of::<i64>() + values
     }
 
-    /// The wire form.
+    /// The wire form, without the drawdown columns (0 and `None`; `Engine::results` fills
+    /// them in).
     pub fn to_points(&self) -> Vec<EquityPoint> {
         let mut clock = DayClock::default();
         let mut time = |i: usize| clock.at(self.times.get(i));
@@ -287,6 +288,8 @@ impl EquityCurve {
                 .map(|(i, &p)| EquityPoint {
                     time: time(i),
                     equity: unpack(p),
+                    drawdown_pct: 0.0,
+                    drawdown_duration: None,
                 })
                 .collect(),
             Values::Full(v) => v
@@ -295,6 +298,8 @@ impl EquityCurve {
                 .map(|(i, &equity)| EquityPoint {
                     time: time(i),
                     equity,
+                    drawdown_pct: 0.0,
+                    drawdown_duration: None,
                 })
                 .collect(),
         }

@@ -40,9 +40,6 @@ pub struct Engine {
     pub(super) equity: Decimal,
     pub(super) next_execution: u64,
     pub(super) next_group: u64,
-    pub(super) exposed_bars: usize,
-    /// Set by any fill during the current `settle`.
-    pub(super) filled_this_bar: bool,
     /// Converts event times, once per bar time.
     stamp: Stamp,
     /// The symbols' names as the events carry them (inline strings, copied per event).
@@ -51,6 +48,12 @@ pub struct Engine {
     pub(super) risk: Option<Box<super::risk::RiskState>>,
     /// Set at the close where equity reached 0 or less (see `bankrupt.rs`).
     pub(super) bankrupt: bool,
+    /// The first symbol's close at every settled bar (its last close carried forward, NaN
+    /// before its first bar), as `f64`: Buy & Hold, Alpha and Beta (see `docs/metrics.md`).
+    pub(super) closes: Vec<f64>,
+    /// Bars (from the first settled one) before the strategy's indicators are all defined:
+    /// Buy & Hold starts at this bar (backtesting.py's `_indicator_warmup_nbars`).
+    indicator_warmup: usize,
 }
 
 impl Engine {
@@ -73,12 +76,12 @@ impl Engine {
             last_time: None,
             next_execution: 0,
             next_group: 0,
-            exposed_bars: 0,
-            filled_this_bar: false,
             stamp: Stamp::default(),
             names,
             risk: None,
             bankrupt: false,
+            closes: Vec::new(),
+            indicator_warmup: 0,
         })
     }
 
@@ -86,6 +89,25 @@ impl Engine {
     /// reallocates (and copies) the curve while settling.
     pub fn reserve_bars(&mut self, bars: usize) {
         self.curve.reserve(bars);
+        self.closes.reserve(bars);
+    }
+
+    /// Sets how many bars, from the first settled one, the strategy's indicators need before
+    /// they are all defined (backtesting.py's `_indicator_warmup_nbars`; 0 by default): Buy &
+    /// Hold is measured from the close of that bar. A value past the last bar measures from
+    /// the last bar (a return of 0).
+    pub fn set_indicator_warmup(&mut self, bars: usize) {
+        self.indicator_warmup = bars;
+    }
+
+    /// Records the first symbol's close for this bar (see [`Engine::closes`]).
+    #[inline]
+    pub(super) fn record_close(&mut self) {
+        let close = match self.books.positions.first() {
+            Some(p) if p.first_close.is_some() => super::numeric::to_f64(p.last_close),
+            _ => f64::NAN,
+        };
+        self.closes.push(close);
     }
 
     /// The configuration the engine was built with.
@@ -204,19 +226,17 @@ impl Engine {
             return;
         }
         self.last_time = Some(time);
+        self.books.bar = self.curve.len() as u64;
         if self.bankrupt {
             self.settle_after_bankruptcy(time, candles);
             return;
         }
-        self.filled_this_bar = false;
         if !self.orders.is_empty() {
             self.work_orders(time, candles, out);
         }
-        let (equity, open) = self.books.mark(candles);
+        let (equity, _) = self.books.mark(candles);
+        self.record_close();
         self.equity = equity;
-        if open || self.filled_this_bar {
-            self.exposed_bars += 1;
-        }
         self.curve.push(time, self.equity);
         if !super::numeric::is_pos(self.equity) {
             // Bankrupt (equity ≤ 0, by its sign bits: no `Decimal` comparison per bar):
@@ -297,6 +317,7 @@ impl Engine {
     /// stops, loss limits, bankruptcy and `close_at_end`.
     pub fn flatten(&mut self, time: i64, out: &mut BarEvents) {
         let at = self.stamp(time);
+        self.books.bar = self.curve.len().saturating_sub(1) as u64;
         for o in self.orders.drain(..) {
             out.order_updates.push(OrderUpdate {
                 order_id: o.id,
@@ -344,26 +365,36 @@ impl Engine {
         }
     }
 
-    /// Final results: metrics, closed trades, open positions and the equity curve.
-    /// `buy_and_hold_symbol` indexes `config.symbols` (out of range → Buy & Hold 0).
-    pub fn results(&self, buy_and_hold_symbol: usize) -> SimulationResults {
+    /// Final results: metrics, closed trades (with their bar indices), open positions and the
+    /// equity curve (with its drawdown columns). Buy & Hold, Alpha and Beta are those of the
+    /// first symbol (`config.symbols[0]`), as backtesting.py's single symbol.
+    pub fn results(&self) -> SimulationResults {
         let trades = self.trades();
+        let (metrics, drawdown_pct, drawdown_duration) = self.final_metrics(&trades);
+        let mut equity_curve = self.curve.to_points();
+        for ((p, pct), dur) in equity_curve
+            .iter_mut()
+            .zip(drawdown_pct)
+            .zip(drawdown_duration)
+        {
+            p.drawdown_pct = pct;
+            p.drawdown_duration = dur;
+        }
         SimulationResults {
-            metrics: self.final_metrics(buy_and_hold_symbol, &trades),
+            metrics,
             trades,
             open_positions: self.books.position_views(&self.config.symbols),
-            equity_curve: self.curve.to_points(),
+            equity_curve,
         }
     }
 
-    /// The metrics of the run over `trades` (its closed trades); the times and values they
-    /// need are freed before this returns.
+    /// The metrics of the run over `trades` (its closed trades) and the equity curve's
+    /// drawdown columns (`DrawdownPct` × 100 and `DrawdownDuration` per point); the times and
+    /// values they need are freed before this returns.
     pub(super) fn final_metrics(
         &self,
-        buy_and_hold_symbol: usize,
         trades: &[shared_models::trading::Trade],
-    ) -> Metrics {
-        let bh = self.books.positions.get(buy_and_hold_symbol);
+    ) -> (Metrics, Vec<f64>, Vec<Option<i64>>) {
         let (times, equity) = (self.curve.times(), self.curve.values_f64());
         let input = MetricsInput {
             times: &times,
@@ -372,11 +403,11 @@ impl Engine {
             equity_peak: self.curve.peak(),
             initial_capital: self.config.initial_capital,
             trades,
-            exposed_bars: self.exposed_bars,
-            commissions: self.books.commissions,
-            buy_and_hold: bh.and_then(|p| p.first_close.map(|f| (f, p.last_close))),
+            closes: &self.closes,
+            indicator_warmup: self.indicator_warmup,
         };
-        metrics::compute(&input)
+        let (drawdown_pct, drawdown_duration) = metrics::drawdown_columns(&times, &equity);
+        (metrics::compute(&input), drawdown_pct, drawdown_duration)
     }
 
     /// Appends an execution report and a `filled` update.
@@ -394,7 +425,6 @@ impl Engine {
         out: &mut BarEvents,
     ) {
         self.next_execution += 1;
-        self.filled_this_bar = true;
         let sim_time = self.stamp(time);
         out.executions.push(ExecutionReport {
             execution_id: execution_id(self.next_execution),

@@ -177,14 +177,36 @@ fn golden(cfg: EngineConfig, seed: u64, bars: usize, step: i64, gaps: bool) -> (
     // A settle in the past is ignored.
     engine.settle(T0, &[None], &mut events);
     engine.finish(&mut events);
-    let results = engine.results(0);
+    let results = engine.results();
+    // The trades and the curve as they were before their bar indices and drawdown columns
+    // were reported (so `fp` still pins the execution), and those columns on their own.
+    let mut trades = results.trades.clone();
+    let mut curve = results.equity_curve.clone();
+    let mut columns = Fingerprint(0xcbf2_9ce4_8422_2325);
+    for t in &mut trades {
+        let _ = write!(columns, "{:?} {:?} ", t.entry_bar.take(), t.exit_bar.take());
+    }
+    for p in &mut curve {
+        let (pct, dur) = (
+            std::mem::take(&mut p.drawdown_pct),
+            p.drawdown_duration.take(),
+        );
+        let _ = write!(columns, "{pct:?} {dur:?} ");
+    }
+    // Without the emptied fields, the text is the `Debug` of the types before they had them.
+    let old = |text: String| {
+        text.replace(", entry_bar: None, exit_bar: None", "")
+            .replace(", drawdown_pct: 0.0, drawdown_duration: None", "")
+    };
     let _ = write!(
         fp,
-        "{events:?} {:?} {:?} {:?}",
-        results.trades, results.open_positions, results.equity_curve
+        "{events:?} {} {:?} {}",
+        old(format!("{trades:?}")),
+        results.open_positions,
+        old(format!("{curve:?}"))
     );
     let mut stats = Fingerprint(0xcbf2_9ce4_8422_2325);
-    let _ = write!(stats, "{:?}", results.metrics);
+    let _ = write!(stats, "{:?} {}", results.metrics, columns.0);
     let summary = format!(
         "bars {} trades {} final {} commissions {} sharpe {:?}",
         results.equity_curve.len(),
@@ -217,7 +239,7 @@ fn golden_two_symbols_with_costs_and_shorts() {
     println!("{summary}");
     assert_eq!(
         (fp, stats),
-        (18249398013574740103, 9376302453154401667),
+        (18249398013574740103, 13073320459235482233),
         "{summary}"
     );
 }
@@ -228,7 +250,7 @@ fn golden_two_symbols_long_only_left_open() {
     println!("{summary}");
     assert_eq!(
         (fp, stats),
-        (7184047885184696480, 15883210767055710313),
+        (7184047885184696480, 18250025384508448798),
         "{summary}"
     );
 }
@@ -241,7 +263,7 @@ fn golden_one_symbol_no_costs_daily() {
     println!("{summary}");
     assert_eq!(
         (fp, stats),
-        (10720412966871598739, 11978329780921792809),
+        (10720412966871598739, 17147043800928373932),
         "{summary}"
     );
 }
@@ -254,7 +276,7 @@ fn golden_irregular_times_and_huge_equity() {
     println!("{summary}");
     assert_eq!(
         (fp, stats),
-        (12636695734365806370, 7205234833171987069),
+        (12636695734365806370, 7554019369910539841),
         "{summary}"
     );
 }

@@ -21,7 +21,9 @@
 //!   ([`ResultColumns`]), built from it without a point per bar.
 //! - `risk`: the loss limit and the volatility halt of a session ([`RiskRules`]); `bankrupt`:
 //!   equity at or below 0 at a close closes everything and ends the account.
-//! - [`metrics`] — statistics over a finished run.
+//! - [`metrics`] — statistics over a finished run; `annual` (annualization), `drawdown`
+//!   (drawdown series, periods and the equity curve's drawdown columns), `benchmark` (Buy &
+//!   Hold, Alpha, Beta) hold its parts.
 //! - [`indicators`] — SMA, EMA, RSI, rolling extremes: O(1) per bar, no allocation.
 //! - [`signals`] — the pure decision rules of the built-in strategies.
 
@@ -29,10 +31,12 @@
 
 mod annual;
 mod bankrupt;
+mod benchmark;
 mod clock;
 mod columns;
 mod config;
 mod curve;
+mod drawdown;
 mod engine;
 mod execution;
 mod fills;
@@ -58,6 +62,8 @@ pub use risk::{HaltEvent, HaltRule, RiskRules};
 
 #[cfg(test)]
 mod bankrupt_tests;
+#[cfg(test)]
+mod bt_parity_tests;
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! (`backtesting/_stats.py`); every formula is in docs/metrics.md, the annualization rule in
 //! `annual.rs`.
 //!
-//! A pure function over the equity curve and the closed trades. Money stays `Decimal`
+//! A pure function over the equity curve, the closed trades and the first symbol's closes.
+//! Money stays `Decimal`
 //! (`equity_final`, `equity_peak`, `commissions`); ratios are computed in `f64`. A value that
 //! backtesting.py reports as NaN is `None` here.
 
@@ -11,8 +12,12 @@ use shared_models::results::Metrics;
 use shared_models::trading::Trade;
 
 use super::annual;
+use super::benchmark;
 use super::clock::utc;
+use super::drawdown;
 use super::numeric;
+
+pub use super::drawdown::columns as drawdown_columns;
 
 const DAY: i64 = 86_400;
 
@@ -29,14 +34,14 @@ pub struct MetricsInput<'a> {
     pub equity_peak: Option<Decimal>,
     /// Starting cash: the base of Return % and CAGR.
     pub initial_capital: Decimal,
-    /// Closed trades.
+    /// Closed trades (with their bar indices: Exposure Time counts the bars from each entry
+    /// bar to its exit bar, as backtesting.py does).
     pub trades: &'a [Trade],
-    /// Bars during which a position was open (at the close, or closed within the bar).
-    pub exposed_bars: usize,
-    /// Every commission paid (open positions' entry commissions included).
-    pub commissions: Decimal,
-    /// First and last close of the Buy & Hold symbol, if it ever had a bar.
-    pub buy_and_hold: Option<(Decimal, Decimal)>,
+    /// The Buy & Hold symbol's close at each bar, parallel to `times` (NaN before its first
+    /// bar): Buy & Hold, Alpha and Beta.
+    pub closes: &'a [f64],
+    /// Bars before the strategy's indicators are all defined: Buy & Hold starts there.
+    pub indicator_warmup: usize,
 }
 
 fn f(d: Decimal) -> f64 {
@@ -96,41 +101,6 @@ fn resolution(twice_median: Option<i64>) -> i64 {
         .into_iter()
         .find(|u| median > 0 && median % u == 0)
         .unwrap_or(1)
-}
-
-/// Drawdown statistics: (max dd fraction, per-period (duration s, peak dd fraction)).
-fn drawdowns(times: &[i64], equity: &[f64]) -> (f64, Vec<(i64, f64)>) {
-    let mut peak = f64::NEG_INFINITY;
-    let dd: Vec<f64> = equity
-        .iter()
-        .map(|&e| {
-            peak = peak.max(e);
-            1.0 - e / peak
-        })
-        .collect();
-    let max_dd = dd
-        .iter()
-        .copied()
-        .filter(|x| x.is_finite())
-        .fold(0.0, f64::max);
-    // Period ends: bars at a peak (dd == 0) plus the last bar; a period is two such ends more
-    // than one bar apart.
-    let mut ends: Vec<usize> = (0..dd.len()).filter(|&i| dd[i] == 0.0).collect();
-    if ends.last() != Some(&(dd.len() - 1)) {
-        ends.push(dd.len() - 1);
-    }
-    let periods = ends
-        .windows(2)
-        .filter(|w| w[1] > w[0] + 1)
-        .map(|w| {
-            let depth = dd[w[0]..=w[1]]
-                .iter()
-                .copied()
-                .fold(f64::NEG_INFINITY, f64::max);
-            (times[w[1]] - times[w[0]], depth)
-        })
-        .collect();
-    (max_dd, periods)
 }
 
 /// Computes every metric (see docs/metrics.md).
@@ -202,11 +172,13 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
         f64::NAN
     };
 
-    let (max_dd, dd_periods) = if n == 0 {
-        (0.0, Vec::new())
-    } else {
-        drawdowns(times, equity)
-    };
+    let dd = drawdown::series(equity);
+    let max_dd = dd
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(0.0, f64::max);
+    let dd_periods = drawdown::period_stats(times, &dd);
     let dd_durations: Vec<f64> = dd_periods.iter().map(|p| p.0 as f64).collect();
     let dd_depths: Vec<f64> = dd_periods.iter().map(|p| p.1).collect();
 
@@ -219,24 +191,23 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
     let losses: f64 = returns.iter().filter(|r| **r < 0.0).sum::<f64>().abs();
     let pnl_std = variance(&pnl).sqrt();
     let some_trades = |x: f64| if nt == 0 { None } else { finite(x) };
+    let win_rate = pnl.iter().filter(|p| **p > 0.0).count() as f64 / nt as f64;
+    let return_pct = finite((final_eq - initial) / initial * 100.0).unwrap_or(0.0);
+    let bh = benchmark::buy_and_hold_pct(input.closes, input.indicator_warmup);
+    let beta = benchmark::beta(equity, input.closes);
 
     Metrics {
         start: utc(start),
         end: utc(end),
         duration: end - start,
-        exposure_time_pct: if n == 0 {
-            0.0
-        } else {
-            input.exposed_bars as f64 / n as f64 * 100.0
-        },
+        exposure_time_pct: exposure_pct(trades, n),
         equity_final: final_dec,
         equity_peak: input.equity_peak.unwrap_or(input.initial_capital),
-        commissions: input.commissions,
-        return_pct: finite((final_eq - initial) / initial * 100.0).unwrap_or(0.0),
-        buy_and_hold_return_pct: input
-            .buy_and_hold
-            .and_then(|(first, last)| finite((f(last) - f(first)) / f(first) * 100.0))
-            .unwrap_or(0.0),
+        commissions: trades
+            .iter()
+            .fold(Decimal::ZERO, |sum, t| sum.saturating_add(t.commission)),
+        return_pct,
+        buy_and_hold_return_pct: finite(bh).unwrap_or(0.0),
         return_ann_pct: finite(ret_ann * 100.0),
         volatility_ann_pct: finite(vol_ann * 100.0),
         cagr_pct: finite(cagr * 100.0),
@@ -247,6 +218,8 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
             .then(|| finite(ret_ann / downside))
             .flatten(),
         calmar_ratio: (max_dd != 0.0).then(|| finite(ret_ann / max_dd)).flatten(),
+        alpha_pct: finite(return_pct - beta * bh),
+        beta: finite(beta),
         max_drawdown_pct: -max_dd * 100.0,
         avg_drawdown_pct: if dd_depths.is_empty() {
             0.0
@@ -261,9 +234,7 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
         avg_drawdown_duration: (!dd_durations.is_empty())
             .then(|| round_up(mean(&dd_durations), unit)),
         num_trades: nt as u64,
-        win_rate_pct: some_trades(
-            pnl.iter().filter(|p| **p > 0.0).count() as f64 / nt as f64 * 100.0,
-        ),
+        win_rate_pct: some_trades(win_rate * 100.0),
         best_trade_pct: some_trades(
             returns.iter().copied().fold(f64::NEG_INFINITY, f64::max) * 100.0,
         ),
@@ -277,5 +248,38 @@ pub fn compute(input: &MetricsInput<'_>) -> Metrics {
         sqn: (nt > 1 && pnl_std != 0.0)
             .then(|| finite((nt as f64).sqrt() * mean(&pnl) / pnl_std))
             .flatten(),
+        kelly_criterion: finite(kelly(win_rate, &pnl)),
     }
+}
+
+/// backtesting.py's `Kelly Criterion`: `W − (1 − W) / (mean win / mean loss)`, `W` the win
+/// rate, wins and losses the trades' P&L above and below 0; NaN without a win or a loss.
+fn kelly(win_rate: f64, pnl: &[f64]) -> f64 {
+    let wins: Vec<f64> = pnl.iter().copied().filter(|p| *p > 0.0).collect();
+    let losses: Vec<f64> = pnl.iter().copied().filter(|p| *p < 0.0).collect();
+    win_rate - (1.0 - win_rate) / (mean(&wins) / -mean(&losses))
+}
+
+/// backtesting.py's `Exposure Time [%]`: the share of the `n` bars that lie between a closed
+/// trade's entry bar and its exit bar, both included (a position still open at the end is
+/// not a closed trade and does not count). Trades without bar indices are skipped.
+fn exposure_pct(trades: &[Trade], n: usize) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let mut spans: Vec<(u64, u64)> = trades
+        .iter()
+        .filter_map(|t| Some((t.entry_bar?, t.exit_bar?)))
+        .collect();
+    spans.sort_unstable();
+    let (mut covered, mut next) = (0u64, 0u64);
+    for (a, b) in spans {
+        let b = b.min(n as u64 - 1);
+        let a = a.max(next);
+        if a <= b {
+            covered += b - a + 1;
+            next = b + 1;
+        }
+    }
+    covered as f64 / n as f64 * 100.0
 }

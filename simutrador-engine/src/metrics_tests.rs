@@ -12,7 +12,7 @@ use super::clock::utc;
 use super::metrics::{MetricsInput, compute, equity_f64, geometric_mean};
 use super::test_util::{DAY, MONTH_STARTS_2021, T0};
 
-fn trade(pnl: Decimal, ret: f64, days: i64) -> Trade {
+fn trade(pnl: Decimal, ret: f64, days: i64, bars: (u64, u64), commission: Decimal) -> Trade {
     Trade {
         symbol: "AAA".into(),
         side: TradeSide::Long,
@@ -23,8 +23,10 @@ fn trade(pnl: Decimal, ret: f64, days: i64) -> Trade {
         exit_price: dec!(100),
         pnl,
         return_pct: ret,
-        commission: dec!(0),
+        commission,
         duration: days * DAY,
+        entry_bar: Some(bars.0),
+        exit_bar: Some(bars.1),
     }
 }
 
@@ -50,7 +52,12 @@ fn six_daily_points_and_two_trades() {
         dec!(120),
         dec!(114),
     ];
-    let trades = [trade(dec!(10), 10.0, 1), trade(dec!(-5), -5.0, 2)];
+    // Bars 1–2 and 2–3: three bars of six exposed (the shared bar counts once).
+    let trades = [
+        trade(dec!(10), 10.0, 1, (1, 2), dec!(1)),
+        trade(dec!(-5), -5.0, 2, (2, 3), dec!(0.5)),
+    ];
+    let closes = [50.0, 55.0, 52.0, 53.0, 58.0, 60.0];
     let (values, equity_final, equity_peak) = equity_f64(&equity);
     let m = compute(&MetricsInput {
         times: &times,
@@ -59,9 +66,8 @@ fn six_daily_points_and_two_trades() {
         equity_peak,
         initial_capital: dec!(100),
         trades: &trades,
-        exposed_bars: 3,
-        commissions: dec!(1.5),
-        buy_and_hold: Some((dec!(50), dec!(60))),
+        closes: &closes,
+        indicator_warmup: 0,
     });
     assert_eq!(
         (m.duration, m.equity_final, m.equity_peak),
@@ -127,9 +133,8 @@ fn undefined_values_are_none() {
         equity_peak,
         initial_capital: dec!(100),
         trades: &[],
-        exposed_bars: 0,
-        commissions: dec!(0),
-        buy_and_hold: None,
+        closes: &[],
+        indicator_warmup: 0,
     });
     assert_eq!(m.num_trades, 0);
     assert_eq!(
@@ -154,9 +159,8 @@ fn undefined_values_are_none() {
             equity_peak,
             initial_capital: dec!(100),
             trades: &[],
-            exposed_bars: 0,
-            commissions: dec!(0),
-            buy_and_hold: None,
+            closes: &[],
+            indicator_warmup: 0,
         }
     });
     assert_eq!(empty.equity_final, dec!(100));
@@ -182,9 +186,8 @@ fn weekend_bars_mean_365_periods() {
         equity_peak,
         initial_capital: dec!(100),
         trades: &[],
-        exposed_bars: 7,
-        commissions: dec!(0),
-        buy_and_hold: None,
+        closes: &[],
+        indicator_warmup: 0,
     });
     // Six daily changes of +1%: g = 1%.
     assert!(close(
@@ -204,9 +207,8 @@ fn curve_metrics(times: &[i64], equity: &[Decimal]) -> shared_models::results::M
         equity_peak,
         initial_capital: equity[0],
         trades: &[],
-        exposed_bars: 0,
-        commissions: dec!(0),
-        buy_and_hold: None,
+        closes: &[],
+        indicator_warmup: 0,
     })
 }
 
@@ -259,4 +261,92 @@ fn one_bucket_has_no_return() {
     let equity = [dec!(100), dec!(101), dec!(99), dec!(102), dec!(103)];
     let m = curve_metrics(&times, &equity);
     assert_eq!((m.return_ann_pct, m.volatility_ann_pct), (None, None));
+}
+
+/// A deliberate difference (docs/metrics.md, "Differences from backtesting.py"): with no
+/// losing period the Sortino ratio's downside deviation is 0 and backtesting.py 0.6.6 says
+/// `inf` (`compute_stats` divides under `np.errstate(divide='ignore')`); JSON has no
+/// infinity, so it is `null` here. Check with
+/// `/work/main/target/fidelity-venv/bin/python`:
+///
+/// ```python
+/// import numpy as np
+/// r = np.array([.01, .02, .01]); g = np.exp(np.log1p(r).mean()) - 1
+/// with np.errstate(divide='ignore'):
+///     print(((1 + g) ** 252 - 1) / (np.sqrt(np.mean(r.clip(-np.inf, 0) ** 2)) * np.sqrt(252)))  # inf
+/// ```
+#[test]
+fn sortino_without_a_losing_period_is_null_where_backtesting_py_says_inf() {
+    let times: Vec<i64> = (0..4).map(|d| T0 + d * DAY).collect();
+    let equity = [dec!(100), dec!(101), dec!(103.02), dec!(104.0502)];
+    let m = curve_metrics(&times, &equity);
+    assert!(m.return_ann_pct.is_some_and(|r| r > 0.0));
+    assert_eq!(m.sortino_ratio, None);
+    // Kelly without a losing trade: NaN in backtesting.py too, null here.
+    assert_eq!(m.kelly_criterion, None);
+}
+
+/// Annualization on three bar spacings against backtesting.py 0.6.6's `compute_stats` (Return
+/// (Ann.), Volatility (Ann.), CAGR, Sortino). Re-run with
+/// `/work/main/target/fidelity-venv/bin/python`:
+///
+/// ```python
+/// import numpy as np, pandas as pd
+/// from backtesting._stats import compute_stats
+/// def run(idx, e):
+///     s = compute_stats([], np.array(e, float), pd.DataFrame({"Close": e}, index=idx), None)
+///     print([repr(float(s[k])) for k in ["Return (Ann.) [%]", "Volatility (Ann.) [%]",
+///                                        "CAGR [%]", "Sortino Ratio"]])
+/// e = [1000 * (1 + 0.003 * np.sin(i / 5.0) + 0.0004 * i) for i in range(120)]
+/// run(pd.date_range("2024-01-01", periods=120, freq="h"), e)      # 24/7 hourly: days, 365
+/// run(pd.date_range("2024-01-01", periods=120, freq="W-MON"), e)  # weekly: weeks, 52
+/// run(pd.bdate_range("2024-01-01", periods=120), e)               # weekdays: days, 252
+/// ```
+#[test]
+fn annualization_matches_backtesting_py_on_hourly_weekly_and_weekday_bars() {
+    let equity: Vec<f64> = (0..120)
+        .map(|i| 1000.0 * (1.0 + 0.003 * (f64::from(i) / 5.0).sin() + 0.0004 * f64::from(i)))
+        .collect();
+    let weekday = |i: i64| T0 + (i / 5 * 7 + i % 5) * DAY;
+    let cases: [(Vec<i64>, [f64; 3], Option<f64>); 3] = [
+        (
+            (0..120).map(|i| T0 + i * 3_600).collect(),
+            [962.7739144038104, 58.35180740786725, 2403.357210171347],
+            None, // backtesting.py: inf (no losing day)
+        ),
+        (
+            (0..120).map(|i| T0 + i * 7 * DAY).collect(),
+            [1.9285981839165967, 0.30394294103150055, 1.9352847947889495],
+            Some(35.81014857242245),
+        ),
+        (
+            (0..120).map(weekday).collect(),
+            [9.699321534246819, 0.7201156731811708, 10.160606220184887],
+            Some(81.81013839197244),
+        ),
+    ];
+    for (times, [ann, vol, cagr], sortino) in cases {
+        let m = compute(&MetricsInput {
+            times: &times,
+            equity: &equity,
+            equity_final: Decimal::from_f64_retain(equity[119]),
+            equity_peak: None,
+            initial_capital: Decimal::from(1000),
+            trades: &[],
+            closes: &[],
+            indicator_warmup: 0,
+        });
+        let near = |g: Option<f64>, w: f64| g.is_some_and(|g| (g - w).abs() <= 1e-9 * w.abs());
+        assert!(near(m.return_ann_pct, ann), "{:?} {ann}", m.return_ann_pct);
+        assert!(
+            near(m.volatility_ann_pct, vol),
+            "{:?} {vol}",
+            m.volatility_ann_pct
+        );
+        assert!(near(m.cagr_pct, cagr), "{:?} {cagr}", m.cagr_pct);
+        match sortino {
+            Some(s) => assert!(near(m.sortino_ratio, s), "{:?} {s}", m.sortino_ratio),
+            None => assert_eq!(m.sortino_ratio, None),
+        }
+    }
 }

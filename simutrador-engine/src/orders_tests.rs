@@ -161,6 +161,6 @@ fn extreme_numbers_never_panic() {
     s.bar(bar(tiny, huge, tiny, tiny));
     s.bar(flat(huge));
     s.engine.flatten(s.time, &mut s.events);
-    let _ = s.engine.results(0);
+    let _ = s.engine.results();
     assert_eq!(s.status("q"), Some(OrderStatus::Rejected));
 }

@@ -18,6 +18,8 @@ pub(crate) struct Position {
     pub avg_price: Decimal,
     /// Time of the fill that opened the position.
     pub entry_time: i64,
+    /// Index of that fill's bar (see [`Books::bar`]).
+    pub entry_bar: u64,
     /// Entry commissions not yet attributed to a closed trade.
     pub entry_commission: Decimal,
     /// Last settled close (zero before the first bar).
@@ -48,6 +50,9 @@ pub(crate) struct TradeRecord {
     /// Net of both commissions.
     pub pnl: Decimal,
     pub commission: Decimal,
+    /// Bar indices of the entry and the exit (see [`Books::bar`]).
+    pub entry_bar: u64,
+    pub exit_bar: u64,
 }
 
 impl TradeRecord {
@@ -80,6 +85,8 @@ impl TradeRecord {
             return_pct,
             commission: self.commission,
             duration: self.exit_time.saturating_sub(self.entry_time),
+            entry_bar: Some(self.entry_bar),
+            exit_bar: Some(self.exit_bar),
         }
     }
 }
@@ -91,6 +98,9 @@ pub(crate) struct Books {
     pub positions: Vec<Position>,
     pub trades: Vec<TradeRecord>,
     pub commissions: Decimal,
+    /// Index of the bar being settled among the settled bars (the equity curve's length
+    /// before its point is pushed): fills record it as their trades' entry or exit bar.
+    pub bar: u64,
     rate: Decimal,
     per_share: Decimal,
     min: Decimal,
@@ -124,6 +134,7 @@ impl Books {
             positions: vec![Position::default(); config.symbols.len()],
             trades: Vec::new(),
             commissions: Decimal::ZERO,
+            bar: 0,
             rate: config.commission_rate,
             per_share: config.commission_per_share,
             min: config.commission_min,
@@ -384,6 +395,7 @@ impl Books {
             if pos.qty.is_zero() {
                 pos.avg_price = price;
                 pos.entry_time = time;
+                pos.entry_bar = self.bar;
                 pos.entry_commission = open_commission;
             } else {
                 let held = pos.qty.abs();
@@ -444,6 +456,8 @@ impl Books {
             exit_price: price,
             pnl: gross.saturating_sub(commission),
             commission,
+            entry_bar: pos.entry_bar,
+            exit_bar: self.bar,
         });
     }
 

@@ -147,8 +147,8 @@ fn run(
         engine.submit(t, orders, &cancels, &mut events);
     }
     engine.finish(&mut events);
-    let results = engine.results(0);
-    same_columns(&engine.results_columns(0), &results);
+    let results = engine.results();
+    same_columns(&engine.results_columns(), &results);
     (events, results)
 }
 

@@ -78,6 +78,7 @@ fn journal_cost(dir: &std::path::Path) {
         account_updates: Default::default(),
         encoding: Default::default(),
         warmup_bars: 0,
+        indicator_warmup_bars: 0,
         events: Default::default(),
         compact_times: true,
     });

@@ -61,6 +61,12 @@ pub struct StartSimulation {
     /// Bars before `start_date` to send first as `history_snapshot` (default 0, at most 10000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup_bars: Option<u32>,
+    /// Bars, from the first replayed tick, before the strategy's indicators are all defined
+    /// (backtesting.py's `_indicator_warmup_nbars`): Buy & Hold is measured from that bar's
+    /// close. Default 0 (from the first bar). Unrelated to `warmup_bars`, which asks for
+    /// history before `start_date`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicator_warmup_bars: Option<u32>,
     /// Ticks the server may send beyond the last acknowledged one (default 1, at most 65536).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pending_ticks: Option<u32>,

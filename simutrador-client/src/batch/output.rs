@@ -31,6 +31,8 @@ pub const METRIC_KEYS: &[&str] = &[
     "sharpe_ratio",
     "sortino_ratio",
     "calmar_ratio",
+    "alpha_pct",
+    "beta",
     "max_drawdown_pct",
     "avg_drawdown_pct",
     "max_drawdown_duration",
@@ -45,6 +47,7 @@ pub const METRIC_KEYS: &[&str] = &[
     "profit_factor",
     "expectancy_pct",
     "sqn",
+    "kelly_criterion",
 ];
 
 const RUN_COLUMNS: &str =
@@ -196,7 +199,7 @@ pub fn run_stem(spec: &RunSpec) -> String {
 /// Trades as CSV (the columns of `session results --csv`).
 pub fn trades_csv(results: &SimulationResults) -> String {
     let mut out = String::from(
-        "symbol,side,quantity,entry_time,entry_price,exit_time,exit_price,pnl,return_pct,commission,duration\n",
+        "symbol,side,quantity,entry_time,entry_price,exit_time,exit_price,pnl,return_pct,commission,duration,entry_bar,exit_bar\n",
     );
     for t in &results.trades {
         let side = serde_json::to_value(t.side)
@@ -205,7 +208,7 @@ pub fn trades_csv(results: &SimulationResults) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{},{side},{},{},{},{},{},{},{},{},{}",
+            "{},{side},{},{},{},{},{},{},{},{},{},{},{}",
             quote(&t.symbol),
             t.quantity,
             time(&t.entry_time),
@@ -215,19 +218,35 @@ pub fn trades_csv(results: &SimulationResults) -> String {
             t.pnl,
             t.return_pct,
             t.commission,
-            t.duration
+            t.duration,
+            opt(t.entry_bar),
+            opt(t.exit_bar)
         );
     }
     out
 }
 
-/// Equity curve as CSV.
+/// Equity curve as CSV: time, equity, drawdown (percent below the running peak) and, at the
+/// last point of each drawdown period, its duration in seconds (backtesting.py's
+/// `DrawdownPct` × 100 and `DrawdownDuration`).
 pub fn equity_csv(results: &SimulationResults) -> String {
-    let mut out = String::from("time,equity\n");
+    let mut out = String::from("time,equity,drawdown_pct,drawdown_duration\n");
     for p in &results.equity_curve {
-        let _ = writeln!(out, "{},{}", time(&p.time), p.equity);
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            time(&p.time),
+            p.equity,
+            p.drawdown_pct,
+            opt(p.drawdown_duration)
+        );
     }
     out
+}
+
+/// An optional number as CSV text (empty when absent).
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 fn time(t: &chrono::DateTime<chrono::Utc>) -> String {

@@ -100,6 +100,8 @@ pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, Value)> {
         ("Sharpe Ratio", "sharpe_ratio", Float(m.sharpe_ratio)),
         ("Sortino Ratio", "sortino_ratio", Float(m.sortino_ratio)),
         ("Calmar Ratio", "calmar_ratio", Float(m.calmar_ratio)),
+        ("Alpha [%]", "alpha_pct", Float(m.alpha_pct)),
+        ("Beta", "beta", Float(m.beta)),
         (
             "Max. Drawdown [%]",
             "max_drawdown_pct",
@@ -142,6 +144,11 @@ pub fn metric_rows(m: &Metrics) -> Vec<(&'static str, &'static str, Value)> {
         ("Profit Factor", "profit_factor", Float(m.profit_factor)),
         ("Expectancy [%]", "expectancy_pct", Float(m.expectancy_pct)),
         ("SQN", "sqn", Float(m.sqn)),
+        (
+            "Kelly Criterion",
+            "kelly_criterion",
+            Float(m.kelly_criterion),
+        ),
     ]
 }
 
@@ -278,7 +285,7 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle} missing in\n{text}");
         }
-        assert_eq!(metric_rows(&results().metrics).len(), 29);
+        assert_eq!(metric_rows(&results().metrics).len(), 32);
     }
 
     #[test]
@@ -290,12 +297,12 @@ mod tests {
         assert_eq!(
             trades.lines().nth(1),
             Some(
-                "ACME,long,100,2020-01-02T00:00:00Z,100.00,2020-01-03T00:00:00Z,101.20,120.00,1.2,0,86400"
+                "ACME,long,100,2020-01-02T00:00:00Z,100.00,2020-01-03T00:00:00Z,101.20,120.00,1.2,0,86400,,"
             )
         );
         assert_eq!(
             equity,
-            "time,equity\n2020-01-01T00:00:00Z,100000\n2020-01-03T00:00:00Z,100120.00\n"
+            "time,equity,drawdown_pct,drawdown_duration\n2020-01-01T00:00:00Z,100000,0,\n2020-01-03T00:00:00Z,100120.00,0,\n"
         );
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(write_csv(&results(), dir.path()).unwrap().len(), 3);

@@ -69,6 +69,10 @@ pub struct RunOptions {
     pub window: u32,
     /// Bars before the start to send first as warm-up history (default 0).
     pub warmup_bars: u32,
+    /// The strategy's indicator warm-up in bars from the first tick, sent as
+    /// `indicator_warmup_bars` (Buy & Hold starts there); `None` (default) asks the
+    /// strategy ([`crate::Strategy::indicator_warmup_bars`]).
+    pub indicator_warmup_bars: Option<u32>,
     /// Bars of history kept per symbol (default 256; raised to the strategy's
     /// `history_capacity` and to `warmup_bars`).
     pub history: usize,
@@ -98,6 +102,7 @@ impl Default for RunOptions {
         RunOptions {
             window: DEFAULT_WINDOW,
             warmup_bars: 0,
+            indicator_warmup_bars: None,
             history: DEFAULT_HISTORY,
             account_updates: AccountUpdates::EveryFill,
             stall_timeout: None,
@@ -114,6 +119,7 @@ impl std::fmt::Debug for RunOptions {
         f.debug_struct("RunOptions")
             .field("window", &self.window)
             .field("warmup_bars", &self.warmup_bars)
+            .field("indicator_warmup_bars", &self.indicator_warmup_bars)
             .field("history", &self.history)
             .field("account_updates", &self.account_updates)
             .field("stall_timeout", &self.stall_timeout)
@@ -134,6 +140,12 @@ impl RunOptions {
     /// Set the warm-up bars.
     pub fn warmup_bars(mut self, bars: u32) -> Self {
         self.warmup_bars = bars;
+        self
+    }
+
+    /// Set the strategy's indicator warm-up (see [`RunOptions::indicator_warmup_bars`]).
+    pub fn indicator_warmup_bars(mut self, bars: u32) -> Self {
+        self.indicator_warmup_bars = Some(bars);
         self
     }
 

@@ -94,6 +94,10 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
         .start_simulation(StartSimulation {
             session_id: session_id.to_string(),
             warmup_bars: (options.warmup_bars > 0).then_some(options.warmup_bars),
+            indicator_warmup_bars: options
+                .indicator_warmup_bars
+                .or_else(|| strategy.indicator_warmup_bars(options.warmup_bars))
+                .filter(|&bars| bars > 0),
             max_pending_ticks: Some(options.window.max(1)),
             // A predicting client keeps its account from the model's own events.
             account_updates: Some(if options.predict_fills {

@@ -60,6 +60,12 @@ impl SmaCross {
 }
 
 impl Strategy for SmaCross {
+    /// The signal's indicator warm-up, less the history bars that prime it.
+    fn indicator_warmup_bars(&self, history_bars: u32) -> Option<u32> {
+        let bars = u32::try_from(self.signal.indicator_warmup_bars()).unwrap_or(u32::MAX);
+        Some(bars.saturating_sub(history_bars))
+    }
+
     fn on_start(&mut self, ctx: &StartContext<'_>) {
         for bar in ctx.history.iter(0) {
             self.signal.prime(bar.candle.close);

@@ -57,6 +57,16 @@ pub trait Strategy: Send {
         0
     }
 
+    /// Bars before the strategy's indicators are all defined, counted from the first tick
+    /// when `history_bars` bars of history (`RunOptions::warmup_bars`) come before it: sent
+    /// as `indicator_warmup_bars`, so Buy & Hold is measured from that bar's close as
+    /// backtesting.py does (its `_indicator_warmup_nbars`). Default `None`: from the first
+    /// bar. [`crate::RunOptions::indicator_warmup_bars`] overrides it.
+    fn indicator_warmup_bars(&self, history_bars: u32) -> Option<u32> {
+        let _ = history_bars;
+        None
+    }
+
     /// Called once, after `simulation_started` and the warm-up bars.
     fn on_start(&mut self, ctx: &StartContext<'_>) {
         let _ = ctx;
@@ -80,6 +90,9 @@ pub trait Strategy: Send {
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
     fn history_capacity(&self) -> usize {
         (**self).history_capacity()
+    }
+    fn indicator_warmup_bars(&self, history_bars: u32) -> Option<u32> {
+        (**self).indicator_warmup_bars(history_bars)
     }
     fn on_start(&mut self, ctx: &StartContext<'_>) {
         (**self).on_start(ctx)

@@ -46,6 +46,13 @@ impl RsiReversionSignal {
         self.rsi.period() + 1
     }
 
+    /// Bars before the RSI is defined: `period` (it needs `period` changes, so `period + 1`
+    /// closes), the first index at which a Wilder RSI array in backtesting.py is not NaN,
+    /// i.e. its `_indicator_warmup_nbars` for this strategy (Buy & Hold starts there).
+    pub fn indicator_warmup_bars(&self) -> usize {
+        self.rsi.period()
+    }
+
     /// Feed a warm-up close (before the first tick): the RSI moves, nothing is decided.
     pub fn prime(&mut self, close: Decimal) {
         self.prev = self.update(close);
@@ -105,6 +112,7 @@ mod tests {
         assert_eq!(s.decide(Decimal::from(9), Decimal::ONE), Decision::NONE);
         assert_eq!(s.decide(Decimal::from(11), Decimal::ZERO), Decision::NONE);
         assert_eq!(s.warmup_bars(), 3);
+        assert_eq!(s.indicator_warmup_bars(), 2);
     }
 
     #[test]

@@ -54,6 +54,13 @@ impl SmaCrossSignal {
         self.slow.period()
     }
 
+    /// Bars before both averages are defined: `slow − 1`, the first index at which
+    /// backtesting.py's `SMA(Close, slow)` (a rolling mean) is not NaN, i.e. its
+    /// `_indicator_warmup_nbars` for this strategy (Buy & Hold starts there).
+    pub fn indicator_warmup_bars(&self) -> usize {
+        self.slow.period() - 1
+    }
+
     /// Feed a warm-up close (before the first tick): the averages move, nothing is decided.
     pub fn prime(&mut self, close: Decimal) {
         self.prev = self.relation(close);

@@ -55,6 +55,7 @@ fn restarted(dir: &Path) -> (AppState, String) {
             account_updates: Default::default(),
             encoding: Default::default(),
             warmup_bars: 0,
+            indicator_warmup_bars: 0,
             events: Default::default(),
             compact_times: false,
         });

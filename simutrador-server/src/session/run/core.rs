@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub encoding: TickEncoding,
     /// Warm-up bars per symbol.
     pub warmup_bars: usize,
+    /// The strategy's indicator warm-up (`indicator_warmup_bars`): where Buy & Hold starts.
+    pub indicator_warmup_bars: usize,
     /// How settlement events travel.
     pub events: EventMode,
     /// Evenly spaced tick times as a `time_range`.
@@ -132,6 +134,7 @@ impl RunCore {
         if !setup.risk.is_empty() {
             engine.set_risk(setup.risk);
         }
+        engine.set_indicator_warmup(options.indicator_warmup_bars);
         RunCore {
             id: setup.session_id.clone(),
             send_cursor: feed.cursor(),
@@ -237,6 +240,7 @@ impl RunCore {
             account_updates: self.options.account_updates,
             encoding: self.options.encoding,
             warmup_bars: self.options.warmup_bars as u32,
+            indicator_warmup_bars: self.options.indicator_warmup_bars as u32,
             events: self.options.events,
             compact_times: self.options.compact_times,
         }));

@@ -116,7 +116,7 @@ impl RunCore {
     fn end_with(&mut self, reason: TerminationReason, ended: Effect, out: &mut Vec<Output>) {
         self.publish(out);
         // In columns straight from the engine's curve: no equity point per bar on the way.
-        let results = StoredResults::from_columns(self.engine.results_columns(0));
+        let results = StoredResults::from_columns(self.engine.results_columns());
         let metrics = results.metrics.clone();
         out.push(Output::Session(Effect::Results(Box::new(results))));
         out.push(Output::Session(ended));

@@ -64,6 +64,7 @@ fn a_rebuilt_run_stopped_without_a_resume_keeps_the_last_reported_fill() {
         account_updates: shared_models::messages::simulation::AccountUpdates::OnDemand,
         encoding: shared_models::messages::simulation::TickEncoding::Tick,
         warmup_bars: 0,
+        indicator_warmup_bars: 0,
         events: shared_models::messages::simulation::EventMode::Messages,
         compact_times: false,
     };

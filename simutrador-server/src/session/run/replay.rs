@@ -35,6 +35,7 @@ impl RunCore {
             account_updates,
             encoding,
             warmup_bars,
+            indicator_warmup_bars,
             events,
             compact_times,
         }) = stored.started
@@ -46,6 +47,7 @@ impl RunCore {
             account_updates,
             encoding,
             warmup_bars: warmup_bars as usize,
+            indicator_warmup_bars: indicator_warmup_bars as usize,
             events,
             compact_times,
         };

@@ -66,6 +66,7 @@ pub fn options(req: &StartSimulation) -> ApiResult<RunOptions> {
         account_updates: req.account_updates.unwrap_or_default(),
         encoding: req.tick_encoding.unwrap_or_default(),
         warmup_bars: warmup as usize,
+        indicator_warmup_bars: req.indicator_warmup_bars.unwrap_or(0) as usize,
         events: req.events.unwrap_or_default(),
         compact_times: req.compact_times.unwrap_or(false),
     })

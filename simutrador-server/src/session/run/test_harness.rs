@@ -23,6 +23,7 @@ pub fn options(window: usize, events: EventMode) -> RunOptions {
         account_updates: AccountUpdates::OnDemand,
         encoding: TickEncoding::Tick,
         warmup_bars: 0,
+        indicator_warmup_bars: 0,
         events,
         compact_times: false,
     }

@@ -261,6 +261,7 @@ fn run_journals_round_trip_and_tolerate_a_cut_tail() {
         account_updates: Default::default(),
         encoding: Default::default(),
         warmup_bars: 5,
+        indicator_warmup_bars: 0,
         events: Default::default(),
         compact_times: true,
     };

@@ -45,6 +45,7 @@ fn valid_journals() -> (Vec<u8>, Vec<u8>) {
         account_updates: Default::default(),
         encoding: Default::default(),
         warmup_bars: 0,
+        indicator_warmup_bars: 0,
         events: Default::default(),
         compact_times: false,
     });

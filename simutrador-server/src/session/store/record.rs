@@ -180,6 +180,9 @@ pub enum RunRecord {
         encoding: TickEncoding,
         /// Warm-up bars.
         warmup_bars: u32,
+        /// The strategy's indicator warm-up (0 in journals written before it existed).
+        #[serde(default)]
+        indicator_warmup_bars: u32,
         /// How settlement events travel (`messages` in journals written before it existed).
         #[serde(default)]
         events: EventMode,

@@ -39,6 +39,8 @@ fn results(bars: i64) -> SimulationResults {
                 return_pct: 1.0,
                 commission: Decimal::ZERO,
                 duration: 3000,
+                entry_bar: Some(i as u64 * 100),
+                exit_bar: Some(i as u64 * 100 + 50),
             })
             .collect(),
         open_positions: Vec::new(),
@@ -46,6 +48,8 @@ fn results(bars: i64) -> SimulationResults {
             .map(|i| EquityPoint {
                 time: t(i),
                 equity: Decimal::new(10_000_000 + i, 2),
+                drawdown_pct: (i % 7) as f64 / 8.0,
+                drawdown_duration: (i % 5 == 4).then_some(240),
             })
             .collect(),
     }
