@@ -118,7 +118,6 @@ class Builtin(Strategy):
 
     def init(self):
         self.shadow = Shadow(self.capital, self.rate)
-        self.pending: list[tuple[str, int]] = []  # fills at the next open, in order
         self.opens = [Decimal(int(round(o * 100))) / 100 for o in self.data.df.Open]
         self.closes = [Decimal(c) / 100 for c in self.cents]
         p = self.params
