@@ -76,6 +76,9 @@ class Context:
     backfilled: bool  # backtesting.py's first equity point is not the capital (see below)
     # backtesting.py's own drawdown formulas applied to our (exact) equity curve
     dd_on_ours: dict = field(default_factory=dict)
+    # order cases (test_orders.py): the conditions under which the two order models differ by
+    # design, for one episode (trades) or any episode of the case (statistics, equity)
+    order_flags: frozenset = frozenset()
 
 
 @dataclass
@@ -149,6 +152,30 @@ KNOWN_DIFFERENCES: list[Known] = [
 ]
 KNOWN_DIFFERENCES += [Known(k, "follows from the trades' known difference (see trades)",
                             _trades_differ) for k in _FOLLOW_TRADES]
+# Deliberate differences of the order models (test_orders.py). Each applies to the trades of
+# the one episode (orders_plan.py) that meets its condition, and to the case's statistics and
+# equity; test_orders.episode_flags decides the condition from the bars, the plan and our fills.
+ORDER_MODEL_DIFFERENCES = {
+    "bracket_entry_bar":
+        "deliberate (docs/execution-model.md, 'Brackets'): our stop-loss/take-profit of a limit, "
+        "stop or stop-limit entry live in the entry's own bar (checked right after the entry "
+        "fill, the fill price as the open) and one filled there; backtesting.py 0.6.6 checks a "
+        "non-market entry's SL/TP from the next bar on (it warns 'A contingent SL/TP order would "
+        "execute in the same bar'), except a stop entry whose TP is hit and SL is not",
+    "stop_limit_trigger":
+        "deliberate (docs/execution-model.md, 'Stop-limit orders'): the stop-limit triggered on "
+        "a gap past its stop (fill at the open when the limit allows, else a resting limit from "
+        "the next bar; backtesting.py fills at min(stop, limit) for a buy, max for a sell, a "
+        "price the bar may never have traded) or with its limit equal to its stop (we fill at "
+        "the stop; backtesting.py assumes the limit was touched before the stop and waits)",
+}
+KNOWN_DIFFERENCES += [
+    Known("trades", reason, lambda c, *_, f=flag: f in c.order_flags)
+    for flag, reason in ORDER_MODEL_DIFFERENCES.items()]
+KNOWN_DIFFERENCES += [
+    Known(k, "follows from an order-model difference in one of the case's episodes: "
+             + ", ".join(ORDER_MODEL_DIFFERENCES), lambda c, *_: bool(c.order_flags))
+    for k in _FOLLOW_TRADES + ["equity"]]
 # Deliberate (docs/metrics.md), kept after the fixes:
 KNOWN_DIFFERENCES += [
     Known(k, "deliberate (docs/metrics.md, 'Base capital'): an order filled on backtesting.py's "
