@@ -58,6 +58,40 @@ def episode_flags(case: OrdersCase, ep: Episode, fills: dict[str, dict]) -> set[
     return flags
 
 
+def coverage(case: OrdersCase, ep: Episode, fills: dict[str, dict]) -> set[str]:
+    """What the episode exercised on our side, for the run's `conditions:` line: the entry
+    type filled or not, a fill at an open that gapped through the level, a level touched
+    exactly by the bar's high or low, bracket exits, an exit in the entry's bar, both bracket
+    levels touched in the exit's bar."""
+    e, bars, bar_of = ep.entry, case.series.ohlc, _bar_of(case)
+    buy, tags = e.side == "buy", set()
+    entry = fills.get(e.order_id)
+    tags.add(f"{e.order_type}:{'filled' if entry else 'not-filled'}")
+    if not entry:
+        return tags
+    j = bar_of[entry["time"]]
+    o, h, lo, _ = (int(x) for x in bars[j])
+    price = round(float(entry["price"]) * 100)
+    level = e.limit if e.order_type == "limit" else e.stop
+    if level is not None and price == o and o != level:
+        tags.add("gap-fill")
+    if level is not None and (lo == level if (buy == (e.order_type == "limit")) else h == level):
+        tags.add("exact-touch")
+    for suffix in (":sl", ":tp"):
+        child = fills.get(e.order_id + suffix)
+        if not child:
+            continue
+        tags.add(f"exit{suffix}")
+        k = bar_of[child["time"]]
+        if k == j:
+            tags.add(f"{e.order_type}:exit-in-entry-bar")
+        _, ch, clo, _ = (int(x) for x in bars[k])
+        if e.sl is not None and e.tp is not None and \
+                ((clo <= e.sl and ch >= e.tp) if buy else (ch >= e.sl and clo <= e.tp)):
+            tags.add("sl-and-tp-touched")
+    return tags
+
+
 def _episode_of(case: OrdersCase, bar: int) -> int:
     """The episode whose entry can fill on `bar` (the last one decided before it)."""
     k = -1
@@ -79,6 +113,7 @@ def compare_case(case: OrdersCase, mine: dict, played: dict, stats) -> tuple[Com
                   dd_on_ours=dd_on(mine.get("equity_curve", []), stats._equity_curve.index),
                   order_flags=every)
     CONTEXTS.update(f"orders:{f}" for f in every)
+    CONTEXTS.update(f"orders {t}" for ep in case.episodes for t in coverage(case, ep, fills))
     c = Comparer(ctx, case.capital)
     # trades, episode by episode
     bar_of = _bar_of(case)
