@@ -101,19 +101,23 @@ def _episode_of(case: OrdersCase, bar: int) -> int:
     return k
 
 
-def compare_case(case: OrdersCase, mine: dict, played: dict, stats) -> tuple[Comparer, dict]:
-    """Every comparison of one order case; also returns episode -> its flags."""
+def first_fills(played: dict) -> dict[str, dict]:
+    """order id -> its first fill, from the SDK program's output."""
     fills: dict[str, dict] = {}
     for f in played["fills"]:
         fills.setdefault(f["order_id"], f)
+    return fills
+
+
+def compare_case(case: OrdersCase, mine: dict, played: dict, stats) -> tuple[Comparer, dict]:
+    """Every comparison of one order case; also returns episode -> its flags."""
+    fills = first_fills(played)
     flags = {i: episode_flags(case, ep, fills) for i, ep in enumerate(case.episodes)}
     every = frozenset(f for fs in flags.values() for f in fs)
     ctx = Context(finalized=False, open_at_end=bool(mine.get("open_positions")), added=0,
                   backfilled=float(stats._equity_curve.Equity.iloc[0]) != case.capital,
                   dd_on_ours=dd_on(mine.get("equity_curve", []), stats._equity_curve.index),
                   order_flags=every)
-    CONTEXTS.update(f"orders:{f}" for f in every)
-    CONTEXTS.update(f"orders {t}" for ep in case.episodes for t in coverage(case, ep, fills))
     c = Comparer(ctx, case.capital)
     # trades, episode by episode
     bar_of = _bar_of(case)
@@ -156,5 +160,8 @@ def test_orders(orders_batch, seed):
     results, played = mine
     c, flags = compare_case(case, results, played, stats)
     OUTCOMES.append(c.out)
+    fills = first_fills(played)
+    CONTEXTS.update(f"orders:{f}" for f in set().union(*flags.values()))
+    CONTEXTS.update(f"orders {t}" for ep in case.episodes for t in coverage(case, ep, fills))
     if c.out.unexpected():
         pytest.fail(report(case, c, flags, results, stats), pytrace=False)
