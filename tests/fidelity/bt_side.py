@@ -124,7 +124,9 @@ class Builtin(Strategy):
         if self.name == "sma-cross":
             self.rel = sma_relation(self.cents, p["fast"], p["slow"])
             nan = [np.nan if r is None else float(r) for r in self.rel]
-            self.I(lambda: np.array(nan), name="relation")
+            # Assigned, as a backtesting.py user writes `self.sma = self.I(...)`: only attributes
+            # count in `_indicator_warmup_nbars` (Buy & Hold and the first `next`).
+            self.relation = self.I(lambda: np.array(nan), name="relation")
         elif self.name == "rsi-reversion":
             self.rsi = self.I(lambda: rsi_values([c / 100 for c in self.cents], p["period"]),
                               name="rsi")
