@@ -21,7 +21,9 @@ use crate::trading::{ExecutionReport, OrderRequest, OrderSide, OrderType, TimeIn
 
 /// Append `s` as a JSON string, escaped exactly as serde_json escapes it.
 pub fn push_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
         out.push('"');
         out.push_str(s);
         out.push('"');

@@ -11,9 +11,9 @@
 //! [`FileStore`]: super::FileStore
 
 use parking_lot::Mutex;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use serde::Serialize;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
