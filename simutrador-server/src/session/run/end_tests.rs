@@ -42,6 +42,7 @@ async fn a_finished_run_leaves_no_handle_and_no_results_in_its_session() {
     let req = StartSimulation {
         session_id: s.id.to_string(),
         warmup_bars: None,
+        indicator_warmup_bars: None,
         max_pending_ticks: Some(4),
         account_updates: None,
         tick_encoding: None,

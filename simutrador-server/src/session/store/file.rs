@@ -7,10 +7,10 @@
 //! - The `sessions/` directory is created 0700 and every journal 0600 (owner-only); the
 //!   server checks and tightens the modes of the whole state dir at start.
 //! - Lifecycle records are rare: each is a whole line appended to a file opened in append
-//!   mode, under one lock, so lines never interleave. A line is serialized straight into the
-//!   file (through a 64 KiB buffer: one `write` for all but a results record), so a
-//!   million-point results record is never copied whole into memory to be journaled; a crash
-//!   in the middle of one leaves a torn final record, cut at the next start. A line that
+//!   mode, under one lock, so lines never interleave. A record is serialized once (its JSON
+//!   is checksummed and written through a 64 KiB buffer, the line never built: for a
+//!   million-point results record that saves a copy); a crash in the middle of one leaves a
+//!   torn final record, cut at the next start. A line that
 //!   cannot be written is kept and written first next time ([`super::lifecycle_log`]); until
 //!   then the session's run, if it has one, sends nothing more and pauses with reason
 //!   `store_error`.
@@ -116,16 +116,14 @@ impl FileStore {
         self.dir.join(format!("{id}{RUN_EXT}"))
     }
 
-    /// Append one lifecycle record ([`Record`], or a [`RecordRef`] that serializes as one):
-    /// one framed line, serialized straight into the file, so a results record is never
-    /// copied whole into memory to be written.
+    /// Append one lifecycle record ([`Record`], or a [`RecordRef`] that serializes as one,
+    /// so a results record is not cloned to be written): one framed line, serialized once and
+    /// written through a buffer without building the line.
     pub fn append<R: Serialize>(&self, id: &str, record: &R) -> StoreResult {
-        let sum = match frame::sum(record) {
-            Ok(sum) => sum,
-            Err(e) => {
-                tracing::warn!("cannot encode a journal record: {e}");
-                return Ok(());
-            }
+        // Serialized once: the checksum and the write both read these bytes (serializing a
+        // results record twice, once to sum it and once to write it, cost more than the copy).
+        let Some(rec) = to_json(record) else {
+            return Ok(());
         };
         let mut lifecycle = self.lifecycle.lock();
         let path = self.lifecycle_path(id);
@@ -137,7 +135,7 @@ impl FileStore {
         lifecycle.seqs.insert(id.to_string(), seq);
         match self
             .lifecycle
-            .write_record(&mut lifecycle, id, &path, seq, sum, record)
+            .write_record(&mut lifecycle, id, &path, seq, &rec)
         {
             Ok(()) => Ok(()),
             Err(e) => {

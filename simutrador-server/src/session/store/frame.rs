@@ -57,46 +57,16 @@ fn checksum(seq: u64, record: &[u8]) -> u32 {
     crc32c::crc32c_append(crc32c::crc32c(head.as_bytes()), record)
 }
 
-/// The CRC32C and length of a record's JSON, computed as it is serialized (nothing is kept):
-/// the first half of [`write`], which can run before the record's `seq` is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sum {
-    crc: u32,
-    len: usize,
-}
-
-impl std::io::Write for Sum {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.crc = crc32c::crc32c_append(self.crc, bytes);
-        self.len += bytes.len();
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The [`Sum`] of `record`'s JSON. Errors: the record cannot be serialized.
-pub fn sum<T: serde::Serialize>(record: &T) -> serde_json::Result<Sum> {
-    let mut sum = Sum { crc: 0, len: 0 };
-    serde_json::to_writer(&mut sum, record)?;
-    Ok(sum)
-}
-
-/// Write `record` (whose [`sum`] is `sum`) to `out` framed as record `seq`: the bytes of
-/// `encode(seq, &serde_json::to_vec(record)?)`, serialized straight into `out`, so a large
-/// record (a million-point results record) is never held whole in memory.
-pub fn write<T: serde::Serialize, W: std::io::Write>(
+/// Write the already serialized `record` to `out` framed as record `seq`: the bytes of
+/// `encode(seq, record)`, without building the line (for a large record — a million-point
+/// results record — that would be one more copy of it).
+pub fn write_serialized<W: std::io::Write>(
     out: &mut W,
     seq: u64,
-    sum: Sum,
-    record: &T,
+    record: &[u8],
 ) -> std::io::Result<()> {
-    let prefix = crc32c::crc32c(format!("{seq}:").as_bytes());
-    let crc = crc32c::crc32c_combine(prefix, sum.crc, sum.len);
-    out.write_all(&head(seq, crc))?;
-    serde_json::to_writer(&mut *out, record)?;
+    out.write_all(&head(seq, checksum(seq, record)))?;
+    out.write_all(record)?;
     out.write_all(b"}\n")
 }
 

@@ -11,7 +11,6 @@
 //! [`FileStore`]: super::FileStore
 
 use parking_lot::Mutex;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -19,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::frame::{self, Sum};
+use super::frame;
 
 /// The lifecycle journals' sequence numbers and unwritten lines, behind one lock (which also
 /// serializes every lifecycle write, so lines never interleave).
@@ -77,18 +76,17 @@ impl SharedLifecycle {
         written
     }
 
-    /// Write `id`'s unwritten lines and then `record`, framed as line `seq` (its [`Sum`]
-    /// computed beforehand), serialized straight into the file so that a large record (a
-    /// million-point results record) is never held whole in memory. Only when the write fails
-    /// is the record serialized into memory, to be kept with the other unwritten lines.
-    pub(super) fn write_record<R: Serialize>(
+    /// Write `id`'s unwritten lines and then `record` (its JSON), framed as line `seq`,
+    /// through a buffer and without building the line (for a million-point results record
+    /// that would be one more copy of it). Only when the write fails is the line built, to be
+    /// kept with the other unwritten lines.
+    pub(super) fn write_record(
         &self,
         lifecycle: &mut Lifecycle,
         id: &str,
         path: &Path,
         seq: u64,
-        sum: Sum,
-        record: &R,
+        record: &[u8],
     ) -> std::io::Result<()> {
         let mut bytes = match lifecycle.unwritten.remove(id) {
             Some(bytes) => {
@@ -100,15 +98,11 @@ impl SharedLifecycle {
         let written = private_options().append(true).open(path).and_then(|mut f| {
             write_through(&mut f, |out| {
                 out.write_all(&bytes)?;
-                frame::write(out, seq, sum, record)
+                frame::write_serialized(out, seq, record)
             })
         });
         if written.is_err() {
-            match serde_json::to_vec(record) {
-                Ok(rec) => bytes.extend(frame::encode(seq, &rec)),
-                // It was serialized once already (`sum`); it cannot fail now.
-                Err(e) => tracing::error!("cannot encode a journal record: {e}"),
-            }
+            bytes.extend(frame::encode(seq, record));
             lifecycle.unwritten.insert(id.to_string(), bytes);
             self.unwritten_sessions.fetch_add(1, Ordering::Relaxed);
         }
