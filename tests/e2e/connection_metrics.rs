@@ -6,6 +6,7 @@
 
 use simutrador_e2e::TestDaemon;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -33,15 +34,23 @@ async fn read_to_close(tcp: &mut TcpStream) -> String {
     String::from_utf8_lossy(&got).into_owned()
 }
 
-/// `simutrador_connections_refused_total{reason}` from `GET /metrics`, asked from `source`
-/// (a fresh connection each time, retried while the daemon refuses it).
+/// `simutrador_connections_refused_total{reason}` from `GET /metrics`, asked from `source`'s
+/// /24 (a fresh connection, from a fresh address of it, each time, retried while the daemon
+/// refuses it: an earlier scrape the daemon has not finished closing never makes a later
+/// one count against the per-IP cap).
 async fn refused(addr: SocketAddr, source: IpAddr, reason: &str) -> u64 {
-    let http = reqwest::Client::builder()
-        .local_address(source)
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
+    static NEXT: AtomicU8 = AtomicU8::new(1);
     let text = loop {
+        let IpAddr::V4(v4) = source else {
+            unreachable!("IPv4 loopback sources")
+        };
+        let [a, _, _, d] = v4.octets();
+        let fresh = IpAddr::from([a, 1, NEXT.fetch_add(1, Ordering::Relaxed), d]);
+        let http = reqwest::Client::builder()
+            .local_address(fresh)
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
         match http.get(format!("http://{addr}/metrics")).send().await {
             Ok(r) if r.status() == 200 => break r.text().await.unwrap(),
             _ => tokio::time::sleep(Duration::from_millis(50)).await,

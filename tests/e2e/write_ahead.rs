@@ -27,6 +27,10 @@ impl Strategy for HoldAtFirstFill {
         self.inner.history_capacity()
     }
 
+    fn indicator_warmup_bars(&self, history_bars: u32) -> Option<u32> {
+        self.inner.indicator_warmup_bars(history_bars)
+    }
+
     fn on_start(&mut self, ctx: &simutrador_client::StartContext<'_>) {
         self.inner.on_start(ctx);
     }
