@@ -26,14 +26,14 @@ fn start(home: &Path, connections: &str) -> (DaemonProcess, String) {
 }
 
 /// A TCP connection from `source` (any address of 127.0.0.0/8 is loopback on Linux).
-async fn connect_from(source: IpAddr, to: SocketAddr) -> TcpStream {
+pub(crate) async fn connect_from(source: IpAddr, to: SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
     socket.bind(SocketAddr::new(source, 0)).unwrap();
     socket.connect(to).await.unwrap()
 }
 
 /// Everything the server sends until it closes the socket (a reset counts as closed).
-async fn read_to_close(tcp: &mut TcpStream) -> String {
+pub(crate) async fn read_to_close(tcp: &mut TcpStream) -> String {
     let mut got = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(60), async {
         let mut buf = [0u8; 4096];

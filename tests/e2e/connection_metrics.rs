@@ -4,35 +4,12 @@
 //! `unauthenticated_timeout`). (Slow-consumer closes, code 4008, are counted in
 //! `slow_consumer.rs`.)
 
+use crate::connection_limits::{connect_from, read_to_close};
 use simutrador_e2e::TestDaemon;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
-
-/// A TCP connection from `source` (any address of 127.0.0.0/8 is loopback on Linux).
-async fn connect_from(source: IpAddr, to: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(SocketAddr::new(source, 0)).unwrap();
-    socket.connect(to).await.unwrap()
-}
-
-/// Wait until the server closes `tcp` (a reset counts as closed); what it sent.
-async fn read_to_close(tcp: &mut TcpStream) -> String {
-    let mut got = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(60), async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match tcp.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-    });
-    read.await.expect("the server closes the socket");
-    String::from_utf8_lossy(&got).into_owned()
-}
 
 /// `simutrador_connections_refused_total{reason}` from `GET /metrics`, asked from `source`'s
 /// /24 (a fresh connection, from a fresh address of it, each time, retried while the daemon

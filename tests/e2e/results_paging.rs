@@ -13,6 +13,16 @@ use simutrador_e2e::{DaemonProcess, TestDaemon, add_key};
 
 use crate::support::{Raw, error_code, login, request_as};
 
+/// A daemon and alice's SDK client on it.
+async fn alice() -> (TestDaemon, Client) {
+    let daemon = TestDaemon::start().await.unwrap();
+    let key = daemon.add_key("alice").unwrap();
+    let c = Client::connect_with_api_key(&daemon.url(), &key)
+        .await
+        .unwrap();
+    (daemon, c)
+}
+
 /// A finished `sma-cross` run over one day of BITDEMO minutes; its id and results.
 async fn finished_run(c: &Client) -> (String, SimulationResults) {
     let request = SessionRequestBuilder::new(["BITDEMO"], "2024-12-02", "2024-12-02")
@@ -31,11 +41,7 @@ async fn finished_run(c: &Client) -> (String, SimulationResults) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_join_to_exactly_the_unpaged_results() {
-    let daemon = TestDaemon::start().await.unwrap();
-    let key = daemon.add_key("alice").unwrap();
-    let c = Client::connect_with_api_key(&daemon.url(), &key)
-        .await
-        .unwrap();
+    let (daemon, c) = alice().await;
     let (id, results) = finished_run(&c).await;
     let whole = c.get_results(&id).await.unwrap();
     assert_eq!(whole, results);
@@ -102,11 +108,7 @@ async fn pages_join_to_exactly_the_unpaged_results() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_pages_answer_validation_failed_naming_the_field() {
-    let daemon = TestDaemon::start().await.unwrap();
-    let key = daemon.add_key("alice").unwrap();
-    let c = Client::connect_with_api_key(&daemon.url(), &key)
-        .await
-        .unwrap();
+    let (daemon, c) = alice().await;
     let (id, results) = finished_run(&c).await;
     let end = results.equity_curve.len().max(results.trades.len());
     let token = login(&daemon, "alice").await;
