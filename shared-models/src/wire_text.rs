@@ -100,27 +100,27 @@ pub fn push_order(out: &mut String, o: &OrderRequest) {
     out.push('}');
 }
 
+/// Append `items` as a JSON array, each written by `item`.
+fn push_array<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
+    out.push('[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        item(out, x);
+    }
+    out.push(']');
+}
+
 /// Append `,"orders":[…]` and `,"cancels":[…]`, each only when not empty (as serde skips them).
 pub fn push_orders_and_cancels(out: &mut String, orders: &[OrderRequest], cancels: &[String]) {
     if !orders.is_empty() {
-        out.push_str(",\"orders\":[");
-        for (i, o) in orders.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_order(out, o);
-        }
-        out.push(']');
+        out.push_str(",\"orders\":");
+        push_array(out, orders, push_order);
     }
     if !cancels.is_empty() {
-        out.push_str(",\"cancels\":[");
-        for (i, c) in cancels.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_str(out, c);
-        }
-        out.push(']');
+        out.push_str(",\"cancels\":");
+        push_array(out, cancels, |out, c| push_str(out, c));
     }
 }
 
@@ -222,17 +222,13 @@ pub fn encode_client(message: &ClientMessage, request_id: Option<&str>) -> Optio
         ClientMessage::TickAcks(a) => {
             out.push_str("{\"type\":\"tick_acks\",\"data\":{\"session_id\":");
             push_str(&mut out, &a.session_id);
-            out.push_str(",\"acks\":[");
-            for (i, entry) in a.acks.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            out.push_str(",\"acks\":");
+            push_array(&mut out, &a.acks, |out, entry| {
                 out.push_str("{\"sequence_id\":");
-                push_u64(&mut out, entry.sequence_id);
-                push_orders_and_cancels(&mut out, &entry.orders, &entry.cancels);
+                push_u64(out, entry.sequence_id);
+                push_orders_and_cancels(out, &entry.orders, &entry.cancels);
                 out.push('}');
-            }
-            out.push(']');
+            });
         }
         _ => return None,
     }
