@@ -152,7 +152,7 @@ impl FileStore {
         let mut lifecycle = self.lifecycle.lock();
         for id in self.lifecycle.unwritten_ids(&lifecycle) {
             let path = self.lifecycle_path(&id);
-            if let Err(e) = self.lifecycle.write(&mut lifecycle, &id, &path, None) {
+            if let Err(e) = self.lifecycle.write_unwritten(&mut lifecycle, &id, &path) {
                 let e = StoreError::io(format!("cannot write {}", path.display()), &e);
                 self.health.failed(&e);
                 return Err(e);

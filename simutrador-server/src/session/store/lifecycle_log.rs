@@ -45,35 +45,15 @@ impl SharedLifecycle {
         self.inner.lock()
     }
 
-    /// Write `id`'s unwritten lines and then `line` (if any) at the end of `path`, in one
-    /// write; on failure they all stay unwritten.
-    pub(super) fn write(
+    /// Write `id`'s unwritten lines (if any) at the end of `path`; on failure they stay
+    /// unwritten.
+    pub(super) fn write_unwritten(
         &self,
         lifecycle: &mut Lifecycle,
         id: &str,
         path: &Path,
-        line: Option<Vec<u8>>,
     ) -> std::io::Result<()> {
-        let mut bytes = match lifecycle.unwritten.remove(id) {
-            Some(bytes) => {
-                self.unwritten_sessions.fetch_sub(1, Ordering::Relaxed);
-                bytes
-            }
-            None => Vec::new(),
-        };
-        bytes.extend(line.unwrap_or_default());
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        let written = private_options()
-            .append(true)
-            .open(path)
-            .and_then(|mut f| write_or_cut(&mut f, &bytes));
-        if written.is_err() {
-            lifecycle.unwritten.insert(id.to_string(), bytes);
-            self.unwritten_sessions.fetch_add(1, Ordering::Relaxed);
-        }
-        written
+        self.write_after_unwritten(lifecycle, id, path, None)
     }
 
     /// Write `id`'s unwritten lines and then `record` (its JSON), framed as line `seq`,
@@ -88,6 +68,18 @@ impl SharedLifecycle {
         seq: u64,
         record: &[u8],
     ) -> std::io::Result<()> {
+        self.write_after_unwritten(lifecycle, id, path, Some((seq, record)))
+    }
+
+    /// `id`'s unwritten lines, then `record` (`seq` and JSON) if any, in one buffered write at
+    /// the end of `path`; on failure all of it is kept as unwritten lines.
+    fn write_after_unwritten(
+        &self,
+        lifecycle: &mut Lifecycle,
+        id: &str,
+        path: &Path,
+        record: Option<(u64, &[u8])>,
+    ) -> std::io::Result<()> {
         let mut bytes = match lifecycle.unwritten.remove(id) {
             Some(bytes) => {
                 self.unwritten_sessions.fetch_sub(1, Ordering::Relaxed);
@@ -95,14 +87,22 @@ impl SharedLifecycle {
             }
             None => Vec::new(),
         };
+        if bytes.is_empty() && record.is_none() {
+            return Ok(());
+        }
         let written = private_options().append(true).open(path).and_then(|mut f| {
             write_through(&mut f, |out| {
                 out.write_all(&bytes)?;
-                frame::write_serialized(out, seq, record)
+                match record {
+                    Some((seq, rec)) => frame::write_serialized(out, seq, rec),
+                    None => Ok(()),
+                }
             })
         });
         if written.is_err() {
-            bytes.extend(frame::encode(seq, record));
+            if let Some((seq, rec)) = record {
+                bytes.extend(frame::encode(seq, rec));
+            }
             lifecycle.unwritten.insert(id.to_string(), bytes);
             self.unwritten_sessions.fetch_add(1, Ordering::Relaxed);
         }
@@ -131,14 +131,6 @@ impl SharedLifecycle {
 
 /// Shared by the store and the run logs.
 pub(super) type LifecycleRef = Arc<SharedLifecycle>;
-
-/// Write `bytes` at the end of `f`; on failure cut `f` back to its length before.
-pub(super) fn write_or_cut(f: &mut File, bytes: &[u8]) -> std::io::Result<()> {
-    let len = f.metadata()?.len();
-    f.write_all(bytes).inspect_err(|_| {
-        let _ = f.set_len(len);
-    })
-}
 
 /// Bytes gathered before a `write`: a record this size or smaller is written in one.
 const WRITE_BUFFER: usize = 64 * 1024;

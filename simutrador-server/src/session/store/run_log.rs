@@ -45,7 +45,7 @@ impl FileRunLog {
         let mut lifecycle = self.lifecycle.lock();
         let path = &self.lifecycle_path;
         self.lifecycle
-            .write(&mut lifecycle, &self.id, path, None)
+            .write_unwritten(&mut lifecycle, &self.id, path)
             .map_err(|e| {
                 let e = StoreError::io(format!("cannot write {}", path.display()), &e);
                 self.health.failed(&e);
@@ -58,7 +58,8 @@ impl RunLog for FileRunLog {
     fn append(&mut self, record: &RunRecord) {
         let Some(rec) = encode(record) else { return };
         self.seq += 1;
-        self.buf.extend(frame::encode(self.seq, &rec));
+        // Framed straight into the buffer (no line of its own); writing to a `Vec` cannot fail.
+        let _ = frame::write_serialized(&mut self.buf, self.seq, &rec);
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
