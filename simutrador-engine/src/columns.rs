@@ -16,6 +16,7 @@ use shared_models::trading::PositionView;
 
 use super::curve::EquityCurve;
 use super::engine::Engine;
+use super::numeric;
 
 /// [`Engine::results`] with the trades and the equity curve as columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +48,39 @@ impl Engine {
             equity,
         }
     }
+}
+
+/// The drawdown columns of `equity`, as [`Engine::results_columns`] gives them for the same
+/// curve, bit for bit: each equity as `Decimal::to_f64`, times as the columns carry them.
+///
+/// The daemon journals a run's results without these two columns (two million values that
+/// follow from the equity column) and computes them again here when it reads results back.
+/// A curve whose times are not dates chrono can represent carries the epoch instead (see
+/// [`equity_columns`]); such a curve's durations would differ, and no market data has one.
+pub fn drawdown_of(equity: &EquityColumns) -> (Vec<f64>, Vec<Option<i64>>) {
+    let n = equity.equity.len();
+    let times: Vec<i64> = match (&equity.time_step, &equity.time_deltas) {
+        (Some(step), _) => {
+            let mut t = equity.time_start;
+            (0..n)
+                .map(|_| {
+                    let now = t;
+                    t = t.saturating_add(*step);
+                    now
+                })
+                .collect()
+        }
+        (None, Some(deltas)) => deltas
+            .iter()
+            .scan(equity.time_start, |t, d| {
+                *t = t.saturating_add(*d);
+                Some(*t)
+            })
+            .collect(),
+        (None, None) => vec![equity.time_start; n],
+    };
+    let values: Vec<f64> = equity.equity.iter().map(|&d| numeric::to_f64(d)).collect();
+    crate::metrics::drawdown_columns(&times, &values)
 }
 
 /// The columns of `curve`: `EquityColumns::from_points(&curve.to_points())` without the points.

@@ -54,7 +54,7 @@ pub mod signals;
 /// only when the daemon reports the same version in `simulation_started`.
 pub const MODEL_VERSION: u32 = 1;
 
-pub use columns::ResultColumns;
+pub use columns::{ResultColumns, drawdown_of};
 pub use config::{BarEvents, Candle, EngineConfig, EngineError, SymbolSpec, validate};
 pub use engine::Engine;
 pub use rejection::{RejectCode, Rejection};

@@ -170,6 +170,16 @@ fn same_columns(columns: &crate::ResultColumns, results: &SimulationResults) {
     );
     assert_eq!(json!(&columns.metrics), json!(&results.metrics));
     assert_eq!(columns.open_positions, results.open_positions);
+    // The drawdown columns follow from the equity column alone (the daemon journals results
+    // without them and recomputes them on load): the same bits.
+    let mut bare = columns.equity.clone();
+    let (pct, duration) = (bare.drawdown_pct.take(), bare.drawdown_duration.take());
+    let (again_pct, again_duration) = crate::drawdown_of(&bare);
+    assert_eq!(
+        pct.map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()),
+        Some(again_pct.iter().map(|x| x.to_bits()).collect())
+    );
+    assert_eq!(duration, Some(again_duration));
 }
 
 fn cfg_for(short: bool, rate: u8, bps: u8, close_at_end: bool) -> EngineConfig {

@@ -316,7 +316,7 @@ impl SessionStore for FileStore {
             std::fs::read(&path)
         };
         let results = match bytes {
-            Ok(bytes) => last_results(&bytes),
+            Ok(bytes) => last_results(&bytes).map(StoredResults::with_drawdown),
             Err(e) => {
                 tracing::warn!(session_id, path = %path.display(), "cannot read the stored results: {e}");
                 return None;

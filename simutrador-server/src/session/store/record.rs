@@ -78,11 +78,56 @@ pub enum Record {
 #[derive(Debug, Serialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum RecordRef<'a> {
-    /// [`Record::Results`].
+    /// [`Record::Results`], journaled without the drawdown columns (see [`journaled`]).
     Results {
         /// The results.
+        #[serde(serialize_with = "journaled")]
         results: &'a StoredResults,
     },
+}
+
+/// `results` as the journal keeps them: everything but the equity curve's drawdown columns,
+/// which follow from its equity column (a million-bar run's two million values, a third of
+/// the time its end spent writing) and are computed again, bit for bit, when the results are
+/// read back ([`StoredResults::with_drawdown`]).
+fn journaled<S: serde::Serializer>(r: &&StoredResults, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Journaled<'a> {
+        metrics: &'a Metrics,
+        trades: &'a TradeColumns,
+        open_positions: &'a [PositionView],
+        equity: Equity<'a>,
+    }
+    /// [`EquityColumns`] as it serializes, drawdown columns left out.
+    #[derive(Serialize)]
+    struct Equity<'a> {
+        time_start: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time_step: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time_deltas: Option<&'a [i64]>,
+        #[serde(serialize_with = "decimals")]
+        equity: &'a [rust_decimal::Decimal],
+    }
+    fn decimals<S: serde::Serializer>(
+        v: &&[rust_decimal::Decimal],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        shared_models::decimal_text::vec::serialize(v, s)
+    }
+    let e = &r.equity;
+    Journaled {
+        metrics: &r.metrics,
+        trades: &r.trades,
+        open_positions: &r.open_positions,
+        equity: Equity {
+            time_start: e.time_start,
+            time_step: e.time_step,
+            time_deltas: e.time_deltas.as_deref(),
+            equity: &e.equity,
+        },
+    }
+    .serialize(s)
 }
 
 /// Final results as stored: the trades and the equity curve as columns (the wire's
@@ -119,6 +164,19 @@ impl StoredResults {
             open_positions: results.open_positions,
             equity: results.equity,
         }
+    }
+
+    /// These results with the equity curve's drawdown columns, computed from its equity
+    /// column when they are absent (as the journal keeps them: see [`RecordRef::Results`]);
+    /// the same values the run's engine gave, bit for bit.
+    pub fn with_drawdown(mut self) -> StoredResults {
+        let e = &mut self.equity;
+        if e.drawdown_pct.is_none() || e.drawdown_duration.is_none() {
+            let (pct, duration) = simutrador_engine::drawdown_of(e);
+            e.drawdown_pct = Some(pct);
+            e.drawdown_duration = Some(duration);
+        }
+        self
     }
 
     /// Whether the columns agree in length, as [`StoredResults::into_results`] needs;

@@ -19,8 +19,22 @@ fn manager(store: Arc<FileStore>) -> SessionManager {
     crate::session::test_support::manager_on(store)
 }
 
-/// Results of `bars` one-minute bars with a trade every 100 bars.
+/// Results of `bars` one-minute bars with a trade every 100 bars; the equity goes up and down
+/// and the drawdown columns are those the engine gives for it (the journal leaves them out
+/// and they are computed again on load).
 fn results(bars: i64) -> SimulationResults {
+    let mut r = flat_results(bars);
+    let bare = shared_models::columns::EquityColumns::from_points(&r.equity_curve);
+    let (pct, duration) = simutrador_engine::drawdown_of(&bare);
+    for ((p, pct), duration) in r.equity_curve.iter_mut().zip(pct).zip(duration) {
+        p.drawdown_pct = pct;
+        p.drawdown_duration = duration;
+    }
+    assert!(r.equity_curve.iter().any(|p| p.drawdown_duration.is_some()));
+    r
+}
+
+fn flat_results(bars: i64) -> SimulationResults {
     let mut metrics: serde_json::Value = serde_json::from_str(METRICS).unwrap();
     metrics["equity_final"] = serde_json::json!("100123.45");
     let t = |i: i64| chrono::DateTime::from_timestamp(1_600_000_000 + 60 * i, 0).unwrap();
@@ -47,9 +61,9 @@ fn results(bars: i64) -> SimulationResults {
         equity_curve: (0..bars)
             .map(|i| EquityPoint {
                 time: t(i),
-                equity: Decimal::new(10_000_000 + i, 2),
-                drawdown_pct: (i % 7) as f64 / 8.0,
-                drawdown_duration: (i % 5 == 4).then_some(240),
+                equity: Decimal::new(10_000_000 + (i % 7) * 300 - (i % 11) * 150, 2),
+                drawdown_pct: 0.0,
+                drawdown_duration: None,
             })
             .collect(),
     }
@@ -103,13 +117,20 @@ fn a_finished_session_keeps_only_its_summary_in_memory() {
 fn results_are_journaled_from_a_borrowed_copy_as_the_results_record() {
     let stored = StoredResults::new(&results(300));
     let borrowed = crate::session::store::record::RecordRef::Results { results: &stored };
+    // Journaled as the results record without the drawdown columns ...
+    let mut bare = stored.clone();
+    bare.equity.drawdown_pct = None;
+    bare.equity.drawdown_duration = None;
     let owned = Record::Results {
-        results: Box::new(stored.clone()),
+        results: Box::new(bare),
     };
-    assert_eq!(
-        serde_json::to_vec(&borrowed).unwrap(),
-        serde_json::to_vec(&owned).unwrap()
-    );
+    let written = serde_json::to_vec(&borrowed).unwrap();
+    assert_eq!(written, serde_json::to_vec(&owned).unwrap());
+    // ... which come back, bit for bit, when the record is read.
+    let Record::Results { results } = serde_json::from_slice(&written).unwrap() else {
+        panic!("not a results record");
+    };
+    assert_eq!(results.with_drawdown(), stored);
 }
 
 #[test]
