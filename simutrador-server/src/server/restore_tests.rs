@@ -7,6 +7,7 @@ use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::Catalog;
 use crate::session::limits::RiskLimits;
+use crate::session::store::record::StoredResults;
 use crate::session::store::{FileStore, RunRecord, SessionStore};
 use crate::session::test_support::params;
 use crate::session::timers::TimerKind;
@@ -149,4 +150,93 @@ async fn a_restored_paused_run_that_idles_out_has_results() {
         Some(TerminationReason::IdleTimeout)
     );
     flattened_at_the_last_settled_bar(&results);
+}
+
+/// A daemon that stopped after journaling that a run of `alice` had completed but before
+/// journaling its results (a completed run journals them after sending `simulation_end`):
+/// start-up replays the run journal, finishes the run and journals the results, so they are
+/// there after the restart and the one after it, and the run journal is gone.
+#[tokio::test]
+async fn a_completed_session_whose_results_were_not_journaled_gets_them_back_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let first = state(dir.path());
+        let sessions = &first.daemon.sessions;
+        let s = sessions.create("alice", params(), 250).unwrap();
+        sessions
+            .transition(&s, SessionState::Running, None)
+            .unwrap();
+        let buy: OrderRequest = serde_json::from_value(serde_json::json!({
+            "order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"
+        }))
+        .unwrap();
+        let mut log = sessions.store().run_log(&s.id, true).unwrap();
+        log.append(&RunRecord::Started {
+            window: 1,
+            account_updates: Default::default(),
+            encoding: Default::default(),
+            warmup_bars: 0,
+            indicator_warmup_bars: 0,
+            events: Default::default(),
+            compact_times: false,
+        });
+        log.append(&RunRecord::Ack {
+            seq: 0,
+            orders: vec![buy],
+            cancels: vec![],
+        });
+        log.flush().unwrap();
+        // The end is journaled, and the daemon stops before the results that the run
+        // journals after `simulation_end` (their values do not matter: never written).
+        let unwritten = StoredResults {
+            metrics: serde_json::from_str(crate::session::store::results::METRICS).unwrap(),
+            trades: Default::default(),
+            open_positions: Vec::new(),
+            equity: shared_models::columns::EquityColumns::from_points(&[]),
+        };
+        s.set_completed_results(unwritten);
+        let done = (SessionState::Completed, Some(TerminationReason::Completed));
+        sessions.transition(&s, done.0, done.1).unwrap();
+        s.id.to_string()
+    };
+    let journals = FileStore::open(dir.path()).unwrap().dir().to_path_buf();
+    let run_journal = journals.join(format!("{id}.run.jsonl"));
+    assert!(
+        run_journal.exists(),
+        "the run journal stays until the results are written"
+    );
+
+    let second = state(dir.path());
+    let report = second
+        .daemon
+        .sessions
+        .restore(FileStore::open(dir.path()).unwrap().load().unwrap());
+    assert_eq!(report.results_rebuilt, 1);
+    let s = second.daemon.sessions.get("alice", &id).unwrap();
+    assert_eq!(s.state(), SessionState::Completed);
+    let results = second.daemon.sessions.results(&s).unwrap().unwrap();
+    let results = results.as_ref().clone().into_results().unwrap();
+    // Bought 10 ACME at bar 1's open and held to the last bar (no close at end).
+    assert!(results.trades.is_empty());
+    assert_eq!(results.open_positions.len(), 1);
+    assert_eq!(results.open_positions[0].quantity, Decimal::from(10));
+    assert_eq!(
+        results.metrics.equity_final,
+        results.equity_curve.last().unwrap().equity
+    );
+    assert!(
+        !run_journal.exists(),
+        "the run journal goes once the results are written"
+    );
+
+    // Journaled: the next start-up reads them instead of rebuilding them.
+    let third = state(dir.path());
+    let report = third
+        .daemon
+        .sessions
+        .restore(FileStore::open(dir.path()).unwrap().load().unwrap());
+    assert_eq!(report.results_rebuilt, 0);
+    let s = third.daemon.sessions.get("alice", &id).unwrap();
+    let again = third.daemon.sessions.results(&s).unwrap().unwrap();
+    assert_eq!(again.as_ref().clone().into_results().unwrap(), results);
 }

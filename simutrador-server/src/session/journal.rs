@@ -50,6 +50,11 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
     ) -> StoreResult {
         Ok(())
     }
+    /// The results a session holds in memory are to be journaled now (a completed run's,
+    /// after it has sent `simulation_end`: see [`crate::session::results::ResultsSlot`]).
+    fn results_ready(&self, _session: &Session) -> StoreResult {
+        Ok(())
+    }
     /// An event was appended to a session's log.
     fn appended(&self, _session: &Session, _event: &SessionEventRecord) -> StoreResult {
         Ok(())

@@ -179,7 +179,10 @@ impl Session {
     /// True when the whole results (equity curve, trades) are in memory rather than only on
     /// disk.
     pub fn results_held(&self) -> bool {
-        matches!(*self.results.lock(), ResultsSlot::Held(_))
+        matches!(
+            *self.results.lock(),
+            ResultsSlot::Held(_) | ResultsSlot::Completing(_)
+        )
     }
 
     /// Store the final results (held in memory until the store has journaled them); the live
@@ -189,10 +192,17 @@ impl Session {
         *self.results.lock() = ResultsSlot::Held(Arc::new(results));
     }
 
+    /// The results of a run that completed, journaled once the client has been told
+    /// ([`ResultsSlot::Completing`]); otherwise as [`Session::set_results`].
+    pub fn set_completed_results(&self, results: StoredResults) {
+        self.live.lock().settle(&results.metrics);
+        *self.results.lock() = ResultsSlot::Completing(Arc::new(results));
+    }
+
     /// The store has the results on disk: keep only their summary in memory.
     pub fn release_results(&self) {
         let mut slot = self.results.lock();
-        if let ResultsSlot::Held(r) = &*slot {
+        if let ResultsSlot::Held(r) | ResultsSlot::Completing(r) = &*slot {
             *slot = ResultsSlot::Stored(Arc::new(ResultsSummary::of(r)));
         }
     }

@@ -51,6 +51,12 @@ pub enum ResultsSlot {
     Empty,
     /// Whole, in memory (not yet journaled, or no store to journal them to).
     Held(Arc<StoredResults>),
+    /// Whole, in memory, of a run that *completed*: journaled by the run right after it has
+    /// sent `simulation_end` ([`SessionManager::results_ready`]), off the path to that frame.
+    /// Until then they can be rebuilt: the session's end (`completed`) and its run journal are
+    /// on disk, and start-up replays the journal of a completed session whose results record
+    /// is missing (`session::run::start::rebuild_results`).
+    Completing(Arc<StoredResults>),
     /// On disk in the store; only the summary is in memory.
     Stored(Arc<ResultsSummary>),
 }
@@ -60,7 +66,9 @@ impl ResultsSlot {
     pub fn summary(&self) -> Option<Arc<ResultsSummary>> {
         match self {
             ResultsSlot::Empty => None,
-            ResultsSlot::Held(r) => Some(Arc::new(ResultsSummary::of(r))),
+            ResultsSlot::Held(r) | ResultsSlot::Completing(r) => {
+                Some(Arc::new(ResultsSummary::of(r)))
+            }
             ResultsSlot::Stored(s) => Some(s.clone()),
         }
     }
@@ -69,20 +77,30 @@ impl ResultsSlot {
     pub fn equity_final(&self) -> Option<rust_decimal::Decimal> {
         match self {
             ResultsSlot::Empty => None,
-            ResultsSlot::Held(r) => Some(r.metrics.equity_final),
+            ResultsSlot::Held(r) | ResultsSlot::Completing(r) => Some(r.metrics.equity_final),
             ResultsSlot::Stored(s) => Some(s.metrics.equity_final),
         }
     }
 }
 
 impl SessionManager {
+    /// Journal the results of `s` kept in memory ([`ResultsSlot::Completing`], or `Held`
+    /// ones whose write failed before); once written, only their summary stays in memory.
+    /// A failed write is reported (the store's health, `/healthz`) and the results stay held,
+    /// to be written with the session's other unwritten lines.
+    pub fn results_ready(&self, s: &Session) {
+        if let Err(e) = self.hooks.journal.results_ready(s) {
+            tracing::warn!(session_id = %s.id, "the results of a completed run could not be journaled (kept in memory): {}", e.message);
+        }
+    }
+
     /// The whole results of `s` (`None` before its run ended): the ones held in memory, or
     /// the ones its store loads from disk. Errors: `INTERNAL` when the store no longer has
     /// results it journaled (a file deleted or damaged behind the daemon's back).
     pub fn results(&self, s: &Session) -> ApiResult<Option<Arc<StoredResults>>> {
         match s.results_slot() {
             ResultsSlot::Empty => Ok(None),
-            ResultsSlot::Held(r) => Ok(Some(r)),
+            ResultsSlot::Held(r) | ResultsSlot::Completing(r) => Ok(Some(r)),
             ResultsSlot::Stored(_) => match self.hooks.journal.load_results(&s.id) {
                 Some(r) => Ok(Some(r)),
                 None => Err(api_error(

@@ -29,6 +29,7 @@ use super::io::{Effect, Input, Output};
 use crate::error::api_error;
 use crate::session::outbound::{OutboundTx, Outgoing, encode};
 use crate::session::store::RunLog;
+use crate::session::store::record::StoredResults;
 use crate::session::{Session, SessionManager};
 
 /// One run's task.
@@ -49,6 +50,10 @@ pub struct RunActor {
     store_paused: bool,
     /// The id of the request whose answer on the stream was held back by a failed flush.
     withheld_request: Option<String>,
+    /// The run's results, between the core's `Results` and the session's end that follows.
+    results: Option<Box<StoredResults>>,
+    /// The run completed: its results are journaled once `simulation_end` is on its way.
+    journal_results: bool,
 }
 
 impl std::fmt::Debug for RunActor {
@@ -79,6 +84,8 @@ impl RunActor {
             store_failed: None,
             store_paused: false,
             withheld_request: None,
+            results: None,
+            journal_results: false,
         }
     }
 
@@ -106,6 +113,8 @@ impl RunActor {
             store_failed: None,
             store_paused: false,
             withheld_request: None,
+            results: None,
+            journal_results: false,
         }
     }
 
@@ -305,6 +314,15 @@ impl RunActor {
         }
         self.out = out;
         self.session.set_settled_ticks(self.core.settled() as u64);
+        if let Some(results) = self.results.take() {
+            self.session.set_results(*results); // results without an end (not expected)
+        }
+        if std::mem::take(&mut self.journal_results) {
+            // After `simulation_end` and the fills before it are queued: the client reads
+            // the results from memory meanwhile, and a crash before this write leaves a
+            // completed session whose run journal rebuilds them at start-up.
+            self.sessions.results_ready(&self.session);
+        }
         if let Some(reason) = self.store_failed.clone()
             && !self.store_paused
         {
@@ -386,10 +404,15 @@ impl RunActor {
             Effect::Warning(kind) => {
                 sessions.warn(s, kind);
             }
-            Effect::Results(results) => s.set_results(*results),
+            Effect::Results(results) => self.results = Some(results),
             Effect::Completed => {
+                let completing = self.results.take().is_some_and(|r| {
+                    s.set_completed_results(*r);
+                    true
+                });
                 let (to, reason) = (SessionState::Completed, Some(TerminationReason::Completed));
-                let _ = sessions.transition(s, to, reason);
+                let ended = sessions.transition(s, to, reason).is_ok();
+                self.journal_results = ended && completing;
                 tracing::info!(session_id = %s.id, ticks = self.core.len(), "simulation completed");
             }
             Effect::Ended {
@@ -398,6 +421,9 @@ impl RunActor {
                 actor,
                 requested,
             } => {
+                if let Some(results) = self.results.take() {
+                    s.set_results(*results); // journaled with the end, before it is told
+                }
                 let reply = reply.filter(|_| requested);
                 let skip = reply.map(|r| &r.outbound);
                 match (sessions.end(s, state, reason, actor, skip), reply) {

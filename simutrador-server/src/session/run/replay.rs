@@ -72,6 +72,22 @@ impl RunCore {
         Some((core, out))
     }
 
+    /// Bring a replayed run whose session completed to its end, as the live run ended: every
+    /// bar settled, then closed out (`finish`); `out` receives the results
+    /// ([`Effect::Results`]). For a session whose end was journaled (`completed`) but whose
+    /// results record was not, as a crash between the two leaves it: every tick had been
+    /// acknowledged, and whatever a client decides is journaled before it is applied, so the
+    /// bars after the last journaled decision settle as they did live.
+    pub fn finish_replayed(&mut self, out: &mut Vec<Output>) {
+        while !self.ended && self.settled < self.feed.len() {
+            self.settle_next(out);
+        }
+        if !self.ended {
+            self.acked = self.feed.len();
+            self.finish(out);
+        }
+    }
+
     /// Apply one journaled record exactly as the live run applied it.
     pub(super) fn replayed(&mut self, record: RunRecord, out: &mut Vec<Output>) {
         match record {

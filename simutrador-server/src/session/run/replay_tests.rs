@@ -221,6 +221,41 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+
+    /// A completed session whose results record was lost (a crash after its end was
+    /// journaled): replaying its whole run journal and finishing gives the live results.
+    #[test]
+    fn a_completed_run_finished_from_its_journal_gives_the_live_results(
+        drawn in prop::collection::vec(decision_strategy(), 0..40),
+        window in 1usize..6,
+        stride in 1u64..4,
+        events in 0u8..3,
+    ) {
+        let events = [EventMode::Messages, EventMode::Blocks, EventMode::Fills][events as usize];
+        let plan = decisions(drawn);
+        let session = session(RiskLimits::none());
+        let mut live = core(&session, options(window, events), StopFlag::default());
+        let mut live_log = Vec::new();
+        live.handle(Input::Start { request_id: None }, &mut live_log);
+        drive(&mut live, &plan, stride, &[], &mut live_log);
+        prop_assert!(live.is_ended());
+        let expected = results(&live_log);
+
+        let records = journal_until(&live_log, usize::MAX);
+        let (feed, engine) = crate::session::run::start::build(&session, catalog()).expect("build");
+        let setup = crate::session::run::start::setup(&session);
+        let stored = StoredRun::from_records(records);
+        let (mut rebuilt, _) =
+            RunCore::replay(setup, feed, engine, stored, StopFlag::default()).expect("journal");
+        let mut log = Vec::new();
+        rebuilt.finish_replayed(&mut log);
+        prop_assert!(rebuilt.is_ended());
+        prop_assert_eq!(results(&log), expected);
+    }
+}
+
 #[test]
 fn a_journal_without_a_start_rebuilds_nothing() {
     let session = session(RiskLimits::none());

@@ -20,6 +20,7 @@ use super::actor::RunActor;
 use super::core::{RunCore, RunOptions, RunSetup};
 use super::feed::Feed;
 use super::handle::RunHandle;
+use super::io::{Effect, Output};
 use crate::error::{ApiResult, api_error};
 use crate::market_data::Catalog;
 use crate::market_data::fingerprint::{DataFingerprint, SymbolFingerprint};
@@ -170,6 +171,38 @@ pub fn rebuild(
     let actor = RunActor::restored(core, pending, session.clone(), sessions.clone(), log);
     let task = actor.run(None, inbox, env.shutdown.clone());
     Ok(Some(sessions.tasks().spawn(task)))
+}
+
+/// Rebuild the results of a `completed` session that has none: its end was journaled but its
+/// results record was not (the daemon stopped between the two: a completed run journals its
+/// results after it has sent `simulation_end`). Its run journal is replayed over the same
+/// bars and finished (every tick had been acknowledged), the results are journaled, and the
+/// run journal goes. `Ok(false)` when there is nothing to rebuild from (no run journal).
+pub fn rebuild_results(sessions: &SessionManager, session: &Session) -> ApiResult<bool> {
+    let stored = sessions.store().load_run(&session.id);
+    let (feed, engine) = build(session, &sessions.hooks.runs.catalog)?;
+    let replayed = RunCore::replay(
+        setup(session),
+        feed,
+        engine,
+        stored,
+        super::core::StopFlag::default(),
+    );
+    let Some((mut core, _)) = replayed else {
+        return Ok(false);
+    };
+    let mut out = Vec::new();
+    core.finish_replayed(&mut out);
+    let results = out.into_iter().find_map(|o| match o {
+        Output::Session(Effect::Results(r)) => Some(r),
+        _ => None,
+    });
+    let Some(results) = results else {
+        return Ok(false);
+    };
+    session.set_completed_results(*results);
+    sessions.results_ready(session);
+    Ok(true)
 }
 
 /// `DATA_CHANGED` when the catalog's bars for `session` (between `first` and `last`) are not

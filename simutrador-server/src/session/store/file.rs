@@ -120,6 +120,13 @@ impl FileStore {
     /// so a results record is not cloned to be written): one framed line, serialized once and
     /// written through a buffer without building the line.
     pub fn append<R: Serialize>(&self, id: &str, record: &R) -> StoreResult {
+        self.append_to(id, record, false)
+    }
+
+    /// [`FileStore::append`], unless `existing` and the session's journal is gone (deleted
+    /// while the record was on its way): nothing is written then, rather than a new journal
+    /// that holds only this record.
+    fn append_to<R: Serialize>(&self, id: &str, record: &R, existing: bool) -> StoreResult {
         // Serialized once: the checksum and the write both read these bytes (serializing a
         // results record twice, once to sum it and once to write it, cost more than the copy).
         let Some(rec) = to_json(record) else {
@@ -129,6 +136,7 @@ impl FileStore {
         let path = self.lifecycle_path(id);
         let seq = match lifecycle.seqs.get(id) {
             Some(seq) => *seq,
+            None if existing && !path.exists() => return Ok(()),
             None => last_seq::<Record>(&path),
         } + 1;
         // The line keeps its `seq` whether it is written now or later.
@@ -172,6 +180,20 @@ impl FileStore {
         self.results.trim(now);
     }
 
+    /// Append the results record of `s` (`held`); once the session's end is on disk, keep
+    /// only the summary in memory (the results start in the bounded cache: the client that
+    /// ran it asks for them next) and delete its run journal. Until then the session keeps
+    /// its results and its run journal (a restart before then rebuilds the run).
+    fn journal_results(&self, s: &Session, held: Arc<StoredResults>) -> StoreResult {
+        let written = self.append_to(&s.id, &RecordRef::Results { results: &held }, true);
+        if !self.lifecycle.has_unwritten(&s.id) {
+            s.release_results();
+            self.results.put(&s.id, held, tokio::time::Instant::now());
+            self.remove_run(&s.id);
+        }
+        written
+    }
+
     fn remove_run(&self, id: &str) {
         remove_file(&self.run_path(id));
     }
@@ -207,28 +229,28 @@ impl Journal for FileStore {
         };
         let written = self.append(&s.id, &record);
         if to.is_terminal() {
-            // Appended even when the state was not written: kept after it, in order.
-            let held = match s.results_slot() {
+            // Appended even when the state was not written: kept after it, in order. A
+            // completed run's results (`Completing`) are journaled by `results_ready`.
+            match s.results_slot() {
                 ResultsSlot::Held(held) => {
-                    let _ = self.append(&s.id, &RecordRef::Results { results: &held });
-                    Some(held)
+                    let _ = self.journal_results(s, held);
                 }
-                _ => None,
-            };
-            // Only once the end is on disk: until then the session keeps its results and its
-            // run journal (a restart before then rebuilds the run).
-            if !self.lifecycle.has_unwritten(&s.id) {
-                if let Some(held) = held {
-                    // The session keeps only the summary (see `super::results`). The client
-                    // that ran it asks for them next, so they start in the (bounded) cache
-                    // rather than being read back from the file at once.
-                    s.release_results();
-                    self.results.put(&s.id, held, tokio::time::Instant::now());
-                }
-                self.remove_run(&s.id);
+                // Its run journal stays until they are written.
+                ResultsSlot::Completing(_) => {}
+                _ if !self.lifecycle.has_unwritten(&s.id) => self.remove_run(&s.id),
+                _ => {}
             }
         }
         written
+    }
+
+    fn results_ready(&self, s: &Session) -> StoreResult {
+        match s.results_slot() {
+            ResultsSlot::Held(held) | ResultsSlot::Completing(held) => {
+                self.journal_results(s, held)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn appended(&self, s: &Session, event: &SessionEventRecord) -> StoreResult {

@@ -29,6 +29,8 @@ pub struct RestoreReport {
     pub paused: usize,
     /// Sessions whose deadline passed during the downtime, now expired.
     pub expired: usize,
+    /// Completed sessions whose results record was missing, rebuilt from their run journal.
+    pub results_rebuilt: usize,
 }
 
 impl SessionManager {
@@ -42,6 +44,22 @@ impl SessionManager {
             report.sessions += 1;
             if !session.state().is_terminal() {
                 open.push(session);
+            } else if session.state() == SessionState::Completed
+                && session.results_summary().is_none()
+            {
+                // Its end was journaled, its results not (see `ResultsSlot::Completing`).
+                match crate::session::run::start::rebuild_results(self, &session) {
+                    Ok(true) => {
+                        tracing::info!(session_id = %session.id, "the results of a completed session were rebuilt from its run journal");
+                        report.results_rebuilt += 1;
+                    }
+                    Ok(false) => {
+                        tracing::warn!(session_id = %session.id, "a completed session has no results and no run journal to rebuild them from");
+                    }
+                    Err(e) => {
+                        tracing::warn!(session_id = %session.id, "the results of a completed session cannot be rebuilt: {}", e.message);
+                    }
+                }
             }
         }
         for s in open {

@@ -112,8 +112,9 @@ pub fn last_results(journal: &[u8]) -> Option<StoredResults> {
 #[path = "results_tests.rs"]
 mod disk_tests;
 
+/// Metrics of a run without trades, for tests.
 #[cfg(test)]
-const METRICS: &str = r#"{"start": "2020-01-01T00:00:00Z", "end": "2020-01-03T00:00:00Z", "duration": 172800, "exposure_time_pct": 0.0, "equity_final": "1", "equity_peak": "1", "commissions": "0", "return_pct": 0.0, "buy_and_hold_return_pct": 0.0, "return_ann_pct": null, "volatility_ann_pct": null, "cagr_pct": null, "sharpe_ratio": null, "sortino_ratio": null, "calmar_ratio": null, "max_drawdown_pct": 0.0, "avg_drawdown_pct": 0.0, "max_drawdown_duration": null, "avg_drawdown_duration": null, "num_trades": 0, "win_rate_pct": null, "best_trade_pct": null, "worst_trade_pct": null, "avg_trade_pct": null, "max_trade_duration": null, "avg_trade_duration": null, "profit_factor": null, "expectancy_pct": null, "sqn": null}"#;
+pub(crate) const METRICS: &str = r#"{"start": "2020-01-01T00:00:00Z", "end": "2020-01-03T00:00:00Z", "duration": 172800, "exposure_time_pct": 0.0, "equity_final": "1", "equity_peak": "1", "commissions": "0", "return_pct": 0.0, "buy_and_hold_return_pct": 0.0, "return_ann_pct": null, "volatility_ann_pct": null, "cagr_pct": null, "sharpe_ratio": null, "sortino_ratio": null, "calmar_ratio": null, "max_drawdown_pct": 0.0, "avg_drawdown_pct": 0.0, "max_drawdown_duration": null, "avg_drawdown_duration": null, "num_trades": 0, "win_rate_pct": null, "best_trade_pct": null, "worst_trade_pct": null, "avg_trade_pct": null, "max_trade_duration": null, "avg_trade_duration": null, "profit_factor": null, "expectancy_pct": null, "sqn": null}"#;
 
 #[cfg(test)]
 mod tests {
