@@ -52,6 +52,7 @@ fn results(bars: i64) -> SimulationResults {
                 drawdown_duration: (i % 5 == 4).then_some(240),
             })
             .collect(),
+        outcome: Default::default(),
     }
 }
 
