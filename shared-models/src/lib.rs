@@ -38,7 +38,8 @@ pub use error::{ErrorBody, ErrorCode};
 pub use market::{AssetClass, SymbolInfo, SymbolRange, Timeframe, TimeframeRange};
 pub use messages::{ClientMessage, ServerMessage};
 pub use session::{
-    CreateSessionRequest, Plan, SessionInfo, SessionParams, SessionState, TerminationReason,
+    CreateSessionRequest, Plan, SessionInfo, SessionParams, SessionState, StrategyRef,
+    TerminationReason,
 };
 
 /// The protocol version this crate speaks; sent in `connection_ready`.

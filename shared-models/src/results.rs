@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::session::{SessionState, StrategyRef, TerminationReason};
 use crate::trading::{EquityPoint, PositionView, Trade};
 
 /// Summary statistics of one run. Durations are in seconds.
@@ -98,6 +99,59 @@ pub struct SimulationResults {
     pub open_positions: Vec<PositionView>,
     /// Equity at every bar's close.
     pub equity_curve: Vec<EquityPoint>,
+    /// How the run ended and what ran: filled from the session by `get_results` (absent from
+    /// the engine's own results and from daemons before these fields existed).
+    #[serde(flatten)]
+    pub outcome: RunOutcome,
+}
+
+/// How a session's run ended and what it ran, as `get_results` reports it next to the
+/// statistics: every field optional, absent when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// The session's state when the results were read (`completed`, `stopped`, `expired`,
+    /// `failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_state: Option<SessionState>,
+    /// Why the run ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_reason: Option<TerminationReason>,
+    /// Ticks whose bar was settled when it ended (the bar it stopped at, for an early end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_ticks: Option<u64>,
+    /// Ticks the session would have replayed to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ticks: Option<u64>,
+    /// The strategy that ran, as the client described it in `start_simulation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyRef>,
+    /// The version of the client that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_version: Option<String>,
+    /// The digest of the market data it ran on ([`crate::SessionInfo::data_fingerprint`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fingerprint: Option<String>,
+}
+
+impl RunOutcome {
+    /// The outcome of the session `info` describes.
+    pub fn of(info: &crate::SessionInfo) -> RunOutcome {
+        RunOutcome {
+            final_state: Some(info.state),
+            termination_reason: info.termination_reason,
+            settled_ticks: Some(info.settled_ticks),
+            total_ticks: Some(info.bar_count),
+            strategy: info.strategy.clone(),
+            client_version: info.client_version.clone(),
+            data_fingerprint: info.data_fingerprint.clone(),
+        }
+    }
+
+    /// True when the run replayed every bar (`completed`); false for an early end and when
+    /// the daemon did not say.
+    pub fn completed(&self) -> bool {
+        self.termination_reason == Some(TerminationReason::Completed)
+    }
 }
 
 #[cfg(test)]

@@ -175,6 +175,13 @@ impl ResultsReply {
             equity_curve: None,
             equity_columns: None,
             page,
+            final_state: None,
+            termination_reason: None,
+            settled_ticks: None,
+            total_ticks: None,
+            strategy: None,
+            client_version: None,
+            data_fingerprint: None,
         };
         match (format, parts) {
             (ResultsFormat::Rows, Some((trades, equity))) => {

@@ -177,6 +177,134 @@ pub enum TerminationReason {
     StoreError,
 }
 
+impl TerminationReason {
+    /// Every reason.
+    pub const ALL: [TerminationReason; 9] = [
+        TerminationReason::Completed,
+        TerminationReason::ManualStop,
+        TerminationReason::EmergencyStop,
+        TerminationReason::LossLimit,
+        TerminationReason::Bankrupt,
+        TerminationReason::TimeLimit,
+        TerminationReason::IdleTimeout,
+        TerminationReason::Error,
+        TerminationReason::StoreError,
+    ];
+
+    /// Wire spelling (`loss_limit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TerminationReason::Completed => "completed",
+            TerminationReason::ManualStop => "manual_stop",
+            TerminationReason::EmergencyStop => "emergency_stop",
+            TerminationReason::LossLimit => "loss_limit",
+            TerminationReason::Bankrupt => "bankrupt",
+            TerminationReason::TimeLimit => "time_limit",
+            TerminationReason::IdleTimeout => "idle_timeout",
+            TerminationReason::Error => "error",
+            TerminationReason::StoreError => "store_error",
+        }
+    }
+
+    /// Why, in words (`loss limit reached`), for the end of a run or a watch.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TerminationReason::Completed => "every bar was replayed",
+            TerminationReason::ManualStop => "stopped by the user",
+            TerminationReason::EmergencyStop => "emergency stop by the user",
+            TerminationReason::LossLimit => "loss limit reached",
+            TerminationReason::Bankrupt => "bankrupt (equity reached 0)",
+            TerminationReason::TimeLimit => "time limit reached",
+            TerminationReason::IdleTimeout => "idle timeout (nobody used the session)",
+            TerminationReason::Error => "a server-side error",
+            TerminationReason::StoreError => "the daemon could not write its journal",
+        }
+    }
+}
+
+impl fmt::Display for TerminationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TerminationReason {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TerminationReason::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let all: Vec<&str> = TerminationReason::ALL.iter().map(|r| r.as_str()).collect();
+                format!(
+                    "unknown termination reason '{s}'; use one of {}",
+                    all.join(", ")
+                )
+            })
+    }
+}
+
+/// Longest accepted [`StrategyRef::name`], in characters.
+pub const MAX_STRATEGY_NAME_CHARS: usize = 100;
+/// Largest accepted [`StrategyRef::params`], as compact JSON, in bytes.
+pub const MAX_STRATEGY_PARAMS_BYTES: usize = 4096;
+/// Longest accepted `client_version`, in characters.
+pub const MAX_CLIENT_VERSION_CHARS: usize = 64;
+
+/// The strategy a session ran, as the client that started it described it in
+/// `start_simulation`: what `session rerun` runs again, and what history and results show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyRef {
+    /// Its name (`sma-cross`, or a name the program chose); at most
+    /// [`MAX_STRATEGY_NAME_CHARS`] characters.
+    pub name: String,
+    /// Its parameters (built-ins: every parameter, defaults included, as the text the CLI's
+    /// `-p key=value` takes); at most [`MAX_STRATEGY_PARAMS_BYTES`] as JSON.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub params: Map<String, Value>,
+    /// True when it is one of the client's built-in strategies, which `session rerun` can run
+    /// again by name; false for a program's own strategy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub built_in: bool,
+}
+
+impl StrategyRef {
+    /// `sma-cross (fast=5, slow=30)`, or just the name without parameters.
+    pub fn label(&self) -> String {
+        if self.params.is_empty() {
+            return self.name.clone();
+        }
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect();
+        format!("{} ({})", self.name, params.join(", "))
+    }
+
+    /// What is wrong with it for a daemon to store, if anything: an empty or too long name,
+    /// too large parameters.
+    pub fn problem(&self) -> Option<String> {
+        let chars = self.name.trim().chars().count();
+        if chars == 0 || chars > MAX_STRATEGY_NAME_CHARS {
+            return Some(format!(
+                "strategy.name must hold 1 to {MAX_STRATEGY_NAME_CHARS} characters"
+            ));
+        }
+        let bytes = serde_json::to_string(&self.params).map_or(usize::MAX, |s| s.len());
+        (bytes > MAX_STRATEGY_PARAMS_BYTES).then(|| {
+            format!(
+                "strategy.params is {bytes} bytes as JSON; at most {MAX_STRATEGY_PARAMS_BYTES} are kept"
+            )
+        })
+    }
+}
+
 /// `create_session` data, as the user sends it. Only `symbols`, `start_date` and `end_date` are
 /// required; everything else has a server default. Strings are kept raw so that the server can
 /// answer with the precise error code (`INVALID_TIMEFRAME`, `INVALID_DATE_RANGE`) rather than a
@@ -318,6 +446,18 @@ pub struct SessionInfo {
     /// Why a `damaged` session is damaged: which journal file, which line, and what to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
+    /// The strategy that ran (or runs) on it, as `start_simulation` described it; absent
+    /// before the start, or when the client did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyRef>,
+    /// The version of the client that started the run, as it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_version: Option<String>,
+    /// A 16-hex-digit digest of the market data the session was created on (each symbol's
+    /// series hash and its bars in the session's dates): two sessions with the same digest
+    /// replay the same bars. Absent for sessions created before data fingerprints existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fingerprint: Option<String>,
 }
 
 #[cfg(test)]
@@ -337,6 +477,41 @@ mod tests {
                 reason
             );
         }
+    }
+
+    #[test]
+    fn termination_reasons_parse_their_wire_spelling() {
+        for r in TerminationReason::ALL {
+            let wire = serde_json::to_value(r).unwrap();
+            assert_eq!(wire.as_str(), Some(r.as_str()));
+            assert_eq!(r.as_str().parse::<TerminationReason>().unwrap(), r);
+        }
+        assert!("loss".parse::<TerminationReason>().is_err());
+    }
+
+    #[test]
+    fn a_strategy_ref_is_bounded_and_labelled() {
+        let mut params = Map::new();
+        params.insert("fast".into(), Value::String("5".into()));
+        params.insert("short".into(), Value::Bool(true));
+        let s = StrategyRef {
+            name: "sma-cross".into(),
+            params,
+            built_in: true,
+        };
+        assert_eq!(s.label(), "sma-cross (fast=5, short=true)");
+        assert_eq!(s.problem(), None);
+        let long = StrategyRef {
+            name: "x".repeat(MAX_STRATEGY_NAME_CHARS + 1),
+            ..s.clone()
+        };
+        assert!(long.problem().unwrap().contains("strategy.name"));
+        let mut big = s.clone();
+        big.params.insert(
+            "blob".into(),
+            Value::String("y".repeat(MAX_STRATEGY_PARAMS_BYTES)),
+        );
+        assert!(big.problem().unwrap().contains("strategy.params"));
     }
 
     #[test]

@@ -385,6 +385,7 @@ impl Engine {
             trades,
             open_positions: self.books.position_views(&self.config.symbols),
             equity_curve,
+            outcome: Default::default(),
         }
     }
 

@@ -103,10 +103,19 @@ fn a_short_that_loses_everything_ends_bankrupt_with_equity_zero_to_the_end() {
         "-p",
         "short=true",
     ]);
-    assert!(
-        ran.status.success(),
-        "prediction and daemon agree: {}",
+    // Prediction and daemon agree (no protocol error), and the run says it went bankrupt:
+    // exit 3, the documented code of a run cut short by a limit or bankruptcy.
+    assert_eq!(
+        ran.status.code(),
+        Some(3),
+        "prediction and daemon agree: {} {}",
+        stdout(&ran),
         stderr(&ran)
+    );
+    assert!(
+        stdout(&ran).contains("Stopped: bankrupt (equity reached 0) at bar "),
+        "{}",
+        stdout(&ran)
     );
 
     let status = json(&client(&["--json", "session", "status", &id]));

@@ -28,6 +28,7 @@ mod rate_limits;
 mod restart;
 mod restart_expiry;
 mod results_paging;
+mod run_outcome;
 mod sdk;
 mod sdk_example;
 mod sessions;

@@ -53,12 +53,16 @@ async fn start(raw: &mut Raw, max_duration: &str) -> (String, String) {
     (id, expires)
 }
 
-/// The results of `session` without its id.
+/// The results of `session` without its id, and without how it ended (`final_state`,
+/// `termination_reason`: compared on their own, as the reference run ends by a stop).
 async fn results(raw: &mut Raw, session: &str) -> Value {
     let r = request_as(raw, "get_results", "gr", json!({"session_id": session})).await;
     assert_eq!(r["type"], "results", "{r}");
     let mut data = r["data"].clone();
-    data.as_object_mut().unwrap().remove("session_id");
+    let fields = data.as_object_mut().unwrap();
+    fields.remove("session_id");
+    fields.remove("final_state");
+    fields.remove("termination_reason");
     data
 }
 
@@ -129,6 +133,9 @@ async fn a_run_whose_deadline_passed_during_the_downtime_expires_with_results() 
     let info = request_as(&mut raw, "get_session", "g", json!({"session_id": id})).await;
     assert_eq!(info["data"]["state"], "expired", "{info}");
     assert_eq!(info["data"]["termination_reason"], "time_limit", "{info}");
+    let said = request_as(&mut raw, "get_results", "gr", json!({"session_id": id})).await;
+    assert_eq!(said["data"]["final_state"], "expired", "{said}");
+    assert_eq!(said["data"]["termination_reason"], "time_limit", "{said}");
     let got = results(&mut raw, &id).await;
     assert_eq!(got, expected, "the same results as the uninterrupted run");
     let closing = got["trades"].as_array().unwrap().last().unwrap().clone();

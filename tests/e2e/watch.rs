@@ -249,7 +249,7 @@ async fn watch_follows_a_run_in_plain_lines_until_an_emergency_stop_ends_it() {
     let last = out.lines().last().unwrap();
     assert!(
         last.starts_with(&format!(
-            "Session {id} ended: stopped (emergency_stop): equity "
+            "Session {id} ended: stopped (emergency_stop: emergency stop by the user): equity "
         )),
         "{last}"
     );

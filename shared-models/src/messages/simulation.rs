@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::market::Timeframe;
-use crate::results::{Metrics, SimulationResults};
-use crate::session::TerminationReason;
+use crate::results::{Metrics, RunOutcome, SimulationResults};
+use crate::session::{SessionState, StrategyRef, TerminationReason};
 use crate::trading::{AccountSnapshot, ExecutionReport, OrderRequest, OrderUpdate};
 
 /// When the server pushes `account_snapshot`s.
@@ -83,6 +83,16 @@ pub struct StartSimulation {
     /// default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compact_times: Option<bool>,
+    /// The strategy about to run, kept with the session (journaled) and shown in its status,
+    /// history and results so the run can be reproduced (`session rerun`). Optional; bounded
+    /// (`VALIDATION_FAILED` past [`crate::session::MAX_STRATEGY_NAME_CHARS`] or
+    /// [`crate::session::MAX_STRATEGY_PARAMS_BYTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyRef>,
+    /// The client's version (`simutrador-client 0.1.0`), kept with the session likewise; at
+    /// most [`crate::session::MAX_CLIENT_VERSION_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_version: Option<String>,
 }
 
 /// `simulation_started`.
@@ -467,6 +477,28 @@ pub struct ResultsReply {
     /// results).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<crate::results_page::ResultsPage>,
+    /// The session's state (`completed`, `stopped`, `expired`, `failed`); absent from daemons
+    /// before it was reported, like every field below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_state: Option<SessionState>,
+    /// Why the run ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_reason: Option<TerminationReason>,
+    /// Ticks settled when it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_ticks: Option<u64>,
+    /// Ticks of the whole session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ticks: Option<u64>,
+    /// The strategy that ran, as `start_simulation` described it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyRef>,
+    /// The version of the client that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_version: Option<String>,
+    /// The digest of the market data it ran on (`SessionInfo::data_fingerprint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fingerprint: Option<String>,
 }
 
 impl ResultsReply {
@@ -488,11 +520,45 @@ impl ResultsReply {
                 ))
             }),
             page: None,
+            final_state: None,
+            termination_reason: None,
+            settled_ticks: None,
+            total_ticks: None,
+            strategy: None,
+            client_version: None,
+            data_fingerprint: None,
+        }
+        .with_outcome(results.outcome.clone())
+    }
+
+    /// This reply with `outcome`'s fields.
+    pub fn with_outcome(mut self, outcome: RunOutcome) -> Self {
+        self.final_state = outcome.final_state;
+        self.termination_reason = outcome.termination_reason;
+        self.settled_ticks = outcome.settled_ticks;
+        self.total_ticks = outcome.total_ticks;
+        self.strategy = outcome.strategy;
+        self.client_version = outcome.client_version;
+        self.data_fingerprint = outcome.data_fingerprint;
+        self
+    }
+
+    /// The reply's outcome fields.
+    pub fn outcome(&self) -> RunOutcome {
+        RunOutcome {
+            final_state: self.final_state,
+            termination_reason: self.termination_reason,
+            settled_ticks: self.settled_ticks,
+            total_ticks: self.total_ticks,
+            strategy: self.strategy.clone(),
+            client_version: self.client_version.clone(),
+            data_fingerprint: self.data_fingerprint.clone(),
         }
     }
 
     /// The results, whichever layout they came in. Errors: columns of different lengths.
     pub fn into_results(self) -> Result<SimulationResults, String> {
+        let outcome = self.outcome();
         let trades = match (self.trades, self.trade_columns) {
             (Some(rows), _) => rows,
             (None, Some(cols)) => cols.into_trades()?,
@@ -508,6 +574,7 @@ impl ResultsReply {
             trades,
             open_positions: self.open_positions,
             equity_curve,
+            outcome,
         })
     }
 }

@@ -1,11 +1,16 @@
 //! The files a batch writes: `summary.csv` / `summary.json` (every run in run order, then the
 //! skipped combinations), per-run `trades/` and `equity/` files when asked, and `run.log`.
 //!
+//! Each run's row says how it ended (`end_reason`: `completed`, or why it was cut short —
+//! `loss_limit`, `bankrupt` … — and `settled_ticks`, the bars it replayed), so a sweep's
+//! runs stopped by a limit are told apart from complete ones.
+//!
 //! The summary and per-run files hold only what the same file and data determine — no wall
 //! clock, no session ids — so they are byte-identical whatever the parallelism. `run.log` has
 //! the rest (when, how long, which session).
 
 use serde_json::{Map, Value, json};
+use shared_models::TerminationReason;
 use shared_models::results::{Metrics, SimulationResults};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -50,8 +55,44 @@ pub const METRIC_KEYS: &[&str] = &[
     "kelly_criterion",
 ];
 
-const RUN_COLUMNS: &str =
-    "run,name,entry,strategy,params,symbols,start_date,end_date,timeframe,status,error_code,error";
+const RUN_COLUMNS: &str = "run,name,entry,strategy,params,symbols,start_date,end_date,timeframe,status,end_reason,settled_ticks,error_code,error";
+
+/// Why a finished run ended (`completed`, `loss_limit`, `bankrupt` …), when its results say.
+pub fn end_reason(record: &RunRecord) -> Option<TerminationReason> {
+    record
+        .results
+        .as_ref()
+        .and_then(|r| r.outcome.termination_reason)
+}
+
+/// True for a run that finished with results but did not replay every bar (a limit,
+/// bankruptcy, a stop): its figures cover only part of the data.
+pub fn cut_short(record: &RunRecord) -> bool {
+    end_reason(record).is_some_and(|r| r != TerminationReason::Completed)
+}
+
+/// `run 3 (sma-cross fast=5) ended early: loss limit reached (loss_limit) at bar 40 of 253`
+/// for each run cut short, in run order.
+pub fn cut_short_lines(records: &[RunRecord]) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| cut_short(r))
+        .filter_map(|r| {
+            let reason = end_reason(r)?;
+            let outcome = &r.results.as_ref()?.outcome;
+            let at = match (outcome.settled_ticks, outcome.total_ticks) {
+                (Some(n), Some(t)) => format!(" at bar {n} of {t}"),
+                _ => String::new(),
+            };
+            Some(format!(
+                "run {} ({}) ended early: {} ({reason}){at}",
+                r.spec.index,
+                r.spec.name,
+                reason.describe()
+            ))
+        })
+        .collect()
+}
 
 /// `fast=5;short=false;slow=20`.
 pub fn params_text(spec: &RunSpec) -> String {
@@ -107,7 +148,7 @@ pub fn summary_csv(records: &[RunRecord], skipped: &[SkippedRun]) -> String {
         let (code, message) = error_of(&r.status);
         let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             s.index,
             quote(&s.name),
             quote(&s.entry),
@@ -118,6 +159,11 @@ pub fn summary_csv(records: &[RunRecord], skipped: &[SkippedRun]) -> String {
             quote(&s.request.end_date),
             quote(s.request.timeframe.as_deref().unwrap_or("1d")),
             r.status.as_str(),
+            end_reason(r).map_or("", TerminationReason::as_str),
+            r.results
+                .as_ref()
+                .and_then(|x| x.outcome.settled_ticks)
+                .map_or_else(String::new, |n| n.to_string()),
             code,
             quote(message)
         );
@@ -132,7 +178,7 @@ pub fn summary_csv(records: &[RunRecord], skipped: &[SkippedRun]) -> String {
         let params: Vec<String> = k.swept.iter().map(|(a, b)| format!("{a}={b}")).collect();
         let _ = write!(
             out,
-            ",{},{},,{},,,,,skipped,,{}",
+            ",{},{},,{},,,,,skipped,,,,{}",
             quote(&k.name),
             quote(&k.entry),
             quote(&params.join(";")),
@@ -163,6 +209,9 @@ pub fn summary_json(records: &[RunRecord], skipped: &[SkippedRun]) -> Value {
                 "swept": s.swept.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>(),
                 "session": s.request,
                 "status": r.status.as_str(),
+                "end_reason": end_reason(r),
+                "settled_ticks": r.results.as_ref().and_then(|x| x.outcome.settled_ticks),
+                "total_ticks": r.results.as_ref().and_then(|x| x.outcome.total_ticks),
                 "error": error,
                 "metrics": r.results.as_ref().map(|x| &x.metrics),
             })

@@ -334,9 +334,25 @@ impl BatchRunner {
         record.session_id = Some(id.clone());
         let index = spec.index;
         let obs = observer.clone();
-        let options = RunOptions::default()
+        let mut options = RunOptions::default()
             .window(self.options.window)
             .on_progress(move |p| obs.run_progress(index, p));
+        // A built-in is kept with its parameters (rerunnable); a program's own by name and
+        // parameters as the batch file gave them.
+        options.strategy = Some(
+            crate::strategies::built_in_ref(&spec.strategy).unwrap_or_else(|_| {
+                shared_models::StrategyRef {
+                    name: spec.strategy.name.clone(),
+                    params: spec
+                        .strategy
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .collect(),
+                    built_in: false,
+                }
+            }),
+        );
         // start_simulation and get_results.
         pacer.acquire(2).await;
         let result = {

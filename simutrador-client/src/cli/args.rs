@@ -128,6 +128,29 @@ pub enum SessionCommand {
         /// The session id.
         id: String,
     },
+    /// Run the built-in strategy and parameters a session ran again, on a fresh session with
+    /// the same parameters and limits, and say whether the results are identical.
+    Rerun(RerunArgs),
+}
+
+/// `session rerun`.
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// The session whose run to repeat (it must have results and a recorded built-in
+    /// strategy).
+    pub id: String,
+    /// Ticks the daemon may send ahead of the strategy (1..=65536); results do not depend
+    /// on it.
+    #[arg(long, value_name = "N", default_value_t = simutrador_client::runner::DEFAULT_WINDOW,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub window: u32,
+    /// Bars before the start date sent first to warm indicators up (as the original run's
+    /// `--warmup`, which is not recorded).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub warmup: u32,
+    /// No progress bar: a plain progress line every 10 %.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Limit flags shared by `session create` and `session update`.

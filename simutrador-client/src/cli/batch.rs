@@ -215,9 +215,10 @@ fn results_table(records: &[&RunRecord]) -> Table {
     );
     for r in records {
         let m = r.results.as_ref().map(|x| &x.metrics);
-        let status = match &r.status {
-            RunStatus::Failed { code, .. } => format!("failed {code}"),
-            s => s.as_str().to_string(),
+        let status = match (&r.status, output::end_reason(r)) {
+            (RunStatus::Failed { code, .. }, _) => format!("failed {code}"),
+            (RunStatus::Ok, Some(reason)) if output::cut_short(r) => format!("cut {reason}"),
+            (s, _) => s.as_str().to_string(),
         };
         t.add_row(vec![
             r.spec.index.to_string(),
@@ -254,6 +255,9 @@ fn final_text(
         report.parallel
     ));
     append_skipped(&mut out, plan);
+    for line in output::cut_short_lines(&report.records) {
+        out.push_str(&format!("\n  {line}"));
+    }
     for r in &report.records {
         if let RunStatus::Failed { code, message } = &r.status {
             out.push_str(&format!(

@@ -7,7 +7,8 @@
 //! - [`output`] — human text or one JSON document, error shapes and exit codes;
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
-//!   [`interactive`], [`session_run`] with [`results_view`], [`session_lifecycle`] for stop,
+//!   [`interactive`], [`session_run`] with [`results_view`] and [`outcome_view`] (why a run
+//!   ended, what ran, exit codes), [`session_rerun`], [`session_lifecycle`] for stop,
 //!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]),
 //!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
 //!   or lines).
@@ -27,12 +28,14 @@ pub mod data;
 pub mod health;
 pub mod interactive;
 pub mod limits_view;
+pub mod outcome_view;
 pub mod output;
 pub mod render;
 pub mod results_view;
 pub mod session;
 pub mod session_create;
 pub mod session_lifecycle;
+pub mod session_rerun;
 pub mod session_run;
 pub mod session_watch;
 pub mod session_watch_view;
@@ -75,7 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Auth(cmd) => auth::run(cmd, &ctx).await,
-        Command::Session(cmd) => session::run(cmd, &ctx).await.map(|()| ExitCode::SUCCESS),
+        Command::Session(cmd) => session::run(cmd, &ctx).await,
         Command::Data(cmd) => data::run(cmd, &ctx).await.map(|()| ExitCode::SUCCESS),
         Command::Batch(cmd) => batch::run(cmd, &ctx).await,
         Command::Health => health::run(&ctx).await.map(|()| ExitCode::SUCCESS),

@@ -1,23 +1,35 @@
 //! `session create | status | list | delete | run | results | stop | events | update | watch
-//! | fork`. `create` lives in
-//! [`super::session_create`], `run` and `results` in [`super::session_run`].
+//! | fork | rerun`. `create` lives in
+//! [`super::session_create`], `run` and `results` in [`super::session_run`], `rerun` in
+//! [`super::session_rerun`].
 
 use serde_json::json;
 use shared_models::messages::client::ListSessions;
+use std::process::ExitCode;
 
 use super::Context;
 use super::args::SessionCommand;
 use super::render;
 use super::session_create;
 use super::session_lifecycle;
+use super::session_rerun;
 use super::session_run;
 use super::session_watch;
 
-/// Run a `session` command.
-pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
+/// Run a `session` command; `run` and `rerun` say how the run ended in their exit code.
+pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<ExitCode> {
     match cmd {
-        SessionCommand::Create(args) => session_create::create(args, ctx).await,
         SessionCommand::Run(args) => session_run::run(args, ctx).await,
+        SessionCommand::Rerun(args) => session_rerun::rerun(args, ctx).await,
+        other => run_other(other, ctx).await.map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// The `session` commands that exit 0 on success.
+async fn run_other(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
+    match cmd {
+        SessionCommand::Run(_) | SessionCommand::Rerun(_) => Ok(()),
+        SessionCommand::Create(args) => session_create::create(args, ctx).await,
         SessionCommand::Results(args) => session_run::results(args, ctx).await,
         SessionCommand::Status { id } => {
             let client = ctx.client().await?;
@@ -27,6 +39,7 @@ pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
                 if let Some(l) = &info.limits {
                     text.push_str(&super::limits_view::lines(l));
                 }
+                text.push_str(&super::outcome_view::status_lines(&info));
                 text
             })
         }

@@ -3,7 +3,11 @@
 //!
 //! `run` draws an `indicatif` progress bar on stderr (ticks done / total, rate, ETA, equity)
 //! when stderr is a terminal, else (or with `--quiet`) a plain line every 10 %; it ends with
-//! the metrics table, or with `--json` the results as the one JSON document on stdout.
+//! why the run ended when it did not complete ("Stopped: loss limit reached at bar N …") and
+//! the metrics table, or with `--json` the results (with `final_state` and
+//! `termination_reason`) as the one JSON document on stdout. Its exit code says how the run
+//! ended: 0 completed, 3 a limit or bankruptcy, 4 a user's stop, 5 a daemon failure
+//! ([`outcome_view`]). `session results` starts with the same end and origin lines.
 //!
 //! Only what is printed is fetched: the metrics table needs the metrics and the open positions,
 //! so without `--json` (and, for `results`, without `--trades`, `--equity` or `--csv`) the
@@ -11,10 +15,12 @@
 //! million-bar run that is ~20 MB the daemon no longer encodes and the CLI no longer decodes).
 
 use indicatif::{ProgressBar, ProgressStyle};
+use shared_models::results::SimulationResults;
 use simutrador_client::runner::Progress;
-use simutrador_client::strategies::build_strategy;
-use simutrador_client::{RunOptions, StrategySpec};
+use simutrador_client::strategies::{build_strategy, built_in_ref};
+use simutrador_client::{Client, RunOptions, StrategySpec};
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -22,21 +28,96 @@ use std::time::Instant;
 use super::Context;
 use super::args::{ResultsArgs, RunArgs};
 use super::output::usage;
-use super::results_view;
+use super::{outcome_view, results_view};
 
-/// Run `session run`.
-pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
+/// Run `session run`: the exit code says how the run ended (0 completed; see
+/// [`outcome_view::exit_code`]).
+pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut spec = StrategySpec::new(args.strategy.trim());
     for (key, value) in &args.params {
         spec = spec
             .with_assignment(&format!("{key}={value}"))
             .map_err(usage)?;
     }
-    let mut strategy = build_strategy(&spec).map_err(usage)?;
-    let id = args.id.trim();
     let client = ctx.client().await?;
+    let how = HowToRun {
+        window: args.window,
+        warmup: args.warmup,
+        quiet: args.quiet,
+    };
+    let ran = run_built_in(&client, args.id.trim(), &spec, how, ctx).await?;
+    ran.report(ctx)
+}
 
-    let fancy = !args.quiet && std::io::stderr().is_terminal();
+/// How `session run` and `session rerun` run a strategy.
+#[derive(Debug, Clone, Copy)]
+pub struct HowToRun {
+    /// `max_pending_ticks`.
+    pub window: u32,
+    /// Warm-up bars.
+    pub warmup: u32,
+    /// Plain progress lines instead of a bar.
+    pub quiet: bool,
+}
+
+/// A finished run of a built-in, for the caller to report.
+#[derive(Debug)]
+pub struct Ran {
+    /// The session.
+    pub id: String,
+    /// What ran.
+    pub spec: StrategySpec,
+    /// Its results (the summary only, unless `--json`).
+    pub results: SimulationResults,
+    /// Bars handed to the strategy.
+    pub bars: u64,
+    /// Wall time, seconds.
+    pub elapsed: f64,
+}
+
+impl Ran {
+    /// The `Ran …` line (and, for an early end, why) on stdout.
+    pub fn note(&self, ctx: &Context) -> std::io::Result<()> {
+        ctx.out.note(&format!(
+            "Ran {} on session {}: {} bars in {:.2} s ({:.0} bars/s).",
+            self.spec.name,
+            self.id,
+            self.bars,
+            self.elapsed,
+            self.bars as f64 / self.elapsed.max(1e-9)
+        ))?;
+        let outcome = &self.results.outcome;
+        if let Some(line) = outcome_view::end_line(outcome, self.results.metrics.equity_final) {
+            ctx.out.note(&line)?;
+        }
+        ctx.out.note("")
+    }
+
+    /// Print the note and the results; the exit code of how the run ended.
+    pub fn report(&self, ctx: &Context) -> anyhow::Result<ExitCode> {
+        self.note(ctx)?;
+        ctx.out.emit(&self.results, || {
+            results_view::render(&self.results, false, false)
+        })?;
+        Ok(outcome_view::exit_status(
+            self.results.outcome.termination_reason,
+        ))
+    }
+}
+
+/// Run the built-in `spec` on session `id` with a progress bar (or lines) on stderr; the
+/// strategy and its parameters (defaults filled in) travel with `start_simulation`, so the
+/// daemon keeps them with the session.
+pub async fn run_built_in(
+    client: &Client,
+    id: &str,
+    spec: &StrategySpec,
+    how: HowToRun,
+    ctx: &Context,
+) -> anyhow::Result<Ran> {
+    let mut strategy = build_strategy(spec).map_err(usage)?;
+    let origin = built_in_ref(spec).map_err(usage)?;
+    let fancy = !how.quiet && std::io::stderr().is_terminal();
     let bar = fancy.then(|| {
         let bar = ProgressBar::new(0);
         if let Ok(style) = ProgressStyle::with_template(
@@ -52,9 +133,10 @@ pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
     let done = Arc::new(AtomicU64::new(0));
     let seen = done.clone();
     let options = RunOptions::default()
-        .window(args.window)
-        .warmup_bars(args.warmup)
+        .window(how.window)
+        .warmup_bars(how.warmup)
         .summary_results(!ctx.out.is_json())
+        .strategy_ref(origin)
         .on_progress(move |p: &Progress| {
             seen.store(p.ticks_done, Ordering::Relaxed);
             match &drawn {
@@ -77,15 +159,13 @@ pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
         bar.finish_and_clear();
     }
     let results = result?;
-    let elapsed = started.elapsed().as_secs_f64();
-    let bars = done.load(Ordering::Relaxed);
-    ctx.out.note(&format!(
-        "Ran {} on session {id}: {bars} bars in {elapsed:.2} s ({:.0} bars/s).\n",
-        spec.name,
-        bars as f64 / elapsed.max(1e-9)
-    ))?;
-    ctx.out
-        .emit(&results, || results_view::render(&results, false, false))
+    Ok(Ran {
+        id: id.to_string(),
+        spec: spec.clone(),
+        results,
+        bars: done.load(Ordering::Relaxed),
+        elapsed: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// `ticks 500/1000 (50 %), 12345 bars/s, equity 100,000`
@@ -124,7 +204,9 @@ pub async fn results(args: ResultsArgs, ctx: &Context) -> anyhow::Result<()> {
             .emit(&written, || format!("Wrote {}", written.join(", ")));
     }
     ctx.out.emit(&results, || {
-        results_view::render(&results, args.trades, args.equity)
+        let mut text = outcome_view::results_header(&results.outcome);
+        text.push_str(&results_view::render(&results, args.trades, args.equity));
+        text
     })
 }
 

@@ -147,16 +147,9 @@ impl View {
     }
 }
 
-/// `stopped (emergency_stop)`, or just the state.
+/// `stopped (emergency_stop: emergency stop by the user)`, or just the state.
 fn state_and_reason(info: &SessionInfo) -> String {
-    let reason = info
-        .termination_reason
-        .and_then(|r| serde_json::to_value(r).ok())
-        .and_then(|v| v.as_str().map(str::to_string));
-    match reason {
-        Some(r) => format!("{} ({r})", info.state),
-        None => info.state.to_string(),
-    }
+    super::outcome_view::state_and_reason(info)
 }
 
 /// An amount for the eye: grouped, to the cent (the exact figures are in `--json`).

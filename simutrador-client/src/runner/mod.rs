@@ -29,6 +29,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use shared_models::StrategyRef;
 use shared_models::messages::simulation::AccountUpdates;
 use shared_models::results::SimulationResults;
 use std::time::Duration;
@@ -42,6 +43,9 @@ pub use session::ReconnectOptions;
 /// blocks are rare (the runner acks every 4096 ticks), small enough that buffered ticks stay
 /// a few hundred KB per symbol.
 pub const DEFAULT_WINDOW: u32 = 8192;
+
+/// What the runner sends as `start_simulation`'s `client_version`.
+pub const CLIENT_VERSION: &str = concat!("simutrador-client ", env!("CARGO_PKG_VERSION"));
 
 /// The default bars of history kept per symbol.
 pub const DEFAULT_HISTORY: usize = 256;
@@ -95,6 +99,12 @@ pub struct RunOptions {
     /// [`Client::get_results_summary`]): the returned results and the strategy's `on_end`
     /// then have no trades and no equity curve. Default false (everything).
     pub summary_results: bool,
+    /// The strategy's name and parameters, sent as `start_simulation`'s `strategy` so the
+    /// daemon keeps them with the session (status, history, results, `session rerun`).
+    /// Default `None`: the run is not described. The CLI and the batch runner fill it in for
+    /// built-ins ([`crate::strategies::built_in_ref`]); a program describes its own strategy
+    /// with [`RunOptions::strategy`].
+    pub strategy: Option<StrategyRef>,
 }
 
 impl Default for RunOptions {
@@ -110,6 +120,7 @@ impl Default for RunOptions {
             predict_fills: true,
             reconnect: ReconnectOptions::default(),
             summary_results: false,
+            strategy: None,
         }
     }
 }
@@ -126,6 +137,7 @@ impl std::fmt::Debug for RunOptions {
             .field("progress", &self.progress.is_some())
             .field("reconnect", &self.reconnect)
             .field("summary_results", &self.summary_results)
+            .field("strategy", &self.strategy)
             .finish()
     }
 }
@@ -164,6 +176,28 @@ impl RunOptions {
     /// Fetch only the summary at the end (see [`RunOptions::summary_results`]).
     pub fn summary_results(mut self, summary: bool) -> Self {
         self.summary_results = summary;
+        self
+    }
+
+    /// Describe the strategy that runs (a program's own: `built_in` false), so the daemon
+    /// keeps its name and parameters with the session. Parameters are any JSON values.
+    pub fn strategy(
+        mut self,
+        name: &str,
+        params: serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        self.strategy = Some(StrategyRef {
+            name: name.to_string(),
+            params,
+            built_in: false,
+        });
+        self
+    }
+
+    /// Describe the strategy with a ready [`StrategyRef`] (a built-in's comes from
+    /// [`crate::strategies::built_in_ref`]).
+    pub fn strategy_ref(mut self, strategy: StrategyRef) -> Self {
+        self.strategy = Some(strategy);
         self
     }
 

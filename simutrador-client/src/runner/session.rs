@@ -108,6 +108,8 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             tick_encoding: Some(TickEncoding::Block),
             events,
             compact_times: v2.then_some(true),
+            strategy: options.strategy.clone(),
+            client_version: Some(super::CLIENT_VERSION.to_string()),
         })
         .await?;
     if started.tick_encoding != TickEncoding::Block {
@@ -268,11 +270,15 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
     } else {
         run.apply_events(strategy, &mut ctx);
     }
-    let results = if summary {
+    let mut results = if summary {
         run.client.get_results_summary(session_id).await?
     } else {
         run.client.get_results(session_id).await?
     };
+    // A daemon from before `get_results` said why: `simulation_end` did.
+    if results.outcome.termination_reason.is_none() {
+        results.outcome.termination_reason = run.end.as_ref().map(|e| e.reason);
+    }
     strategy.on_end(&results);
     if let Some(f) = progress.as_mut() {
         f(&Progress {

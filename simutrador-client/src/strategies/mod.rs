@@ -12,11 +12,13 @@
 mod buy_and_hold;
 #[cfg(test)]
 mod harness;
+mod origin;
 mod params;
 mod rsi_reversion;
 mod sma_cross;
 
 pub use buy_and_hold::BuyAndHold;
+pub use origin::{built_in_ref, rerun_spec};
 pub use params::{ParamInfo, Params, StrategySpec, parse_assignment};
 pub use rsi_reversion::RsiReversion;
 pub use sma_cross::SmaCross;

@@ -4,7 +4,10 @@
 //! warnings read it. Serializable, so a store can journal it. While a run goes, peak and
 //! drawdown are those of the published bars; once it has results they are replaced by the
 //! figures of the whole equity curve ([`LiveStats::settle`]), so final statistics do not
-//! depend on when figures were published (pauses, restarts).
+//! depend on when figures were published (pauses, restarts), and the max drawdown of the
+//! end (`final_stats` of `session_terminated` and `SESSION_ENDED`) is the results'
+//! `max_drawdown_pct` exactly — backtesting.py's definition, docs/metrics.md — not a second,
+//! rounded figure.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -19,7 +22,8 @@ pub struct LiveStats {
     pub equity: Option<Decimal>,
     /// Highest equity seen.
     pub peak: Decimal,
-    /// Largest fall from the peak so far, in percent (≥ 0).
+    /// Largest fall from the peak so far, in percent (≥ 0): of the published bars while the
+    /// run goes, the results' `−max_drawdown_pct` once it has ended.
     pub max_drawdown_pct: f64,
     /// Closed trades.
     pub trades: u64,
@@ -52,7 +56,8 @@ impl LiveStats {
         self.equity = Some(metrics.equity_final);
         self.peak = metrics.equity_peak;
         self.trades = metrics.num_trades;
-        let dd = (metrics.max_drawdown_pct.abs() * 10_000.0).round() / 10_000.0;
+        // Exactly the results' figure (docs/metrics.md): one max drawdown everywhere.
+        let dd = metrics.max_drawdown_pct.abs();
         self.max_drawdown_pct = if dd.is_finite() { dd } else { 0.0 };
     }
 
@@ -177,5 +182,24 @@ mod tests {
         assert_eq!(f.pnl, dec!(-100));
         assert_eq!(f.return_pct, -10.0);
         assert_eq!(f.max_drawdown_pct, -25.0);
+    }
+
+    #[test]
+    fn an_ended_run_reports_the_results_max_drawdown_exactly() {
+        // One definition everywhere: the stop event's `final_stats.max_drawdown_pct` is the
+        // results' `max_drawdown_pct` (docs/metrics.md), to the last bit, not a rounded copy.
+        let metrics = r#"{"start": "2020-01-01T00:00:00Z", "end": "2020-01-03T00:00:00Z", "duration": 172800, "exposure_time_pct": 0.0, "equity_final": "86765.43", "equity_peak": "100000", "commissions": "0", "return_pct": -13.2345, "buy_and_hold_return_pct": 0.0, "return_ann_pct": null, "volatility_ann_pct": null, "cagr_pct": null, "sharpe_ratio": null, "sortino_ratio": null, "calmar_ratio": null, "max_drawdown_pct": -13.234567891234, "avg_drawdown_pct": -13.234567891234, "max_drawdown_duration": null, "avg_drawdown_duration": null, "num_trades": 1, "win_rate_pct": null, "best_trade_pct": null, "worst_trade_pct": null, "avg_trade_pct": null, "max_trade_duration": null, "avg_trade_duration": null, "profit_factor": null, "expectancy_pct": null, "sqn": null}"#;
+        let metrics: Metrics = serde_json::from_str(metrics).unwrap();
+        let mut l = LiveStats::default();
+        l.publish(dec!(100000), 0);
+        l.publish(dec!(90000), 0);
+        l.settle(&metrics);
+        let f = l.final_stats(dec!(100000), 3, 3);
+        assert_eq!(f.max_drawdown_pct, metrics.max_drawdown_pct);
+        // No drawdown: 0, not −0 against 0 (they compare equal either way).
+        let mut flat = metrics.clone();
+        flat.max_drawdown_pct = -0.0;
+        l.settle(&flat);
+        assert_eq!(l.final_stats(dec!(100000), 3, 3).max_drawdown_pct, 0.0);
     }
 }

@@ -10,7 +10,9 @@ use super::store::record::StoredResults;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde_json::json;
-use shared_models::{ErrorCode, SessionInfo, SessionParams, SessionState, TerminationReason};
+use shared_models::{
+    ErrorCode, SessionInfo, SessionParams, SessionState, StrategyRef, TerminationReason,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -44,6 +46,10 @@ pub struct Lifecycle {
     pub termination_reason: Option<TerminationReason>,
     /// Why a `damaged` session is damaged (see `session::store::frame`).
     pub damage: Option<String>,
+    /// The strategy `start_simulation` said it runs (journaled with the start).
+    pub strategy: Option<StrategyRef>,
+    /// The version of the client that started the run, as it said.
+    pub client_version: Option<String>,
 }
 
 /// A session: owner, normalized parameters, and lifecycle.
@@ -118,6 +124,8 @@ impl Session {
                 ended_instant: None,
                 termination_reason: None,
                 damage: None,
+                strategy: None,
+                client_version: None,
             }),
             run: Mutex::new(None),
             results: Mutex::new(ResultsSlot::Empty),
@@ -283,6 +291,14 @@ impl Session {
         self.lifecycle.lock().state
     }
 
+    /// Record what `start_simulation` said runs on this session (before its start is
+    /// journaled, which keeps it).
+    pub fn set_origin(&self, strategy: Option<StrategyRef>, client_version: Option<String>) {
+        let mut l = self.lifecycle.lock();
+        l.strategy = strategy;
+        l.client_version = client_version;
+    }
+
     /// Record that the owner used the session (resets the idle timer).
     pub fn touch(&self) {
         let mut l = self.lifecycle.lock();
@@ -399,6 +415,23 @@ impl Session {
             equity: self.current_equity(),
             return_pct: self.return_pct(),
             damage: l.damage,
+            strategy: l.strategy,
+            client_version: l.client_version,
+            data_fingerprint: self.data.as_ref().map(DataFingerprint::digest),
+        }
+    }
+
+    /// How its run ended and what ran, as `get_results` reports it next to the results.
+    pub fn outcome(&self) -> shared_models::results::RunOutcome {
+        let l = self.lifecycle.lock().clone();
+        shared_models::results::RunOutcome {
+            final_state: Some(l.state),
+            termination_reason: l.termination_reason,
+            settled_ticks: Some(self.settled_ticks()),
+            total_ticks: Some(self.bar_count),
+            strategy: l.strategy,
+            client_version: l.client_version,
+            data_fingerprint: self.data.as_ref().map(DataFingerprint::digest),
         }
     }
 

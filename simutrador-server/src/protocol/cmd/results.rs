@@ -115,6 +115,7 @@ impl Apply for Results {
             format,
             page,
         )
+        .map(|reply| reply.with_outcome(session.outcome()))
         .map_err(|e| {
             tracing::warn!(session_id = %session.id, "stored results do not convert: {e}");
             api_error(

@@ -48,6 +48,8 @@ async fn a_finished_run_leaves_no_handle_and_no_results_in_its_session() {
         tick_encoding: None,
         events: None,
         compact_times: None,
+        strategy: None,
+        client_version: None,
     };
     start::start(&m, &s, &req, stream, None).unwrap();
     assert!(s.run_handle().is_some(), "a running session has its run");

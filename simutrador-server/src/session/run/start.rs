@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use shared_models::dates::DateBound;
 use shared_models::messages::simulation::StartSimulation;
+use shared_models::session::MAX_CLIENT_VERSION_CHARS;
 use shared_models::{AssetClass, ErrorCode, SessionState};
 use simutrador_engine::{Engine, EngineConfig, SymbolSpec};
 use std::sync::Arc;
@@ -73,6 +74,27 @@ pub fn options(req: &StartSimulation) -> ApiResult<RunOptions> {
     })
 }
 
+/// `VALIDATION_FAILED` when `start_simulation`'s `strategy` or `client_version` is larger
+/// than the daemon keeps (see [`shared_models::StrategyRef::problem`]).
+pub fn check_origin(req: &StartSimulation) -> ApiResult<()> {
+    let problem = match (&req.strategy, &req.client_version) {
+        (Some(s), _) if s.problem().is_some() => s.problem().map(|p| ("strategy", p)),
+        (_, Some(v)) if v.chars().count() > MAX_CLIENT_VERSION_CHARS => Some((
+            "client_version",
+            format!("client_version must hold at most {MAX_CLIENT_VERSION_CHARS} characters"),
+        )),
+        _ => None,
+    };
+    match problem {
+        Some((field, message)) => Err(api_error(
+            ErrorCode::ValidationFailed,
+            message,
+            json!({ "field": field }),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Start `session`'s simulation for `start_simulation` (`req`), streaming to `stream`; the
 /// run's actor answers the request (`simulation_started`, with `request_id`).
 pub fn start(
@@ -83,6 +105,7 @@ pub fn start(
     request_id: Option<String>,
 ) -> ApiResult<()> {
     let options = options(req)?;
+    check_origin(req)?;
     refuse_damaged(session)?;
     let env = &sessions.hooks.runs;
     let (feed, engine) = build(session, &env.catalog)?;
@@ -92,6 +115,8 @@ pub fn start(
         sessions.store_failed(&e);
         crate::session::store::health::store_unavailable(&e.message)
     })?;
+    // Kept with the start: the transition journals it.
+    session.set_origin(req.strategy.clone(), req.client_version.clone());
     sessions.transition(session, SessionState::Running, None)?;
     let (handle, inbox) = RunHandle::channel();
     session.set_run_handle(handle);

@@ -219,13 +219,22 @@ impl Journal for FileStore {
         to: SessionState,
         reason: Option<TerminationReason>,
     ) -> StoreResult {
+        let lifecycle = s.lifecycle();
+        // What runs is kept with the start, once.
+        let (strategy, client_version) = if from == SessionState::Created {
+            (lifecycle.strategy, lifecycle.client_version)
+        } else {
+            (None, None)
+        };
         let record = Record::State {
             from,
             to,
             reason,
-            at: s.lifecycle().updated_at,
+            at: lifecycle.updated_at,
             settled_ticks: s.settled_ticks(),
             live: s.live(),
+            strategy,
+            client_version,
         };
         let written = self.append(&s.id, &record);
         if to.is_terminal() {

@@ -374,6 +374,9 @@ fn a_journal_written_by_an_earlier_daemon_still_loads() {
         equity: Some(Decimal::from(95_000)),
         return_pct: Some(-5.0),
         damage: None,
+        strategy: None,
+        client_version: None,
+        data_fingerprint: None,
     };
     assert_eq!(s.info, expected);
     assert_eq!(s.limits, hour_limit());

@@ -14,7 +14,7 @@ use shared_models::messages::simulation::{AccountUpdates, EventMode, TickEncodin
 use shared_models::results::{Metrics, SimulationResults};
 use shared_models::trading::OrderRequest;
 use shared_models::trading::PositionView;
-use shared_models::{SessionInfo, SessionParams, SessionState, TerminationReason};
+use shared_models::{SessionInfo, SessionParams, SessionState, StrategyRef, TerminationReason};
 use simutrador_engine::ResultColumns;
 
 use crate::market_data::DataFingerprint;
@@ -60,6 +60,13 @@ pub enum Record {
         settled_ticks: u64,
         /// Live figures then.
         live: LiveStats,
+        /// The strategy `start_simulation` described (only on the `created` → `running`
+        /// record; absent in journals written before it was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        strategy: Option<StrategyRef>,
+        /// The version of the client that started the run (likewise).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_version: Option<String>,
     },
     /// An event appended to the session's log.
     Event {
@@ -220,6 +227,7 @@ impl StoredResults {
             trades: self.trades.into_trades()?,
             open_positions: self.open_positions,
             equity_curve: self.equity.into_points()?,
+            outcome: Default::default(),
         })
     }
 }
@@ -337,6 +345,8 @@ impl StoredSession {
                     at,
                     settled_ticks,
                     live,
+                    strategy,
+                    client_version,
                 } => {
                     let Some(s) = &mut s else { continue };
                     let info = &mut s.info;
@@ -350,6 +360,8 @@ impl StoredSession {
                     s.live = live;
                     if from == SessionState::Created && to == SessionState::Running {
                         info.started_at = Some(at);
+                        info.strategy = strategy;
+                        info.client_version = client_version;
                     }
                     if to.is_terminal() {
                         info.ended_at = Some(at);
@@ -414,6 +426,9 @@ impl StoredSession {
                 equity: None,
                 return_pct: None,
                 damage: None,
+                strategy: None,
+                client_version: None,
+                data_fingerprint: None,
             },
             limits,
             live: LiveStats::default(),
@@ -427,6 +442,7 @@ impl StoredSession {
     fn derive(&mut self) {
         let info = &mut self.info;
         info.limits = wire_limits(&self.limits, info.created_at);
+        info.data_fingerprint = self.data.as_ref().map(DataFingerprint::digest);
         info.equity = self
             .results
             .as_ref()

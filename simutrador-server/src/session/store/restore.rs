@@ -124,6 +124,8 @@ fn rebuild(st: StoredSession) -> Session {
             .map(|e| now.checked_sub(ago(e)).unwrap_or(now)),
         termination_reason: info.termination_reason,
         damage: info.damage,
+        strategy: info.strategy,
+        client_version: info.client_version,
     };
     let mut live = st.live;
     live.warned_time |= st

@@ -66,6 +66,7 @@ fn flat_results(bars: i64) -> SimulationResults {
                 drawdown_duration: None,
             })
             .collect(),
+        outcome: Default::default(),
     }
 }
 
