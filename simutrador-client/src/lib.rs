@@ -41,6 +41,7 @@ pub mod batch;
 pub mod connection;
 pub mod error;
 pub mod http;
+pub mod report;
 pub use simutrador_engine::indicators;
 mod lifecycle;
 mod requests;
