@@ -65,6 +65,7 @@ pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
                 )
             })
         }
+        SessionCommand::Report(args) => super::report::session(args, ctx).await,
         SessionCommand::Delete { id } => {
             let client = ctx.client().await?;
             let deleted = client.delete_session(id.trim()).await?;

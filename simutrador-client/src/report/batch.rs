@@ -171,10 +171,10 @@ pub fn batch_html(r: &BatchReport<'_>) -> Result<String, String> {
             values: runs.iter().map(|run| number(run, r.metric)).collect(),
         }],
     };
-    let _ = write!(body, "<h2>{} by run</h2>\n", escape(&label));
+    let _ = writeln!(body, "<h2>{} by run</h2>", escape(&label));
     body.push_str(&chart.placeholder(&label, "x: run number"));
 
-    let _ = write!(body, "<h2>Heatmap of {}</h2>\n", escape(&label));
+    let _ = writeln!(body, "<h2>Heatmap of {}</h2>", escape(&label));
     match (&x, &y) {
         (Some(x), Some(y)) => body.push_str(&heatmap(&runs, r.metric, x, y)),
         _ => {
@@ -190,7 +190,7 @@ pub fn batch_html(r: &BatchReport<'_>) -> Result<String, String> {
         .and_then(Value::as_array)
         .filter(|s| !s.is_empty())
     {
-        let _ = write!(body, "<h2>Skipped combinations ({})</h2>\n", skipped.len());
+        let _ = writeln!(body, "<h2>Skipped combinations ({})</h2>", skipped.len());
         let rows: Vec<Vec<Cell>> = skipped
             .iter()
             .map(|k| {
@@ -236,18 +236,13 @@ fn runs_table(runs: &[Run<'_>], keys: &[String], metric: &str) -> String {
             for m in &metrics {
                 let exact = run.metrics.and_then(|x| x.get(*m)).filter(|v| !v.is_null());
                 row.push(match (exact, number(run, m)) {
-                    (Some(e), Some(n)) => {
-                        let e = e
-                            .as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| e.to_string());
-                        let shown = if e.contains('.') && e.len() > 10 {
-                            format!("{n:.4}")
-                        } else {
-                            e.clone()
-                        };
-                        Cell::number(shown, e)
+                    // Floats with 4 decimals; decimals (strings) and counts as sent; the
+                    // exact value is what the column sorts by.
+                    (Some(Value::String(e)), Some(_)) => Cell::number(e, e),
+                    (Some(Value::Number(e)), Some(n)) if e.is_f64() => {
+                        Cell::number(format!("{n:.4}"), e)
                     }
+                    (Some(e), Some(_)) => Cell::number(e.to_string(), e),
                     _ => Cell::text(""),
                 });
             }
@@ -266,10 +261,8 @@ fn runs_table(runs: &[Run<'_>], keys: &[String], metric: &str) -> String {
 fn axis_values<'a>(runs: &[Run<'a>], key: &str) -> Vec<&'a str> {
     let mut vals: Vec<&str> = Vec::new();
     for r in runs {
-        if let Some(v) = r.swept.get(key) {
-            if !vals.contains(v) {
-                vals.push(v);
-            }
+        if let Some(v) = r.swept.get(key).filter(|v| !vals.contains(v)) {
+            vals.push(v);
         }
     }
     if vals.iter().all(|v| v.parse::<f64>().is_ok()) {
@@ -347,7 +340,7 @@ fn heatmap(runs: &[Run<'_>], metric: &str, x: &str, y: &str) -> String {
     out.push_str("</tr></thead><tbody>\n");
     for (j, vy) in ys.iter().enumerate() {
         let _ = write!(out, "<tr><th>{}</th>", escape(vy));
-        for i in 0..xs.len() {
+        for (i, vx) in xs.iter().enumerate() {
             match cells.get(&(i, j)) {
                 Some((v, n)) => {
                     let more = if *n > 1 {
@@ -359,7 +352,7 @@ fn heatmap(runs: &[Run<'_>], metric: &str, x: &str, y: &str) -> String {
                         out,
                         "<td class=\"cell\" style=\"background:{}\" title=\"{x}={} {y}={}: {v}\">{v:.2}{more}</td>",
                         colour(*v, lo, hi),
-                        escape(xs[i]),
+                        escape(vx),
                         escape(vy),
                     );
                 }

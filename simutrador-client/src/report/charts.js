@@ -15,13 +15,18 @@
     var series = [{ label: c.x_time ? "Time (UTC)" : (c.x_label || "x") }];
     var arrays = [c.x];
     var scales = { x: { time: !!c.x_time } };
-    var axes = [{}];
+    // Plain-number x (run numbers): whole-number ticks only.
+    var axes = [c.x_time ? {} : { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }];
     c.series.forEach(function (s) {
       var o = { label: s.label, stroke: s.color, scale: s.scale, width: 1.5, spanGaps: true };
       if (s.style === "area") { o.fill = s.color + "33"; }
-      if (s.style === "points") {
+      if (s.style === "points" || s.style === "rings") {
+        // Markers only; rings (hollow, larger) stay visible under a filled marker at the same
+        // point, e.g. an exit and the next entry on one bar.
+        var ring = s.style === "rings";
         o.paths = function () { return null; };
-        o.points = { show: true, space: 0, size: 8, stroke: s.color, fill: s.color };
+        o.points = { show: true, space: 0, size: ring ? 12 : 7, width: ring ? 2 : 1,
+                     stroke: s.color, fill: ring ? "#ffffff" : s.color };
       } else {
         o.points = { show: false };
       }

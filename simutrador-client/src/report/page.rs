@@ -18,7 +18,7 @@ h1{font-size:22px;margin:8px 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bo
 .chart{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:8px;margin:8px 0;overflow-x:auto}
 table{border-collapse:collapse;background:#fff;font-variant-numeric:tabular-nums}
 th,td{padding:3px 10px;border-bottom:1px solid #eceef2;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}th{background:#eef1f5;position:sticky;top:0}
+th:first-child,td:first-child,td:not([data-v]){text-align:left}th{background:#eef1f5;position:sticky;top:0}
 table.sortable th{cursor:pointer}table.sortable th[data-dir=asc]::after{content:" \25B2"}table.sortable th[data-dir=desc]::after{content:" \25BC"}
 .scroll{max-height:520px;overflow:auto;border:1px solid #dde1e7;border-radius:6px}
 .bad{color:#b42318;font-weight:600}.good{color:#067647;font-weight:600}
@@ -27,8 +27,8 @@ table.sortable th{cursor:pointer}table.sortable th[data-dir=asc]::after{content:
 .note{color:#5b6475;font-size:12px}.heat td{min-width:64px;text-align:center;color:#101828}
 "#;
 
-/// One line of a chart (uPlot series): `style` is `line`, `area` or `points`; series with the
-/// same `scale` share a y axis.
+/// One line of a chart (uPlot series): `style` is `line`, `area`, `points` (filled markers)
+/// or `rings` (hollow markers); series with the same `scale` share a y axis.
 #[derive(Debug, Clone, Serialize)]
 pub struct Series {
     /// Legend text.
@@ -39,7 +39,7 @@ pub struct Series {
     pub scale: &'static str,
     /// Axis title of the scale (the first series of a scale names it).
     pub axis: &'static str,
-    /// `line`, `area` or `points`.
+    /// `line`, `area`, `points` or `rings`.
     pub style: &'static str,
     /// One value per x, `None` where the series has no point.
     pub values: Vec<Option<f64>>,

@@ -67,9 +67,9 @@ pub fn session_html(r: &SessionReport<'_>) -> String {
         .termination_reason
         .map(|t| json_str(&t))
         .unwrap_or_else(|| "-".into());
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<h1>Session {}</h1><p class=\"sub\">{} · {} · {} .. {} · state <b id=\"state\">{}</b> · ended because <b id=\"termination-reason\" class=\"{}\">{}</b></p>\n",
+        "<h1>Session {}</h1><p class=\"sub\">{} · {} · {} .. {} · state <b id=\"state\">{}</b> · ended because <b id=\"termination-reason\" class=\"{}\">{}</b></p>",
         escape(&info.session_id),
         escape(&info.params.symbols.join(", ")),
         escape(info.params.timeframe.as_str()),
@@ -287,8 +287,9 @@ fn limits(r: &SessionReport<'_>) -> String {
     out
 }
 
-/// A symbol's chart: the closes (thinned) and the fills of its trades as markers, on the union
-/// of both sets of times.
+/// A symbol's chart: the closes (thinned) and the fills of its trades as markers (exits as
+/// rings under the entries, which often fall on the same bar), on the union of both sets of
+/// times.
 fn price_chart(index: usize, symbol: &str, r: &SessionReport<'_>) -> Chart {
     let thin = r
         .prices
@@ -346,9 +347,9 @@ fn price_chart(index: usize, symbol: &str, r: &SessionReport<'_>) -> Chart {
         height: 280,
         series: vec![
             series("Close", CLOSE, "line", close),
+            series("Exit", EXIT, "rings", exit),
             series("Long entry", LONG_IN, "points", long_in),
             series("Short entry", SHORT_IN, "points", short_in),
-            series("Exit", EXIT, "points", exit),
         ],
         x,
         x_time: true,
