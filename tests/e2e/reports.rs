@@ -230,3 +230,64 @@ async fn a_batch_report_opens_in_chromium_with_a_heatmap_and_a_sortable_table() 
     assert_eq!(browser.errors().await, Vec::<String>::new());
     browser.screenshot_if_asked("report-batch.png").await;
 }
+
+/// A run of a million bars, through the SDK's pure generator: the page stays small, opens
+/// without errors, and every chart is drawn from at most two points per bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_bar_report_draws_thinned_charts() {
+    use simutrador_client::report::{SessionReport, SymbolPrices, downsample, session_html};
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let n: i64 = 1_000_000;
+    let t0 = 1_577_836_800;
+    let info: shared_models::session::SessionInfo = serde_json::from_value(serde_json::json!({
+        "session_id": "big", "user_id": "u", "state": "completed", "symbols": ["ACME"],
+        "start_date": "2020-01-01", "end_date": "2021-12-31", "timeframe": "1m",
+        "initial_capital": "100000", "commission_rate": "0", "commission_per_share": "0",
+        "commission_min": "0", "slippage_bps": "0", "allow_short": true, "metadata": {},
+        "bar_count": n, "settled_ticks": n, "created_at": "2026-11-22T10:00:02Z",
+        "updated_at": "2026-11-22T10:00:02Z", "termination_reason": "completed"}))
+    .unwrap();
+    let mut results: shared_models::results::SimulationResults =
+        serde_json::from_value(serde_json::json!({"metrics": {"start": "2020-01-01T00:00:00Z", "end": "2021-12-31T00:00:00Z", "duration": 60, "exposure_time_pct": 1.0, "equity_final": "100000", "equity_peak": "100000", "commissions": "0", "return_pct": 0.0, "buy_and_hold_return_pct": 0.0, "return_ann_pct": null, "volatility_ann_pct": null, "cagr_pct": null, "sharpe_ratio": null, "sortino_ratio": null, "calmar_ratio": null, "max_drawdown_pct": 0.0, "avg_drawdown_pct": 0.0, "max_drawdown_duration": null, "avg_drawdown_duration": null, "num_trades": 0, "win_rate_pct": null, "best_trade_pct": null, "worst_trade_pct": null, "avg_trade_pct": null, "max_trade_duration": null, "avg_trade_duration": null, "profit_factor": null, "expectancy_pct": null, "sqn": null},
+            "trades": [], "open_positions": [], "equity_curve": []}))
+        .unwrap();
+    let wave = |i: i64| 100.0 + 10.0 * ((i as f64) / 5000.0).sin() + (i % 13) as f64 / 10.0;
+    results.equity_curve = (0..n)
+        .map(|i| shared_models::trading::EquityPoint {
+            time: chrono::DateTime::from_timestamp(t0 + i * 60, 0).unwrap(),
+            equity: rust_decimal::Decimal::from(100_000 + (i % 977)),
+            drawdown_pct: (i % 101) as f64 / 10.0,
+            drawdown_duration: None,
+        })
+        .collect();
+    let prices = [SymbolPrices {
+        symbol: "ACME".into(),
+        times: (0..n).map(|i| t0 + i * 60).collect(),
+        closes: (0..n).map(wave).collect(),
+    }];
+    let html = session_html(&SessionReport {
+        info: &info,
+        results: &results,
+        prices: &prices,
+        prices_note: None,
+    });
+    assert!(html.len() < 2_000_000, "{} bytes", html.len());
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("big.html");
+    std::fs::write(&report, html).unwrap();
+    browser.open(&report, 1280, 1200).await;
+    assert_eq!(browser.errors().await, Vec::<String>::new());
+    let charts = browser.charts().await;
+    assert_eq!(charts.len(), 3, "equity, drawdown, ACME");
+    drawn_as_given(&charts);
+    for c in &charts {
+        let points = c.points.unwrap();
+        assert!(
+            (downsample::DEFAULT_BUCKETS as u64..=2 * downsample::DEFAULT_BUCKETS as u64 + 2)
+                .contains(&points),
+            "{c:?}"
+        );
+    }
+}

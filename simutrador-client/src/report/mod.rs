@@ -8,13 +8,14 @@
 //! - [`downsample`] — min/max per bucket, so charts of a million bars stay responsive.
 //! - `page.rs` — the document shell, tables, escaping; `charts.js` — the glue script.
 //! - `stats.rs` — the statistics and key/value tables.
-//! - `session.rs`, `batch.rs` — the two reports; [`prices`] — the closes of a session's
+//! - `session.rs` (with `limits.rs`), `batch.rs` — the two reports; [`prices`] — the closes of a session's
 //!   bars, read by replaying a fork of the session (the protocol serves no bars otherwise).
 //!
 //! The page rules, including the downsampling rule, are in `docs/reports.md`.
 
 mod batch;
 pub mod downsample;
+mod limits;
 mod page;
 pub mod prices;
 mod session;
