@@ -23,6 +23,7 @@
 //!   high/low (re-exported from `simutrador-engine`); [`strategies`] — the built-ins by name ([`StrategySpec`]).
 //! - `lifecycle.rs` — update, stop, events and live statistics of a session.
 //! - [`batch`] — batch files, sweeps and [`batch::BatchRunner`].
+//! - [`report`] — self-contained HTML reports of a session and of a batch (pure generators).
 //! - [`runner`] — [`Client::run_simulation`] with [`RunOptions`]: the flow-control rules of
 //!   the protocol on the client side.
 //! - [`mod@error`] — [`ClientError`].
@@ -41,6 +42,7 @@ pub mod batch;
 pub mod connection;
 pub mod error;
 pub mod http;
+pub mod report;
 pub use simutrador_engine::indicators;
 mod lifecycle;
 mod requests;

@@ -25,6 +25,8 @@ mod no_look_ahead;
 mod pause_resume;
 mod protocol_errors;
 mod rate_limits;
+mod reports;
+mod reports_browser;
 mod restart;
 mod restart_expiry;
 mod results_paging;

@@ -131,6 +131,9 @@ pub enum SessionCommand {
     /// Run the built-in strategy and parameters a session ran again, on a fresh session with
     /// the same parameters and limits, and say whether the results are identical.
     Rerun(RerunArgs),
+    /// Write one self-contained HTML report of a finished run (charts, statistics, trades,
+    /// limits, why it ended) that opens offline in any browser (docs/reports.md).
+    Report(SessionReportArgs),
 }
 
 /// `session rerun`.
@@ -151,6 +154,20 @@ pub struct RerunArgs {
     /// No progress bar: a plain progress line every 10 %.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// `session report`.
+#[derive(Debug, Args)]
+pub struct SessionReportArgs {
+    /// The session id.
+    pub id: String,
+    /// The HTML file to write [default: session-ID.html in the current folder].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No price charts: skip the replay of a fork of the session that reads its bars' closes
+    /// (it needs a free session slot and one replay of the data).
+    #[arg(long)]
+    pub no_prices: bool,
 }
 
 /// Limit flags shared by `session create` and `session update`.
@@ -334,6 +351,29 @@ pub enum BatchCommand {
     /// Run every simulation of a batch file (docs/batch.md). Exit codes: 0 all runs
     /// succeeded, 1 a run failed, 2 bad file or no server, 130 interrupted.
     Run(BatchRunArgs),
+    /// Write one self-contained HTML report of a batch's output folder: a sortable table of
+    /// the runs and a heatmap of a metric over two swept parameters (docs/reports.md).
+    Report(BatchReportArgs),
+}
+
+/// `batch report DIR …`.
+#[derive(Debug, Args)]
+pub struct BatchReportArgs {
+    /// The batch's output folder (the one holding summary.json).
+    pub dir: PathBuf,
+    /// The metric of the heatmap and the chart: a key of docs/metrics.md such as
+    /// return_pct, sharpe_ratio, max_drawdown_pct, num_trades ("return" means return_pct).
+    #[arg(long, value_name = "METRIC", default_value = "return_pct")]
+    pub metric: String,
+    /// The heatmap's columns: a swept parameter [default: the first one].
+    #[arg(long, value_name = "PARAM")]
+    pub x: Option<String>,
+    /// The heatmap's rows: a swept parameter [default: the second one].
+    #[arg(long, value_name = "PARAM")]
+    pub y: Option<String>,
+    /// The HTML file to write [default: DIR/report.html].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `batch run FILE …`.

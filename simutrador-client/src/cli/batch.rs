@@ -28,6 +28,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub async fn run(cmd: BatchCommand, ctx: &Context) -> anyhow::Result<ExitCode> {
     match cmd {
         BatchCommand::Run(args) => run_file(args, ctx).await,
+        BatchCommand::Report(args) => super::report::batch(args, ctx).map(|()| ExitCode::SUCCESS),
     }
 }
 

@@ -11,7 +11,7 @@
 //!   ended, what ran, exit codes), [`session_rerun`], [`session_lifecycle`] for stop,
 //!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]),
 //!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
-//!   or lines).
+//!   or lines), [`report`] (`session report` and `batch report`: HTML files).
 //!
 //! All of it is in the binary, built only with the crate's `cli` feature (on by default);
 //! the library never depends on `clap`, `inquire`, `indicatif`, `comfy-table`, `dirs` or
@@ -31,6 +31,7 @@ pub mod limits_view;
 pub mod outcome_view;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod results_view;
 pub mod session;
 pub mod session_create;

@@ -78,6 +78,7 @@ async fn run_other(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
                 )
             })
         }
+        SessionCommand::Report(args) => super::report::session(args, ctx).await,
         SessionCommand::Delete { id } => {
             let client = ctx.client().await?;
             let deleted = client.delete_session(id.trim()).await?;
