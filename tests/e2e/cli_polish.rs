@@ -39,7 +39,10 @@ impl Setup {
 
     fn create(&self, args: &[&str]) -> String {
         let doc = self.json(&[&["session", "create"], args].concat());
-        doc["session_id"].as_str().unwrap_or_else(|| panic!("{doc}")).to_string()
+        doc["session_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{doc}"))
+            .to_string()
     }
 }
 
@@ -48,9 +51,26 @@ fn ctrl_c_during_session_run_says_the_session_is_paused_and_what_to_run() {
     let s = Setup::start();
     // 44,640 one-minute bars acknowledged one by one: a run that is still going when the
     // first progress line appears.
-    let id = s.create(&["BITDEMO", "--start", "2024-12-01", "--end", "2024-12-31", "--timeframe", "1m"]);
+    let id = s.create(&[
+        "BITDEMO",
+        "--start",
+        "2024-12-01",
+        "--end",
+        "2024-12-31",
+        "--timeframe",
+        "1m",
+    ]);
     let mut child = s
-        .cmd(&["session", "run", &id, "--strategy", "sma-cross", "--window", "1", "--quiet"])
+        .cmd(&[
+            "session",
+            "run",
+            &id,
+            "--strategy",
+            "sma-cross",
+            "--window",
+            "1",
+            "--quiet",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -60,7 +80,10 @@ fn ctrl_c_during_session_run_says_the_session_is_paused_and_what_to_run() {
     // Readiness: the first progress line ("bars 0/44640 …") means the run is under way.
     loop {
         let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "the run ended first: {seen}");
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "the run ended first: {seen}"
+        );
         seen.push_str(&line);
         if line.starts_with("bars ") {
             break;
@@ -103,7 +126,15 @@ fn daemon_hints_name_cli_commands_and_loss_limit_zero_removes_the_limit() {
     );
 
     // --loss-limit-pct 0 on update removes the limit (and on create sets none).
-    let id = s.create(&["ACME", "--start", "2020-01-01", "--end", "2020-12-31", "--loss-limit-pct", "20"]);
+    let id = s.create(&[
+        "ACME",
+        "--start",
+        "2020-01-01",
+        "--end",
+        "2020-12-31",
+        "--loss-limit-pct",
+        "20",
+    ]);
     let info = s.json(&["session", "status", &id]);
     assert_eq!(info["limits"]["max_loss_amount"], "20000", "{info}");
     let out = s.client(&["session", "update", &id, "--loss-limit-pct", "0"]);
@@ -118,7 +149,15 @@ fn daemon_hints_name_cli_commands_and_loss_limit_zero_removes_the_limit() {
 #[test]
 fn tables_fit_columns_and_wide_shows_every_column() {
     let s = Setup::start();
-    s.create(&["ACME", "GLOBEX", "INITECH", "--start", "2020-01-01", "--end", "2020-12-31"]);
+    s.create(&[
+        "ACME",
+        "GLOBEX",
+        "INITECH",
+        "--start",
+        "2020-01-01",
+        "--end",
+        "2020-12-31",
+    ]);
     for args in [&["data", "symbols"][..], &["session", "list"][..]] {
         let out = run(s.cmd(args).env("COLUMNS", "60")).unwrap();
         let text = stdout(&out);
@@ -128,10 +167,30 @@ fn tables_fit_columns_and_wide_shows_every_column() {
         assert!(text.contains("--wide shows all"), "{text}");
 
         let out = run(s.cmd(&[args, &["--wide"]].concat()).env("COLUMNS", "60")).unwrap();
-        let widest = stdout(&out).lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        let widest = stdout(&out)
+            .lines()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0);
         assert!(widest > 60, "{args:?} --wide:\n{}", stdout(&out));
         // A pipe without COLUMNS: every column.
         let piped = stdout(&s.client(args));
         assert!(!piped.contains("--wide shows all"), "{piped}");
     }
+}
+
+#[test]
+fn a_mistyped_log_level_is_refused_with_the_levels() {
+    let state = tempfile::tempdir().unwrap();
+    let out = run(Command::new(simutrador_e2e::bin("simutrador-server"))
+        .args(["serve", "--log-level", "infoo", "--state-dir"])
+        .arg(state.path()))
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("'infoo' is not a log level")
+            && err.contains("trace, debug, info, warn, error, off"),
+        "{err}"
+    );
 }

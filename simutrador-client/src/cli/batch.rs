@@ -314,9 +314,12 @@ mod tests {
         assert_eq!(dir, std::path::Path::new("results/goog-sweep"));
         assert!(!dir.starts_with(&configs));
         // An unreadable file is still reported in the usual shape.
-        let err = load(&configs.join("missing.toml"), &StrategyRegistry::built_ins())
-            .unwrap_err()
-            .to_string();
+        let err = load(
+            &configs.join("missing.toml"),
+            &StrategyRegistry::built_ins(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("cannot read the file"), "{err}");
     }
 }

@@ -85,7 +85,11 @@ pub async fn fill(
 pub fn timeframe_choices(catalog: &[SymbolInfo], symbols: &[String]) -> Vec<Timeframe> {
     let chosen: Vec<&SymbolInfo> = catalog
         .iter()
-        .filter(|s| symbols.iter().any(|c| c.trim().eq_ignore_ascii_case(&s.symbol)))
+        .filter(|s| {
+            symbols
+                .iter()
+                .any(|c| c.trim().eq_ignore_ascii_case(&s.symbol))
+        })
         .collect();
     let pool: Vec<&SymbolInfo> = if chosen.is_empty() {
         catalog.iter().collect()
@@ -360,7 +364,12 @@ mod tests {
             synthetic: false,
             timeframes: timeframes
                 .iter()
-                .map(|tf| TimeframeRange { timeframe: *tf, first: t, last: t, bars: 10 })
+                .map(|tf| TimeframeRange {
+                    timeframe: *tf,
+                    first: t,
+                    last: t,
+                    bars: 10,
+                })
                 .collect(),
         }
     }
@@ -371,7 +380,10 @@ mod tests {
             symbol("GOOG", &[Timeframe::D1]),
             symbol("ACME", &[Timeframe::M1, Timeframe::D1]),
         ];
-        assert_eq!(timeframe_choices(&catalog, &["goog".into()]), [Timeframe::D1]);
+        assert_eq!(
+            timeframe_choices(&catalog, &["goog".into()]),
+            [Timeframe::D1]
+        );
         assert_eq!(
             timeframe_choices(&catalog, &[]),
             [Timeframe::M1, Timeframe::D1]
@@ -384,6 +396,9 @@ mod tests {
         assert_eq!(LOSS_CHOICES[loss_cursor(None)], "none");
         assert_eq!(LOSS_CHOICES[loss_cursor(Some(Decimal::ZERO))], "none");
         assert_eq!(LOSS_CHOICES[loss_cursor(Some(Decimal::from(30)))], "30%");
-        assert_eq!(LOSS_CHOICES[loss_cursor(Some(Decimal::new(125, 1)))], "other…");
+        assert_eq!(
+            LOSS_CHOICES[loss_cursor(Some(Decimal::new(125, 1)))],
+            "other…"
+        );
     }
 }

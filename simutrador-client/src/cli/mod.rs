@@ -25,6 +25,8 @@ pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod data;
+#[cfg(test)]
+mod docs_examples_tests;
 pub mod health;
 pub mod interactive;
 pub mod limits_view;

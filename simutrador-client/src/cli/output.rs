@@ -328,8 +328,14 @@ mod tests {
             assert!(text.contains("similar") && text.contains(tip), "{text}");
             // With --json the tip is in the one-line message too.
             let message = clap_message(&err);
-            assert!(message.contains("similar") && message.contains(tip), "{message}");
-            assert!(message.ends_with("see `simutrador-client --help`"), "{message}");
+            assert!(
+                message.contains("similar") && message.contains(tip),
+                "{message}"
+            );
+            assert!(
+                message.ends_with("see `simutrador-client --help`"),
+                "{message}"
+            );
         }
     }
 
@@ -341,7 +347,8 @@ mod tests {
         );
         let f = Failure::classify(&ClientError::from(body).into());
         assert!(
-            f.message.contains("`simutrador-client session list`") && !f.message.contains("list_sessions"),
+            f.message.contains("`simutrador-client session list`")
+                && !f.message.contains("list_sessions"),
             "{}",
             f.message
         );

@@ -247,13 +247,27 @@ pub fn fit_to(mut t: Table, drop_order: &[usize], limit: Option<u16>) -> String 
                     .collect()
             })
             .unwrap_or_default();
-        let _ = write!(
-            out,
-            "\n(hidden to fit: {}; --wide shows all)",
-            names.join(", ")
-        );
+        let note = format!("(hidden to fit: {}; --wide shows all)", names.join(", "));
+        out.push('\n');
+        out.push_str(&wrap(&note, limit.map_or(usize::MAX, usize::from)));
     }
     out
+}
+
+/// `text` broken into lines of at most `width` characters, at spaces (a longer word stays
+/// whole).
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.join("\n")
 }
 
 /// `session list`: the table and "showing X–Y of TOTAL".
@@ -289,8 +303,12 @@ pub fn session_list(list: &SessionList) -> String {
     }
     let first = u64::from(list.offset) + 1;
     let last = u64::from(list.offset) + list.sessions.len() as u64;
-    // Least important first: when the table is too wide these go, in this order.
-    let mut out = fit(t, &[7, 6, 5, 4]);
+    // An id is copied, never wrapped; least important first: when the table is too wide
+    // these columns go, in this order.
+    if let Some(id) = t.column_mut(0) {
+        id.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    let mut out = fit(t, &[7, 6, 5, 4, 3, 2]);
     let _ = write!(out, "\nshowing {first}–{last} of {}", list.total);
     let damaged = list.sessions.iter().filter(|s| s.damage.is_some()).count();
     if damaged > 0 {
@@ -391,8 +409,12 @@ mod tests {
 
         let text = fit_to(wide_table(), &[3, 2], Some(60));
         assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
-        assert!(text.contains("completed") && !text.contains("long note"), "{text}");
-        assert!(text.contains("(hidden to fit: NOTE, CREATED; --wide"), "{text}");
+        assert!(
+            text.contains("completed") && !text.contains("long note"),
+            "{text}"
+        );
+        assert!(text.contains("(hidden to fit: NOTE, CREATED;"), "{text}");
+        assert_eq!(wrap("a bb ccc dddd", 6), "a bb\nccc\ndddd");
 
         // Nothing left to drop: the cells wrap.
         let text = fit_to(wide_table(), &[], Some(60));

@@ -84,7 +84,7 @@ pub async fn run(args: RunArgs, ctx: &Context) -> anyhow::Result<()> {
                 bar.finish_and_clear();
             }
             // Closing the connection is what pauses the run on the daemon.
-            drop(client);
+            client.close().await;
             return Err(interrupted(id, &args, ctx).await);
         }
     };
@@ -155,9 +155,9 @@ fn rerun_command(args: &RunArgs) -> String {
 /// strategy's state lived in the interrupted process.
 fn interrupted_message(id: &str, state: Option<SessionState>, rerun: &str) -> String {
     let now = match state {
-        Some(SessionState::Paused) => format!(
-            "session {id} is paused on the daemon (it keeps it until the idle timeout)"
-        ),
+        Some(SessionState::Paused) => {
+            format!("session {id} is paused on the daemon (it keeps it until the idle timeout)")
+        }
         Some(state) => format!("session {id} is {state}"),
         None => format!("session {id} is paused on the daemon once it sees the connection gone"),
     };
@@ -233,7 +233,16 @@ mod tests {
         use crate::cli::args::{Cli, Command, SessionCommand};
         use clap::Parser;
         let cli = Cli::try_parse_from([
-            "c", "session", "run", "abc", "-s", "sma-cross", "-p", "fast=5", "-p", "slow=30",
+            "c",
+            "session",
+            "run",
+            "abc",
+            "-s",
+            "sma-cross",
+            "-p",
+            "fast=5",
+            "-p",
+            "slow=30",
         ])
         .unwrap();
         let Command::Session(SessionCommand::Run(args)) = cli.command else {
@@ -246,10 +255,19 @@ mod tests {
         );
         let text = interrupted_message("abc", Some(SessionState::Paused), &rerun);
         assert!(text.contains("session abc is paused"), "{text}");
-        assert!(text.contains("simutrador-client session stop abc"), "{text}");
-        assert!(text.contains("simutrador-client session fork abc"), "{text}");
+        assert!(
+            text.contains("simutrador-client session stop abc"),
+            "{text}"
+        );
+        assert!(
+            text.contains("simutrador-client session fork abc"),
+            "{text}"
+        );
         // Every command printed parses.
-        for line in text.lines().filter(|l| l.trim().starts_with("simutrador-client ")) {
+        for line in text
+            .lines()
+            .filter(|l| l.trim().starts_with("simutrador-client "))
+        {
             let argv: Vec<&str> = line.split_whitespace().collect();
             Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{line}: {e}"));
         }
