@@ -57,7 +57,9 @@ fn prints_completions_and_a_man_page_without_a_daemon() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("_simutrador-client") && text.contains("session"),
+        text.contains("complete -F")
+            && text.contains("simutrador-client")
+            && text.contains("session"),
         "{text}"
     );
     let out = client(&["man"]);

@@ -15,7 +15,7 @@ use std::str::FromStr;
 #[command(name = "simutrador-client", version, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 success, 1 the server refused the request, 2 usage, \
-connection or authentication failure, 141 stdout/stderr closed.\nDocumentation: docs/client.md"
+connection or authentication failure, 130 interrupted (Ctrl-C), 141 stdout/stderr closed.\nDocumentation: docs/client.md"
 )]
 pub struct Cli {
     /// Flags every command accepts.
