@@ -1,7 +1,7 @@
 //! `simutrador-client`: the command-line tool. Everything happens in [`cli`]; this file parses
 //! the arguments, runs the command on a Tokio runtime, and turns failures into the documented
-//! exit codes (0 success, 1 refused by the server, 2 usage/connection/authentication, 141
-//! when stdout or stderr was closed under it, quietly).
+//! exit codes (0 success, 1 refused by the server, 2 usage/connection/authentication, 130
+//! interrupted by Ctrl-C, 141 when stdout or stderr was closed under it, quietly).
 
 #![forbid(unsafe_code)]
 // Tests may unwrap: a panic there is a failed test, not a crash a user sees.

@@ -12,6 +12,7 @@ mod bankrupt;
 mod batch;
 mod batch_stop;
 mod cli;
+mod cli_polish;
 mod closed_pipe;
 mod concurrency;
 mod connection_limits;

@@ -136,6 +136,8 @@ pub fn client_cmd(home: &Path) -> Command {
         .env("XDG_STATE_HOME", home.join("state"))
         .env("SIMUTRADOR_CONFIG_DIR", home.join("config/simutrador"))
         .env("NO_COLOR", "1")
+        // Anything written to the working directory (batch results) lands in `home` too.
+        .current_dir(home)
         .stdin(Stdio::null());
     cmd
 }

@@ -15,7 +15,7 @@ use std::str::FromStr;
 #[command(name = "simutrador-client", version, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 success, 1 the server refused the request, 2 usage, \
-connection or authentication failure, 141 stdout/stderr closed.\nDocumentation: docs/client.md"
+connection or authentication failure, 130 interrupted (Ctrl-C), 141 stdout/stderr closed.\nDocumentation: docs/client.md"
 )]
 pub struct Cli {
     /// Flags every command accepts.
@@ -36,6 +36,10 @@ pub struct GlobalArgs {
     /// Print exactly one JSON document on stdout (errors too) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Show every column of a table, however wide. Without it a table fits the terminal
+    /// (or COLUMNS when set): low-priority columns are dropped first, then cells wrap.
+    #[arg(long, global = true)]
+    pub wide: bool,
 }
 
 /// Command groups.
@@ -56,6 +60,13 @@ pub enum Command {
     Batch(BatchCommand),
     /// Check that the daemon is up (no login needed).
     Health,
+    /// Print a shell completion script: `simutrador-client completions bash > FILE`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of simutrador-client: `simutrador-client man | man -l -`.
+    Man,
 }
 
 /// `auth …`.

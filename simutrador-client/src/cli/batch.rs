@@ -4,6 +4,9 @@
 //!
 //! Exit codes: 0 every run succeeded, 1 a run failed, 2 a bad file or no server (nothing
 //! started), 130 interrupted by Ctrl-C (running sessions are stopped, finished runs written).
+//!
+//! A relative `[output] dir` (or `--out`) is relative to the working directory, never to the
+//! batch file's folder: `batch run configs/batch-goog-sweep.toml` writes `./results/goog-sweep`.
 
 use comfy_table::Table;
 use simutrador_client::batch::output::{self, METRIC_KEYS};
@@ -22,7 +25,7 @@ use super::output::usage;
 use super::render::table;
 
 /// Exit code after Ctrl-C (128 + SIGINT).
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub const EXIT_INTERRUPTED: u8 = super::output::EXIT_INTERRUPTED;
 
 /// Run a `batch` command.
 pub async fn run(cmd: BatchCommand, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -34,7 +37,7 @@ pub async fn run(cmd: BatchCommand, ctx: &Context) -> anyhow::Result<ExitCode> {
 
 async fn run_file(args: BatchRunArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let registry = StrategyRegistry::built_ins();
-    let config = BatchConfig::load(&args.file, &registry).map_err(|e| usage(e.to_string()))?;
+    let config = load(&args.file, &registry).map_err(|e| usage(e.to_string()))?;
     let plan = expand(&config, &registry).map_err(|e| usage(e.to_string()))?;
     if let Some(key) = &args.sort
         && !METRIC_KEYS.contains(&key.as_str())
@@ -138,6 +141,25 @@ async fn run_file(args: BatchRunArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Read and check the batch file. A relative `[output] dir` is taken relative to the working
+/// directory (where the command runs), not to the file's folder, so the example files under
+/// `configs/` never write their results into `configs/`.
+fn load(
+    file: &std::path::Path,
+    registry: &StrategyRegistry,
+) -> Result<BatchConfig, simutrador_client::batch::BatchFileError> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => BatchConfig::parse(
+            &text,
+            &file.display().to_string(),
+            std::path::Path::new(""),
+            registry,
+        ),
+        // `load` reports an unreadable file in the usual shape.
+        Err(_) => BatchConfig::load(file, registry),
+    }
 }
 
 fn dry_run_text(plan: &Expansion) -> String {
@@ -275,4 +297,34 @@ fn final_text(
         None => out.push_str("\nNo output folder ([output] dir or --out): nothing written."),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_output_dir_is_relative_to_the_working_directory_not_configs() {
+        let root = tempfile::tempdir().unwrap();
+        let configs = root.path().join("configs");
+        std::fs::create_dir(&configs).unwrap();
+        let file = configs.join("sweep.toml");
+        std::fs::write(
+            &file,
+            include_str!("../../../configs/batch-goog-sweep.toml"),
+        )
+        .unwrap();
+        let config = load(&file, &StrategyRegistry::built_ins()).unwrap();
+        let dir = config.output.dir.unwrap();
+        assert_eq!(dir, std::path::Path::new("results/goog-sweep"));
+        assert!(!dir.starts_with(&configs));
+        // An unreadable file is still reported in the usual shape.
+        let err = load(
+            &configs.join("missing.toml"),
+            &StrategyRegistry::built_ins(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("cannot read the file"), "{err}");
+    }
 }

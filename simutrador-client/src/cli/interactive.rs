@@ -2,6 +2,11 @@
 //! pre-filled from the flags/file (or the server's defaults), symbols offered from the
 //! daemon's catalog. Prompts render on stderr and run on a blocking thread, so the
 //! connection's tasks keep running while the user thinks.
+//!
+//! Only what the daemon has is offered: the timeframes of the catalog (of the symbols given
+//! by flag or file, else of any symbol; the daemon does not resample), then the symbols with
+//! bars at the chosen one. The loss limit defaults to none (the server's
+//! `default_loss_limit_pct` then applies, 0 = none) unless the flags or the file give one.
 
 use inquire::validator::Validation;
 use inquire::{Confirm, CustomType, InquireError, MultiSelect, Select, Text};
@@ -58,22 +63,52 @@ pub async fn fill(
         .as_deref()
         .and_then(|t| t.parse::<Timeframe>().ok())
         .unwrap_or(defaults::TIMEFRAME);
+    let everything = client.list_symbols(ListSymbols::default()).await?.symbols;
+    let choices = timeframe_choices(&everything, &start.symbols);
     let timeframe = blocking(move || {
-        let cursor = Timeframe::ALL
-            .iter()
-            .position(|t| *t == current_tf)
-            .unwrap_or(0);
-        Select::new("Timeframe:", Timeframe::ALL.to_vec())
+        let cursor = choices.iter().position(|t| *t == current_tf).unwrap_or(0);
+        Select::new("Timeframe (those the daemon has bars for):", choices)
             .with_starting_cursor(cursor)
             .prompt()
     })
     .await?;
-    let filter = ListSymbols {
-        asset_class: None,
-        timeframe: Some(timeframe.to_string()),
-    };
-    let catalog = client.list_symbols(filter).await?.symbols;
+    let catalog: Vec<SymbolInfo> = everything
+        .into_iter()
+        .filter(|s| s.timeframes.iter().any(|r| r.timeframe == timeframe))
+        .collect();
     blocking(move || ask_rest(start, timeframe, &catalog)).await
+}
+
+/// The timeframes to offer: those with bars for the symbols already chosen (for any symbol
+/// when none is, or none of them is in the catalog), in [`Timeframe::ALL`] order; every
+/// timeframe when the catalog is empty.
+pub fn timeframe_choices(catalog: &[SymbolInfo], symbols: &[String]) -> Vec<Timeframe> {
+    let chosen: Vec<&SymbolInfo> = catalog
+        .iter()
+        .filter(|s| {
+            symbols
+                .iter()
+                .any(|c| c.trim().eq_ignore_ascii_case(&s.symbol))
+        })
+        .collect();
+    let pool: Vec<&SymbolInfo> = if chosen.is_empty() {
+        catalog.iter().collect()
+    } else {
+        chosen
+    };
+    let offered: Vec<Timeframe> = Timeframe::ALL
+        .iter()
+        .copied()
+        .filter(|tf| {
+            pool.iter()
+                .any(|s| s.timeframes.iter().any(|r| r.timeframe == *tf))
+        })
+        .collect();
+    if offered.is_empty() {
+        Timeframe::ALL.to_vec()
+    } else {
+        offered
+    }
 }
 
 fn ask_rest(
@@ -171,19 +206,35 @@ fn ask_limits(req: &mut CreateSessionRequest) -> Result<(), InquireError> {
         "Loss limit (of the initial capital):",
         LOSS_CHOICES.to_vec(),
     )
-    .with_starting_cursor(1)
+    .with_starting_cursor(loss_cursor(req.loss_limit_pct))
     .prompt()?;
     req.loss_limit_amount = None;
     req.loss_limit_pct = match picked {
-        "none" => None,
+        // 0 = no loss limit, also over the daemon's `default_loss_limit_pct`.
+        "none" => Some(Decimal::ZERO),
         "other…" => Some(ask_amount(
-            "Loss limit (percent):",
-            Decimal::from(15),
+            "Loss limit (percent, 0 = none):",
+            req.loss_limit_pct.unwrap_or(Decimal::from(15)),
             None,
         )?),
         p => p.trim_end_matches('%').parse().ok(),
     };
     Ok(())
+}
+
+/// Where the loss-limit choice starts: the percentage the flags or the file give, else
+/// "none".
+pub fn loss_cursor(current: Option<Decimal>) -> usize {
+    let none = LOSS_CHOICES.iter().position(|c| *c == "none").unwrap_or(0);
+    let other = LOSS_CHOICES.len() - 1;
+    match current {
+        None => none,
+        Some(p) if p.is_zero() => none,
+        Some(p) => LOSS_CHOICES
+            .iter()
+            .position(|c| c.trim_end_matches('%').parse::<Decimal>().ok() == Some(p.normalize()))
+            .unwrap_or(other),
+    }
 }
 
 fn ask_symbols(
@@ -295,4 +346,59 @@ fn ask_amount(
         prompt = prompt.with_help_message(help);
     }
     prompt.prompt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use shared_models::{AssetClass, TimeframeRange};
+
+    fn symbol(name: &str, timeframes: &[Timeframe]) -> SymbolInfo {
+        let t = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap();
+        SymbolInfo {
+            symbol: name.into(),
+            asset_class: AssetClass::Equity,
+            exchange: None,
+            description: None,
+            synthetic: false,
+            timeframes: timeframes
+                .iter()
+                .map(|tf| TimeframeRange {
+                    timeframe: *tf,
+                    first: t,
+                    last: t,
+                    bars: 10,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn only_timeframes_the_data_has_are_offered() {
+        let catalog = [
+            symbol("GOOG", &[Timeframe::D1]),
+            symbol("ACME", &[Timeframe::M1, Timeframe::D1]),
+        ];
+        assert_eq!(
+            timeframe_choices(&catalog, &["goog".into()]),
+            [Timeframe::D1]
+        );
+        assert_eq!(
+            timeframe_choices(&catalog, &[]),
+            [Timeframe::M1, Timeframe::D1]
+        );
+        assert_eq!(timeframe_choices(&[], &[]), Timeframe::ALL.to_vec());
+    }
+
+    #[test]
+    fn the_loss_limit_defaults_to_none_unless_one_is_given() {
+        assert_eq!(LOSS_CHOICES[loss_cursor(None)], "none");
+        assert_eq!(LOSS_CHOICES[loss_cursor(Some(Decimal::ZERO))], "none");
+        assert_eq!(LOSS_CHOICES[loss_cursor(Some(Decimal::from(30)))], "30%");
+        assert_eq!(
+            LOSS_CHOICES[loss_cursor(Some(Decimal::new(125, 1)))],
+            "other…"
+        );
+    }
 }

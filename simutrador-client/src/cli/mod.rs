@@ -11,7 +11,8 @@
 //!   ended, what ran, exit codes), [`session_rerun`], [`session_lifecycle`] for stop,
 //!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]),
 //!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
-//!   or lines), [`report`] (`session report` and `batch report`: HTML files).
+//!   or lines), [`report`] (`session report` and `batch report`: HTML files),
+//!   [`completions`] (`completions SHELL` and `man`, generated from [`args`]).
 //!
 //! All of it is in the binary, built only with the crate's `cli` feature (on by default);
 //! the library never depends on `clap`, `inquire`, `indicatif`, `comfy-table`, `dirs` or
@@ -21,10 +22,13 @@ pub mod args;
 pub mod auth;
 pub mod batch;
 pub mod batch_progress;
+pub mod completions;
 pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod data;
+#[cfg(test)]
+mod docs_examples_tests;
 pub mod health;
 pub mod interactive;
 pub mod limits_view;
@@ -65,6 +69,19 @@ impl Context {
 
 /// Run one parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Generated from the parser alone: no settings, no daemon.
+    match &cli.command {
+        Command::Completions { shell } => {
+            completions::print(&completions::completion_script(*shell))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Man => {
+            completions::print(&completions::man_page()?)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    render::set_wide(cli.global.wide);
     let api_key = match &cli.command {
         Command::Auth(AuthCommand::Login { api_key }) => api_key.clone(),
         _ => None,
@@ -83,5 +100,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Data(cmd) => data::run(cmd, &ctx).await.map(|()| ExitCode::SUCCESS),
         Command::Batch(cmd) => batch::run(cmd, &ctx).await,
         Command::Health => health::run(&ctx).await.map(|()| ExitCode::SUCCESS),
+        Command::Completions { .. } | Command::Man => Ok(ExitCode::SUCCESS),
     }
 }

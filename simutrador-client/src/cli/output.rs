@@ -1,8 +1,13 @@
 //! How the CLI speaks: human text or exactly one JSON document on stdout (`--json`), errors on
 //! stderr (human) or as `{"error": {...}}` on stdout (`--json`), and the exit code of every
 //! failure: 1 when the server refused the request, 2 for usage, connection and authentication
-//! failures, 141 (128 + SIGPIPE, what a shell reports for a command killed by a closed pipe)
-//! when stdout or stderr was closed under it (`simutrador-client … | head -1`).
+//! failures, 130 (128 + SIGINT) when Ctrl-C interrupted it, 141 (128 + SIGPIPE, what a shell
+//! reports for a command killed by a closed pipe) when stdout or stderr was closed under it
+//! (`simutrador-client … | head -1`).
+//!
+//! The daemon's messages are written for every protocol client and name protocol requests
+//! ("list yours with list_sessions"); [`cli_hints`] turns those hints into the CLI commands
+//! that do the same, so a CLI user is never told to send a message.
 //!
 //! Every write goes through [`stdout_line`] or [`stderr_line`]: a closed pipe is recorded
 //! (see [`pipe_closed`]) and ends the command quietly, never a panic.
@@ -20,6 +25,45 @@ pub const EXIT_REFUSED: u8 = 1;
 pub const EXIT_FAILURE: u8 = 2;
 /// Exit code when stdout or stderr was closed: 128 + SIGPIPE, as a shell reports it.
 pub const EXIT_BROKEN_PIPE: u8 = 141;
+/// Exit code after Ctrl-C: 128 + SIGINT, as a shell reports it.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The daemon's hints that name protocol requests, and the CLI command for each.
+const CLI_HINTS: &[(&str, &str)] = &[
+    (
+        "start it with start_simulation",
+        "start it with `simutrador-client session run ID --strategy NAME`",
+    ),
+    (
+        "stop one with stop_session first",
+        "stop one first with `simutrador-client session stop ID` (see `simutrador-client session list --state paused`)",
+    ),
+    (
+        "list yours with list_sessions",
+        "list yours with `simutrador-client session list`",
+    ),
+    (
+        "see list_symbols for what this daemon holds",
+        "see `simutrador-client data symbols` for what this daemon holds",
+    ),
+    (
+        "list_symbols shows the symbols this server has",
+        "`simutrador-client data symbols` shows the symbols this server has",
+    ),
+    (
+        ", or fork_session: a new session with the same parameters, from the start",
+        ": a new session with the same parameters, from the start",
+    ),
+];
+
+/// `message` with every hint that names a protocol request replaced by the CLI command.
+pub fn cli_hints(message: &str) -> String {
+    CLI_HINTS
+        .iter()
+        .fold(message.to_string(), |text, (protocol, cli)| {
+            text.replace(protocol, cli)
+        })
+}
 
 /// Set once a write hit a closed stdout or stderr.
 static PIPE_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -68,6 +112,17 @@ pub fn stderr_line(text: &str) {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// A command stopped by Ctrl-C (exit 130): the message says what state it left behind and
+/// what to run next; `details` carries the same for `--json`.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Interrupted {
+    /// What happened and what to do next.
+    pub message: String,
+    /// Machine-readable details (`session_id`, `state`, `resume`).
+    pub details: Value,
+}
 
 /// Shorthand for a [`UsageError`] as an `anyhow::Error`.
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
@@ -140,7 +195,7 @@ pub struct Failure {
     pub message: String,
     /// Machine-readable details from the server, or `null`.
     pub details: Value,
-    /// 1 or 2.
+    /// 1, 2 or 130.
     pub exit: u8,
 }
 
@@ -151,13 +206,21 @@ impl Failure {
         if err.chain().any(|e| e.is::<UsageError>()) {
             return Failure::new("USAGE_ERROR", chain, EXIT_FAILURE);
         }
+        if let Some(i) = err.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
+            return Failure {
+                code: "INTERRUPTED".into(),
+                message: chain,
+                details: i.details.clone(),
+                exit: EXIT_INTERRUPTED,
+            };
+        }
         let Some(client) = err.chain().find_map(|e| e.downcast_ref::<ClientError>()) else {
             return Failure::new("ERROR", chain, EXIT_FAILURE);
         };
         match client {
             ClientError::Server { code, details, .. } => Failure {
                 code: code.as_str().to_string(),
-                message: chain,
+                message: cli_hints(&chain),
                 details: details.clone(),
                 exit: EXIT_REFUSED,
             },
@@ -217,22 +280,86 @@ pub fn clap_failure(err: clap::Error, json: bool) -> ExitCode {
         }
         return ExitCode::from(if err.use_stderr() { EXIT_FAILURE } else { 0 });
     }
-    let message = err.render().to_string();
-    let first = message.lines().next().unwrap_or("invalid arguments");
-    let first = first.trim_start_matches("error: ");
-    let failure = Failure::new(
-        "USAGE_ERROR",
-        format!("{first}; see `simutrador-client --help`"),
-        EXIT_FAILURE,
-    );
+    let failure = Failure::new("USAGE_ERROR", clap_message(&err), EXIT_FAILURE);
     Output::new(true).failure(&failure);
     failure.exit_code()
+}
+
+/// A clap error in one line for `--json`: the error, clap's "did you mean" tips, the pointer
+/// to `--help`.
+fn clap_message(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let mut lines = rendered.lines().map(str::trim);
+    let first = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ");
+    let mut parts = vec![first.to_string()];
+    parts.extend(
+        lines
+            .filter(|l| l.starts_with("tip:"))
+            .map(|l| l.trim_start_matches("tip:").trim().to_string()),
+    );
+    parts.push("see `simutrador-client --help`".into());
+    parts.join("; ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::args::Cli;
+    use clap::Parser;
     use shared_models::{ErrorBody, ErrorCode};
+
+    fn parse_error(argv: &[&str]) -> clap::Error {
+        Cli::try_parse_from(argv).err().unwrap()
+    }
+
+    #[test]
+    fn mistyped_subcommands_and_options_get_a_did_you_mean() {
+        for (argv, tip) in [
+            (vec!["c", "sesion", "list"], "'session'"),
+            (vec!["c", "session", "list", "--stat", "x"], "'--state'"),
+            (vec!["c", "session", "lst"], "'list'"),
+            (vec!["c", "--jsn", "health"], "'--json'"),
+        ] {
+            let err = parse_error(&argv);
+            let text = err.render().to_string();
+            assert!(text.contains("similar") && text.contains(tip), "{text}");
+            // With --json the tip is in the one-line message too.
+            let message = clap_message(&err);
+            assert!(
+                message.contains("similar") && message.contains(tip),
+                "{message}"
+            );
+            assert!(
+                message.ends_with("see `simutrador-client --help`"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn server_hints_name_cli_commands_not_protocol_requests() {
+        let body = ErrorBody::new(
+            ErrorCode::SessionNotFound,
+            "no session 'x' for this user; list yours with list_sessions",
+        );
+        let f = Failure::classify(&ClientError::from(body).into());
+        assert!(
+            f.message.contains("`simutrador-client session list`")
+                && !f.message.contains("list_sessions"),
+            "{}",
+            f.message
+        );
+        for (protocol, cli) in CLI_HINTS {
+            let out = cli_hints(protocol);
+            assert_eq!(out, *cli);
+            for name in shared_models::ClientMessage::TYPES {
+                assert!(!out.contains(&format!(" {name}")), "{out}");
+            }
+        }
+    }
 
     #[test]
     fn server_refusals_exit_1_with_code_and_details() {

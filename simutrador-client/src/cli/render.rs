@@ -1,12 +1,54 @@
 //! Human-readable views: the session preview, one session in detail, and the aligned tables
 //! of `session list` and `data symbols`. JSON output never goes through here.
+//!
+//! Every table starts at [`table`] and fits the width [`width_limit`] gives (the terminal's
+//! when stdout is one, `COLUMNS` when set, no limit otherwise or with `--wide`): [`fit`]
+//! first drops the columns a table names as least important, in that order, and says which;
+//! cells of what is left wrap. A table printed with `{}` instead of [`fit`] only wraps.
 
 use chrono::{DateTime, Utc};
-use comfy_table::{CellAlignment, Table, presets};
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, presets};
 use rust_decimal::Decimal;
 use shared_models::messages::server::{SessionList, SymbolList};
 use shared_models::{SessionInfo, SessionParams};
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by `--wide`: tables show every column whatever the width.
+static WIDE: AtomicBool = AtomicBool::new(false);
+
+/// `--wide`: no width limit for this process's tables.
+pub fn set_wide(wide: bool) {
+    WIDE.store(wide, Ordering::Relaxed);
+}
+
+/// The narrowest width a table is fitted to (a smaller `COLUMNS` is taken as this).
+const MIN_WIDTH: u16 = 20;
+
+/// The width tables must fit in: none with `--wide`; else `COLUMNS` when it is a number;
+/// else the terminal's width when stdout is a terminal; else none (a pipe or a file gets
+/// every column).
+pub fn width_limit() -> Option<u16> {
+    let columns = std::env::var("COLUMNS").ok();
+    // comfy-table asks the terminal only when stdout is one.
+    let terminal = || Table::new().width();
+    limit_from(WIDE.load(Ordering::Relaxed), columns.as_deref(), terminal)
+}
+
+/// [`width_limit`] from its inputs.
+fn limit_from(
+    wide: bool,
+    columns: Option<&str>,
+    terminal: impl FnOnce() -> Option<u16>,
+) -> Option<u16> {
+    if wide {
+        return None;
+    }
+    match columns.and_then(|c| c.trim().parse::<u16>().ok()) {
+        Some(c) if c > 0 => Some(c.max(MIN_WIDTH)),
+        _ => terminal().filter(|w| *w > 0).map(|w| w.max(MIN_WIDTH)),
+    }
+}
 
 /// `1234567.5` → `1,234,567.5`.
 pub fn money(amount: Decimal) -> String {
@@ -134,6 +176,8 @@ pub fn session_detail(s: &SessionInfo) -> String {
     out
 }
 
+/// A borderless table with `header`, the columns `right_aligned` aligned right, sized to fit
+/// [`width_limit`] (cells wrap when it is too narrow; [`fit`] drops columns first).
 pub fn table(header: &[&str], right_aligned: &[usize]) -> Table {
     let mut table = Table::new();
     table
@@ -145,7 +189,85 @@ pub fn table(header: &[&str], right_aligned: &[usize]) -> Table {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
+    if let Some(width) = width_limit() {
+        table
+            .set_width(width)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+    }
     table
+}
+
+/// Render `t` within [`width_limit`]: while it is too wide, hide the next column of
+/// `drop_order` (least important first), then let the cells wrap; a line after the table
+/// names the hidden columns.
+pub fn fit(t: Table, drop_order: &[usize]) -> String {
+    fit_to(t, drop_order, width_limit())
+}
+
+/// [`fit`] for an explicit width (`None`: no limit).
+pub fn fit_to(mut t: Table, drop_order: &[usize], limit: Option<u16>) -> String {
+    let mut hidden = Vec::new();
+    if let Some(limit) = limit {
+        t.set_width(limit)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        let widths = t.column_max_content_widths();
+        // Content plus the two spaces between columns; the last column needs none.
+        let natural = |hidden: &[usize]| {
+            let total: usize = widths
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !hidden.contains(i))
+                .map(|(_, w)| usize::from(*w) + 2)
+                .sum();
+            total.saturating_sub(2)
+        };
+        for &column in drop_order {
+            if natural(&hidden) <= usize::from(limit) {
+                break;
+            }
+            if let Some(c) = t.column_mut(column) {
+                c.set_constraint(ColumnConstraint::Hidden);
+                hidden.push(column);
+            }
+        }
+    }
+    let mut out = t
+        .lines()
+        .map(|line| line.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if !hidden.is_empty() {
+        let names: Vec<String> = t
+            .header()
+            .map(|h| {
+                h.cell_iter()
+                    .enumerate()
+                    .filter(|(i, _)| hidden.contains(i))
+                    .map(|(_, c)| c.content())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let note = format!("(hidden to fit: {}; --wide shows all)", names.join(", "));
+        out.push('\n');
+        out.push_str(&wrap(&note, limit.map_or(usize::MAX, usize::from)));
+    }
+    out
+}
+
+/// `text` broken into lines of at most `width` characters, at spaces (a longer word stays
+/// whole).
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.join("\n")
 }
 
 /// `session list`: the table and "showing X–Y of TOTAL".
@@ -181,7 +303,13 @@ pub fn session_list(list: &SessionList) -> String {
     }
     let first = u64::from(list.offset) + 1;
     let last = u64::from(list.offset) + list.sessions.len() as u64;
-    let mut out = format!("{t}\nshowing {first}–{last} of {}", list.total);
+    // An id is copied, never wrapped; least important first: when the table is too wide
+    // these columns go, in this order.
+    if let Some(id) = t.column_mut(0) {
+        id.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    let mut out = fit(t, &[7, 6, 5, 4, 3, 2]);
+    let _ = write!(out, "\nshowing {first}–{last} of {}", list.total);
     let damaged = list.sessions.iter().filter(|s| s.damage.is_some()).count();
     if damaged > 0 {
         let _ = write!(
@@ -223,7 +351,7 @@ pub fn symbol_list(list: &SymbolList) -> String {
             ]);
         }
     }
-    let mut out = t.to_string();
+    let mut out = fit(t, &[6, 1, 5]);
     if any_synthetic {
         out.push_str("\n* synthetic: generated demo data, not real prices");
     }
@@ -251,5 +379,46 @@ mod tests {
         assert_eq!(money(dec!(-999.25)), "-999.25");
         assert_eq!(money(dec!(0)), "0");
         assert_eq!(percent(dec!(0.001)), "0.1 %");
+    }
+
+    #[test]
+    fn the_width_comes_from_wide_columns_or_the_terminal() {
+        assert_eq!(limit_from(true, Some("80"), || Some(100)), None);
+        assert_eq!(limit_from(false, Some("80"), || Some(100)), Some(80));
+        assert_eq!(limit_from(false, Some("wide"), || Some(100)), Some(100));
+        assert_eq!(limit_from(false, None, || None), None, "a pipe: no limit");
+        assert_eq!(limit_from(false, Some("5"), || None), Some(MIN_WIDTH));
+    }
+
+    fn wide_table() -> Table {
+        let mut t = table(&["ID", "STATE", "NOTE", "CREATED"], &[]);
+        t.set_width(u16::MAX); // not the test runner's terminal
+        t.add_row(vec![
+            "5b0e1c8e-2f7d-4d0a-9a57-1f3c2d9e8b11",
+            "completed",
+            "a long note that would make the table far too wide for a narrow terminal",
+            "2026-12-07 17:00 UTC",
+        ]);
+        t
+    }
+
+    #[test]
+    fn tables_drop_low_priority_columns_then_wrap_to_fit() {
+        let text = fit_to(wide_table(), &[3, 2], None);
+        assert!(text.lines().any(|l| l.chars().count() > 100), "{text}");
+
+        let text = fit_to(wide_table(), &[3, 2], Some(60));
+        assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
+        assert!(
+            text.contains("completed") && !text.contains("long note"),
+            "{text}"
+        );
+        assert!(text.contains("(hidden to fit: NOTE, CREATED;"), "{text}");
+        assert_eq!(wrap("a bb ccc dddd", 6), "a bb\nccc\ndddd");
+
+        // Nothing left to drop: the cells wrap.
+        let text = fit_to(wide_table(), &[], Some(60));
+        assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
+        assert!(!text.contains("hidden"), "{text}");
     }
 }

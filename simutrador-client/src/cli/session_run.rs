@@ -9,6 +9,10 @@
 //! ended: 0 completed, 3 a limit or bankruptcy, 4 a user's stop, 5 a daemon failure
 //! ([`outcome_view`]). `session results` starts with the same end and origin lines.
 //!
+//! Ctrl-C during `run` ends the command with exit 130 and [`interrupted`]: the daemon pauses
+//! a run whose connection goes away, the CLI waits until the session says so and prints its
+//! state and the exact commands that end it or run it again.
+//!
 //! Only what is printed is fetched: the metrics table needs the metrics and the open positions,
 //! so without `--json` (and, for `results`, without `--trades`, `--equity` or `--csv`) the
 //! results come as `get_results {format: summary}`, with no trades and no equity curve (for a
@@ -27,8 +31,9 @@ use std::time::Instant;
 
 use super::Context;
 use super::args::{ResultsArgs, RunArgs};
-use super::output::usage;
+use super::output::{Interrupted, usage};
 use super::{outcome_view, results_view};
+use shared_models::SessionState;
 
 /// Run `session run`: the exit code says how the run ended (0 completed; see
 /// [`outcome_view::exit_code`]).
@@ -154,7 +159,17 @@ pub async fn run_built_in(
             }
         });
 
-    let result = client.run_simulation(id, &mut strategy, options).await;
+    let result = tokio::select! {
+        result = client.run_simulation(id, &mut strategy, options) => result,
+        Ok(()) = tokio::signal::ctrl_c() => {
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            // Closing the connection is what pauses the run on the daemon.
+            client.close().await;
+            return Err(interrupted(id, &args, ctx).await);
+        }
+    };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -166,6 +181,72 @@ pub async fn run_built_in(
         bars: done.load(Ordering::Relaxed),
         elapsed: started.elapsed().as_secs_f64(),
     })
+}
+
+/// After Ctrl-C: wait (polling, a few seconds at most) until the daemon has paused the run,
+/// then say where it stands and what to run next.
+async fn interrupted(id: &str, args: &RunArgs, ctx: &Context) -> anyhow::Error {
+    let mut info = None;
+    if let Ok(client) = ctx.client().await {
+        for _ in 0..100 {
+            match client.get_session(id).await {
+                Ok(s) if s.state == SessionState::Running => info = Some(s),
+                Ok(s) => {
+                    info = Some(s);
+                    break;
+                }
+                Err(_) => break,
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let state = info.as_ref().map(|s| s.state);
+    let rerun = rerun_command(args);
+    let message = interrupted_message(id, state, &rerun);
+    Interrupted {
+        message,
+        details: serde_json::json!({
+            "session_id": id,
+            "state": state,
+            "stop": format!("simutrador-client session stop {id}"),
+            "fork": format!("simutrador-client session fork {id}"),
+            "run_again": rerun,
+        }),
+    }
+    .into()
+}
+
+/// `session run NEW_ID` with the same strategy, parameters and options.
+fn rerun_command(args: &RunArgs) -> String {
+    let mut cmd = format!(
+        "simutrador-client session run NEW_ID --strategy {}",
+        args.strategy.trim()
+    );
+    for (key, value) in &args.params {
+        cmd.push_str(&format!(" -p {key}={value}"));
+    }
+    if args.warmup > 0 {
+        cmd.push_str(&format!(" --warmup {}", args.warmup));
+    }
+    cmd
+}
+
+/// The text after Ctrl-C. A paused run cannot be continued by a new `session run`: the
+/// strategy's state lived in the interrupted process.
+fn interrupted_message(id: &str, state: Option<SessionState>, rerun: &str) -> String {
+    let now = match state {
+        Some(SessionState::Paused) => {
+            format!("session {id} is paused on the daemon (it keeps it until the idle timeout)")
+        }
+        Some(state) => format!("session {id} is {state}"),
+        None => format!("session {id} is paused on the daemon once it sees the connection gone"),
+    };
+    format!(
+        "interrupted: {now}. The strategy's state was in this process, so no command resumes \
+         this run. End it, keeping the results so far:\n  simutrador-client session stop {id}\n\
+         or run it again from the start on a copy (fork prints NEW_ID):\n  \
+         simutrador-client session fork {id}\n  {rerun}"
+    )
 }
 
 /// `ticks 500/1000 (50 %), 12345 bars/s, equity 100,000`
@@ -227,6 +308,51 @@ mod tests {
             plain_line(&p, 0.5),
             "bars 500/1000 (50 %), 1000 bars/s, equity 100,000.12"
         );
+    }
+
+    #[test]
+    fn after_ctrl_c_the_message_names_the_state_and_the_commands() {
+        use crate::cli::args::{Cli, Command, SessionCommand};
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "c",
+            "session",
+            "run",
+            "abc",
+            "-s",
+            "sma-cross",
+            "-p",
+            "fast=5",
+            "-p",
+            "slow=30",
+        ])
+        .unwrap();
+        let Command::Session(SessionCommand::Run(args)) = cli.command else {
+            panic!()
+        };
+        let rerun = rerun_command(&args);
+        assert_eq!(
+            rerun,
+            "simutrador-client session run NEW_ID --strategy sma-cross -p fast=5 -p slow=30"
+        );
+        let text = interrupted_message("abc", Some(SessionState::Paused), &rerun);
+        assert!(text.contains("session abc is paused"), "{text}");
+        assert!(
+            text.contains("simutrador-client session stop abc"),
+            "{text}"
+        );
+        assert!(
+            text.contains("simutrador-client session fork abc"),
+            "{text}"
+        );
+        // Every command printed parses.
+        for line in text
+            .lines()
+            .filter(|l| l.trim().starts_with("simutrador-client "))
+        {
+            let argv: Vec<&str> = line.split_whitespace().collect();
+            Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{line}: {e}"));
+        }
     }
 
     #[test]

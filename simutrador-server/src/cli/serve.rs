@@ -33,8 +33,9 @@ pub struct ServeArgs {
     /// Log format: `human` or `json`.
     #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
     pub log_format: Option<LogFormat>,
-    /// Log filter, e.g. `info` or `simutrador_server=debug`.
-    #[arg(long, value_name = "FILTER")]
+    /// Log filter: trace, debug, info, warn, error or off, or TARGET=LEVEL directives such as
+    /// `info,simutrador_server=debug` (checked here: a typo is refused with the levels).
+    #[arg(long, value_name = "FILTER", value_parser = crate::config::validate::check_log_filter)]
     pub log_level: Option<String>,
     /// On SIGINT/SIGTERM, seconds to let connections, runs and background tasks finish.
     #[arg(long, value_name = "SECONDS")]

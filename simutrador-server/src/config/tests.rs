@@ -208,6 +208,30 @@ fn validation_reports_what_to_fix() {
 }
 
 #[test]
+fn log_level_typos_are_refused_with_the_list_of_levels() {
+    use super::validate::check_log_filter;
+    for good in [
+        "info",
+        "WARN",
+        "info,simutrador_server=debug",
+        "off",
+        "a[span]=trace",
+    ] {
+        assert!(check_log_filter(good).is_ok(), "{good}");
+    }
+    for typo in ["infoo", "info,simutrador_server=debugg", "verbose"] {
+        let err = check_log_filter(typo).unwrap_err();
+        assert!(
+            err.contains("trace, debug, info, warn, error, off"),
+            "{err}"
+        );
+    }
+    let text = "[server]\nlog_level = \"infoo\"\n";
+    let err = err_text(ServerConfig::from_toml_str(text, Path::new("v.toml")));
+    assert!(err.contains("'infoo' is not a log level"), "{err}");
+}
+
+#[test]
 fn every_env_var_parses() -> anyhow::Result<()> {
     let values: Vec<(String, &str)> = env::KEYS
         .iter()

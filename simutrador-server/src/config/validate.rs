@@ -142,12 +142,8 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
         l.max_active_sessions_per_user.into(),
     );
     at_least_one_u(&mut problems, "stats_interval_ms", l.stats_interval_ms);
-    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&c.server.log_level) {
-        problems.push(format!(
-            "{} {:?} is not a valid filter ({e}); use a level such as info or debug, or e.g. simutrador_server=debug",
-            name("server", "log_level"),
-            c.server.log_level
-        ));
+    if let Err(e) = check_log_filter(&c.server.log_level) {
+        problems.push(format!("{} {e}", name("server", "log_level")));
     }
     if c.server.state_dir.as_os_str().is_empty() {
         problems.push(format!("{} must not be empty", name("server", "state_dir")));
@@ -224,6 +220,35 @@ fn connections(c: &ServerConfig, problems: &mut Vec<String>) {
             u32::MAX
         ));
     }
+}
+
+/// The levels a log filter names.
+pub const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+/// Check a log filter (`--log-level`, `log_level`): a level, or comma-separated directives
+/// `TARGET=LEVEL` (and the `tracing` span forms with `[`). A bare word that is not a level
+/// (a typo such as `infoo`, which `tracing` would take as a target) is refused with the list
+/// of levels.
+pub fn check_log_filter(text: &str) -> Result<String, String> {
+    let levels = LOG_LEVELS.join(", ");
+    let is_level = |l: &str| LOG_LEVELS.contains(&l.trim().to_ascii_lowercase().as_str());
+    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        if directive.contains('[') {
+            continue; // span filters: left to tracing's own parser below
+        }
+        let level = directive
+            .rsplit_once('=')
+            .map_or(directive, |(_, level)| level);
+        if !is_level(level) {
+            return Err(format!(
+                "{text:?}: '{level}' is not a log level; use one of {levels}, or TARGET=LEVEL such as simutrador_server=debug"
+            ));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(text).map_err(|e| {
+        format!("{text:?} is not a valid filter ({e}); use one of {levels}, or TARGET=LEVEL such as simutrador_server=debug")
+    })?;
+    Ok(text.trim().to_string())
 }
 
 fn at_least_one_u(problems: &mut Vec<String>, key: &str, value: u64) {

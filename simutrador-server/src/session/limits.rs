@@ -91,6 +91,20 @@ impl RiskLimits {
                     json!({ "field": "loss_limit_amount" }),
                 ));
             }
+            // 0 = no loss limit (also over a policy default; `update_session` removes one).
+            (Some(v), None) | (None, Some(v)) if v.is_zero() => (None, None),
+            (Some(v), None) | (None, Some(v)) if v.is_sign_negative() => {
+                let field = if req.loss_limit_pct.is_some() {
+                    "loss_limit_pct"
+                } else {
+                    "loss_limit_amount"
+                };
+                return Err(api_error(
+                    ErrorCode::ValidationFailed,
+                    format!("{field} must be 0 (no loss limit) or above, not {v}"),
+                    json!({ "field": field }),
+                ));
+            }
             (Some(amount), None) => (Some(amount), Some(amount / capital * Decimal::ONE_HUNDRED)),
             (None, Some(pct)) => (Some(capital * pct / Decimal::ONE_HUNDRED), Some(pct)),
             (None, None) if policy.default_loss_limit_pct > Decimal::ZERO => {
@@ -105,7 +119,7 @@ impl RiskLimits {
             return Err(api_error(
                 ErrorCode::LossLimitTooHigh,
                 format!(
-                    "the loss limit must be above 0 and at most {max_pct}% of the capital ({max_amount}); lower it"
+                    "the loss limit must be at most {max_pct}% of the capital ({max_amount}); lower it (0 = no loss limit)"
                 ),
                 json!({
                     "loss_limit_amount": amount.normalize(),
@@ -258,8 +272,23 @@ mod tests {
         assert_eq!(e.error_code, ErrorCode::LossLimitTooHigh);
         assert_eq!(e.details["max_pct"], "30");
         assert_eq!(e.details["max_amount"], "15000");
-        let e = RiskLimits::validate(&req(None, Some(dec!(0)), None), dec!(50000), &p).unwrap_err();
-        assert_eq!(e.error_code, ErrorCode::LossLimitTooHigh);
+        // 0 removes the limit, even over a policy default; below 0 names the field.
+        let mut with_default = policy();
+        with_default.default_loss_limit_pct = dec!(10);
+        for zero in [
+            req(None, Some(dec!(0)), None),
+            req(None, None, Some(dec!(0))),
+        ] {
+            let l = RiskLimits::validate(&zero, dec!(50000), &with_default).unwrap();
+            assert_eq!((l.loss_limit, l.loss_limit_pct), (None, None));
+        }
+        let e =
+            RiskLimits::validate(&req(None, Some(dec!(-1)), None), dec!(50000), &p).unwrap_err();
+        assert_eq!(e.error_code, ErrorCode::ValidationFailed);
+        assert_eq!(e.details["field"], "loss_limit_amount");
+        let e =
+            RiskLimits::validate(&req(None, None, Some(dec!(-5))), dec!(50000), &p).unwrap_err();
+        assert_eq!(e.details["field"], "loss_limit_pct");
         let e = RiskLimits::validate(&req(None, Some(dec!(1)), Some(dec!(1))), dec!(50000), &p)
             .unwrap_err();
         assert_eq!(e.error_code, ErrorCode::ValidationFailed);
