@@ -167,7 +167,7 @@ pub async fn run_built_in(
             }
             // Closing the connection is what pauses the run on the daemon.
             client.close().await;
-            return Err(interrupted(id, &args, ctx).await);
+            return Err(interrupted(id, spec, how.warmup, ctx).await);
         }
     };
     if let Some(bar) = &bar {
@@ -185,7 +185,7 @@ pub async fn run_built_in(
 
 /// After Ctrl-C: wait (polling, a few seconds at most) until the daemon has paused the run,
 /// then say where it stands and what to run next.
-async fn interrupted(id: &str, args: &RunArgs, ctx: &Context) -> anyhow::Error {
+async fn interrupted(id: &str, spec: &StrategySpec, warmup: u32, ctx: &Context) -> anyhow::Error {
     let mut info = None;
     if let Ok(client) = ctx.client().await {
         for _ in 0..100 {
@@ -201,7 +201,7 @@ async fn interrupted(id: &str, args: &RunArgs, ctx: &Context) -> anyhow::Error {
         }
     }
     let state = info.as_ref().map(|s| s.state);
-    let rerun = rerun_command(args);
+    let rerun = rerun_command(spec, warmup);
     let message = interrupted_message(id, state, &rerun);
     Interrupted {
         message,
@@ -217,16 +217,16 @@ async fn interrupted(id: &str, args: &RunArgs, ctx: &Context) -> anyhow::Error {
 }
 
 /// `session run NEW_ID` with the same strategy, parameters and options.
-fn rerun_command(args: &RunArgs) -> String {
+fn rerun_command(spec: &StrategySpec, warmup: u32) -> String {
     let mut cmd = format!(
         "simutrador-client session run NEW_ID --strategy {}",
-        args.strategy.trim()
+        spec.name.trim()
     );
-    for (key, value) in &args.params {
+    for (key, value) in &spec.params {
         cmd.push_str(&format!(" -p {key}={value}"));
     }
-    if args.warmup > 0 {
-        cmd.push_str(&format!(" --warmup {}", args.warmup));
+    if warmup > 0 {
+        cmd.push_str(&format!(" --warmup {warmup}"));
     }
     cmd
 }
@@ -330,7 +330,11 @@ mod tests {
         let Command::Session(SessionCommand::Run(args)) = cli.command else {
             panic!()
         };
-        let rerun = rerun_command(&args);
+        let spec = StrategySpec {
+            name: args.strategy.clone(),
+            params: args.params.iter().cloned().collect(),
+        };
+        let rerun = rerun_command(&spec, args.warmup);
         assert_eq!(
             rerun,
             "simutrador-client session run NEW_ID --strategy sma-cross -p fast=5 -p slow=30"
