@@ -21,6 +21,7 @@ mod data_import;
 mod files;
 mod journal_recovery;
 mod lifecycle;
+mod local_key;
 mod multi_symbol;
 mod no_look_ahead;
 mod pause_resume;
