@@ -32,6 +32,7 @@ mod restart_expiry;
 mod results_paging;
 mod sdk;
 mod sdk_example;
+mod session_ids;
 mod sessions;
 mod shutdown;
 mod simulation;

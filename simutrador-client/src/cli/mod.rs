@@ -8,7 +8,8 @@
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
 //!   [`interactive`], [`session_run`] with [`results_view`], [`session_lifecycle`] for stop,
-//!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]),
+//!   events, update and bulk delete, [`session_ids`] for short ids,
+//!   [`session_watch`] with [`session_watch_view`], [`limits_view`]),
 //!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
 //!   or lines).
 //!
@@ -32,6 +33,7 @@ pub mod render;
 pub mod results_view;
 pub mod session;
 pub mod session_create;
+pub mod session_ids;
 pub mod session_lifecycle;
 pub mod session_run;
 pub mod session_watch;

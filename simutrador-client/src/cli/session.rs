@@ -1,6 +1,7 @@
 //! `session create | status | list | delete | run | results | stop | events | update | watch
 //! | fork`. `create` lives in
-//! [`super::session_create`], `run` and `results` in [`super::session_run`].
+//! [`super::session_create`], `run` and `results` in [`super::session_run`], bulk `delete` in
+//! [`super::session_lifecycle`]; ids may be unique prefixes ([`super::session_ids`]).
 
 use serde_json::json;
 use shared_models::messages::client::ListSessions;
@@ -9,12 +10,14 @@ use super::Context;
 use super::args::SessionCommand;
 use super::render;
 use super::session_create;
+use super::session_ids;
 use super::session_lifecycle;
 use super::session_run;
 use super::session_watch;
 
-/// Run a `session` command.
-pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
+/// Run a `session` command (a session id may be a unique prefix, [`session_ids`]).
+pub async fn run(mut cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
+    session_ids::resolve_in(&mut cmd, ctx).await?;
     match cmd {
         SessionCommand::Create(args) => session_create::create(args, ctx).await,
         SessionCommand::Run(args) => session_run::run(args, ctx).await,
@@ -65,12 +68,15 @@ pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
                 )
             })
         }
-        SessionCommand::Delete { id } => {
-            let client = ctx.client().await?;
-            let deleted = client.delete_session(id.trim()).await?;
-            ctx.out.emit(&json!({"session_id": deleted}), || {
-                format!("Deleted session {deleted}.")
-            })
-        }
+        SessionCommand::Delete(args) => match args.id {
+            Some(id) => {
+                let client = ctx.client().await?;
+                let deleted = client.delete_session(id.trim()).await?;
+                ctx.out.emit(&json!({"session_id": deleted}), || {
+                    format!("Deleted session {deleted}.")
+                })
+            }
+            None => session_lifecycle::delete_many(args, ctx).await,
+        },
     }
 }
