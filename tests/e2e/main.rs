@@ -18,6 +18,7 @@ mod connection_limits;
 mod connection_metrics;
 mod data_changed;
 mod data_import;
+mod data_list;
 mod files;
 mod journal_recovery;
 mod lifecycle;
