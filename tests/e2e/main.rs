@@ -44,4 +44,5 @@ mod store_failures_state;
 mod support;
 mod token_throttle;
 mod watch;
+mod watch_reconnect;
 mod write_ahead;

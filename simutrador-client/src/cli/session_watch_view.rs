@@ -125,6 +125,23 @@ impl View {
         ));
     }
 
+    /// The connection dropped: attempt `attempt` comes after `wait`.
+    pub fn reconnecting(&mut self, attempt: u32, wait: std::time::Duration) {
+        if !matches!(self, View::Json) {
+            self.line(format!(
+                "connection to the daemon lost; reconnecting in {:.1} s (attempt {attempt})…",
+                wait.as_secs_f64()
+            ));
+        }
+    }
+
+    /// Connected again; the watch goes on.
+    pub fn reconnected(&mut self) {
+        if !matches!(self, View::Json) {
+            self.line("reconnected to the daemon; watching again.".to_string());
+        }
+    }
+
     /// Ctrl-C: watching stops, the session does not.
     pub fn detached(&mut self, id: &str, state: SessionState) {
         if let View::Bars(bars) = self {
