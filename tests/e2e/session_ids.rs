@@ -1,7 +1,7 @@
 //! Short ids and bulk delete from the shell, against the real daemon binary: a unique prefix
 //! names a session in every command, `session delete --state … --older-than …` asks first
 //! (or takes `--yes`), and following the README several times never hits the open-session
-//! cap for good.
+//! cap for good; `session status` shows equity and P&L once a session has run.
 
 use serde_json::Value;
 use simutrador_e2e::{DaemonProcess, client_cmd, run, stderr, stdout};
@@ -99,4 +99,26 @@ fn bulk_delete_asks_first_and_frees_the_open_session_cap() {
     let (_, list) = s.json(&["session", "list"]);
     assert_eq!(list["total"], 0);
     assert_eq!(s.create().0, 0);
+}
+
+#[test]
+fn status_shows_equity_and_pnl_once_a_session_has_run() {
+    let s = Setup::start();
+    let (_, created) = s.create();
+    let id = created["session_id"].as_str().unwrap().to_string();
+    let human = |args: &[&str]| {
+        let out = run(client_cmd(s.home.path())
+            .args(["--url", &s.daemon.url()])
+            .args(args))
+        .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(!human(&["session", "status", &id]).contains("P&L"));
+    human(&["session", "run", &id, "--strategy", "buy-and-hold", "-q"]);
+    let text = human(&["session", "status", &id]);
+    assert!(
+        text.contains("equity") && text.contains("(final)") && text.contains("P&L"),
+        "{text}"
+    );
 }

@@ -27,6 +27,7 @@ pub async fn run(mut cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
             let info = client.get_session(id.trim()).await?;
             ctx.out.emit(&info, || {
                 let mut text = render::session_detail(&info);
+                text.push_str(&super::session_watch_view::pnl_lines(&info));
                 if let Some(l) = &info.limits {
                     text.push_str(&super::limits_view::lines(l));
                 }

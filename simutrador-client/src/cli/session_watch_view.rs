@@ -194,6 +194,27 @@ impl View {
     }
 }
 
+/// The P&L lines of `session status`: equity and P&L with the return, at the last settled
+/// bar — live figures while the session runs or is paused, final ones once it ended. Nothing
+/// before the start.
+pub fn pnl_lines(info: &SessionInfo) -> String {
+    let Some(equity) = info.equity else {
+        return String::new();
+    };
+    let pnl = equity - info.params.initial_capital;
+    let when = if info.state.is_terminal() {
+        "final".to_string()
+    } else {
+        format!("live, at tick {} of {}", info.settled_ticks, info.bar_count)
+    };
+    format!(
+        "  equity      {} ({when})\n  P&L         {} ({:+.2}%)\n",
+        cents(equity),
+        cents(pnl),
+        info.return_pct.unwrap_or(0.0)
+    )
+}
+
 /// `stopped (emergency_stop)`, or just the state.
 fn state_and_reason(info: &SessionInfo) -> String {
     let reason = info
