@@ -329,12 +329,14 @@ mod tests {
         let list = ListArgs {
             data_dir: Some(data),
             demo: true,
+            no_demo: false,
             json: false,
         };
         assert_eq!(run(DataCommand::List(list)).unwrap(), ExitCode::SUCCESS);
         let missing = ListArgs {
             data_dir: Some(dir.path().join("none")),
             demo: false,
+            no_demo: false,
             json: false,
         };
         assert!(run(DataCommand::List(missing)).is_err());
@@ -368,6 +370,7 @@ mod tests {
         let list = ListArgs {
             data_dir: Some(data.clone()),
             demo: true,
+            no_demo: false,
             json: false,
         };
         assert_eq!(run(DataCommand::List(list)).unwrap(), ExitCode::SUCCESS);
