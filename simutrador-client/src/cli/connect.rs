@@ -18,6 +18,9 @@ use std::path::Path;
 use super::config::{ApiKey, Settings, Source};
 use super::credentials::{CredentialStore, StoredToken};
 
+/// The user the daemon's `local.key` belongs to.
+const LOCAL_USER: &str = "local";
+
 /// Connection options from the settings.
 pub fn options(settings: &Settings) -> ConnectOptions {
     ConnectOptions::default().request_timeout(settings.timeout)
@@ -74,6 +77,16 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
     let store = CredentialStore::new(settings.credentials_path());
     let key = login_key(settings).await;
 
+    // The daemon's local key logs in as user `local`: never in place of another user's
+    // stored login (a refused or revoked login must not silently become `local`).
+    let mut other_user = None;
+    let key = match (key, store.get(url)?) {
+        (Some(k), Some(stored)) if k.source == Source::LocalKey && stored.user_id != LOCAL_USER => {
+            other_user = Some(stored.user_id);
+            None
+        }
+        (key, _) => key,
+    };
     let why_login = if let Some(token) = &settings.token {
         match Client::connect_with_options(url, token, options(settings)).await {
             Ok(client) => return Ok(keeping(client, key.as_ref())),
@@ -100,6 +113,10 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
 
     let Some(key) = key else {
         let local = match (&settings.local_key_path, url.is_loopback()) {
+            _ if other_user.is_some() => format!(
+                " for user '{}' (the daemon's local key is not used in place of another user's login)",
+                other_user.as_deref().unwrap_or_default()
+            ),
             (Some(path), true) => format!(
                 " (the daemon's local key {} does not exist: has `simutrador-server serve` been started on this machine?)",
                 path.display()
