@@ -1,4 +1,5 @@
-//! Bodies of the daemon's plain HTTP endpoints (`GET /healthz`, `POST /auth/token`).
+//! Bodies of the daemon's plain HTTP endpoints (`GET /healthz`, `POST /auth/token`,
+//! `GET /auth/local-key`).
 //! Refused requests answer with an [`crate::ErrorBody`] JSON body.
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,17 @@ impl std::fmt::Debug for TokenResponse {
             .field("plan", &self.plan)
             .finish()
     }
+}
+
+/// `GET /auth/local-key` → 200, to loopback callers only: where the daemon keeps the API key
+/// it created for user `local`. The key itself is never sent; only a process of the same OS
+/// user can read the owner-only file, so the client's loopback auto-login works with any
+/// `--state-dir`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalKeyResponse {
+    /// Absolute path of `<state-dir>/local.key`.
+    pub path: String,
 }
 
 /// `GET /healthz` → 200 (503 with `status: "shutting_down"` during shutdown).

@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used)] // a test: a panic is a failure
 
-use shared_models::http::{HealthResponse, TokenResponse};
+use shared_models::http::{HealthResponse, LocalKeyResponse, TokenResponse};
 use shared_models::{ClientMessage, Envelope, ErrorBody, ServerMessage, decode_client_message};
 use std::collections::BTreeSet;
 
@@ -72,8 +72,8 @@ fn http_examples_decode() {
     let http = blocks("http");
     assert_eq!(
         http.len(),
-        5,
-        "token, token error, token throttled, healthz, healthz with a failed store"
+        6,
+        "token, token error, token throttled, healthz, healthz with a failed store, local key"
     );
     serde_json::from_str::<TokenResponse>(&http[0]).unwrap();
     serde_json::from_str::<ErrorBody>(&http[1]).unwrap();
@@ -83,4 +83,6 @@ fn http_examples_decode() {
     let failed = serde_json::from_str::<HealthResponse>(&http[4]).unwrap();
     assert_eq!(failed.status, "store_unavailable");
     assert!(failed.store_error.is_some());
+    let local = serde_json::from_str::<LocalKeyResponse>(&http[5]).unwrap();
+    assert!(local.path.ends_with("/local.key"));
 }

@@ -1,5 +1,6 @@
-//! The daemon's two plain-HTTP endpoints: `POST /auth/token` (exchange an API key for a JWT,
-//! [`login`]) and `GET /healthz` ([`health`]). No TLS in this build: `https` URLs are refused
+//! The daemon's plain-HTTP endpoints: `POST /auth/token` (exchange an API key for a JWT,
+//! [`login`]), `GET /healthz` ([`health`]) and `GET /auth/local-key` ([`local_key_path`],
+//! where a daemon on loopback keeps the `local` user's key). No TLS in this build: `https` URLs are refused
 //! with a clear [`ClientError::Config`].
 
 use shared_models::ErrorBody;
@@ -31,6 +32,25 @@ pub async fn login(url: &ServerUrl, api_key: &str) -> Result<TokenResponse> {
         .await
         .map_err(|e| unreachable(url, &root_cause(&e)))?;
     decode(url, &endpoint, response).await
+}
+
+/// Where the daemon at `url` keeps the API key it created for user `local`
+/// (`GET /auth/local-key`, answered to loopback callers only). `None` when the daemon has no
+/// such key, does not answer this endpoint, or cannot be reached; the path alone is no secret
+/// (the file is owner-only).
+pub async fn local_key_path(url: &ServerUrl) -> Option<std::path::PathBuf> {
+    url.require_plaintext().ok()?;
+    let response = http_client()
+        .ok()?
+        .get(url.endpoint("/auth/local-key"))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let body: shared_models::http::LocalKeyResponse = response.json().await.ok()?;
+    Some(std::path::PathBuf::from(body.path))
 }
 
 /// Ask the daemon whether it is alive at `GET /healthz` (no credentials needed).

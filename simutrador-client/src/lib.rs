@@ -56,7 +56,7 @@ pub use connection::{
     Client, ConnectOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, SessionStream,
 };
 pub use error::{ClientError, Result};
-pub use http::{Health, TokenResponse, health, login};
+pub use http::{Health, TokenResponse, health, local_key_path, login};
 pub use runner::{Progress, ReconnectOptions, RunOptions};
 pub use session_request::{SessionRequestBuilder, load_session_file, parse_session_toml};
 pub use strategies::{StrategySpec, build_strategy};

@@ -97,11 +97,8 @@ pub enum SessionCommand {
     },
     /// List your sessions, newest first.
     List(ListArgs),
-    /// Delete a session.
-    Delete {
-        /// The session id.
-        id: String,
-    },
+    /// Delete a session, or every session matching --state / --older-than (asks first).
+    Delete(DeleteArgs),
     /// Run a strategy on a session (state created) and print its metrics.
     Run(RunArgs),
     /// Show the results of a finished run.
@@ -199,6 +196,25 @@ pub struct LimitArgs {
     /// How many bars a halt lasts [default 1].
     #[arg(long, value_name = "N", requires = "halt_threshold_pct")]
     pub halt_bars: Option<u32>,
+}
+
+/// `session delete`: one id (or a unique prefix), or a filter for a bulk delete.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["id", "state", "older_than"])))]
+pub struct DeleteArgs {
+    /// The session id (or a unique prefix of it).
+    #[arg(conflicts_with_all = ["state", "older_than"])]
+    pub id: Option<String>,
+    /// Delete every session in this state (created, running, paused, completed, stopped,
+    /// expired, failed).
+    #[arg(long, value_name = "STATE", value_parser = SessionState::from_str)]
+    pub state: Option<SessionState>,
+    /// Delete every session created more than this long ago, e.g. 7d, 12h, 1h30m.
+    #[arg(long, value_name = "D", value_parser = parse_duration_flag)]
+    pub older_than: Option<String>,
+    /// Do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// `session update`.

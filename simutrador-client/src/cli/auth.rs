@@ -40,7 +40,7 @@ struct LoggedIn {
 
 async fn auth_login(ctx: &Context) -> anyhow::Result<()> {
     let settings = &ctx.settings;
-    let key = match login_key(settings) {
+    let key = match login_key(settings).await {
         Some(key) => key,
         None => prompt_for_key().await?,
     };
@@ -141,9 +141,9 @@ async fn auth_status(ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     let usable = status.logged_in && !status.expired && status.accepted_by_server != Some(false);
-    ctx.out.emit(&status, || {
-        human_status(&status, usable, login_key(settings).is_some())
-    })?;
+    let key_known = login_key(settings).await.is_some();
+    ctx.out
+        .emit(&status, || human_status(&status, usable, key_known))?;
     Ok(if usable {
         ExitCode::SUCCESS
     } else {

@@ -5,7 +5,9 @@
 //!    known API key (`--api-key`, `SIMUTRADOR_API_KEY`, `api_key` in client.toml) and store
 //!    the new token;
 //! 3. on a loopback URL with no key configured, use the daemon's `local.key`, so the quick
-//!    start needs no setup.
+//!    start needs no setup. The daemon says where that file is (`GET /auth/local-key`), so
+//!    this works whatever `--state-dir` it was started with; a daemon that does not answer
+//!    falls back to `$SIMUTRADOR_STATE_DIR/local.key`, else the default state dir's.
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -16,21 +18,29 @@ use std::path::Path;
 use super::config::{ApiKey, Settings, Source};
 use super::credentials::{CredentialStore, StoredToken};
 
+/// The user the daemon's `local.key` belongs to.
+const LOCAL_USER: &str = "local";
+
 /// Connection options from the settings.
 pub fn options(settings: &Settings) -> ConnectOptions {
     ConnectOptions::default().request_timeout(settings.timeout)
 }
 
-/// The key to log in with: a configured one, else (loopback only) the daemon's local key.
-pub fn login_key(settings: &Settings) -> Option<ApiKey> {
+/// The key to log in with: a configured one, else (loopback only) the daemon's local key —
+/// from the file the daemon names, else from the state dir the settings name.
+pub async fn login_key(settings: &Settings) -> Option<ApiKey> {
     if let Some(key) = &settings.api_key {
         return Some(key.clone());
     }
     if !settings.url.is_loopback() {
         return None;
     }
-    let path = settings.local_key_path.as_deref()?;
-    read_local_key(path).map(|value| ApiKey {
+    let advertised = simutrador_client::local_key_path(&settings.url).await;
+    let value = advertised
+        .as_deref()
+        .and_then(read_local_key)
+        .or_else(|| read_local_key(settings.local_key_path.as_deref()?))?;
+    Some(ApiKey {
         value,
         source: Source::LocalKey,
     })
@@ -65,8 +75,18 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
     let url = &settings.url;
     url.require_plaintext()?;
     let store = CredentialStore::new(settings.credentials_path());
-    let key = login_key(settings);
+    let key = login_key(settings).await;
 
+    // The daemon's local key logs in as user `local`: never in place of another user's
+    // stored login (a refused or revoked login must not silently become `local`).
+    let mut other_user = None;
+    let key = match (key, store.get(url)?) {
+        (Some(k), Some(stored)) if k.source == Source::LocalKey && stored.user_id != LOCAL_USER => {
+            other_user = Some(stored.user_id);
+            None
+        }
+        (key, _) => key,
+    };
     let why_login = if let Some(token) = &settings.token {
         match Client::connect_with_options(url, token, options(settings)).await {
             Ok(client) => return Ok(keeping(client, key.as_ref())),
@@ -93,6 +113,10 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Client> {
 
     let Some(key) = key else {
         let local = match (&settings.local_key_path, url.is_loopback()) {
+            _ if other_user.is_some() => format!(
+                " for user '{}' (the daemon's local key is not used in place of another user's login)",
+                other_user.as_deref().unwrap_or_default()
+            ),
             (Some(path), true) => format!(
                 " (the daemon's local key {} does not exist: has `simutrador-server serve` been started on this machine?)",
                 path.display()
@@ -155,8 +179,8 @@ mod tests {
         Settings::merge(flags, env, FileConfig::default(), state_dir.join("cfg")).unwrap()
     }
 
-    #[test]
-    fn the_local_key_is_used_only_on_loopback_without_a_configured_key() {
+    #[tokio::test]
+    async fn the_local_key_is_used_only_on_loopback_without_a_configured_key() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("local.key"),
@@ -164,17 +188,31 @@ mod tests {
         )
         .unwrap();
 
-        let key = login_key(&settings("127.0.0.1:8003", None, dir.path())).unwrap();
+        // Nothing listens on port 1: the daemon cannot say where its key is, so the state
+        // dir of the settings is used.
+        let key = login_key(&settings("127.0.0.1:1", None, dir.path()))
+            .await
+            .unwrap();
         assert_eq!(
             (key.value.as_str(), key.source),
             ("sk_local", Source::LocalKey)
         );
-        let key = login_key(&settings("localhost:8003", Some("sk_env"), dir.path())).unwrap();
+        let key = login_key(&settings("localhost:1", Some("sk_env"), dir.path()))
+            .await
+            .unwrap();
         assert_eq!(key.source, Source::Env);
-        assert!(login_key(&settings("sim.example.com:8003", None, dir.path())).is_none());
+        assert!(
+            login_key(&settings("sim.example.com:8003", None, dir.path()))
+                .await
+                .is_none()
+        );
 
         let empty = tempfile::tempdir().unwrap();
-        assert!(login_key(&settings("127.0.0.1:8003", None, empty.path())).is_none());
+        assert!(
+            login_key(&settings("127.0.0.1:1", None, empty.path()))
+                .await
+                .is_none()
+        );
     }
 
     /// A mock daemon on one port: `POST /auth/token` (key `sk_local` → `tok-N`) and `/ws`

@@ -9,7 +9,8 @@
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
 //!   [`interactive`], [`session_run`] with [`results_view`] and [`outcome_view`] (why a run
 //!   ended, what ran, exit codes), [`session_rerun`], [`session_lifecycle`] for stop,
-//!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]),
+//!   events, update and bulk delete, [`session_ids`] for short ids,
+//!   [`session_watch`] with [`session_watch_view`], [`limits_view`]),
 //!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
 //!   or lines), [`report`] (`session report` and `batch report`: HTML files),
 //!   [`completions`] (`completions SHELL` and `man`, generated from [`args`]).
@@ -39,6 +40,7 @@ pub mod report;
 pub mod results_view;
 pub mod session;
 pub mod session_create;
+pub mod session_ids;
 pub mod session_lifecycle;
 pub mod session_rerun;
 pub mod session_run;

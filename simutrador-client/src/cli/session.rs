@@ -1,7 +1,8 @@
 //! `session create | status | list | delete | run | results | stop | events | update | watch
 //! | fork | rerun`. `create` lives in
 //! [`super::session_create`], `run` and `results` in [`super::session_run`], `rerun` in
-//! [`super::session_rerun`].
+//! [`super::session_rerun`], bulk `delete` in [`super::session_lifecycle`]; ids may be unique
+//! prefixes ([`super::session_ids`]).
 
 use serde_json::json;
 use shared_models::messages::client::ListSessions;
@@ -11,13 +12,16 @@ use super::Context;
 use super::args::SessionCommand;
 use super::render;
 use super::session_create;
+use super::session_ids;
 use super::session_lifecycle;
 use super::session_rerun;
 use super::session_run;
 use super::session_watch;
 
-/// Run a `session` command; `run` and `rerun` say how the run ended in their exit code.
-pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<ExitCode> {
+/// Run a `session` command (a session id may be a unique prefix, [`session_ids`]); `run` and
+/// `rerun` say how the run ended in their exit code.
+pub async fn run(mut cmd: SessionCommand, ctx: &Context) -> anyhow::Result<ExitCode> {
+    session_ids::resolve_in(&mut cmd, ctx).await?;
     match cmd {
         SessionCommand::Run(args) => session_run::run(args, ctx).await,
         SessionCommand::Rerun(args) => session_rerun::rerun(args, ctx).await,
@@ -36,6 +40,7 @@ async fn run_other(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
             let info = client.get_session(id.trim()).await?;
             ctx.out.emit(&info, || {
                 let mut text = render::session_detail(&info);
+                text.push_str(&super::session_watch_view::pnl_lines(&info));
                 if let Some(l) = &info.limits {
                     text.push_str(&super::limits_view::lines(l));
                 }
@@ -79,12 +84,15 @@ async fn run_other(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
             })
         }
         SessionCommand::Report(args) => super::report::session(args, ctx).await,
-        SessionCommand::Delete { id } => {
-            let client = ctx.client().await?;
-            let deleted = client.delete_session(id.trim()).await?;
-            ctx.out.emit(&json!({"session_id": deleted}), || {
-                format!("Deleted session {deleted}.")
-            })
-        }
+        SessionCommand::Delete(args) => match args.id {
+            Some(id) => {
+                let client = ctx.client().await?;
+                let deleted = client.delete_session(id.trim()).await?;
+                ctx.out.emit(&json!({"session_id": deleted}), || {
+                    format!("Deleted session {deleted}.")
+                })
+            }
+            None => session_lifecycle::delete_many(args, ctx).await,
+        },
     }
 }

@@ -1,11 +1,15 @@
-//! `session stop ID [--emergency]`, `session events ID` and `session update ID`.
+//! `session stop ID [--emergency]`, `session events ID`, `session update ID` and the bulk
+//! `session delete --state S --older-than D [--yes]`.
 
 use shared_models::lifecycle::{SessionEventRecord, SessionTerminated, StopKind};
+use shared_models::messages::client::ListSessions;
 use shared_models::messages::lifecycle::UpdateSession;
 use std::fmt::Write;
+use std::io::IsTerminal;
 
 use super::Context;
-use super::args::UpdateArgs;
+use super::args::{DeleteArgs, UpdateArgs};
+use super::output::usage;
 use super::render::time;
 
 /// `session stop`.
@@ -111,4 +115,112 @@ pub async fn update(args: UpdateArgs, ctx: &Context) -> anyhow::Result<()> {
         }
         text
     })
+}
+
+/// `session delete --state S --older-than D`: every matching session, after a confirmation
+/// (or `--yes`). Sessions that cannot be deleted are reported and the rest go on; the command
+/// fails when any did.
+pub async fn delete_many(args: DeleteArgs, ctx: &Context) -> anyhow::Result<()> {
+    let created_to = match &args.older_than {
+        Some(d) => {
+            let seconds = shared_models::lifecycle::parse_duration(d).map_err(usage)?;
+            let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+            let cutoff = chrono::Utc::now()
+                .checked_sub_signed(chrono::TimeDelta::try_seconds(seconds).unwrap_or_default())
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+            Some(cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        }
+        None => None,
+    };
+    let client = ctx.client().await?;
+    let mut ids = Vec::new();
+    let mut offset = 0u32;
+    loop {
+        let page = client
+            .list_sessions(ListSessions {
+                state: args.state,
+                created_to: created_to.clone(),
+                limit: Some(500),
+                offset: Some(offset),
+                ..ListSessions::default()
+            })
+            .await?;
+        ids.extend(page.sessions.into_iter().map(|s| s.session_id));
+        if !page.has_more || page.limit == 0 {
+            break;
+        }
+        offset = offset.saturating_add(page.limit);
+    }
+    let what = describe_filter(&args);
+    if ids.is_empty() {
+        return ctx
+            .out
+            .emit(&serde_json::json!({"deleted": [], "failed": []}), || {
+                format!("No sessions {what}; nothing deleted.")
+            });
+    }
+    if !args.yes {
+        confirm(ids.len(), &what).await?;
+    }
+    let (mut deleted, mut failed) = (Vec::new(), Vec::new());
+    for id in ids {
+        match client.delete_session(&id).await {
+            Ok(id) => deleted.push(id),
+            Err(e) => failed.push(serde_json::json!({"session_id": id, "error": e.to_string()})),
+        }
+    }
+    let failures = failed.len();
+    let report = serde_json::json!({"deleted": deleted, "failed": failed});
+    ctx.out.emit(&report, || {
+        let mut text = format!("Deleted {} sessions {what}.", deleted.len());
+        for f in &failed {
+            let _ = write!(
+                text,
+                "\n  not deleted: {} ({})",
+                f["session_id"].as_str().unwrap_or("?"),
+                f["error"].as_str().unwrap_or("?")
+            );
+        }
+        text
+    })?;
+    if failures > 0 {
+        anyhow::bail!("{failures} sessions could not be deleted");
+    }
+    Ok(())
+}
+
+/// "in state completed, created more than 7d ago".
+fn describe_filter(args: &DeleteArgs) -> String {
+    let mut parts = Vec::new();
+    if let Some(state) = args.state {
+        parts.push(format!("in state {state}"));
+    }
+    if let Some(d) = &args.older_than {
+        parts.push(format!("created more than {d} ago"));
+    }
+    parts.join(", ")
+}
+
+/// Ask "Delete N sessions …? [y/N]" on the terminal; without one, refuse and name `--yes`.
+async fn confirm(count: usize, what: &str) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(usage(format!(
+            "this would delete {count} sessions {what}; add --yes to confirm (stdin is not a terminal, so the command cannot ask)"
+        )));
+    }
+    let question = format!("Delete {count} sessions {what}? [y/N] ");
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut err = std::io::stderr();
+        let _ = err.write_all(question.as_bytes());
+        let _ = err.flush();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await??;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(usage("cancelled; nothing was deleted"))
+    }
 }

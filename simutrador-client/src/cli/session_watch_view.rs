@@ -4,8 +4,10 @@
 //!   countdown), loss limit used, simulation progress — green, yellow from 80 %, red at 100 %,
 //!   with the events, warnings and the `session stop` hint printed above them.
 //! - **Lines** when stdout is not a terminal (a pipe, a file, CI): the same content as plain
-//!   lines, one per update (an update that would print the same line again is skipped), and
-//!   no ANSI escapes.
+//!   lines and no ANSI escapes, throttled: a progress line at most every [`PIPE_EVERY`]
+//!   (at once when the state changes; an update that would print the same line again is
+//!   skipped), so a log of a long run stays readable. Events, warnings and the final line
+//!   are never held back.
 //! - **JSON** with `--json`: one compact JSON object per line — each push as it came
 //!   (`session_stats_update`, `session_warning`, `session_terminated`), and last the final
 //!   `session` (`{"type":"session","data":{...}}`).
@@ -21,11 +23,40 @@ use std::io::IsTerminal;
 use super::render::money;
 use super::session_lifecycle::event_line;
 
+/// Least time between two progress lines in a pipe (a state change prints at once).
+pub const PIPE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Where and how the watch prints.
 pub enum View {
     Bars(Bars),
-    Lines { last: Option<String> },
+    Lines(Throttle),
     Json,
+}
+
+/// When a pipe gets the next progress line: the line printed last, when, in which state.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    last: Option<String>,
+    at: Option<tokio::time::Instant>,
+    state: Option<SessionState>,
+}
+
+impl Throttle {
+    /// Whether `line` (of an update in `state`) is printed now; records it when it is.
+    pub fn admit(&mut self, line: &str, state: SessionState) -> bool {
+        let now = tokio::time::Instant::now();
+        let due = match (self.at, self.state) {
+            (Some(at), Some(was)) => was != state || now.duration_since(at) >= PIPE_EVERY,
+            _ => true,
+        };
+        if !due || self.last.as_deref() == Some(line) {
+            return false;
+        }
+        self.last = Some(line.to_string());
+        self.at = Some(now);
+        self.state = Some(state);
+        true
+    }
 }
 
 impl View {
@@ -36,7 +67,7 @@ impl View {
         } else if std::io::stdout().is_terminal() {
             View::Bars(Bars::new())
         } else {
-            View::Lines { last: None }
+            View::Lines(Throttle::default())
         }
     }
 
@@ -54,11 +85,10 @@ impl View {
     pub fn update(&mut self, u: &SessionStatsUpdate) {
         match self {
             View::Bars(bars) => bars.update(u),
-            View::Lines { last } => {
+            View::Lines(throttle) => {
                 let line = progress_line(u);
-                if last.as_deref() != Some(line.as_str()) {
+                if throttle.admit(&line, u.state) {
                     stdout_line(&line);
-                    *last = Some(line);
                 }
             }
             View::Json => json_line(&ServerMessage::SessionStatsUpdate(u.clone())),
@@ -125,6 +155,23 @@ impl View {
         ));
     }
 
+    /// The connection dropped: attempt `attempt` comes after `wait`.
+    pub fn reconnecting(&mut self, attempt: u32, wait: std::time::Duration) {
+        if !matches!(self, View::Json) {
+            self.line(format!(
+                "connection to the daemon lost; reconnecting in {:.1} s (attempt {attempt})…",
+                wait.as_secs_f64()
+            ));
+        }
+    }
+
+    /// Connected again; the watch goes on.
+    pub fn reconnected(&mut self) {
+        if !matches!(self, View::Json) {
+            self.line("reconnected to the daemon; watching again.".to_string());
+        }
+    }
+
     /// Ctrl-C: watching stops, the session does not.
     pub fn detached(&mut self, id: &str, state: SessionState) {
         if let View::Bars(bars) = self {
@@ -141,10 +188,31 @@ impl View {
     fn line(&self, text: String) {
         match self {
             View::Bars(bars) => bars.println(text),
-            View::Lines { .. } => stdout_line(&text),
+            View::Lines(_) => stdout_line(&text),
             View::Json => {}
         }
     }
+}
+
+/// The P&L lines of `session status`: equity and P&L with the return, at the last settled
+/// bar — live figures while the session runs or is paused, final ones once it ended. Nothing
+/// before the start.
+pub fn pnl_lines(info: &SessionInfo) -> String {
+    let Some(equity) = info.equity else {
+        return String::new();
+    };
+    let pnl = equity - info.params.initial_capital;
+    let when = if info.state.is_terminal() {
+        "final".to_string()
+    } else {
+        format!("live, at tick {} of {}", info.settled_ticks, info.bar_count)
+    };
+    format!(
+        "  equity      {} ({when})\n  P&L         {} ({:+.2}%)\n",
+        cents(equity),
+        cents(pnl),
+        info.return_pct.unwrap_or(0.0)
+    )
 }
 
 /// `stopped (emergency_stop: emergency stop by the user)`, or just the state.
@@ -283,6 +351,23 @@ fn countdown(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pipe_gets_a_progress_line_at_most_every_few_seconds() {
+        let mut t = Throttle::default();
+        assert!(t.admit("a", SessionState::Running));
+        // A burst of updates (one per fill on a fast run) prints nothing more...
+        for i in 0..100 {
+            tokio::time::advance(PIPE_EVERY / 200).await;
+            assert!(!t.admit(&format!("b{i}"), SessionState::Running));
+        }
+        // ...until the interval has passed, or the state changes.
+        tokio::time::advance(PIPE_EVERY / 2).await;
+        assert!(t.admit("c", SessionState::Running));
+        assert!(t.admit("d", SessionState::Paused));
+        tokio::time::advance(PIPE_EVERY).await;
+        assert!(!t.admit("d", SessionState::Paused), "same line again");
+    }
     use rust_decimal_macros::dec;
 
     #[test]

@@ -1,8 +1,11 @@
-//! `buy-and-hold`: buy with 100 % of the cash at the first tick where the first symbol has a
-//! bar (filled at the next open), then hold to the end.
+//! `buy-and-hold`: buy every symbol at the first tick where it has a bar (filled at the next
+//! open), then hold to the end. One symbol gets 100 % of the cash; several get an equal share
+//! each (`per_symbol`).
 
-use rust_decimal::Decimal;
+use shared_models::trading::OrderSide;
+use simutrador_engine::signals::Decision;
 
+use super::per_symbol::act;
 use super::{ParamInfo, StrategyInfo};
 use crate::strategy::{Strategy, StrategyContext, TickView};
 
@@ -13,22 +16,44 @@ pub const INFO: StrategyInfo = StrategyInfo {
     params: &[] as &[ParamInfo],
 };
 
-/// Buys once, never sells.
+/// Buys each symbol once, never sells.
 #[derive(Debug, Clone, Default)]
 pub struct BuyAndHold {
-    bought: bool,
+    /// `bought[i]`: symbol `i` has been bought.
+    bought: Vec<bool>,
+    decisions: Vec<Decision>,
+    done: bool,
 }
 
 impl Strategy for BuyAndHold {
     fn on_tick(&mut self, tick: &TickView<'_>, ctx: &mut StrategyContext) {
-        if self.bought || !tick.has_bar(0) {
+        if self.done {
             return;
         }
-        let Some(symbol) = ctx.symbols().first().cloned() else {
-            return;
-        };
-        ctx.buy_percent(&symbol, Decimal::ONE);
-        self.bought = true;
+        let n = ctx.symbols().len();
+        if self.bought.len() != n {
+            self.bought = vec![false; n];
+            self.decisions = vec![Decision::NONE; n];
+        }
+        let mut trades = false;
+        for (i, (bought, decision)) in self
+            .bought
+            .iter_mut()
+            .zip(self.decisions.iter_mut())
+            .enumerate()
+        {
+            let buy = !*bought && tick.has_bar(i);
+            *bought |= buy;
+            trades |= buy;
+            *decision = Decision {
+                close_position: false,
+                enter: buy.then_some(OrderSide::Buy),
+            };
+        }
+        if trades {
+            act(&self.decisions, ctx);
+        }
+        self.done = self.bought.iter().all(|b| *b);
     }
 }
 
@@ -36,7 +61,7 @@ impl Strategy for BuyAndHold {
 mod tests {
     use super::super::harness::{drive, summary};
     use super::*;
-    use shared_models::trading::OrderSide;
+    use rust_decimal::Decimal;
 
     #[test]
     fn buys_once_at_the_first_tick() {

@@ -7,13 +7,15 @@
 //! | `sma-cross` | `fast` (10), `slow` (20), `short` (true) |
 //! | `rsi-reversion` | `period` (14), `lower` (30), `upper` (70) |
 //!
-//! Built-ins trade the session's **first symbol** only; exact rules in `docs/strategies.md`.
+//! Built-ins trade **every symbol** of the session, each with an equal share of the account
+//! (`per_symbol`); exact rules in `docs/strategies.md`.
 
 mod buy_and_hold;
 #[cfg(test)]
 mod harness;
 mod origin;
 mod params;
+mod per_symbol;
 mod rsi_reversion;
 mod sma_cross;
 
@@ -23,11 +25,7 @@ pub use params::{ParamInfo, Params, StrategySpec, parse_assignment};
 pub use rsi_reversion::RsiReversion;
 pub use sma_cross::SmaCross;
 
-use rust_decimal::Decimal;
-use shared_models::trading::OrderSide;
-use simutrador_engine::signals::Decision;
-
-use crate::strategy::{Strategy, StrategyContext};
+use crate::strategy::Strategy;
 
 /// A built-in strategy: its name, one line, its parameters.
 #[derive(Debug, Clone, Copy)]
@@ -79,26 +77,6 @@ pub fn describe_all() -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Turn a built-in's [`Decision`] on the first symbol into orders: close the position, then
-/// enter with 100 % of equity. The symbol is looked up (and copied) only when trading.
-fn act(decision: Decision, ctx: &mut StrategyContext) {
-    let Some(symbol) = ctx.symbols().first().filter(|_| decision.trades()).cloned() else {
-        return;
-    };
-    if decision.close_position {
-        ctx.close_position(&symbol);
-    }
-    match decision.enter {
-        Some(OrderSide::Buy) => {
-            ctx.buy_percent(&symbol, Decimal::ONE);
-        }
-        Some(OrderSide::Sell) => {
-            ctx.sell_percent(&symbol, Decimal::ONE);
-        }
-        None => {}
-    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
-//! `rsi-reversion`: Wilder's RSI of the first symbol's close (the rule is the engine's
+//! `rsi-reversion`: Wilder's RSI of each symbol's close (the rule is the engine's
 //! [`RsiReversionSignal`]; this file turns its decisions into orders). When the RSI crosses
 //! up through `lower` (previous value < `lower` ≤ current) and the strategy is flat, buy with
 //! `percent_of_equity = 1`; when it crosses up through `upper` (previous < `upper` ≤ current)
 //! and it is long, close the long. Never short. Warm-up bars prime the RSI.
+//! On several symbols each has its own RSI and "1" becomes an equal share (`per_symbol`).
 
 use simutrador_engine::signals::RsiReversionSignal;
 
+use super::per_symbol::PerSymbol;
 use super::{ParamInfo, Params, StrategyInfo};
 use crate::strategy::{StartContext, Strategy, StrategyContext, TickView};
 
@@ -34,17 +36,17 @@ pub const INFO: StrategyInfo = StrategyInfo {
     params: PARAMS,
 };
 
-/// Mean reversion on the RSI: the engine's [`RsiReversionSignal`] on the first symbol.
+/// Mean reversion on the RSI: the engine's [`RsiReversionSignal`] on every symbol of the session.
 #[derive(Debug, Clone)]
 pub struct RsiReversion {
-    signal: RsiReversionSignal,
+    signals: PerSymbol<RsiReversionSignal>,
 }
 
 impl RsiReversion {
     /// `period` ≥ 1 and `0 ≤ lower < upper ≤ 100`.
     pub fn new(period: usize, lower: f64, upper: f64) -> Result<Self, String> {
         Ok(RsiReversion {
-            signal: RsiReversionSignal::new(period, lower, upper)?,
+            signals: PerSymbol::new(RsiReversionSignal::new(period, lower, upper)?),
         })
     }
 
@@ -57,20 +59,15 @@ impl RsiReversion {
 impl Strategy for RsiReversion {
     /// The signal's indicator warm-up, less the history bars that prime it.
     fn indicator_warmup_bars(&self, history_bars: u32) -> Option<u32> {
-        let bars = u32::try_from(self.signal.indicator_warmup_bars()).unwrap_or(u32::MAX);
-        Some(bars.saturating_sub(history_bars))
+        Some(self.signals.warmup_bars(history_bars))
     }
 
     fn on_start(&mut self, ctx: &StartContext<'_>) {
-        for bar in ctx.history.iter(0) {
-            self.signal.prime(bar.candle.close);
-        }
+        self.signals.start(ctx);
     }
 
     fn on_tick(&mut self, tick: &TickView<'_>, ctx: &mut StrategyContext) {
-        let Some(close) = tick.close(0) else { return };
-        let decision = self.signal.decide(close, ctx.account().quantity(0));
-        super::act(decision, ctx);
+        self.signals.on_tick(tick, ctx);
     }
 }
 

@@ -1,4 +1,4 @@
-//! `sma-cross`: simple moving averages of the first symbol's close. The rule itself is the
+//! `sma-cross`: simple moving averages of each symbol's close. The rule itself is the
 //! engine's [`SmaCrossSignal`]; this file turns its decisions into orders.
 //!
 //! A cross needs both averages defined on the current and the previous bar. On a bar where
@@ -7,10 +7,12 @@
 //! cross): close any long, then, with `short=true`, sell short with `percent_of_equity = 1`.
 //! Both orders go in the same acknowledgement, in that order; decided at the bar's close,
 //! filled at the next open. The averages are compared exactly (`Sma::compare`), and warm-up
-//! bars prime them.
+//! bars prime them. On several symbols each has its own averages and "1" becomes an equal
+//! share (`per_symbol`).
 
 use simutrador_engine::signals::SmaCrossSignal;
 
+use super::per_symbol::PerSymbol;
 use super::{ParamInfo, Params, StrategyInfo};
 use crate::strategy::{StartContext, Strategy, StrategyContext, TickView};
 
@@ -39,17 +41,17 @@ pub const INFO: StrategyInfo = StrategyInfo {
     params: PARAMS,
 };
 
-/// The moving-average crossover: the engine's [`SmaCrossSignal`] on the first symbol.
+/// The moving-average crossover: the engine's [`SmaCrossSignal`] on every symbol of the session.
 #[derive(Debug, Clone)]
 pub struct SmaCross {
-    signal: SmaCrossSignal,
+    signals: PerSymbol<SmaCrossSignal>,
 }
 
 impl SmaCross {
     /// `fast` < `slow`, both ≥ 1.
     pub fn new(fast: usize, slow: usize, short: bool) -> Result<Self, String> {
         Ok(SmaCross {
-            signal: SmaCrossSignal::new(fast, slow, short)?,
+            signals: PerSymbol::new(SmaCrossSignal::new(fast, slow, short)?),
         })
     }
 
@@ -62,20 +64,15 @@ impl SmaCross {
 impl Strategy for SmaCross {
     /// The signal's indicator warm-up, less the history bars that prime it.
     fn indicator_warmup_bars(&self, history_bars: u32) -> Option<u32> {
-        let bars = u32::try_from(self.signal.indicator_warmup_bars()).unwrap_or(u32::MAX);
-        Some(bars.saturating_sub(history_bars))
+        Some(self.signals.warmup_bars(history_bars))
     }
 
     fn on_start(&mut self, ctx: &StartContext<'_>) {
-        for bar in ctx.history.iter(0) {
-            self.signal.prime(bar.candle.close);
-        }
+        self.signals.start(ctx);
     }
 
     fn on_tick(&mut self, tick: &TickView<'_>, ctx: &mut StrategyContext) {
-        let Some(close) = tick.close(0) else { return };
-        let decision = self.signal.decide(close, ctx.account().quantity(0));
-        super::act(decision, ctx);
+        self.signals.on_tick(tick, ctx);
     }
 }
 

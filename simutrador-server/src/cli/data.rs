@@ -70,9 +70,13 @@ pub struct ListArgs {
     /// Data directory [env: SIMUTRADOR_DATA_DIR; default: ~/.local/share/simutrador/data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Include the built-in synthetic demo data.
-    #[arg(long)]
+    /// Include the built-in demo data and samples even with an explicit data dir (without
+    /// one they are listed by default, as `serve` serves them).
+    #[arg(long, conflicts_with = "no_demo")]
     pub demo: bool,
+    /// Leave the built-in demo data and samples out.
+    #[arg(long)]
+    pub no_demo: bool,
     /// Print one JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -177,14 +181,17 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
-    if a.demo {
+    // As `serve`: the built-ins come with the default data dir, and with an explicit one only
+    // when asked for (`--demo` here, `--demo-data` there).
+    let demo = a.demo || (!explicit && !a.no_demo);
+    if demo {
         let mut all = Catalog::built_in();
         all.extend(catalog);
         catalog = all;
     }
     let symbols = catalog.list(None, None);
     if a.json {
-        let doc = json!({"data_dir": dir, "demo": a.demo, "symbols": symbols});
+        let doc = json!({"data_dir": dir, "demo": demo, "symbols": symbols});
         output::line(&serde_json::to_string_pretty(&doc)?)?;
     } else if symbols.is_empty() {
         output::line(&format!(
@@ -199,7 +206,11 @@ fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
         } else {
             "no data dir".to_string()
         };
-        let demo = if a.demo { " + built-in demo data" } else { "" };
+        let demo = if demo {
+            " + built-in demo data and samples"
+        } else {
+            ""
+        };
         output::line(&format!(
             "{} symbols, {} bars ({source}{demo})",
             catalog.symbol_count(),
@@ -318,12 +329,14 @@ mod tests {
         let list = ListArgs {
             data_dir: Some(data),
             demo: true,
+            no_demo: false,
             json: false,
         };
         assert_eq!(run(DataCommand::List(list)).unwrap(), ExitCode::SUCCESS);
         let missing = ListArgs {
             data_dir: Some(dir.path().join("none")),
             demo: false,
+            no_demo: false,
             json: false,
         };
         assert!(run(DataCommand::List(missing)).is_err());
@@ -357,6 +370,7 @@ mod tests {
         let list = ListArgs {
             data_dir: Some(data.clone()),
             demo: true,
+            no_demo: false,
             json: false,
         };
         assert_eq!(run(DataCommand::List(list)).unwrap(), ExitCode::SUCCESS);

@@ -1,5 +1,6 @@
 //! The router and the plain HTTP endpoints: `GET /healthz` (503 while shutting down or while the
-//! session store cannot be written), `GET /metrics` and `POST /auth/token`.
+//! session store cannot be written), `GET /metrics`, `POST /auth/token` and
+//! `GET /auth/local-key` (loopback callers only: where the `local` user's key file is).
 //! Refusals answer with an [`ErrorBody`] JSON body.
 
 use axum::Json;
@@ -9,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use shared_models::ErrorBody;
-use shared_models::http::{HealthResponse, TokenResponse};
+use shared_models::http::{HealthResponse, LocalKeyResponse, TokenResponse};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/auth/token", post(token))
+        .route("/auth/local-key", get(local_key))
         .route("/ws", any(ws::upgrade))
         .route("/ws/simulate", any(ws::upgrade))
         .fallback(not_found)
@@ -136,6 +138,38 @@ async fn token(
             tracing::info!(reason = %e.code(), "token refused");
             auth_error_response(&e)
         }
+    }
+}
+
+/// `GET /auth/local-key`: the absolute path of `<state-dir>/local.key`, so that the client's
+/// loopback auto-login finds it whatever `--state-dir` the daemon was started with. Only to
+/// loopback callers (others get the plain 404), and only the path: the file is owner-only.
+async fn local_key(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return not_found().await;
+    }
+    let file = state
+        .daemon
+        .config
+        .server
+        .state_dir
+        .join(crate::auth::LOCAL_KEY_FILE);
+    match std::fs::canonicalize(&file) {
+        Ok(path) => Json(LocalKeyResponse {
+            path: path.display().to_string(),
+        })
+        .into_response(),
+        Err(_) => error_response(
+            StatusCode::NOT_FOUND,
+            ErrorBody::new(
+                shared_models::ErrorCode::InvalidApiKey,
+                "this daemon has no local key (it creates one only on a first start without keys); \
+                 log in with `simutrador-client auth login --api-key KEY`",
+            ),
+        ),
     }
 }
 

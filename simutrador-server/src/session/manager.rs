@@ -219,7 +219,9 @@ impl SessionManager {
             return Err(api_error(
                 ErrorCode::SessionLimitExceeded,
                 format!(
-                    "you already have {} open sessions (the limit is {max}); delete or stop one first",
+                    "you already have {} open sessions (the limit is {max}); delete or stop one first \
+                     (`simutrador-client session delete --state created --yes` deletes every \
+                     session that never ran)",
                     index.open
                 ),
                 json!({ "open_sessions": index.open, "max_sessions_per_user": max }),
