@@ -19,6 +19,7 @@ mod connection_metrics;
 mod data_changed;
 mod data_import;
 mod files;
+mod history;
 mod journal_recovery;
 mod lifecycle;
 mod no_look_ahead;

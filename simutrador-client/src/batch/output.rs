@@ -1,5 +1,7 @@
 //! The files a batch writes: `summary.csv` / `summary.json` (every run in run order, then the
-//! skipped combinations), per-run `trades/` and `equity/` files when asked, and `run.log`.
+//! skipped combinations), `metrics.csv` (the wide numeric table of
+//! [`super::metrics_table`], one row per run that has results, keyed by `run`), per-run
+//! `trades/` and `equity/` files when asked, and `run.log`.
 //!
 //! The summary and per-run files hold only what the same file and data determine — no wall
 //! clock, no session ids — so they are byte-identical whatever the parallelism. `run.log` has
@@ -277,6 +279,15 @@ pub fn write_all(
             put(
                 dir.join("summary.csv"),
                 &summary_csv(&report.records, skipped),
+            )?;
+            let rows: Vec<(u64, &Metrics)> = report
+                .records
+                .iter()
+                .filter_map(|r| Some((r.spec.index as u64, &r.results.as_ref()?.metrics)))
+                .collect();
+            put(
+                dir.join("metrics.csv"),
+                &super::metrics_table::metrics_csv(Some("run"), &rows),
             )?;
         }
         if f.json {

@@ -8,13 +8,15 @@
 //!   [`render`]: tables and previews.
 //! - One file per command group: [`auth`], [`session`] (+ [`session_create`],
 //!   [`interactive`], [`session_run`] with [`results_view`], [`session_lifecycle`] for stop,
-//!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`]),
+//!   events and update, [`session_watch`] with [`session_watch_view`], [`limits_view`];
+//!   the history commands [`session_compare`], [`session_stats`] and [`export`] (with
+//!   [`parquet_out`]), their flags in [`history_args`]),
 //!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
 //!   or lines).
 //!
 //! All of it is in the binary, built only with the crate's `cli` feature (on by default);
-//! the library never depends on `clap`, `inquire`, `indicatif`, `comfy-table`, `dirs` or
-//! `anyhow`.
+//! the library never depends on `clap`, `inquire`, `indicatif`, `comfy-table`, `dirs`,
+//! `parquet` or `anyhow`.
 
 pub mod args;
 pub mod auth;
@@ -24,16 +26,21 @@ pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod data;
+pub mod export;
 pub mod health;
+pub mod history_args;
 pub mod interactive;
 pub mod limits_view;
 pub mod output;
+pub mod parquet_out;
 pub mod render;
 pub mod results_view;
 pub mod session;
+pub mod session_compare;
 pub mod session_create;
 pub mod session_lifecycle;
 pub mod session_run;
+pub mod session_stats;
 pub mod session_watch;
 pub mod session_watch_view;
 

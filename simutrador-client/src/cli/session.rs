@@ -1,16 +1,20 @@
 //! `session create | status | list | delete | run | results | stop | events | update | watch
-//! | fork`. `create` lives in
-//! [`super::session_create`], `run` and `results` in [`super::session_run`].
+//! | fork | compare | stats | export`. `create` lives in [`super::session_create`], `run` and
+//! `results` in [`super::session_run`], `compare` in [`super::session_compare`], `stats` in
+//! [`super::session_stats`], `export` in [`super::export`].
 
 use serde_json::json;
 use shared_models::messages::client::ListSessions;
 
 use super::Context;
 use super::args::SessionCommand;
+use super::export;
 use super::render;
+use super::session_compare;
 use super::session_create;
 use super::session_lifecycle;
 use super::session_run;
+use super::session_stats;
 use super::session_watch;
 
 /// Run a `session` command.
@@ -41,17 +45,17 @@ pub async fn run(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
         SessionCommand::List(args) => {
             let client = ctx.client().await?;
             let filter = ListSessions {
-                state: args.state,
                 limit: args.limit,
                 offset: args.offset,
-                created_from: args.created_from,
-                created_to: args.created_to,
-                performance: args.performance,
                 sort: args.sort,
+                ..args.filter.list_query()
             };
             let list = client.list_sessions(filter).await?;
             ctx.out.emit(&list, || render::session_list(&list))
         }
+        SessionCommand::Compare(args) => session_compare::compare(args, ctx).await,
+        SessionCommand::Stats(args) => session_stats::stats(args, ctx).await,
+        SessionCommand::Export(args) => export::export(args, ctx).await,
         SessionCommand::Fork { id } => {
             let client = ctx.client().await?;
             let info = client.fork_session(id.trim()).await?;
