@@ -75,8 +75,8 @@ pub fn aggregate(points: &[HistoryPoint], strategy: Option<String>) -> StatsGrou
         _ => Some((returns[n / 2 - 1] + returns[n / 2]) / 2.0),
     };
     // Strict comparisons keep the first (newest) of equal returns.
-    let (mut best, mut worst): (Option<(&HistoryPoint, f64)>, Option<(&HistoryPoint, f64)>) =
-        (None, None);
+    type Pick<'a> = Option<(&'a HistoryPoint, f64)>;
+    let (mut best, mut worst): (Pick, Pick) = (None, None);
     for p in &ran {
         let Some(r) = p.return_pct else { continue };
         if best.is_none_or(|(_, b)| r > b) {
@@ -86,7 +86,7 @@ pub fn aggregate(points: &[HistoryPoint], strategy: Option<String>) -> StatsGrou
             worst = Some((p, r));
         }
     }
-    let named = |x: Option<(&HistoryPoint, f64)>| {
+    let named = |x: Pick| {
         x.map(|(p, r)| SessionReturn {
             session_id: p.session_id.clone(),
             return_pct: r,
