@@ -253,6 +253,12 @@ pub enum SessionSort {
     CreatedAt,
     /// Best return first.
     Return,
+    /// Mildest maximum drawdown first.
+    Drawdown,
+    /// Most closed trades first.
+    Trades,
+    /// Longest duration (simulated period, `end_date − start_date`) first.
+    Duration,
 }
 
 /// Parse a duration: an integer followed by `s`, `m`, `h`, `d` or `w` (`"90m"`, `"4h"`,

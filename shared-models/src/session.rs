@@ -398,6 +398,22 @@ pub struct SessionParams {
     pub metadata: Map<String, Value>,
 }
 
+impl SessionParams {
+    /// The session's duration as `list_sessions` filters and sorts it: the simulated period
+    /// it covers, in seconds — whole days counted inclusively for day dates (`2020-01-01` to
+    /// `2020-01-31` is 31 days), `end − start` for instants. Not the wall-clock time a run
+    /// took. `None` when a date cannot be read (never for a session the daemon accepted).
+    pub fn span_seconds(&self) -> Option<u64> {
+        use crate::dates::DateBound;
+        let start = DateBound::parse(&self.start_date).ok()?.first_second();
+        let end = match DateBound::parse(&self.end_date).ok()? {
+            b @ DateBound::Date(_) => b.last_second() + 1,
+            DateBound::Instant(t) => t.timestamp(),
+        };
+        u64::try_from(end - start).ok()
+    }
+}
+
 /// A session as reported by `session_created`, `session` and `session_list`: the one summary
 /// of a session. The daemon builds it from its live record, its store loads it back from the
 /// journal (wrapped with what only the store keeps), and the CLI's `session status` and
@@ -443,6 +459,13 @@ pub struct SessionInfo {
     /// `(equity / initial_capital − 1) × 100`; absent before the start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_pct: Option<f64>,
+    /// Closed trades so far (final once ended); absent before the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trades: Option<u64>,
+    /// Largest peak-to-trough fall of equity so far, in percent (≤ 0, backtesting.py's sign,
+    /// the results' `max_drawdown_pct` once ended); absent before the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_drawdown_pct: Option<f64>,
     /// Why a `damaged` session is damaged: which journal file, which line, and what to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
@@ -535,6 +558,25 @@ mod tests {
                 .to_string()
                 .contains("unknown field `capital`")
         );
+    }
+
+    #[test]
+    fn the_span_counts_whole_days_inclusively_and_instants_exactly() {
+        let mut p: SessionParams = serde_json::from_value(serde_json::json!({
+            "symbols": ["A"], "start_date": "2020-01-01", "end_date": "2020-01-31",
+            "timeframe": "1d", "initial_capital": "1", "commission_rate": "0",
+            "commission_per_share": "0", "commission_min": "0", "slippage_bps": "0",
+            "allow_short": true
+        }))
+        .unwrap();
+        assert_eq!(p.span_seconds(), Some(31 * 86_400));
+        p.end_date = "2020-01-01".into();
+        assert_eq!(p.span_seconds(), Some(86_400));
+        p.start_date = "2020-01-01T10:00:00Z".into();
+        p.end_date = "2020-01-01T12:30:00Z".into();
+        assert_eq!(p.span_seconds(), Some(9000));
+        p.end_date = "garbage".into();
+        assert_eq!(p.span_seconds(), None);
     }
 
     #[test]

@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use shared_models::messages::client::{
     GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef,
 };
+use shared_models::messages::history::{
+    CompareSessions, GetHistoryStats, HistoryStats, SessionComparison,
+};
 use shared_models::messages::server::{SessionList, SessionPreview, SymbolList};
 use shared_models::messages::simulation::{
     GetResults, ResultsFormat, SimulationStarted, StartSimulation,
@@ -68,6 +71,25 @@ impl Client {
     pub async fn list_sessions(&self, filter: ListSessions) -> Result<SessionList> {
         let reply = self.request(ClientMessage::ListSessions(filter)).await?;
         expect_reply!(reply, SessionList, "session_list")
+    }
+
+    /// Statistics of `session_ids` (1 to 20 of yours) side by side, in the order given
+    /// (`compare_sessions`).
+    pub async fn compare_sessions(&self, session_ids: &[String]) -> Result<SessionComparison> {
+        let reply = self
+            .request(ClientMessage::CompareSessions(CompareSessions {
+                session_ids: session_ids.to_vec(),
+            }))
+            .await?;
+        expect_reply!(reply, SessionComparison, "session_comparison")
+    }
+
+    /// Aggregate figures (count, win rate, mean and median return, best and worst, per
+    /// strategy) across your sessions passing `filter` — the filters of
+    /// [`Client::list_sessions`] (`get_history_stats`).
+    pub async fn history_stats(&self, filter: GetHistoryStats) -> Result<HistoryStats> {
+        let reply = self.request(ClientMessage::GetHistoryStats(filter)).await?;
+        expect_reply!(reply, HistoryStats, "history_stats")
     }
 
     /// Remove a session; returns its id.

@@ -173,8 +173,15 @@ async fn results_are_byte_identical_with_parallel_1_and_8() {
         );
     }
     let (fa, fb) = (files(&a), files(&b));
-    // 10 runs (fast < slow), each with trades and equity in two formats, plus two summaries.
-    assert_eq!(fa.len(), 2 + 10 * 4, "{:?}", fa.keys());
+    // 10 runs (fast < slow), each with trades and equity in two formats, plus two summaries
+    // and the wide metrics.csv (a header and a row per run, keyed by run).
+    assert_eq!(fa.len(), 3 + 10 * 4, "{:?}", fa.keys());
+    let metrics = String::from_utf8(fa["metrics.csv"].clone()).unwrap();
+    assert_eq!(metrics.lines().count(), 1 + 10, "{metrics}");
+    assert!(
+        metrics.starts_with("run,start,end,duration_days,"),
+        "{metrics}"
+    );
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
     for (name, bytes) in &fa {
         assert!(

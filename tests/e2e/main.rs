@@ -21,6 +21,7 @@ mod data_changed;
 mod data_import;
 mod data_list;
 mod files;
+mod history;
 mod journal_recovery;
 mod lifecycle;
 mod local_key;

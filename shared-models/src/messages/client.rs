@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::market::AssetClass;
-use crate::session::SessionState;
+use crate::session::{SessionState, TerminationReason};
 
 /// Names one session: `get_session`, `delete_session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,9 +36,20 @@ pub struct ListSessions {
     /// Only sessions in profit or at a loss (sessions that never ran match neither).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<crate::lifecycle::Performance>,
-    /// `created_at` (newest first, default) or `return` (best first).
+    /// `created_at` (newest first, default), `return` (best first), `drawdown` (mildest
+    /// first), `trades` (most first) or `duration` (longest first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<crate::lifecycle::SessionSort>,
+    /// Only sessions whose duration — the simulated period, `end_date − start_date` (see
+    /// [`crate::session::SessionParams::span_seconds`]) — is at least this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_duration_seconds: Option<u64>,
+    /// Only sessions whose duration is at most this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration_seconds: Option<u64>,
+    /// Only sessions that ended for this reason (sessions still open match no reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<TerminationReason>,
 }
 
 /// `list_symbols` filters.

@@ -6,6 +6,7 @@
 //! [`client`] and [`server`].
 
 pub mod client;
+pub mod history;
 pub mod lifecycle;
 pub mod server;
 pub mod simulation;
@@ -17,6 +18,7 @@ use crate::lifecycle::{SessionStatsUpdate, SessionTerminated, SessionWarning};
 use crate::market::SymbolRange;
 use crate::session::{CreateSessionRequest, SessionInfo};
 use client::{GetSymbolRange, ListSessions, ListSymbols, Ping, SessionRef};
+use history::{CompareSessions, GetHistoryStats, HistoryStats, SessionComparison};
 use lifecycle::{
     GetSessionEvents, SessionEventList, SessionSubscription, StopSession, UpdateSession,
 };
@@ -79,6 +81,11 @@ pub enum ClientMessage {
     /// A new session with the parameters and limits of this one, on the market data the
     /// daemon holds now, starting from scratch → `session_created`.
     ForkSession(SessionRef),
+    /// Statistics of a few sessions side by side → `session_comparison`.
+    CompareSessions(CompareSessions),
+    /// Aggregate figures across the sessions passing `list_sessions`' filters →
+    /// `history_stats`.
+    GetHistoryStats(GetHistoryStats),
 }
 
 impl ClientMessage {
@@ -106,6 +113,8 @@ impl ClientMessage {
         "subscribe_session",
         "unsubscribe_session",
         "fork_session",
+        "compare_sessions",
+        "get_history_stats",
     ];
 
     /// The wire `type` of this message.
@@ -133,6 +142,8 @@ impl ClientMessage {
             ClientMessage::SubscribeSession(_) => "subscribe_session",
             ClientMessage::UnsubscribeSession(_) => "unsubscribe_session",
             ClientMessage::ForkSession(_) => "fork_session",
+            ClientMessage::CompareSessions(_) => "compare_sessions",
+            ClientMessage::GetHistoryStats(_) => "get_history_stats",
         }
     }
 }
@@ -203,6 +214,10 @@ pub enum ServerMessage {
     SessionSubscription(SessionSubscription),
     /// Live statistics for a subscriber.
     SessionStatsUpdate(SessionStatsUpdate),
+    /// Reply to `compare_sessions`.
+    SessionComparison(SessionComparison),
+    /// Reply to `get_history_stats`.
+    HistoryStats(HistoryStats),
 }
 
 impl ServerMessage {
@@ -239,6 +254,8 @@ impl ServerMessage {
         "session_events",
         "session_subscription",
         "session_stats_update",
+        "session_comparison",
+        "history_stats",
     ];
 
     /// The wire `type` of this message.
@@ -275,6 +292,8 @@ impl ServerMessage {
             ServerMessage::SessionEvents(_) => "session_events",
             ServerMessage::SessionSubscription(_) => "session_subscription",
             ServerMessage::SessionStatsUpdate(_) => "session_stats_update",
+            ServerMessage::SessionComparison(_) => "session_comparison",
+            ServerMessage::HistoryStats(_) => "history_stats",
         }
     }
 }

@@ -23,7 +23,9 @@
 //! - [`expand`](mod@expand) — sweeps → [`RunSpec`]s and [`SkippedRun`]s.
 //! - [`runner`] — [`BatchRunner`]: sessions on the daemon, in parallel, cancellable;
 //!   [`pace`] keeps each connection under the daemon's message rate.
-//! - [`output`] — `summary.csv/json`, per-run trades and equity, `run.log`.
+//! - [`output`] — `summary.csv/json`, `metrics.csv`, per-run trades and equity, `run.log`;
+//!   [`metrics_table`] — the wide metrics table (one row per run, units in the column
+//!   names) of every `metrics.csv` and `metrics.parquet`.
 //!
 //! Progress reaches a [`BatchObserver`] (or [`Silent`]); the CLI's progress bars and plain
 //! lines are implementations of it in the binary (`src/cli/batch_progress.rs`), so the SDK
@@ -33,6 +35,7 @@ pub mod config;
 pub mod expand;
 pub mod locate;
 mod merge;
+pub mod metrics_table;
 pub mod output;
 pub mod pace;
 pub mod registry;

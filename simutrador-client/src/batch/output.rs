@@ -1,5 +1,7 @@
 //! The files a batch writes: `summary.csv` / `summary.json` (every run in run order, then the
-//! skipped combinations), per-run `trades/` and `equity/` files when asked, and `run.log`.
+//! skipped combinations), `metrics.csv` (the wide numeric table of
+//! [`super::metrics_table`], one row per run that has results, keyed by `run`), per-run
+//! `trades/` and `equity/` files when asked, and `run.log`.
 //!
 //! Each run's row says how it ended (`end_reason`: `completed`, or why it was cut short —
 //! `loss_limit`, `bankrupt` … — and `settled_ticks`, the bars it replayed), so a sweep's
@@ -326,6 +328,15 @@ pub fn write_all(
             put(
                 dir.join("summary.csv"),
                 &summary_csv(&report.records, skipped),
+            )?;
+            let rows: Vec<(u64, &Metrics)> = report
+                .records
+                .iter()
+                .filter_map(|r| Some((r.spec.index as u64, &r.results.as_ref()?.metrics)))
+                .collect();
+            put(
+                dir.join("metrics.csv"),
+                &super::metrics_table::metrics_csv(Some("run"), &rows),
             )?;
         }
         if f.json {

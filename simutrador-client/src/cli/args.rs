@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use rust_decimal::Decimal;
 use shared_models::dates::DateBound;
 use shared_models::lifecycle::{Performance, SessionSort};
-use shared_models::{AssetClass, SessionState, Timeframe};
+use shared_models::{AssetClass, Timeframe};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -95,8 +95,17 @@ pub enum SessionCommand {
         /// The session id.
         id: String,
     },
-    /// List your sessions, newest first.
+    /// List your sessions, newest first: filter by state, creation day, profit or loss,
+    /// duration and end reason; sort by return, drawdown, trades or duration.
+    #[command(visible_alias = "history")]
     List(ListArgs),
+    /// Put the statistics of two or more sessions side by side.
+    Compare(super::history_args::CompareArgs),
+    /// Aggregate figures across your sessions (the filters of `session list`): count, win
+    /// rate, mean and median return, best and worst, per strategy.
+    Stats(super::history_args::StatsArgs),
+    /// Write a finished session's trades, equity curve and metrics as Parquet or CSV files.
+    Export(super::history_args::ExportArgs),
     /// Delete a session, or every session matching --state / --older-than (asks first).
     Delete(DeleteArgs),
     /// Run a strategy on a session (state created) and print its metrics.
@@ -323,27 +332,18 @@ pub struct CreateArgs {
 /// `session list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only sessions in this state (created, running, paused, completed, stopped, expired,
-    /// failed).
-    #[arg(long, value_name = "STATE", value_parser = SessionState::from_str)]
-    pub state: Option<SessionState>,
+    /// Which sessions.
+    #[command(flatten)]
+    pub filter: super::history_args::HistoryFilterArgs,
     /// Page size [server default: 50, at most 500].
     #[arg(long, value_name = "N")]
     pub limit: Option<u32>,
     /// Sessions to skip.
     #[arg(long, value_name = "N")]
     pub offset: Option<u32>,
-    /// Only sessions created on or after this day (YYYY-MM-DD or RFC 3339).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub created_from: Option<String>,
-    /// Only sessions created on or before this day.
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub created_to: Option<String>,
-    /// Only sessions in profit or at a loss.
-    #[arg(long, value_name = "profit|loss", value_parser = parse_performance)]
-    pub performance: Option<Performance>,
-    /// Order: created_at (newest first) or return (best first).
-    #[arg(long, value_name = "created_at|return", value_parser = parse_sort)]
+    /// Order: created_at (newest first), return (best first), drawdown (mildest first),
+    /// trades (most first) or duration (longest first).
+    #[arg(long, value_name = "ORDER", value_parser = parse_sort)]
     pub sort: Option<SessionSort>,
 }
 
@@ -356,13 +356,16 @@ pub fn parse_performance(text: &str) -> Result<Performance, String> {
     }
 }
 
-/// `created_at` or `return`.
+/// `created_at`, `return`, `drawdown`, `trades` or `duration`.
 pub fn parse_sort(text: &str) -> Result<SessionSort, String> {
     match text.trim().to_ascii_lowercase().replace('-', "_").as_str() {
         "created_at" | "created" => Ok(SessionSort::CreatedAt),
         "return" => Ok(SessionSort::Return),
+        "drawdown" => Ok(SessionSort::Drawdown),
+        "trades" => Ok(SessionSort::Trades),
+        "duration" => Ok(SessionSort::Duration),
         _ => Err(format!(
-            "'{text}' is not a sort order; use created_at or return"
+            "'{text}' is not a sort order; use created_at, return, drawdown, trades or duration"
         )),
     }
 }

@@ -10,14 +10,16 @@
 //!   [`interactive`], [`session_run`] with [`results_view`] and [`outcome_view`] (why a run
 //!   ended, what ran, exit codes), [`session_rerun`], [`session_lifecycle`] for stop,
 //!   events, update and bulk delete, [`session_ids`] for short ids,
-//!   [`session_watch`] with [`session_watch_view`], [`limits_view`]),
+//!   [`session_watch`] with [`session_watch_view`], [`limits_view`];
+//!   the history commands [`session_compare`], [`session_stats`] and [`export`] (with
+//!   [`parquet_out`]), their flags in [`history_args`]),
 //!   [`data`], [`health`], [`batch`] (batch files, with [`batch_progress`]: its progress bars
 //!   or lines), [`report`] (`session report` and `batch report`: HTML files),
 //!   [`completions`] (`completions SHELL` and `man`, generated from [`args`]).
 //!
 //! All of it is in the binary, built only with the crate's `cli` feature (on by default);
-//! the library never depends on `clap`, `inquire`, `indicatif`, `comfy-table`, `dirs` or
-//! `anyhow`.
+//! the library never depends on `clap`, `inquire`, `indicatif`, `comfy-table`, `dirs`,
+//! `parquet` or `anyhow`.
 
 pub mod args;
 pub mod auth;
@@ -30,20 +32,25 @@ pub mod credentials;
 pub mod data;
 #[cfg(test)]
 mod docs_examples_tests;
+pub mod export;
 pub mod health;
+pub mod history_args;
 pub mod interactive;
 pub mod limits_view;
 pub mod outcome_view;
 pub mod output;
+pub mod parquet_out;
 pub mod render;
 pub mod report;
 pub mod results_view;
 pub mod session;
+pub mod session_compare;
 pub mod session_create;
 pub mod session_ids;
 pub mod session_lifecycle;
 pub mod session_rerun;
 pub mod session_run;
+pub mod session_stats;
 pub mod session_watch;
 pub mod session_watch_view;
 

@@ -1,5 +1,6 @@
 //! Human-readable views: the session preview, one session in detail, and the aligned tables
-//! of `session list` and `data symbols`. JSON output never goes through here.
+//! of `session list` (with P&L, return, trades, max drawdown and end reason) and `data
+//! symbols`. JSON output never goes through here.
 //!
 //! Every table starts at [`table`] and fits the width [`width_limit`] gives (the terminal's
 //! when stdout is one, `COLUMNS` when set, no limit otherwise or with `--wide`): [`fit`]
@@ -284,20 +285,28 @@ pub fn session_list(list: &SessionList) -> String {
     }
     let mut t = table(
         &[
-            "ID", "STATE", "SYMBOLS", "TF", "RANGE", "BARS", "CAPITAL", "CREATED",
+            "ID", "STATE", "SYMBOLS", "TF", "RANGE", "CAPITAL", "P&L", "RETURN", "TRADES",
+            "MAX DD", "END", "CREATED",
         ],
-        &[5, 6],
+        &[5, 6, 7, 8, 9],
     );
     for s in &list.sessions {
         let p = &s.params;
+        let dash = || "-".to_string();
         t.add_row(vec![
             s.session_id.clone(),
             s.state.to_string(),
             p.symbols.join(","),
             p.timeframe.to_string(),
             format!("{} → {}", p.start_date, p.end_date),
-            s.bar_count.to_string(),
             money(p.initial_capital),
+            s.equity
+                .map_or_else(dash, |e| money((e - p.initial_capital).round_dp(2))),
+            s.return_pct.map_or_else(dash, |r| format!("{r:.2} %")),
+            s.trades.map_or_else(dash, |n| n.to_string()),
+            s.max_drawdown_pct
+                .map_or_else(dash, |d| format!("{d:.2} %")),
+            s.termination_reason.map_or_else(dash, reason),
             time(s.created_at),
         ]);
     }
@@ -308,7 +317,8 @@ pub fn session_list(list: &SessionList) -> String {
     if let Some(id) = t.column_mut(0) {
         id.set_constraint(ColumnConstraint::ContentWidth);
     }
-    let mut out = fit(t, &[7, 6, 5, 4, 3, 2]);
+    // CREATED, CAPITAL, TF, MAX DD, TRADES, RANGE, P&L, SYMBOLS; ID, STATE, RETURN and END stay.
+    let mut out = fit(t, &[11, 5, 3, 9, 8, 4, 6, 2]);
     let _ = write!(out, "\nshowing {first}–{last} of {}", list.total);
     let damaged = list.sessions.iter().filter(|s| s.damage.is_some()).count();
     if damaged > 0 {
@@ -321,6 +331,14 @@ pub fn session_list(list: &SessionList) -> String {
         let _ = write!(out, " (next page: --offset {last})");
     }
     out
+}
+
+/// A termination reason in its wire spelling (`loss_limit`).
+pub fn reason(r: shared_models::TerminationReason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// `data symbols`: one row per symbol and timeframe.

@@ -1,17 +1,20 @@
 //! How results look: the metrics table with the names backtesting.py users know (Start, End,
 //! Duration, Exposure Time [%], Equity Final [$] …), the trades and equity tables, and the CSV
-//! files of `session results --csv DIR` (stable column order, decimals as exact text).
+//! files of `session results --csv DIR` (stable column order, decimals as exact text;
+//! `metrics.csv` wide, one row, units in the column names).
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use comfy_table::{CellAlignment, Table, presets};
 use rust_decimal::Decimal;
 use shared_models::results::{Metrics, SimulationResults};
-use simutrador_client::batch::output::{self, quote};
+use simutrador_client::batch::metrics_table;
+use simutrador_client::batch::output;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// A metric's value, kept typed so the table and the CSV can format it differently.
+/// A metric's value, kept typed for the table (the CSV files use
+/// [`simutrador_client::batch::metrics_table`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value {
     /// A time.
@@ -37,17 +40,6 @@ impl Value {
             Value::Float(Some(f)) => format!("{f:.2}"),
             Value::Count(n) => n.to_string(),
             Value::Seconds(None) | Value::Float(None) => "-".into(),
-        }
-    }
-
-    /// For CSV: RFC 3339, whole seconds, exact decimals, full floats, empty when undefined.
-    pub fn csv(&self) -> String {
-        match *self {
-            Value::Time(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            Value::Seconds(s) => s.map(|s| s.to_string()).unwrap_or_default(),
-            Value::Money(m) => m.to_string(),
-            Value::Float(f) => f.map(|f| f.to_string()).unwrap_or_default(),
-            Value::Count(n) => n.to_string(),
         }
     }
 }
@@ -233,12 +225,10 @@ pub fn render(results: &SimulationResults, trades: bool, equity: bool) -> String
     out
 }
 
-/// The three CSV documents: `metrics.csv`, `trades.csv`, `equity.csv`.
+/// The three CSV documents: `metrics.csv` (wide: a header with units, one row; see
+/// [`simutrador_client::batch::metrics_table`]), `trades.csv`, `equity.csv`.
 pub fn csv_files(results: &SimulationResults) -> [(&'static str, String); 3] {
-    let mut metrics = String::from("key,name,value\n");
-    for (name, key, value) in metric_rows(&results.metrics) {
-        let _ = writeln!(metrics, "{key},{},{}", quote(name), value.csv());
-    }
+    let metrics = metrics_table::metrics_csv(None, &[(0, &results.metrics)]);
     // The same trade and equity documents as a batch run's per-run files.
     let trades = output::trades_csv(results);
     let equity = output::equity_csv(results);
@@ -291,9 +281,16 @@ mod tests {
     #[test]
     fn csv_files_have_stable_columns_and_exact_decimals() {
         let [(_, metrics), (_, trades), (_, equity)] = csv_files(&results());
-        assert!(metrics.starts_with("key,name,value\nstart,Start,2020-01-01T00:00:00Z\n"));
-        assert!(metrics.contains("\nequity_final,Equity Final [$],100120.00\n"));
-        assert!(metrics.contains("\nsharpe_ratio,Sharpe Ratio,\n"));
+        let mut lines = metrics.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("start,end,duration_days,")
+        );
+        let row = lines.next().unwrap();
+        assert!(row.starts_with("2020-01-01T00:00:00Z,2020-01-03T00:00:00Z,2,66.7,100120.00,"));
+        assert_eq!(lines.next(), None, "one row");
         assert_eq!(
             trades.lines().nth(1),
             Some(

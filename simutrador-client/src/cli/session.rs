@@ -1,8 +1,10 @@
 //! `session create | status | list | delete | run | results | stop | events | update | watch
-//! | fork | rerun`. `create` lives in
+//! | fork | rerun | compare | stats | export | report`. `create` lives in
 //! [`super::session_create`], `run` and `results` in [`super::session_run`], `rerun` in
-//! [`super::session_rerun`], bulk `delete` in [`super::session_lifecycle`]; ids may be unique
-//! prefixes ([`super::session_ids`]).
+//! [`super::session_rerun`], bulk `delete` in [`super::session_lifecycle`], `compare` in
+//! [`super::session_compare`], `stats` in [`super::session_stats`], `export` in
+//! [`super::export`], `report` in [`super::report`]; ids may be unique prefixes
+//! ([`super::session_ids`]).
 
 use serde_json::json;
 use shared_models::messages::client::ListSessions;
@@ -10,12 +12,15 @@ use std::process::ExitCode;
 
 use super::Context;
 use super::args::SessionCommand;
+use super::export;
 use super::render;
+use super::session_compare;
 use super::session_create;
 use super::session_ids;
 use super::session_lifecycle;
 use super::session_rerun;
 use super::session_run;
+use super::session_stats;
 use super::session_watch;
 
 /// Run a `session` command (a session id may be a unique prefix, [`session_ids`]); `run` and
@@ -59,17 +64,17 @@ async fn run_other(cmd: SessionCommand, ctx: &Context) -> anyhow::Result<()> {
         SessionCommand::List(args) => {
             let client = ctx.client().await?;
             let filter = ListSessions {
-                state: args.state,
                 limit: args.limit,
                 offset: args.offset,
-                created_from: args.created_from,
-                created_to: args.created_to,
-                performance: args.performance,
                 sort: args.sort,
+                ..args.filter.list_query()
             };
             let list = client.list_sessions(filter).await?;
             ctx.out.emit(&list, || render::session_list(&list))
         }
+        SessionCommand::Compare(args) => session_compare::compare(args, ctx).await,
+        SessionCommand::Stats(args) => session_stats::stats(args, ctx).await,
+        SessionCommand::Export(args) => export::export(args, ctx).await,
         SessionCommand::Fork { id } => {
             let client = ctx.client().await?;
             let info = client.fork_session(id.trim()).await?;

@@ -260,22 +260,13 @@ impl SessionManager {
         Ok(session)
     }
 
-    /// One page of the user's sessions matching the query's filters, newest first (or best
-    /// return first with `sort: return`). `INVALID_DATE_RANGE` for unreadable dates.
+    /// One page of the user's sessions matching the query's filters, newest first (or in the
+    /// query's `sort` order). `INVALID_DATE_RANGE` for unreadable dates.
     pub fn list(&self, user_id: &str, query: &ListSessions) -> ApiResult<SessionList> {
         let filter = ListFilter::from_query(query)?;
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         let offset = query.offset.unwrap_or(0);
-        let ids: Vec<Arc<str>> = self
-            .by_user
-            .get(user_id)
-            .map(|i| i.ids.iter().rev().cloned().collect())
-            .unwrap_or_default();
-        let mut matching: Vec<Arc<Session>> = ids
-            .iter()
-            .filter_map(|id| self.get_any(id))
-            .filter(|s| filter.matches(s))
-            .collect();
+        let mut matching = self.matching(user_id, &filter);
         filter.sort(&mut matching);
         let total = matching.len() as u64;
         let page: Vec<_> = matching
@@ -292,6 +283,20 @@ impl SessionManager {
             offset,
             has_more: shown < total,
         })
+    }
+
+    /// The user's sessions that pass `filter`, newest first (`list_sessions`,
+    /// `get_history_stats`).
+    pub(super) fn matching(&self, user_id: &str, filter: &ListFilter) -> Vec<Arc<Session>> {
+        let ids: Vec<Arc<str>> = self
+            .by_user
+            .get(user_id)
+            .map(|i| i.ids.iter().rev().cloned().collect())
+            .unwrap_or_default();
+        ids.iter()
+            .filter_map(|id| self.get_any(id))
+            .filter(|s| filter.matches(s))
+            .collect()
     }
 
     /// Remove the user's session.

@@ -22,10 +22,12 @@
 //!   [`jobs`] — retried background work, reported as [`hooks::SessionEvent`]s.
 //! - [`outbound`] — frames for a client's connection queue ([`outbound::Outgoing`]).
 //! - [`events`] — the per-session event log; [`live`] — published figures and statistics;
-//!   [`history`] — `list_sessions` filters; [`hooks`] — the manager's collaborators.
+//!   [`history`] — `list_sessions` filters; [`analytics`] — `compare_sessions` and
+//!   `get_history_stats`; [`hooks`] — the manager's collaborators.
 //! - [`store`] — persistence: the [`store::SessionStore`] behind the journal, its embedded
 //!   file implementation, and restoring sessions at start-up.
 
+pub mod analytics;
 pub mod cleanup;
 pub mod events;
 pub mod history;

@@ -414,6 +414,8 @@ impl Session {
             limits: wire_limits(&self.limits, self.created_at),
             equity: self.current_equity(),
             return_pct: self.return_pct(),
+            trades: self.run_figures().map(|(t, _)| t),
+            max_drawdown_pct: self.run_figures().map(|(_, dd)| 0.0 - dd),
             damage: l.damage,
             strategy: l.strategy,
             client_version: l.client_version,
@@ -445,6 +447,12 @@ impl Session {
     pub fn return_pct(&self) -> Option<f64> {
         return_pct(self.params.initial_capital, self.current_equity()?)
     }
+
+    /// Closed trades and the maximum drawdown so far (percent, ≥ 0; the final figures once
+    /// the run has results); `None` before the start.
+    pub fn run_figures(&self) -> Option<(u64, f64)> {
+        run_figures(&self.live.lock())
+    }
 }
 
 /// The `limits` of a [`SessionInfo`]: `None` for a session without any.
@@ -462,6 +470,11 @@ pub(crate) fn return_pct(
     equity: rust_decimal::Decimal,
 ) -> Option<f64> {
     (!capital.is_zero()).then(|| super::live::pct_f64((equity - capital) / capital))
+}
+
+/// Trades and max drawdown (≥ 0) of live figures that have been published at least once.
+pub(crate) fn run_figures(live: &super::live::LiveStats) -> Option<(u64, f64)> {
+    live.equity.map(|_| (live.trades, live.max_drawdown_pct))
 }
 
 /// The session state machine's edges.

@@ -66,5 +66,7 @@ pub fn apply(
         ClientMessage::SubscribeSession(req) => lifecycle::Subscribe(req).apply(ctx, r),
         ClientMessage::UnsubscribeSession(req) => lifecycle::Unsubscribe(req).apply(ctx, r),
         ClientMessage::ForkSession(req) => sessions::Fork(req).apply(ctx, r),
+        ClientMessage::CompareSessions(req) => req.apply(ctx, r),
+        ClientMessage::GetHistoryStats(req) => req.apply(ctx, r),
     }
 }

@@ -1,9 +1,11 @@
 //! Session requests: `create_session`, `validate_session`, `get_session`, `list_sessions`,
-//! `delete_session`, `fork_session`.
+//! `delete_session`, `fork_session`, and the history analytics `compare_sessions` and
+//! `get_history_stats`.
 
 use serde_json::json;
 use shared_models::lifecycle::Actor;
 use shared_models::messages::client::{ListSessions, SessionRef};
+use shared_models::messages::history::{CompareSessions, GetHistoryStats};
 use shared_models::messages::lifecycle::UpdateSession;
 use shared_models::messages::server::{SessionDeleted, SessionPreview};
 use shared_models::{CreateSessionRequest, ServerMessage};
@@ -81,6 +83,20 @@ impl Apply for Get {
 impl Apply for ListSessions {
     fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         Ok(ServerMessage::SessionList(ctx.state.sessions.list(&ctx.user_id, &self)?).into())
+    }
+}
+
+impl Apply for CompareSessions {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
+        let comparison = ctx.state.sessions.compare(&ctx.user_id, &self)?;
+        Ok(ServerMessage::SessionComparison(comparison).into())
+    }
+}
+
+impl Apply for GetHistoryStats {
+    fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
+        let stats = ctx.state.sessions.history_stats(&ctx.user_id, &self)?;
+        Ok(ServerMessage::HistoryStats(stats).into())
     }
 }
 

@@ -373,6 +373,8 @@ fn a_journal_written_by_an_earlier_daemon_still_loads() {
         limits: Some(hour_limit().wire(Some(at("2024-03-01T10:00:00Z")))),
         equity: Some(Decimal::from(95_000)),
         return_pct: Some(-5.0),
+        trades: Some(2),
+        max_drawdown_pct: Some(0.0 - s.live.max_drawdown_pct),
         damage: None,
         strategy: None,
         client_version: None,

@@ -20,7 +20,7 @@ use simutrador_engine::ResultColumns;
 use crate::market_data::DataFingerprint;
 use crate::session::limits::RiskLimits;
 use crate::session::live::LiveStats;
-use crate::session::record::{return_pct, wire_limits};
+use crate::session::record::{return_pct, run_figures, wire_limits};
 use crate::session::results::ResultsSummary;
 
 /// One lifecycle record.
@@ -286,7 +286,7 @@ pub enum RunRecord {
 ///
 /// In `info`, `idle_expires_at` is always `None` (idle time runs on the daemon's monotonic
 /// clock, not in the journal), `settled_ticks` is the progress at the last state change, and
-/// `limits`, `equity` and `return_pct` are derived from the fields below as the daemon derives
+/// `limits`, `equity`, `return_pct`, `trades` and `max_drawdown_pct` are derived from the fields below as the daemon derives
 /// them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSession {
@@ -425,6 +425,8 @@ impl StoredSession {
                 limits: None,
                 equity: None,
                 return_pct: None,
+                trades: None,
+                max_drawdown_pct: None,
                 damage: None,
                 strategy: None,
                 client_version: None,
@@ -451,6 +453,9 @@ impl StoredSession {
         info.return_pct = info
             .equity
             .and_then(|e| return_pct(info.params.initial_capital, e));
+        let figures = run_figures(&self.live);
+        info.trades = figures.map(|(t, _)| t);
+        info.max_drawdown_pct = figures.map(|(_, dd)| 0.0 - dd);
     }
 }
 
