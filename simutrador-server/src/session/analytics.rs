@@ -48,15 +48,18 @@ impl HistoryPoint {
     }
 }
 
-/// The strategy a session records. The hook for grouping `history_stats` by strategy: today
-/// the `strategy` string of the session's metadata (`create_session`'s `metadata`); once
-/// sessions store the strategy they ran as a field of their own, read it here.
+/// The strategy a session ran, for grouping `history_stats`: the name `start_simulation`
+/// recorded (journaled with the start), else the `strategy` string of the session's
+/// metadata (`create_session`'s `metadata`, for sessions run by clients that do not say).
 pub fn strategy_of(s: &Session) -> Option<String> {
-    s.params
-        .metadata
-        .get("strategy")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
+    let recorded = s.lifecycle().strategy.map(|r| r.name);
+    recorded.or_else(|| {
+        s.params
+            .metadata
+            .get("strategy")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    })
 }
 
 /// Aggregate `points` (given newest first) into one group.
