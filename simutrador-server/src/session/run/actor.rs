@@ -320,8 +320,16 @@ impl RunActor {
         if std::mem::take(&mut self.journal_results) {
             // After `simulation_end` and the fills before it are queued: the client reads
             // the results from memory meanwhile, and a crash before this write leaves a
-            // completed session whose run journal rebuilds them at start-up.
-            self.sessions.results_ready(&self.session);
+            // completed session whose run journal rebuilds them at start-up. Off this
+            // worker thread where the runtime has others: the connection's writer, just
+            // woken by `simulation_end`, waits in this worker's next-task slot (which other
+            // workers do not steal) and would otherwise wait for the whole write.
+            let (sessions, session) = (&self.sessions, &self.session);
+            let write = || sessions.results_ready(session);
+            match tokio::runtime::Handle::current().runtime_flavor() {
+                tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(write),
+                _ => write(),
+            }
         }
         if let Some(reason) = self.store_failed.clone()
             && !self.store_paused
