@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use rust_decimal::Decimal;
 use shared_models::dates::DateBound;
 use shared_models::lifecycle::{Performance, SessionSort};
-use shared_models::{AssetClass, Timeframe};
+use shared_models::{AssetClass, SessionState, Timeframe};
 use std::path::PathBuf;
 use std::str::FromStr;
 

@@ -34,12 +34,32 @@ pub fn id_of(cmd: &mut SessionCommand) -> Option<&mut String> {
         SessionCommand::Update(args) => Some(&mut args.id),
         SessionCommand::Rerun(args) => Some(&mut args.id),
         SessionCommand::Report(args) => Some(&mut args.id),
-        SessionCommand::Create(_) | SessionCommand::List(_) => None,
+        SessionCommand::Export(args) => Some(&mut args.id),
+        SessionCommand::Create(_)
+        | SessionCommand::List(_)
+        | SessionCommand::Stats(_)
+        | SessionCommand::Compare(_) => None,
     }
 }
 
-/// Replace a prefix in `cmd` by the one session id it names (see the module doc).
+/// Replace a prefix in `cmd` by the one session id it names (see the module doc); each of
+/// `session compare`'s ids likewise.
 pub async fn resolve_in(cmd: &mut SessionCommand, ctx: &super::Context) -> anyhow::Result<()> {
+    if let SessionCommand::Compare(args) = cmd {
+        if args.ids.iter().any(|id| needs_lookup(id.trim())) {
+            let client = ctx.client().await?;
+            for id in &mut args.ids {
+                let text = id.trim().to_string();
+                *id = if needs_lookup(&text) {
+                    resolve(&client, &text).await?
+                } else {
+                    text
+                };
+            }
+            client.close().await;
+        }
+        return Ok(());
+    }
     let Some(id) = id_of(cmd) else {
         return Ok(());
     };
