@@ -111,13 +111,13 @@ class Daemon:
                 return line.strip()
         raise RuntimeError(f"no key in {path}")
 
-    def cli_json(self, *args: str) -> dict:
-        """`simutrador-client --json ARGS`, parsed."""
-        out = self._run([str(BIN / "simutrador-client"), "--json", *args])
+    def cli_json(self, *args: str, ok: tuple[int, ...] = (0,)) -> dict:
+        """`simutrador-client --json ARGS`, parsed; an exit status outside `ok` is an error."""
+        out = self._run([str(BIN / "simutrador-client"), "--json", *args], ok)
         return json.loads(out)
 
-    def _run(self, cmd: list[str]) -> str:
+    def _run(self, cmd: list[str], ok: tuple[int, ...] = (0,)) -> str:
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True)
-        if p.returncode != 0:
+        if p.returncode not in ok:
             raise CliError(f"{' '.join(cmd)} -> exit {p.returncode}\n{p.stdout}\n{p.stderr}")
         return p.stdout
