@@ -27,6 +27,31 @@ fn state(dir: &Path) -> AppState {
     AppState::new(config, auth, Catalog::built_in(), store)
 }
 
+/// The run journal of session `id` in `state`: started (window 1), and 10 ACME bought with
+/// the acknowledgement of tick 0; not yet flushed.
+fn started_with_a_buy(state: &AppState, id: &str) -> Box<dyn crate::session::store::RunLog> {
+    let buy: OrderRequest = serde_json::from_value(serde_json::json!({
+        "order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"
+    }))
+    .unwrap();
+    let mut log = state.daemon.sessions.store().run_log(id, true).unwrap();
+    log.append(&RunRecord::Started {
+        window: 1,
+        account_updates: Default::default(),
+        encoding: Default::default(),
+        warmup_bars: 0,
+        indicator_warmup_bars: 0,
+        events: Default::default(),
+        compact_times: false,
+    });
+    log.append(&RunRecord::Ack {
+        seq: 0,
+        orders: vec![buy],
+        cancels: vec![],
+    });
+    log
+}
+
 /// A daemon that died with a run of `alice` acknowledged up to tick 5 (10 ACME bought on
 /// tick 0, still held), restarted: the session is back `paused`, without a run task.
 fn restarted(dir: &Path) -> (AppState, String) {
@@ -46,25 +71,7 @@ fn restarted(dir: &Path) -> (AppState, String) {
             .sessions
             .transition(&s, SessionState::Running, None)
             .unwrap();
-        let buy: OrderRequest = serde_json::from_value(serde_json::json!({
-            "order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"
-        }))
-        .unwrap();
-        let mut log = first.daemon.sessions.store().run_log(&s.id, true).unwrap();
-        log.append(&RunRecord::Started {
-            window: 1,
-            account_updates: Default::default(),
-            encoding: Default::default(),
-            warmup_bars: 0,
-            indicator_warmup_bars: 0,
-            events: Default::default(),
-            compact_times: false,
-        });
-        log.append(&RunRecord::Ack {
-            seq: 0,
-            orders: vec![buy],
-            cancels: vec![],
-        });
+        let mut log = started_with_a_buy(&first, &s.id);
         log.append(&RunRecord::Progress { acked: 5 });
         log.flush().unwrap();
         s.id.to_string()
@@ -166,26 +173,7 @@ async fn a_completed_session_whose_results_were_not_journaled_gets_them_back_at_
         sessions
             .transition(&s, SessionState::Running, None)
             .unwrap();
-        let buy: OrderRequest = serde_json::from_value(serde_json::json!({
-            "order_id": "b", "symbol": "ACME", "side": "buy", "quantity": "10"
-        }))
-        .unwrap();
-        let mut log = sessions.store().run_log(&s.id, true).unwrap();
-        log.append(&RunRecord::Started {
-            window: 1,
-            account_updates: Default::default(),
-            encoding: Default::default(),
-            warmup_bars: 0,
-            indicator_warmup_bars: 0,
-            events: Default::default(),
-            compact_times: false,
-        });
-        log.append(&RunRecord::Ack {
-            seq: 0,
-            orders: vec![buy],
-            cancels: vec![],
-        });
-        log.flush().unwrap();
+        started_with_a_buy(&first, &s.id).flush().unwrap();
         // The end is journaled, and the daemon stops before the results that the run
         // journals after `simulation_end` (their values do not matter: never written).
         let unwritten = StoredResults {

@@ -153,6 +153,25 @@ pub(super) fn results(log: &[Output]) -> String {
     serde_json::to_string(&r[0]).expect("json")
 }
 
+/// A live run of `plan` on `session`, driven to its end without interruption (events mode
+/// `events` as drawn: 0 messages, 1 blocks, 2 fills): every output, and its results.
+fn live_run(
+    session: &crate::session::Session,
+    plan: &BTreeMap<u64, Decision>,
+    window: usize,
+    stride: u64,
+    events: u8,
+) -> (Vec<Output>, String) {
+    let events = [EventMode::Messages, EventMode::Blocks, EventMode::Fills][events as usize];
+    let mut live = core(session, options(window, events), StopFlag::default());
+    let mut log = Vec::new();
+    live.handle(Input::Start { request_id: None }, &mut log);
+    drive(&mut live, plan, stride, &[], &mut log);
+    assert!(live.is_ended(), "the live run ends");
+    let expected = results(&log);
+    (log, expected)
+}
+
 /// The journal as a crash leaves it: every record up to the `cut`-th flush.
 pub(super) fn journal_until(log: &[Output], cut: usize) -> Vec<RunRecord> {
     let mut records = Vec::new();
@@ -185,18 +204,10 @@ proptest! {
         events in 0u8..3,
         cut in 0usize..200,
     ) {
-        let events = [EventMode::Messages, EventMode::Blocks, EventMode::Fills][events as usize];
         let plan = decisions(drawn);
         let session = session(RiskLimits::none());
-        let opts = options(window, events);
-
         // The live run, uninterrupted.
-        let mut live = core(&session, opts.clone(), StopFlag::default());
-        let mut live_log = Vec::new();
-        live.handle(Input::Start { request_id: None }, &mut live_log);
-        drive(&mut live, &plan, stride, &[], &mut live_log);
-        prop_assert!(live.is_ended());
-        let expected = results(&live_log);
+        let (live_log, expected) = live_run(&session, &plan, window, stride, events);
 
         // The same run, crashed after the `cut`-th flush of its journal.
         let records = journal_until(&live_log, cut);
@@ -233,15 +244,9 @@ proptest! {
         stride in 1u64..4,
         events in 0u8..3,
     ) {
-        let events = [EventMode::Messages, EventMode::Blocks, EventMode::Fills][events as usize];
         let plan = decisions(drawn);
         let session = session(RiskLimits::none());
-        let mut live = core(&session, options(window, events), StopFlag::default());
-        let mut live_log = Vec::new();
-        live.handle(Input::Start { request_id: None }, &mut live_log);
-        drive(&mut live, &plan, stride, &[], &mut live_log);
-        prop_assert!(live.is_ended());
-        let expected = results(&live_log);
+        let (live_log, expected) = live_run(&session, &plan, window, stride, events);
 
         let records = journal_until(&live_log, usize::MAX);
         let (feed, engine) = crate::session::run::start::build(&session, catalog()).expect("build");
