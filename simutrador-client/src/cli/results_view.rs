@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use shared_models::results::{Metrics, SimulationResults};
 use simutrador_client::batch::metrics_table;
 use simutrador_client::batch::output;
+use simutrador_client::report::duration;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -42,19 +43,6 @@ impl Value {
             Value::Seconds(None) | Value::Float(None) => "-".into(),
         }
     }
-}
-
-/// `90061` → `1 days 01:01:01` (backtesting.py's Timedelta look).
-pub fn duration(seconds: i64) -> String {
-    let sign = if seconds < 0 { "-" } else { "" };
-    let s = seconds.unsigned_abs();
-    let (days, rest) = (s / 86_400, s % 86_400);
-    format!(
-        "{sign}{days} days {:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
 }
 
 /// Every metric as (display name, JSON key, value), in backtesting.py's order.

@@ -23,6 +23,7 @@ mod stats;
 
 pub use batch::{BatchReport, TABLE_METRICS, batch_html, swept_keys};
 pub use session::{SessionReport, SymbolPrices, session_html};
+pub use stats::duration;
 
 #[cfg(test)]
 mod tests;

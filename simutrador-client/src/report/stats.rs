@@ -47,7 +47,8 @@ pub fn metric_label(key: &str) -> &str {
     }
 }
 
-/// `90061` → `1 days 01:01:01`.
+/// `90061` → `1 days 01:01:01` (backtesting.py's Timedelta look); the CLI's results tables
+/// use it too.
 pub fn duration(seconds: i64) -> String {
     let sign = if seconds < 0 { "-" } else { "" };
     let s = seconds.unsigned_abs();
