@@ -28,19 +28,13 @@ pub(super) async fn migrate(client: &mut tokio_postgres::Client) -> anyhow::Resu
         .context("a built-in migration is malformed")?;
     let mut runner = Runner::new(&migrations);
     runner.set_migration_table_name(HISTORY_TABLE);
-    let last = runner
-        .get_last_applied_migration_async(client)
-        .await
-        .context("cannot read the schema version (table simutrador_schema_history)")?;
-    if let Some(last) = last
-        && last.version() > latest_version()
+    if let Some((version, name)) = last_applied(client).await?
+        && version > latest_version()
     {
         bail!(
-            "the database schema is at version {} ({}), newer than this daemon knows (version {}); \
+            "the database schema is at version {version} ({name}), newer than this daemon knows (version {}); \
              a newer simutrador-server migrated it. Run that version (or newer) against this database, \
              or point --store at another database",
-            last.version(),
-            last.name(),
             latest_version()
         );
     }
@@ -53,4 +47,26 @@ pub(super) async fn migrate(client: &mut tokio_postgres::Client) -> anyhow::Resu
         .iter()
         .map(|m| format!("V{}__{}", m.version(), m.name()))
         .collect())
+}
+
+/// The newest migration applied to `client`'s database (`None` on a new database).
+async fn last_applied(client: &tokio_postgres::Client) -> anyhow::Result<Option<(u32, String)>> {
+    let context = || format!("cannot read the schema version (table {HISTORY_TABLE})");
+    let exists = client
+        .query_one("SELECT to_regclass($1)::text", &[&HISTORY_TABLE])
+        .await
+        .with_context(context)?
+        .get::<_, Option<String>>(0)
+        .is_some();
+    if !exists {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt(
+            &format!("SELECT version, name FROM {HISTORY_TABLE} ORDER BY version DESC LIMIT 1"),
+            &[],
+        )
+        .await
+        .with_context(context)?;
+    Ok(row.map(|r| (u32::try_from(r.get::<_, i32>(0)).unwrap_or(0), r.get(1))))
 }
