@@ -183,6 +183,8 @@ impl Cluster {
     }
 
     /// A watchdog: once this test process is gone, stop the cluster and remove its dir.
+    // Never waited for: it must outlive this process, whose end it waits for.
+    #[allow(clippy::zombie_processes)]
     fn watch(&self) {
         let pg_ctl = self.bin.join("pg_ctl");
         let stop = format!(
