@@ -245,6 +245,7 @@ fn every_env_var_parses() -> anyhow::Result<()> {
                 "jwt_secret" => "0123456789abcdef0123456789abcdef",
                 "max_message_bytes" | "outbound_queue_bytes" => "100000",
                 "min_initial_capital" => "10",
+                "url" => "postgres://u@db/x",
                 "min_session_duration" | "max_session_duration" | "default_session_duration" => {
                     "2h"
                 }
@@ -260,6 +261,8 @@ fn every_env_var_parses() -> anyhow::Result<()> {
     assert!(!c.auth.create_local_key);
     assert_eq!(c.rate_limits.connections_per_user, 11);
     assert_eq!(c.limits.cleanup_interval_seconds, 11);
+    assert_eq!(c.store.url.as_deref(), Some("postgres://u@db/x"));
+    assert_eq!(c.store.pool_size, 11);
     Ok(())
 }
 
