@@ -28,6 +28,8 @@ mod local_key;
 mod multi_symbol;
 mod no_look_ahead;
 mod pause_resume;
+mod pg;
+mod pg_store;
 mod protocol_errors;
 mod rate_limits;
 mod reports;

@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// On SIGINT/SIGTERM, seconds to let connections, runs and background tasks finish.
     #[arg(long, value_name = "SECONDS")]
     pub shutdown_grace_seconds: Option<u64>,
+    /// Session store: `postgres://user:password@host:5432/db` keeps sessions in PostgreSQL
+    /// (schema created or upgraded at start); unset = the embedded store in the state dir.
+    #[arg(long = "store", value_name = "URL")]
+    pub store: Option<String>,
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
@@ -60,6 +64,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         log_format: args.log_format,
         log_level: args.log_level.clone(),
         shutdown_grace_seconds: args.shutdown_grace_seconds,
+        store_url: args.store.clone(),
     };
     let config = ServerConfig::load(
         args.config.as_deref(),

@@ -92,6 +92,9 @@ pub const KEYS: &[KeySpec] = &[
     key!(connections.outbound_queue_frames),
     key!(connections.outbound_queue_bytes),
     key!(connections.slow_consumer_timeout_seconds),
+    key!(store.url),
+    key!(store.pool_size),
+    key!(store.connect_timeout_seconds),
 ];
 
 /// The variable's value, `None` when unset or empty.
@@ -123,10 +126,13 @@ pub fn layer_from_env(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<La
     Ok(layer)
 }
 
-/// The value as it may appear in an error message (never the secret).
+/// The value as it may appear in an error message (never the secret, nor a store URL's
+/// password).
 fn shown(spec: &KeySpec, raw: &str) -> String {
     if spec.key == "jwt_secret" {
         "<hidden>".into()
+    } else if spec.section == "store" && spec.key == "url" {
+        format!("{:?}", super::hide_password(raw))
     } else {
         format!("{raw:?}")
     }

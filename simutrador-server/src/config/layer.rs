@@ -32,6 +32,9 @@ pub struct Layer {
     /// `[rate_limits]`.
     #[serde(default)]
     pub rate_limits: RateLimitLayer,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreLayer,
 }
 
 /// `[server]`, every key optional.
@@ -109,6 +112,16 @@ pub struct ConnectionsLayer {
     pub slow_consumer_timeout_seconds: Option<u64>,
 }
 
+/// `[store]`, every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct StoreLayer {
+    pub url: Option<String>,
+    pub pool_size: Option<u32>,
+    pub connect_timeout_seconds: Option<u64>,
+}
+
 /// `dst.field = value` for every field set in the layer section (`opt:` fields are `Option`s
 /// in the final config).
 macro_rules! merge {
@@ -161,6 +174,10 @@ impl Layer {
                 shutdown_grace_seconds: o.shutdown_grace_seconds,
                 ..ServerLayer::default()
             },
+            store: StoreLayer {
+                url: o.store_url.clone(),
+                ..StoreLayer::default()
+            },
             ..Layer::default()
         }
     }
@@ -186,6 +203,8 @@ impl Layer {
         merge!(d, s; max_connections, max_connections_per_ip, header_read_timeout_seconds,
             unauthenticated_timeout_seconds, outbound_queue_frames, outbound_queue_bytes,
             slow_consumer_timeout_seconds);
+        let (s, d) = (self.store, &mut config.store);
+        merge!(d, s; pool_size, connect_timeout_seconds; opt: url);
     }
 }
 

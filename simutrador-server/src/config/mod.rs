@@ -227,6 +227,57 @@ pub struct ConnectionsSection {
     pub slow_consumer_timeout_seconds: u64,
 }
 
+/// `[store]`: where sessions are kept.
+#[derive(Clone, PartialEq)]
+pub struct StoreSection {
+    /// `postgres://…`: sessions in PostgreSQL; `None` = the embedded journal store in the
+    /// state dir (`sessions/`).
+    pub url: Option<String>,
+    /// Connections in the PostgreSQL pool; default 8.
+    pub pool_size: u32,
+    /// Time to open a connection, and to wait for a free one in the pool; seconds, default 5.
+    pub connect_timeout_seconds: u64,
+}
+
+impl StoreSection {
+    /// The URL as it may be shown (its password replaced by `***`), when there is one.
+    pub fn shown_url(&self) -> Option<String> {
+        self.url.as_deref().map(hide_password)
+    }
+}
+
+impl std::fmt::Debug for StoreSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSection")
+            .field("url", &self.shown_url())
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_seconds", &self.connect_timeout_seconds)
+            .finish()
+    }
+}
+
+/// `url` with the password of its `user:password@` part (if any) replaced by `***`, and a
+/// `password=` parameter hidden too: for messages and logs.
+pub fn hide_password(url: &str) -> String {
+    let mut shown = url.to_string();
+    if let Some(scheme_end) = shown.find("://") {
+        let rest = &shown[scheme_end + 3..];
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@')
+            && let Some(colon) = rest[..at].find(':')
+        {
+            let (start, end) = (scheme_end + 3 + colon + 1, scheme_end + 3 + at);
+            shown.replace_range(start..end, "***");
+        }
+    }
+    if let Some(i) = shown.find("password=") {
+        let start = i + "password=".len();
+        let end = shown[start..].find('&').map_or(shown.len(), |e| start + e);
+        shown.replace_range(start..end, "***");
+    }
+    shown
+}
+
 /// The whole, validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -240,6 +291,8 @@ pub struct ServerConfig {
     pub rate_limits: RateLimitSection,
     /// `[connections]`.
     pub connections: ConnectionsSection,
+    /// `[store]`.
+    pub store: StoreSection,
 }
 
 /// Values given as command-line flags (highest precedence).
@@ -259,6 +312,8 @@ pub struct Overrides {
     pub log_level: Option<String>,
     /// `--shutdown-grace-seconds`.
     pub shutdown_grace_seconds: Option<u64>,
+    /// `--store`.
+    pub store_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -313,6 +368,11 @@ impl Default for ServerConfig {
                 outbound_queue_frames: 64,
                 outbound_queue_bytes: 16 << 20,
                 slow_consumer_timeout_seconds: 30,
+            },
+            store: StoreSection {
+                url: None,
+                pool_size: 8,
+                connect_timeout_seconds: 5,
             },
         }
     }

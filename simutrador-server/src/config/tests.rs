@@ -245,6 +245,7 @@ fn every_env_var_parses() -> anyhow::Result<()> {
                 "jwt_secret" => "0123456789abcdef0123456789abcdef",
                 "max_message_bytes" | "outbound_queue_bytes" => "100000",
                 "min_initial_capital" => "10",
+                "url" => "postgres://u@db/x",
                 "min_session_duration" | "max_session_duration" | "default_session_duration" => {
                     "2h"
                 }
@@ -260,6 +261,8 @@ fn every_env_var_parses() -> anyhow::Result<()> {
     assert!(!c.auth.create_local_key);
     assert_eq!(c.rate_limits.connections_per_user, 11);
     assert_eq!(c.limits.cleanup_interval_seconds, 11);
+    assert_eq!(c.store.url.as_deref(), Some("postgres://u@db/x"));
+    assert_eq!(c.store.pool_size, 11);
     Ok(())
 }
 
@@ -338,4 +341,69 @@ fn key_check_interval_is_validated() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[test]
+fn store_url_from_file_env_and_flag() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("server.toml");
+    std::fs::write(
+        &file,
+        "[store]\nurl = \"postgres://sim@db1/simutrador\"\npool_size = 4\n",
+    )?;
+    let none = env_of(&[]);
+    let c = ServerConfig::load(Some(&file), &none, &Overrides::default())?;
+    assert_eq!(
+        c.store.url.as_deref(),
+        Some("postgres://sim@db1/simutrador")
+    );
+    assert_eq!((c.store.pool_size, c.store.connect_timeout_seconds), (4, 5));
+    let env = env_of(&[("SIMUTRADOR_STORE_URL", "postgresql://sim@db2/simutrador")]);
+    let c = ServerConfig::load(Some(&file), &env, &Overrides::default())?;
+    assert_eq!(
+        c.store.url.as_deref(),
+        Some("postgresql://sim@db2/simutrador")
+    );
+    let flags = Overrides {
+        store_url: Some("postgres://sim@db3/simutrador".into()),
+        ..Overrides::default()
+    };
+    let c = ServerConfig::load(Some(&file), &env, &flags)?;
+    assert_eq!(
+        c.store.url.as_deref(),
+        Some("postgres://sim@db3/simutrador")
+    );
+    // Unset: the embedded store.
+    assert_eq!(ServerConfig::default().store.url, None);
+    Ok(())
+}
+
+#[test]
+fn store_settings_are_validated_without_showing_the_password() {
+    let text =
+        "[store]\nurl = \"mysql://u:hunter2@db/x\"\npool_size = 0\nconnect_timeout_seconds = 0\n";
+    let err = err_text(ServerConfig::from_toml_str(text, Path::new("s.toml")));
+    for needle in [
+        "[store] url (SIMUTRADOR_STORE_URL) is \"mysql://u:***@db/x\"; the only shared store is PostgreSQL",
+        "[store] pool_size (SIMUTRADOR_STORE_POOL_SIZE) is 0 but must be between 1 and 256",
+        "[store] connect_timeout_seconds (SIMUTRADOR_STORE_CONNECT_TIMEOUT_SECONDS) must be at least 1",
+    ] {
+        assert!(err.contains(needle), "{needle} not in {err}");
+    }
+    assert!(!err.contains("hunter2"), "{err}");
+    let text = "[store]\nurl = \"postgres://u:hunter2@db:notaport/x\"\n";
+    let err = err_text(ServerConfig::from_toml_str(text, Path::new("s.toml")));
+    assert!(err.contains("is not a valid PostgreSQL URL"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    let env = env_of(&[("SIMUTRADOR_STORE_POOL_SIZE", "x")]);
+    let err = err_text(ServerConfig::load(None, &env, &Overrides::default()));
+    assert!(err.contains("SIMUTRADOR_STORE_POOL_SIZE"), "{err}");
+    assert_eq!(
+        super::hide_password("postgres://u:pw@h/db?password=pw2&x=1"),
+        "postgres://u:***@h/db?password=***&x=1"
+    );
+    assert_eq!(
+        super::hide_password("postgres://u@h/db"),
+        "postgres://u@h/db"
+    );
 }

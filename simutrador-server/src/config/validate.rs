@@ -155,11 +155,51 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
     }
 
     connections(c, &mut problems);
+    store(c, &mut problems);
 
     match problems.as_slice() {
         [] => Ok(()),
         [one] => bail!("invalid configuration: {one}"),
         many => bail!("invalid configuration:\n  - {}", many.join("\n  - ")),
+    }
+}
+
+/// Accepted `[store] pool_size`.
+pub const STORE_POOL_SIZE: std::ops::RangeInclusive<u32> = 1..=256;
+
+/// `[store]`: a `postgres://` (or `postgresql://`) URL that parses, a pool of 1 to 256
+/// connections, a connect timeout of at least 1 s. The URL's password never appears.
+fn store(c: &ServerConfig, problems: &mut Vec<String>) {
+    let s = &c.store;
+    if let Some(url) = &s.url {
+        let shown = super::hide_password(url);
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            problems.push(format!(
+                "{} is {shown:?}; the only shared store is PostgreSQL: give a URL like \
+                 postgres://user:password@host:5432/simutrador, or leave it unset for the embedded store",
+                name("store", "url")
+            ));
+        } else if let Err(e) = url.parse::<tokio_postgres::Config>() {
+            problems.push(format!(
+                "{} ({shown:?}) is not a valid PostgreSQL URL: {e}",
+                name("store", "url")
+            ));
+        }
+    }
+    if !STORE_POOL_SIZE.contains(&s.pool_size) {
+        problems.push(format!(
+            "{} is {} but must be between {} and {}",
+            name("store", "pool_size"),
+            s.pool_size,
+            STORE_POOL_SIZE.start(),
+            STORE_POOL_SIZE.end()
+        ));
+    }
+    if s.connect_timeout_seconds == 0 {
+        problems.push(format!(
+            "{} must be at least 1",
+            name("store", "connect_timeout_seconds")
+        ));
     }
 }
 

@@ -33,7 +33,7 @@ use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::market_data::Catalog;
 use crate::protocol::DaemonState;
-use crate::session::store::{FileStore, SessionStore};
+use crate::session::store::{FileStore, PgStore, SessionStore, StoredSession};
 use crate::session::{cleanup, monitor, timers};
 pub use state::AppState;
 
@@ -88,6 +88,33 @@ impl RunningServer {
     }
 }
 
+/// The session store `config` names — PostgreSQL with `[store] url`, else the embedded
+/// store in the state dir — and the sessions it holds.
+fn open_store(
+    config: &ServerConfig,
+) -> anyhow::Result<(Arc<dyn SessionStore>, Vec<StoredSession>)> {
+    if config.store.url.is_some() {
+        let store = PgStore::open(&config.store)?;
+        let stored = store.load().with_context(|| {
+            format!(
+                "cannot read the sessions from {}",
+                config.store.shown_url().unwrap_or_default()
+            )
+        })?;
+        return Ok((Arc::new(store), stored));
+    }
+    let store = FileStore::open(&config.server.state_dir).with_context(|| {
+        format!(
+            "cannot open the session store in {}",
+            config.server.state_dir.display()
+        )
+    })?;
+    let stored = store
+        .load()
+        .with_context(|| format!("cannot read the session store in {}", store.dir().display()))?;
+    Ok((Arc::new(store), stored))
+}
+
 /// Build the state from `config` and `catalog`, bind `config.server.bind`, and start serving.
 pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<RunningServer> {
     let auth = Authenticator::open(&config.auth_settings())?;
@@ -96,17 +123,9 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         .with_context(|| format!("cannot listen on {}; is another daemon running there? pick another address with --bind", config.server.bind))?;
     let addr = listener.local_addr()?;
     secure_state_dir(&config.server.state_dir)?;
-    let store = FileStore::open(&config.server.state_dir).with_context(|| {
-        format!(
-            "cannot open the session store in {}",
-            config.server.state_dir.display()
-        )
-    })?;
     let loaded = std::time::Instant::now();
-    let stored = store
-        .load()
-        .with_context(|| format!("cannot read the session store in {}", store.dir().display()))?;
-    let state = Arc::new(AppState::new(config, auth, catalog, Arc::new(store)));
+    let (store, stored) = open_store(&config)?;
+    let state = Arc::new(AppState::new(config, auth, catalog, store));
     let daemon = state.daemon.clone();
     let restored = daemon.sessions.restore(stored);
     daemon.sessions.restored_ends().await;

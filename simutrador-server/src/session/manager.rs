@@ -176,10 +176,12 @@ impl SessionManager {
         self.check_store()?;
         let session = self.insert_new(user_id, params, bar_count, limits, data)?;
         if let Err(e) = self.hooks.journal.saved(&session) {
-            // Not durable: as if it had never been created.
+            // Not durable: as if it had never been created. The store forgets the record it
+            // kept to write later, or a recovered store would bring the session back.
             if self.sessions.remove(&session.id).is_some() {
                 self.unindex(&session);
             }
+            self.hooks.journal.removed(&session.id);
             self.store_failed(&e);
             return Err(super::store::health::store_unavailable(&e.message));
         }

@@ -83,6 +83,16 @@ impl Health {
         }
         *failure = Some(e.message.clone());
     }
+
+    /// The reason of the last failed write, until a probe clears it.
+    pub(super) fn reason(&self) -> Option<String> {
+        self.0.lock().clone()
+    }
+
+    /// Healthy again; true when it had failed.
+    pub(super) fn clear(&self) -> bool {
+        self.0.lock().take().is_some()
+    }
 }
 
 impl FileStore {

@@ -17,13 +17,15 @@
 //! - [`restore`] — turning loaded records back into sessions in the manager (deadlines
 //!   re-armed or fired, running sessions paused).
 //!
-//! The trait is what a shared store (Redis, PostgreSQL) would implement to serve several
-//! daemons; see `docs/scaling.md`.
+//! - [`postgres`] — [`PgStore`], sessions in PostgreSQL (`--store postgres://…`): the same
+//!   trait over tables, the first piece of several daemons sharing one store
+//!   (`docs/scaling.md`).
 
 pub mod file;
 pub mod frame;
 pub mod health;
 mod lifecycle_log;
+pub mod postgres;
 pub mod record;
 mod recover;
 pub mod restore;
@@ -31,6 +33,7 @@ pub mod results;
 mod run_log;
 
 pub use file::FileStore;
+pub use postgres::PgStore;
 pub use record::{RunRecord, StoredRun, StoredSession};
 
 use super::journal::{Journal, NoJournal, StoreError};

@@ -400,7 +400,7 @@ impl StoredSession {
     }
 
     /// A session as its first `saved` record describes it: `created`, nothing run.
-    fn saved(
+    pub(super) fn saved(
         id: &str,
         user_id: String,
         params: SessionParams,
@@ -441,7 +441,7 @@ impl StoredSession {
     }
 
     /// Fill the summary's derived fields (limits, equity, return) from the folded records.
-    fn derive(&mut self) {
+    pub(super) fn derive(&mut self) {
         let info = &mut self.info;
         info.limits = wire_limits(&self.limits, info.created_at);
         info.data_fingerprint = self.data.as_ref().map(DataFingerprint::digest);
