@@ -12,8 +12,11 @@
 //! - [`shutdown`] — SIGINT/SIGTERM, and draining the daemon's tasks within the grace period.
 //! - [`metrics`] — counters and the Prometheus text of `GET /metrics`.
 //! - [`token_throttle`] — exponential back-off on `POST /auth/token` after failed guesses.
+//! - [`data_reload`] — the job that reloads the market data when the data dir changes (or on
+//!   SIGHUP), so imported data is served without a restart.
 
 pub mod conn_limits;
+pub mod data_reload;
 pub mod http;
 pub mod listener;
 pub mod metrics;
@@ -31,7 +34,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
-use crate::market_data::Catalog;
+use crate::market_data::{Catalog, DataSource};
 use crate::protocol::DaemonState;
 use crate::session::store::{FileStore, SessionStore};
 use crate::session::{cleanup, monitor, timers};
@@ -89,7 +92,12 @@ impl RunningServer {
 }
 
 /// Build the state from `config` and `catalog`, bind `config.server.bind`, and start serving.
+/// `catalog` is what the data source of `config` ([`DataSource::from_config`]) held a moment
+/// ago; from now on the data dir is watched and reloaded when it changes ([`data_reload`]).
 pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<RunningServer> {
+    // Taken before anything else, so a change made while the daemon starts is seen.
+    let source = DataSource::from_config(&config.server);
+    let signature = source.signature();
     let auth = Authenticator::open(&config.auth_settings())?;
     let listener = TcpListener::bind(config.server.bind)
         .await
@@ -137,6 +145,18 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
     }
     jobs.spawn(monitor::run_ticker(
         daemon.sessions.clone(),
+        daemon.shutdown.clone(),
+    ));
+    // Data imported while the daemon runs is served without a restart.
+    let reloader = data_reload::Reloader {
+        source,
+        catalog: state.catalog.clone(),
+        metrics: state.metrics.clone(),
+    };
+    jobs.spawn(data_reload::run(
+        reloader,
+        signature,
+        Duration::from_secs(daemon.config.server.data_poll_secs),
         daemon.shutdown.clone(),
     ));
     // Revoked keys' connections are closed (the key file is checked every interval).
