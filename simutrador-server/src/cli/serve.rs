@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::{LogFormat, Overrides, ServerConfig, ServerSection};
-use crate::market_data::{Catalog, DataSource};
+use crate::market_data::Catalog;
 
 /// Flags of `serve` (highest precedence over env and file).
 #[derive(Debug, Clone, Default, Args)]
@@ -130,9 +130,10 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
 /// The catalog the daemon serves: the configured data dir (plus demo data with
 /// `--demo-data`), or — with no data dir configured — the built-in demo data plus the default
 /// data dir when it exists (so `data import` without `--data-dir` just works). The same
-/// [`DataSource::load`] reloads it while the daemon runs (`server::data_reload`).
+/// [`crate::market_data::DataSource::load`] reloads it while the daemon runs
+/// ([`crate::server::data_reload`]).
 pub fn load_catalog(server: &ServerSection) -> anyhow::Result<(Catalog, Vec<String>)> {
-    let source = DataSource::from_config(server);
+    let source = crate::server::data_reload::data_source(server);
     source
         .load()
         .with_context(|| format!("cannot load market data from {}", source.dir.display()))

@@ -41,8 +41,8 @@ pub use bars::BarSeries;
 pub use catalog::{Catalog, SymbolEntry};
 pub use fingerprint::DataFingerprint;
 pub use shared::{CatalogChanges, SharedCatalog};
-pub use source::DataSource;
 pub use shared_models::Bar;
+pub use source::DataSource;
 pub use validator::{MarketDataValidator, ValidatedRange};
 
 use std::path::PathBuf;

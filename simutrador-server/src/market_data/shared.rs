@@ -76,9 +76,8 @@ pub struct CatalogChanges {
 impl CatalogChanges {
     /// Compare `old` with `new` (series compared by content hash, symbols sorted).
     pub fn between(old: &Catalog, new: &Catalog) -> Self {
-        let names = |c: &Catalog| -> BTreeSet<String> {
-            c.entries().map(|e| e.symbol.clone()).collect()
-        };
+        let names =
+            |c: &Catalog| -> BTreeSet<String> { c.entries().map(|e| e.symbol.clone()).collect() };
         let (before, after) = (names(old), names(new));
         let changed = after
             .intersection(&before)
@@ -87,7 +86,8 @@ impl CatalogChanges {
                 a.zip(b).is_some_and(|(a, b)| {
                     a.series.len() != b.series.len()
                         || a.series.iter().zip(&b.series).any(|((ta, sa), (tb, sb))| {
-                            ta != tb || !(Arc::ptr_eq(sa, sb) || sa.content_hash() == sb.content_hash())
+                            ta != tb
+                                || !(Arc::ptr_eq(sa, sb) || sa.content_hash() == sb.content_hash())
                         })
                 })
             })
@@ -145,7 +145,11 @@ mod tests {
             &acme
         ));
         assert_eq!(
-            shared.snapshot().series("ACME", Timeframe::D1).unwrap().len(),
+            shared
+                .snapshot()
+                .series("ACME", Timeframe::D1)
+                .unwrap()
+                .len(),
             2
         );
     }
@@ -155,10 +159,9 @@ mod tests {
         let old = with_acme(&[100, 200]);
         let same = with_acme(&[100, 200]);
         assert!(CatalogChanges::between(&old, &same).is_empty());
-        let mut new = with_acme(&[100, 201]);
+        let new = with_acme(&[100, 201]);
         let mut only = Catalog::empty();
         only.insert(new.get("ACME").unwrap().clone());
-        new.extend(Catalog::empty());
         let c = CatalogChanges::between(&old, &only);
         assert_eq!(c.changed, ["ACME"]);
         assert_eq!(c.added, Vec::<String>::new());

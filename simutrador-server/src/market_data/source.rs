@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use super::metadata::SYMBOLS_FILE;
 use super::{Catalog, MarketDataError};
-use crate::config::{ServerSection, default_data_dir};
 
 /// The data the daemon serves: a data dir (watched even when it does not exist yet) and
 /// whether the built-in data comes with it.
@@ -32,18 +31,23 @@ pub struct DataSource {
 }
 
 impl DataSource {
-    /// The source `[server]` describes (`data_dir`, `demo_data`).
-    pub fn from_config(server: &ServerSection) -> Self {
-        match &server.data_dir {
+    /// The source of `[server] data_dir` and `demo_data` as configured; `default_dir` is the
+    /// default data dir (used when no data dir is configured).
+    pub fn resolve(
+        data_dir: Option<&Path>,
+        demo_data: Option<bool>,
+        default_dir: impl FnOnce() -> PathBuf,
+    ) -> Self {
+        match data_dir {
             Some(dir) => DataSource {
-                dir: dir.clone(),
+                dir: dir.to_path_buf(),
                 configured: true,
-                demo: server.demo_data.unwrap_or(false),
+                demo: demo_data.unwrap_or(false),
             },
             None => DataSource {
-                dir: default_data_dir(),
+                dir: default_dir(),
                 configured: false,
-                demo: server.demo_data.unwrap_or(true),
+                demo: demo_data.unwrap_or(true),
             },
         }
     }

@@ -33,7 +33,11 @@ fn the_source_loads_the_dir_and_the_built_ins_as_configured() {
     assert_eq!(c.symbol_count(), Catalog::built_in().symbol_count() + 1);
     assert_eq!(parts.len(), 2);
     // A bad row names the file and line.
-    std::fs::write(dir.join("1d/BAD.csv"), "date,open,high,low,close\nx,1,1,1,1\n").unwrap();
+    std::fs::write(
+        dir.join("1d/BAD.csv"),
+        "date,open,high,low,close\nx,1,1,1,1\n",
+    )
+    .unwrap();
     let err = source(&dir, true, false).load().unwrap_err().to_string();
     assert!(err.contains("BAD.csv:2"), "{err}");
 }

@@ -16,11 +16,22 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::metrics::Metrics;
+use crate::config::{ServerSection, default_data_dir};
 use crate::market_data::source::{DataSignature, ReloadWatch, WatchStep};
 use crate::market_data::{DataSource, SharedCatalog};
 
 /// The longest a changed signature is left to settle before it is looked at again.
 const SETTLE: Duration = Duration::from_millis(250);
+
+/// The data source `[server]` describes: `data_dir` (plus the built-ins with `demo_data`), or
+/// the built-ins plus the default data dir when no data dir is configured.
+pub fn data_source(server: &ServerSection) -> DataSource {
+    DataSource::resolve(
+        server.data_dir.as_deref(),
+        server.demo_data,
+        default_data_dir,
+    )
+}
 
 /// What the job works on.
 #[derive(Debug, Clone)]
@@ -82,16 +93,16 @@ impl Reloader {
     }
 }
 
-/// Watch the data dir every `poll` (never with a zero `poll`) and on SIGHUP until
+/// Watch the data dir every `poll` (never with a zero `poll`) and on `hangup` until
 /// `shutdown`; `loaded` is the signature of the files the served catalog came from.
 pub async fn run(
     reloader: Reloader,
     loaded: DataSignature,
     poll: Duration,
+    mut hangup: Hangup,
     shutdown: CancellationToken,
 ) {
     let mut watch = ReloadWatch::new(loaded);
-    let mut hangup = Hangup::install();
     let settle = SETTLE.min(poll);
     let mut next = poll;
     loop {
@@ -123,14 +134,17 @@ pub async fn run(
     }
 }
 
-/// SIGHUP, where there is one; otherwise a future that never resolves.
-struct Hangup {
+/// SIGHUP, where there is one; otherwise a future that never resolves. Installed before the
+/// daemon says it is listening, so an early SIGHUP reloads rather than ends the process.
+#[derive(Debug)]
+pub struct Hangup {
     #[cfg(unix)]
     signal: Option<tokio::signal::unix::Signal>,
 }
 
 impl Hangup {
-    fn install() -> Self {
+    /// Start listening for SIGHUP (needs a Tokio runtime).
+    pub fn install() -> Self {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -185,7 +199,11 @@ mod tests {
         assert_eq!(now.symbol_count(), 2);
         assert_eq!(before.symbol_count(), 1, "a snapshot is never changed");
 
-        std::fs::write(dir.join("1d/BAD.csv"), "date,open,high,low,close\nx,1,1,1,1\n").unwrap();
+        std::fs::write(
+            dir.join("1d/BAD.csv"),
+            "date,open,high,low,close\nx,1,1,1,1\n",
+        )
+        .unwrap();
         assert!(!reloader.reload("test").await);
         assert!(Arc::ptr_eq(&now, &reloader.catalog.snapshot()));
         assert_eq!(

@@ -248,7 +248,11 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE {name} counter");
         for (result, ok) in [("ok", true), ("error", false)] {
-            let _ = writeln!(out, "{name}{{result=\"{result}\"}} {}", self.data_reloads(ok));
+            let _ = writeln!(
+                out,
+                "{name}{{result=\"{result}\"}} {}",
+                self.data_reloads(ok)
+            );
         }
         out
     }

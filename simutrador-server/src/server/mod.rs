@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
-use crate::market_data::{Catalog, DataSource};
+use crate::market_data::Catalog;
 use crate::protocol::DaemonState;
 use crate::session::store::{FileStore, SessionStore};
 use crate::session::{cleanup, monitor, timers};
@@ -92,11 +92,11 @@ impl RunningServer {
 }
 
 /// Build the state from `config` and `catalog`, bind `config.server.bind`, and start serving.
-/// `catalog` is what the data source of `config` ([`DataSource::from_config`]) held a moment
+/// `catalog` is what the data source of `config` ([`data_reload::data_source`]) held a moment
 /// ago; from now on the data dir is watched and reloaded when it changes ([`data_reload`]).
 pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<RunningServer> {
     // Taken before anything else, so a change made while the daemon starts is seen.
-    let source = DataSource::from_config(&config.server);
+    let source = data_reload::data_source(&config.server);
     let signature = source.signature();
     let auth = Authenticator::open(&config.auth_settings())?;
     let listener = TcpListener::bind(config.server.bind)
@@ -157,6 +157,7 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
         reloader,
         signature,
         Duration::from_secs(daemon.config.server.data_poll_secs),
+        data_reload::Hangup::install(),
         daemon.shutdown.clone(),
     ));
     // Revoked keys' connections are closed (the key file is checked every interval).

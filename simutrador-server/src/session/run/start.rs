@@ -26,8 +26,8 @@ use super::feed::Feed;
 use super::handle::RunHandle;
 use super::io::{Effect, Output};
 use crate::error::{ApiResult, api_error};
-use crate::market_data::{Catalog, SharedCatalog};
 use crate::market_data::fingerprint::{DataFingerprint, SymbolFingerprint};
+use crate::market_data::{Catalog, SharedCatalog};
 use crate::session::outbound::OutboundTx;
 use crate::session::{Session, SessionManager};
 
