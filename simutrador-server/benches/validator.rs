@@ -7,9 +7,10 @@ use chrono::{TimeZone, Utc};
 use shared_models::Timeframe;
 use simutrador_server::market_data::csv::{read_csv_file, write_csv};
 use simutrador_server::market_data::validator::count_bars;
-use simutrador_server::market_data::{BarSeries, Catalog, MarketDataValidator, SymbolEntry, demo};
+use simutrador_server::market_data::{
+    BarSeries, Catalog, MarketDataValidator, SharedCatalog, SymbolEntry, demo,
+};
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Run `f` repeatedly for about `budget` and return nanoseconds per call.
@@ -94,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         demo_cat.memory_bytes() as f64 / demo_cat.bar_count() as f64
     );
 
-    let v = MarketDataValidator::new(Arc::new(demo_cat), 50);
+    let v = MarketDataValidator::new(SharedCatalog::shared(demo_cat), 50);
     let one = vec!["acme".to_string()];
     report(
         "validate 1 symbol, 1d, 2015-01-01..2020-12-31",
@@ -121,7 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let (one_cal, names) = fifty_symbol_catalog(0);
-    let v1 = MarketDataValidator::new(Arc::new(one_cal), 50);
+    let v1 = MarketDataValidator::new(SharedCatalog::shared(one_cal), 50);
     report(
         "validate 50 symbols (1 calendar), 1d, 2015..2020",
         ns_per_op(budget, || {
@@ -129,18 +130,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }),
     );
     let (c50, names) = fifty_symbol_catalog(10);
-    let v50 = MarketDataValidator::new(Arc::new(c50), 50);
+    let v50 = MarketDataValidator::new(SharedCatalog::shared(c50), 50);
     report(
         "validate 50 symbols (40 weekday + 10 every-day), 1d",
         ns_per_op(budget, || {
             v50.validate(&names, None, "2015-01-01", "2020-12-31", now)
         }),
     );
+    let c50 = v50.catalog();
     let series: Vec<&BarSeries> = names
         .iter()
         .filter_map(|n| {
-            v50.catalog()
-                .series(&n.to_uppercase(), Timeframe::D1)
+            c50.series(&n.to_uppercase(), Timeframe::D1)
                 .map(|a| a.as_ref())
         })
         .collect();

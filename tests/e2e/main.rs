@@ -20,6 +20,7 @@ mod connection_metrics;
 mod data_changed;
 mod data_import;
 mod data_list;
+mod data_reload;
 mod files;
 mod history;
 mod journal_recovery;

@@ -11,7 +11,8 @@
 //! [`crate::config::default_data_dir`]. A file with a bad row prints `file:line: reason` and
 //! exits with 1; nothing is written. A symbol and timeframe that already has bars is
 //! replaced only with `--replace` (else exit 1, nothing written), and the output says how
-//! many bars were replaced.
+//! many bars were replaced. The text output ends with when a running daemon serving this data
+//! dir picks the data up (it polls the dir every `[server] data_poll_secs`; no restart).
 
 use anyhow::Context;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
@@ -124,14 +125,15 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
                     "Imported".to_string()
                 };
                 output::line(&format!(
-                    "{what} {} {} ({}): {} bars, {} .. {}\nStored in {}",
+                    "{what} {} {} ({}): {} bars, {} .. {}\nStored in {}\n{}",
                     s.symbol,
                     s.timeframe,
                     s.asset_class,
                     s.bars,
                     s.first,
                     s.last,
-                    s.destination.display()
+                    s.destination.display(),
+                    pickup_note(poll_secs())
                 ))?;
             }
             Ok(ExitCode::SUCCESS)
@@ -165,6 +167,32 @@ fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e).context("data import failed"),
+    }
+}
+
+/// `[server] data_poll_secs` as a daemon started from here would read it (config file and
+/// environment); the default when the configuration cannot be read.
+fn poll_secs() -> u64 {
+    let config = crate::config::ServerConfig::load(
+        None,
+        &|k| std::env::var(k).ok(),
+        &crate::config::Overrides::default(),
+    );
+    config.map_or_else(
+        |_| crate::config::ServerConfig::default().server.data_poll_secs,
+        |c| c.server.data_poll_secs,
+    )
+}
+
+/// When a running daemon serving the data dir picks an import up.
+fn pickup_note(poll_secs: u64) -> String {
+    if poll_secs == 0 {
+        "A running daemon serving this data dir does not poll it (data_poll_secs = 0): send it SIGHUP (`kill -HUP PID`) to serve the new bars (no restart needed).".to_string()
+    } else {
+        format!(
+            "A running daemon serving this data dir picks it up within about {} s (no restart needed).",
+            poll_secs + 1
+        )
     }
 }
 
@@ -291,6 +319,12 @@ mod tests {
                 .is_err()
         );
         assert!(Cli::try_parse_from(["x", "list", "--demo", "--json"]).is_ok());
+    }
+
+    #[test]
+    fn the_pickup_note_says_when_a_running_daemon_serves_the_import() {
+        assert!(pickup_note(2).contains("within about 3 s (no restart needed)"));
+        assert!(pickup_note(0).contains("SIGHUP"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::config::{LogFormat, Overrides, ServerConfig, ServerSection, default_data_dir};
+use crate::config::{LogFormat, Overrides, ServerConfig, ServerSection};
 use crate::market_data::Catalog;
 
 /// Flags of `serve` (highest precedence over env and file).
@@ -134,41 +134,14 @@ async fn serve(config: ServerConfig) -> anyhow::Result<()> {
 
 /// The catalog the daemon serves: the configured data dir (plus demo data with
 /// `--demo-data`), or — with no data dir configured — the built-in demo data plus the default
-/// data dir when it exists (so `data import` without `--data-dir` just works).
+/// data dir when it exists (so `data import` without `--data-dir` just works). The same
+/// [`crate::market_data::DataSource::load`] reloads it while the daemon runs
+/// ([`crate::server::data_reload`]).
 pub fn load_catalog(server: &ServerSection) -> anyhow::Result<(Catalog, Vec<String>)> {
-    let mut sources = Vec::new();
-    let (dir, demo) = match &server.data_dir {
-        Some(dir) => (Some(dir.clone()), server.demo_data.unwrap_or(false)),
-        None => {
-            let default = default_data_dir();
-            (
-                default.is_dir().then_some(default),
-                server.demo_data.unwrap_or(true),
-            )
-        }
-    };
-    let mut catalog = if demo {
-        sources.push("built-in demo data (synthetic) and samples (GOOG)".to_string());
-        Catalog::built_in()
-    } else {
-        Catalog::empty()
-    };
-    if let Some(dir) = dir {
-        let loaded = Catalog::load_dir(&dir)
-            .with_context(|| format!("cannot load market data from {}", dir.display()))?;
-        sources.push(format!(
-            "{} ({} symbols)",
-            dir.display(),
-            loaded.symbol_count()
-        ));
-        catalog.extend(loaded);
-    }
-    if catalog.symbol_count() == 0 {
-        anyhow::bail!(
-            "no market data: the data dir holds no CSV files; import some with `simutrador-server data import` or drop --data-dir to use the demo data"
-        );
-    }
-    Ok((catalog, sources))
+    let source = crate::server::data_reload::data_source(server);
+    source
+        .load()
+        .with_context(|| format!("cannot load market data from {}", source.dir.display()))
 }
 
 fn init_logging(config: &ServerConfig) {

@@ -60,6 +60,7 @@ pub const KEYS: &[KeySpec] = &[
     key!(server.log_level, "SIMUTRADOR_LOG"),
     key!(server.max_message_bytes),
     key!(server.shutdown_grace_seconds),
+    key!(server.data_poll_secs, "SIMUTRADOR_DATA_POLL_SECS"),
     key!(auth.jwt_secret, "SIMUTRADOR_JWT_SECRET"),
     key!(auth.token_ttl_seconds),
     key!(auth.create_local_key),

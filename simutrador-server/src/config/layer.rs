@@ -50,6 +50,7 @@ pub struct ServerLayer {
     pub log_level: Option<String>,
     pub max_message_bytes: Option<usize>,
     pub shutdown_grace_seconds: Option<u64>,
+    pub data_poll_secs: Option<u64>,
 }
 
 /// `[auth]`, every key optional.
@@ -186,7 +187,7 @@ impl Layer {
     pub fn merge_into(self, config: &mut ServerConfig) {
         let (s, d) = (self.server, &mut config.server);
         merge!(d, s; bind, state_dir, log_format, log_level, max_message_bytes,
-            shutdown_grace_seconds; opt: data_dir, demo_data);
+            shutdown_grace_seconds, data_poll_secs; opt: data_dir, demo_data);
         let (s, d) = (self.auth, &mut config.auth);
         merge!(d, s; token_ttl_seconds, create_local_key, key_check_interval_ms; opt: jwt_secret);
         let (s, d) = (self.limits, &mut config.limits);

@@ -102,6 +102,10 @@ pub struct ServerSection {
     /// On SIGINT/SIGTERM, how long connections, runs (checkpointing their journals) and
     /// background tasks get to finish before the daemon exits anyway; seconds, default 5.
     pub shutdown_grace_seconds: u64,
+    /// How often the data dir is looked at for changes (new, replaced or removed CSV files,
+    /// `symbols.toml`), which are then loaded without a restart; seconds, default 2, 0 = never
+    /// (SIGHUP still reloads).
+    pub data_poll_secs: u64,
 }
 
 /// `[auth]`.
@@ -328,6 +332,7 @@ impl Default for ServerConfig {
                 log_level: "info".into(),
                 max_message_bytes: 262_144,
                 shutdown_grace_seconds: 5,
+                data_poll_secs: 2,
             },
             auth: AuthSection {
                 jwt_secret: None,

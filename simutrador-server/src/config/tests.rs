@@ -95,6 +95,29 @@ fn shutdown_grace_from_file_env_and_flag() -> anyhow::Result<()> {
 }
 
 #[test]
+fn data_poll_secs_from_file_and_env_is_validated() -> anyhow::Result<()> {
+    assert_eq!(ServerConfig::default().server.data_poll_secs, 2);
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("server.toml");
+    std::fs::write(&file, "[server]\ndata_poll_secs = 0\n")?;
+    let c = ServerConfig::load(Some(&file), &env_of(&[]), &Overrides::default())?;
+    assert_eq!(c.server.data_poll_secs, 0);
+    let env = env_of(&[("SIMUTRADOR_DATA_POLL_SECS", "9")]);
+    let c = ServerConfig::load(Some(&file), &env, &Overrides::default())?;
+    assert_eq!(c.server.data_poll_secs, 9);
+    let env = env_of(&[("SIMUTRADOR_DATA_POLL_SECS", "99999")]);
+    let err = err_text(ServerConfig::load(Some(&file), &env, &Overrides::default()));
+    assert!(
+        err.contains("[server] data_poll_secs (SIMUTRADOR_SERVER_DATA_POLL_SECS) is 99999 but must be at most 3600"),
+        "{err}"
+    );
+    let env = env_of(&[("SIMUTRADOR_DATA_POLL_SECS", "soon")]);
+    let err = err_text(ServerConfig::load(Some(&file), &env, &Overrides::default()));
+    assert!(err.contains("SIMUTRADOR_DATA_POLL_SECS"), "{err}");
+    Ok(())
+}
+
+#[test]
 fn config_file_from_env_and_missing_file() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("s.toml");

@@ -13,6 +13,9 @@ pub const MIN_MESSAGE_BYTES: usize = 1024;
 /// Accepted `[auth] key_check_interval_ms`: often enough to matter, not a busy loop.
 pub const KEY_CHECK_INTERVAL_MS: std::ops::RangeInclusive<u64> = 10..=60_000;
 
+/// Largest accepted `[server] data_poll_secs` (0 turns polling off).
+pub const MAX_DATA_POLL_SECS: u64 = 3600;
+
 /// Check value ranges and relations between keys.
 pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
     let mut problems: Vec<String> = Vec::new();
@@ -69,6 +72,13 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
             name("auth", "key_check_interval_ms"),
             KEY_CHECK_INTERVAL_MS.start(),
             KEY_CHECK_INTERVAL_MS.end()
+        ));
+    }
+    if c.server.data_poll_secs > MAX_DATA_POLL_SECS {
+        problems.push(format!(
+            "{} is {} but must be at most {MAX_DATA_POLL_SECS} seconds (0 turns polling off)",
+            name("server", "data_poll_secs"),
+            c.server.data_poll_secs
         ));
     }
     if c.server.max_message_bytes < MIN_MESSAGE_BYTES {

@@ -1,4 +1,5 @@
-//! Every symbol × timeframe the daemon holds, loaded once at start-up.
+//! Every symbol × timeframe the daemon holds, loaded at start-up and again whenever the data
+//! dir changes (see [`super::source`] and [`super::shared`]).
 //!
 //! A data directory looks like this:
 //!
@@ -9,8 +10,9 @@
 //! ```
 //!
 //! Timeframe folders are `1m 5m 15m 30m 1h 4h 1d 1w 1mo` (`daily` is read as `1d`); any other
-//! folder is an error naming it. Symbols are the upper-cased file stems. The catalog is
-//! immutable after loading and shared behind an `Arc`; nothing re-reads files per request.
+//! folder is an error naming it. Symbols are the upper-cased file stems. A catalog is
+//! immutable after loading and shared behind an `Arc`; nothing re-reads files per request (a
+//! reload builds a new catalog and swaps it in whole).
 //! Series of one timeframe whose timestamps are identical share one timestamp column (less
 //! memory, and the validator merges each calendar once).
 
@@ -73,7 +75,7 @@ impl SymbolEntry {
     }
 }
 
-/// The catalog: immutable after loading, shared behind an `Arc`.
+/// The catalog: immutable after loading, shared behind an `Arc` (replaced whole on reload).
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     entries: HashMap<String, SymbolEntry, FnvBuild>,

@@ -5,6 +5,10 @@
 //!   (`shared_models::Bar`: a `Candle` with its time).
 //! - [`csv`] — reading/writing OHLCV CSV files, rejecting bad rows with `file:line` and reason.
 //! - [`catalog`] — `Catalog`, every symbol × timeframe the daemon holds.
+//! - [`shared`] — `SharedCatalog`, the catalog the daemon serves now, swapped whole when the
+//!   data dir changes; readers take a snapshot per request or run.
+//! - [`source`] — `DataSource`, where the catalog is loaded from (at start-up and at every
+//!   reload), and the cheap signature of its files that tells the daemon when to reload.
 //! - [`fingerprint`] — content hashes of series and a session's `DataFingerprint`.
 //! - [`demo`] — deterministic synthetic demo data generated in code.
 //! - [`samples`] — real sample series compiled in (`data/GOOG.csv`).
@@ -23,6 +27,8 @@ pub mod fingerprint;
 pub mod import;
 pub mod metadata;
 pub mod samples;
+pub mod shared;
+pub mod source;
 pub mod timefmt;
 pub mod validator;
 
@@ -34,7 +40,9 @@ mod fuzz_tests;
 pub use bars::BarSeries;
 pub use catalog::{Catalog, SymbolEntry};
 pub use fingerprint::DataFingerprint;
+pub use shared::{CatalogChanges, SharedCatalog};
 pub use shared_models::Bar;
+pub use source::DataSource;
 pub use validator::{MarketDataValidator, ValidatedRange};
 
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! Checks the market-data side of a session request (symbols, timeframe, dates) against the
-//! catalog held in memory. Never re-reads files.
+//! catalog held in memory ([`SharedCatalog`]: one snapshot per request, so a reload in the
+//! middle of a check is not seen half-way). Never re-reads files.
 //!
 //! Order of checks, first failure wins: symbol list empty (`INVALID_SYMBOL`) or too long
 //! (`TOO_MANY_SYMBOLS`); timeframe unparsable (`INVALID_TIMEFRAME`); malformed or unknown
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use super::calendar::{FnvHasher, count_distinct};
 use super::timefmt::{day_of, days_since_epoch, format_rfc3339, parse_date_bound};
-use super::{BarSeries, Catalog};
+use super::{BarSeries, Catalog, SharedCatalog};
 use crate::error::{ApiResult, ErrorCode, api_error};
 use std::hash::Hasher;
 
@@ -59,20 +60,24 @@ fn symbol_hash(s: &str) -> u64 {
 /// Checks symbols, timeframe and dates against the catalog. Never re-reads files.
 #[derive(Debug, Clone)]
 pub struct MarketDataValidator {
-    catalog: Arc<Catalog>,
+    catalog: Arc<SharedCatalog>,
     max_symbols: usize,
 }
 
 impl MarketDataValidator {
     /// A validator over `catalog` allowing at most `max_symbols` per request.
-    pub fn new(catalog: Arc<Catalog>, max_symbols: usize) -> Self {
+    pub fn new(catalog: Arc<SharedCatalog>, max_symbols: usize) -> Self {
         MarketDataValidator {
             catalog,
             max_symbols,
         }
     }
-    /// The catalog this validator checks against.
-    pub fn catalog(&self) -> &Arc<Catalog> {
+    /// The catalog as it is now (a snapshot: keep it for the whole request).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.snapshot()
+    }
+    /// The swappable catalog this validator checks against.
+    pub fn shared(&self) -> &Arc<SharedCatalog> {
         &self.catalog
     }
     /// The largest number of distinct symbols a request may name.
@@ -90,13 +95,27 @@ impl MarketDataValidator {
         end: &str,
         now: DateTime<Utc>,
     ) -> ApiResult<ValidatedRange> {
+        self.validate_on(&self.catalog(), symbols, timeframe, start, end, now)
+    }
+
+    /// [`MarketDataValidator::validate`] against `catalog`, a snapshot the caller keeps (to
+    /// fingerprint the same bars it validated).
+    pub fn validate_on(
+        &self,
+        catalog: &Catalog,
+        symbols: &[String],
+        timeframe: Option<&str>,
+        start: &str,
+        end: &str,
+        now: DateTime<Utc>,
+    ) -> ApiResult<ValidatedRange> {
         let symbols = self.normalize_list(symbols)?;
         let tf = parse_timeframe(timeframe)?;
-        let series = self.lookup(&symbols, tf)?;
+        let series = Self::lookup(catalog, &symbols, tf)?;
         let (start, end) = parse_range(start, end, now)?;
         check_available(&symbols, &series, tf, &start, &end)?;
         let (first, last) = (start.first_second(), end.last_second());
-        let bar_count = count_distinct(&series, first, last, Some(self.catalog.calendars()));
+        let bar_count = count_distinct(&series, first, last, Some(catalog.calendars()));
         if bar_count == 0 {
             return Err(api_error(
                 ErrorCode::InvalidDateRange,
@@ -158,12 +177,16 @@ impl MarketDataValidator {
         Ok(out)
     }
 
-    fn lookup<'a>(&'a self, symbols: &[String], tf: Timeframe) -> ApiResult<Vec<&'a BarSeries>> {
+    fn lookup<'a>(
+        catalog: &'a Catalog,
+        symbols: &[String],
+        tf: Timeframe,
+    ) -> ApiResult<Vec<&'a BarSeries>> {
         let mut found = Vec::with_capacity(symbols.len());
         let mut bad: Vec<(&str, String)> = Vec::new();
         let mut missing_tf = Map::new();
         for s in symbols {
-            let Some(entry) = is_valid_symbol(s).then(|| self.catalog.get(s)).flatten() else {
+            let Some(entry) = is_valid_symbol(s).then(|| catalog.get(s)).flatten() else {
                 let reason = if is_valid_symbol(s) {
                     "not in the catalog; list_symbols shows the symbols this server has"
                 } else {

@@ -44,7 +44,7 @@ fn validator() -> MarketDataValidator {
         ],
     ));
     c.insert(entry("MIN", &[(Timeframe::M1, daily(5, false))]));
-    MarketDataValidator::new(Arc::new(c), 3)
+    MarketDataValidator::new(SharedCatalog::shared(c), 3)
 }
 
 fn now() -> DateTime<Utc> {
@@ -320,7 +320,7 @@ fn series_of(ts: &[i64]) -> BarSeries {
 
 #[test]
 fn demo_catalog_validates() {
-    let v = MarketDataValidator::new(Arc::new(Catalog::demo()), 50);
+    let v = MarketDataValidator::new(SharedCatalog::shared(Catalog::demo()), 50);
     let now = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).unwrap();
     let all = syms(&super::super::demo::SYMBOLS);
     let r = v

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::rate_limit::RateLimits;
 use crate::config::ServerConfig;
-use crate::market_data::{Catalog, MarketDataValidator};
+use crate::market_data::{MarketDataValidator, SharedCatalog};
 use crate::session::SessionManager;
 
 /// What the protocol layer reports about the requests it serves.
@@ -61,11 +61,12 @@ pub struct DaemonState {
 }
 
 impl DaemonState {
-    /// The state over `sessions` (built by the caller) and `catalog`, reporting to `observer`.
+    /// The state over `sessions` (built by the caller) and `catalog` (the swappable catalog
+    /// the server's reload job replaces), reporting to `observer`.
     pub fn new(
         config: ServerConfig,
         sessions: Arc<SessionManager>,
-        catalog: Arc<Catalog>,
+        catalog: Arc<SharedCatalog>,
         shutdown: CancellationToken,
         observer: Arc<dyn RequestObserver>,
     ) -> Self {

@@ -1,7 +1,8 @@
 //! `GET /metrics` in the Prometheus text format (version 0.0.4), written by hand: sessions by
 //! state, background jobs run / failed / retried and their lag, messages by type, errors by
 //! code, open connections, failed writes to the session store, connections refused or closed
-//! before they became an authenticated WebSocket (by reason), and slow-consumer closes.
+//! before they became an authenticated WebSocket (by reason), slow-consumer closes, and
+//! reloads of the market data (by result).
 //!
 //! The lower layers never name this registry: it implements the session layer's
 //! [`SessionObserver`] and the protocol layer's [`RequestObserver`], and the server installs
@@ -29,6 +30,7 @@ pub struct Metrics {
     store_failures: AtomicU64,
     refused: [AtomicU64; ConnectionRefusal::ALL.len()],
     slow_consumer_closes: AtomicU64,
+    data_reloads: [AtomicU64; 2],
 }
 
 /// Why the listener refused a connection, or closed it before it became an authenticated
@@ -127,6 +129,17 @@ impl Metrics {
     /// A WebSocket connection was closed with 4008 (slow consumer).
     pub fn slow_consumer_closed(&self) {
         self.slow_consumer_closes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The market data was reloaded (`ok`) or a reload was refused (a bad file; the old
+    /// catalog kept serving).
+    pub fn data_reloaded(&self, ok: bool) {
+        self.data_reloads[usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reloads of the market data so far that worked (`ok`) or failed.
+    pub fn data_reloads(&self, ok: bool) -> u64 {
+        self.data_reloads[usize::from(!ok)].load(Ordering::Relaxed)
     }
 
     /// Jobs run of kind `job`.
@@ -228,6 +241,19 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE {name} counter");
         let closes = self.slow_consumer_closes.load(Ordering::Relaxed);
         let _ = writeln!(out, "{name} {closes}");
+        let name = "simutrador_data_reloads_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Reloads of the market data after the data dir changed (or SIGHUP), by result (error: a bad file, the old data kept serving)."
+        );
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (result, ok) in [("ok", true), ("error", false)] {
+            let _ = writeln!(
+                out,
+                "{name}{{result=\"{result}\"}} {}",
+                self.data_reloads(ok)
+            );
+        }
         out
     }
 }
@@ -315,7 +341,12 @@ mod tests {
         protocol.observe(RequestEvent::Refused("RATE_LIMITED"));
         protocol.observe(RequestEvent::SlowConsumerClosed);
         m.connection_refused(ConnectionRefusal::MaxConnectionsPerIp);
+        m.data_reloaded(true);
+        m.data_reloaded(false);
+        m.data_reloaded(true);
         let text = m.render(&[], 0);
+        assert!(text.contains("simutrador_data_reloads_total{result=\"ok\"} 2"));
+        assert!(text.contains("simutrador_data_reloads_total{result=\"error\"} 1"));
         assert!(text.contains("simutrador_slow_consumer_closes_total 1"));
         assert!(
             text.contains(

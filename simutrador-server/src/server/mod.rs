@@ -12,8 +12,11 @@
 //! - [`shutdown`] — SIGINT/SIGTERM, and draining the daemon's tasks within the grace period.
 //! - [`metrics`] — counters and the Prometheus text of `GET /metrics`.
 //! - [`token_throttle`] — exponential back-off on `POST /auth/token` after failed guesses.
+//! - [`data_reload`] — the job that reloads the market data when the data dir changes (or on
+//!   SIGHUP), so imported data is served without a restart.
 
 pub mod conn_limits;
+pub mod data_reload;
 pub mod http;
 pub mod listener;
 pub mod metrics;
@@ -116,7 +119,12 @@ fn open_store(
 }
 
 /// Build the state from `config` and `catalog`, bind `config.server.bind`, and start serving.
+/// `catalog` is what the data source of `config` ([`data_reload::data_source`]) held a moment
+/// ago; from now on the data dir is watched and reloaded when it changes ([`data_reload`]).
 pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<RunningServer> {
+    // Taken before anything else, so a change made while the daemon starts is seen.
+    let source = data_reload::data_source(&config.server);
+    let signature = source.signature();
     let auth = Authenticator::open(&config.auth_settings())?;
     let listener = TcpListener::bind(config.server.bind)
         .await
@@ -156,6 +164,19 @@ pub async fn start(config: ServerConfig, catalog: Catalog) -> anyhow::Result<Run
     }
     jobs.spawn(monitor::run_ticker(
         daemon.sessions.clone(),
+        daemon.shutdown.clone(),
+    ));
+    // Data imported while the daemon runs is served without a restart.
+    let reloader = data_reload::Reloader {
+        source,
+        catalog: state.catalog.clone(),
+        metrics: state.metrics.clone(),
+    };
+    jobs.spawn(data_reload::run(
+        reloader,
+        signature,
+        Duration::from_secs(daemon.config.server.data_poll_secs),
+        data_reload::Hangup::install(),
         daemon.shutdown.clone(),
     ));
     // Revoked keys' connections are closed (the key file is checked every interval).

@@ -13,7 +13,7 @@ use super::metrics::Metrics;
 use crate::audit::AuditLog;
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
-use crate::market_data::Catalog;
+use crate::market_data::{Catalog, SharedCatalog};
 use crate::protocol::DaemonState;
 use crate::session::SessionManager;
 use crate::session::hooks::Hooks;
@@ -34,8 +34,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Every WebSocket connection task and its writer task: shutdown waits for them.
     pub connections: TaskTracker,
-    /// The server's background tasks (listener, cleanup, deadlines, statistics ticker).
+    /// The server's background tasks (listener, cleanup, deadlines, statistics ticker, data
+    /// reload).
     pub jobs: TaskTracker,
+    /// The catalog every layer reads (a snapshot per request or run); the data-reload job
+    /// ([`super::data_reload`]) replaces it when the data dir changes.
+    pub catalog: Arc<SharedCatalog>,
     started: Instant,
     started_wall: chrono::DateTime<Utc>,
 }
@@ -49,7 +53,7 @@ impl AppState {
         store: Arc<dyn SessionStore>,
     ) -> Self {
         let metrics = Arc::new(Metrics::default());
-        let catalog = Arc::new(catalog);
+        let catalog = SharedCatalog::shared(catalog);
         let shutdown = CancellationToken::new();
         let runs = RunEnv {
             catalog: catalog.clone(),
@@ -59,7 +63,7 @@ impl AppState {
         let daemon = Arc::new(DaemonState::new(
             config,
             sessions,
-            catalog,
+            catalog.clone(),
             shutdown,
             metrics.clone(),
         ));
@@ -70,6 +74,7 @@ impl AppState {
             metrics,
             connections: TaskTracker::new(),
             jobs: TaskTracker::new(),
+            catalog,
             started: Instant::now(),
             started_wall: Utc::now(),
         }

@@ -39,7 +39,10 @@ pub fn validate(
     limits: &LimitsSection,
     now: DateTime<Utc>,
 ) -> ApiResult<ValidatedSession> {
-    let range = validator.validate(
+    // One snapshot for the check and the fingerprint: a reload in between is not seen.
+    let catalog = validator.catalog();
+    let range = validator.validate_on(
+        &catalog,
         &req.symbols,
         req.timeframe.as_deref(),
         &req.start_date,
@@ -95,7 +98,7 @@ pub fn validate(
     }
 
     let data = DataFingerprint::of_catalog(
-        validator.catalog(),
+        &catalog,
         &range.symbols,
         range.timeframe,
         range.first_second(),

@@ -119,6 +119,9 @@ impl Apply for Resume {
         if session.run_handle().is_none() && session.state() == SessionState::Paused {
             // Restored after a restart: rebuild the run from its journal first.
             start::rebuild(sessions, &session)?;
+        } else {
+            // A live paused run holds the bars it started on: not resumed on data reloaded since.
+            start::check_resume(sessions, &session)?;
         }
         forward(ctx, &self.0.session_id, Control::Resume, request_id)
     }

@@ -31,7 +31,7 @@ async fn a_finished_run_leaves_no_handle_and_no_results_in_its_session() {
         Hooks {
             journal: store,
             runs: RunEnv {
-                catalog: Arc::new(catalog().clone()),
+                catalog: crate::market_data::SharedCatalog::shared(catalog().clone()),
                 shutdown: Default::default(),
             },
             ..Hooks::default()

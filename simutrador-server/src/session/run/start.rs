@@ -4,7 +4,10 @@
 //! protocol command only decodes the request and calls [`start`]; `resume_simulation` and the
 //! lifecycle's early ends call [`SessionManager::rebuild_restored_run`]. Both build through
 //! [`build`], which refuses bars other than those the session was created on
-//! (`DATA_CHANGED`, [`check_data`]).
+//! (`DATA_CHANGED`, [`check_data`]). Every build takes one snapshot of the daemon's
+//! [`SharedCatalog`]; the run keeps the series of that snapshot to its end, however often
+//! the data dir is reloaded meanwhile, and a paused run is checked against the catalog as it
+//! is now before it resumes ([`check_resume`]).
 
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -23,8 +26,8 @@ use super::feed::Feed;
 use super::handle::RunHandle;
 use super::io::{Effect, Output};
 use crate::error::{ApiResult, api_error};
-use crate::market_data::Catalog;
 use crate::market_data::fingerprint::{DataFingerprint, SymbolFingerprint};
+use crate::market_data::{Catalog, SharedCatalog};
 use crate::session::outbound::OutboundTx;
 use crate::session::{Session, SessionManager};
 
@@ -37,8 +40,8 @@ pub const MAX_WARMUP: u32 = 10_000;
 /// sees it checkpoints its journal and ends, leaving the session resumable).
 #[derive(Debug, Clone, Default)]
 pub struct RunEnv {
-    /// The catalog the sessions' bars come from.
-    pub catalog: Arc<Catalog>,
+    /// The catalog the sessions' bars come from (a snapshot per run).
+    pub catalog: Arc<SharedCatalog>,
     /// Cancelled when the daemon shuts down.
     pub shutdown: CancellationToken,
 }
@@ -108,7 +111,7 @@ pub fn start(
     check_origin(req)?;
     refuse_damaged(session)?;
     let env = &sessions.hooks.runs;
-    let (feed, engine) = build(session, &env.catalog)?;
+    let (feed, engine) = build(session, &env.catalog.snapshot())?;
     check_active_limit(sessions, session)?;
     sessions.check_store()?;
     let log = sessions.store().run_log(&session.id, true).map_err(|e| {
@@ -173,7 +176,7 @@ pub fn rebuild(
     refuse_damaged(session)?;
     let env = &sessions.hooks.runs;
     let stored = sessions.store().load_run(&session.id);
-    let (feed, engine) = build(session, &env.catalog)?;
+    let (feed, engine) = build(session, &env.catalog.snapshot())?;
     let (handle, inbox) = RunHandle::channel();
     let rebuilt = RunCore::replay(setup(session), feed, engine, stored, inbox.stop_flag());
     let (core, pending) = rebuilt.ok_or_else(|| {
@@ -205,7 +208,7 @@ pub fn rebuild(
 /// run journal goes. `Ok(false)` when there is nothing to rebuild from (no run journal).
 pub fn rebuild_results(sessions: &SessionManager, session: &Session) -> ApiResult<bool> {
     let stored = sessions.store().load_run(&session.id);
-    let (feed, engine) = build(session, &sessions.hooks.runs.catalog)?;
+    let (feed, engine) = build(session, &sessions.hooks.runs.catalog.snapshot())?;
     let replayed = RunCore::replay(
         setup(session),
         feed,
@@ -230,10 +233,29 @@ pub fn rebuild_results(sessions: &SessionManager, session: &Session) -> ApiResul
     Ok(true)
 }
 
+/// `DATA_CHANGED` when the paused `session`'s bars are no longer those of the catalog as it
+/// is now: its run still holds the bars it started on, but the data dir was reloaded
+/// meanwhile (`data import --replace`, an edited file), and resuming would finish a run the
+/// daemon could not rebuild after a restart. Sessions in any other state pass (a running
+/// session's resume is refused by its run; a restored one is checked when it is rebuilt).
+pub fn check_resume(sessions: &SessionManager, session: &Session) -> ApiResult<()> {
+    if session.state() != SessionState::Paused {
+        return Ok(());
+    }
+    let (first, last) = bounds(session)?;
+    check_data(
+        session,
+        &sessions.hooks.runs.catalog.snapshot(),
+        first,
+        last,
+    )
+}
+
 /// `DATA_CHANGED` when the catalog's bars for `session` (between `first` and `last`) are not
 /// those it was created on. A session without a fingerprint (journaled before they existed)
-/// is not checked. The catalog never changes while the daemon runs, so this can only fail
-/// for a session restored after a restart on re-imported or edited data.
+/// is not checked. The daemon reloads its catalog when the data dir changes, so this fails
+/// live (a start or resume after `data import --replace`) as well as for a session restored
+/// after a restart on re-imported or edited data.
 pub fn check_data(session: &Session, catalog: &Catalog, first: i64, last: i64) -> ApiResult<()> {
     let Some(was) = &session.data else {
         return Ok(());
@@ -265,7 +287,7 @@ pub fn check_data(session: &Session, catalog: &Catalog, first: i64, last: i64) -
         format!(
             "the market data of session {id} changed since it was created ({}); its run cannot continue on other bars. \
              Fork it onto the current data (`simutrador-client session fork {id}`, or fork_session: a new session with the same parameters, from the start), \
-             or restore the original data and restart the daemon",
+             or restore the original data (a running daemon reloads its data dir by itself)",
             changes.join("; ")
         ),
         json!({
@@ -273,6 +295,18 @@ pub fn check_data(session: &Session, catalog: &Catalog, first: i64, last: i64) -
             "fingerprint": was.digest(),
             "changes": changes,
         }),
+    ))
+}
+
+/// The first and last Unix second of `session`'s dates (inclusive).
+fn bounds(session: &Session) -> ApiResult<(i64, i64)> {
+    let p = &session.params;
+    let bound = |s: &str| {
+        DateBound::parse(s).map_err(|e| api_error(ErrorCode::Internal, e.to_string(), json!(null)))
+    };
+    Ok((
+        bound(&p.start_date)?.first_second(),
+        bound(&p.end_date)?.last_second(),
     ))
 }
 
@@ -292,13 +326,7 @@ pub fn setup(session: &Session) -> RunSetup {
 /// those the session was created on ([`check_data`]).
 pub fn build(session: &Session, catalog: &Catalog) -> ApiResult<(Feed, Engine)> {
     let p = &session.params;
-    let bound = |s: &str| {
-        DateBound::parse(s).map_err(|e| api_error(ErrorCode::Internal, e.to_string(), json!(null)))
-    };
-    let (first, last) = (
-        bound(&p.start_date)?.first_second(),
-        bound(&p.end_date)?.last_second(),
-    );
+    let (first, last) = bounds(session)?;
     check_data(session, catalog, first, last)?;
     let mut series = Vec::new();
     let mut specs = Vec::new();
