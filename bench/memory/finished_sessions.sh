@@ -49,6 +49,11 @@ mkdir -p "$run/client"
 printf '[limits]\nmax_sessions_per_user = %d\ncleanup_interval_seconds = 5\n' "$((sessions + 1))" >"$run/server.toml"
 "$bin/simutrador-server" data import "$csv" --symbol BENCH --timeframe 1m \
     --asset-class equity --data-dir "$run/data" >/dev/null
+if [[ -n ${WRAP:-} && -z ${GLIBC_TUNABLES:-} ]]; then
+    # `serve` would execute itself again to set this (simutrador-server/src/cli/allocator.rs),
+    # leaving the wrapper behind; set it here so the wrapped daemon runs as the plain one does.
+    export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576
+fi
 # shellcheck disable=SC2086 # WRAP is a command line
 SIMUTRADOR_CONFIG=$run/server.toml ${WRAP:-} "$bin/simutrador-server" serve --bind 127.0.0.1:0 \
     --data-dir "$run/data" --state-dir "$run/state" >"$run/daemon.out" 2>"$run/daemon.log" &

@@ -1,6 +1,7 @@
 //! The `simutrador-server` command line, parsed with `clap` in two stages (raw flags here,
 //! validated config in [`crate::config`]): `serve` (the default), `keys`, `data`.
 
+pub mod allocator;
 pub mod data;
 pub mod keys;
 pub mod output;

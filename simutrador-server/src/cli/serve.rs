@@ -56,6 +56,9 @@ fn parse_log_format(s: &str) -> Result<LogFormat, String> {
 
 /// Run the daemon until a signal.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // First, while this is the only thread: the allocator setting that keeps memory freed by
+    // finished runs from staying resident (re-executes this binary once; `cli::allocator`).
+    let allocator_warning = super::allocator::reexec_with_tunables();
     let overrides = Overrides {
         bind: args.bind,
         data_dir: args.data_dir.clone(),
@@ -72,6 +75,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         &overrides,
     )?;
     init_logging(&config);
+    if let Some(warning) = allocator_warning {
+        tracing::warn!("{warning}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
