@@ -32,6 +32,7 @@ mod protocol_errors;
 mod rate_limits;
 mod reports;
 mod reports_browser;
+mod rerun;
 mod restart;
 mod restart_expiry;
 mod results_paging;

@@ -1,8 +1,11 @@
-//! Raw WebSocket and HTTP helpers for protocol-level tests (the SDK is tested in `sdk.rs`).
+//! Helpers the e2e modules share: raw WebSocket and HTTP for protocol-level tests (the SDK is
+//! tested in `sdk.rs`), and the `simutrador-client` binary run against a test daemon.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use simutrador_e2e::TestDaemon;
+use simutrador_e2e::{TestDaemon, client_cmd, stderr, stdout};
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -42,6 +45,25 @@ pub async fn login(daemon: &TestDaemon, user: &str) -> String {
         .await
         .expect("json");
     body["access_token"].as_str().expect("token").to_string()
+}
+
+/// Run the `simutrador-client` binary in `home` (also its working directory) against `url`
+/// with `SIMUTRADOR_API_KEY=key`, off the async runtime.
+pub async fn cli_as(url: &str, key: &str, home: &Path, args: &[&str]) -> Output {
+    let mut cmd = client_cmd(home);
+    cmd.current_dir(home)
+        .args(["--url", url])
+        .args(args)
+        .env("SIMUTRADOR_API_KEY", key);
+    tokio::task::spawn_blocking(move || cmd.output().expect("the client binary runs"))
+        .await
+        .expect("the client process finished")
+}
+
+/// The one JSON document a `--json` command printed on stdout.
+pub fn json_of(out: &Output) -> Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("one JSON document ({e}): {} / {}", stdout(out), stderr(out)))
 }
 
 /// A raw WebSocket connection.

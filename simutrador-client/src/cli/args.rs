@@ -164,10 +164,10 @@ pub struct RerunArgs {
     #[arg(long, value_name = "N", default_value_t = simutrador_client::runner::DEFAULT_WINDOW,
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub window: u32,
-    /// Bars before the start date sent first to warm indicators up (as the original run's
-    /// `--warmup`, which is not recorded).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub warmup: u32,
+    /// Only for a session whose run did not record its warm-up (run by an older client):
+    /// the original run's `--warmup` [default: the recorded one, else 0].
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<u32>,
     /// No progress bar: a plain progress line every 10 %.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -9,6 +9,7 @@
 
 use shared_models::ClientMessage;
 use shared_models::ServerMessage;
+use shared_models::StrategyRef;
 use shared_models::messages::simulation::{
     AccountUpdates, AckEntry, EventMode, HistorySnapshot, SimulationEnd, SimulationStarted,
     StartSimulation, TickAck, TickAcks, TickEncoding,
@@ -108,7 +109,11 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             tick_encoding: Some(TickEncoding::Block),
             events,
             compact_times: v2.then_some(true),
-            strategy: options.strategy.clone(),
+            // What ran includes the warm-up asked for: it changes the results.
+            strategy: options.strategy.clone().map(|strategy| StrategyRef {
+                warmup_bars: Some(options.warmup_bars),
+                ..strategy
+            }),
             client_version: Some(super::CLIENT_VERSION.to_string()),
         })
         .await?;
