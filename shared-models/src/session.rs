@@ -268,10 +268,10 @@ pub struct StrategyRef {
     /// again by name; false for a program's own strategy.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub built_in: bool,
-    /// The run's `warmup_bars` (history before `start_date` the strategy saw first; 0 for
-    /// none), which changes what its indicators start from and so its results: `session
-    /// rerun` asks for the same. The SDK's runner fills it in; absent for runs of clients
-    /// before it was recorded.
+    /// The run's `warmup_bars` (history before `start_date` the strategy saw first), which
+    /// changes what its indicators start from and so its results: `session rerun` asks for
+    /// the same. The SDK's runner fills it in when it asks for a warm-up; absent for a run
+    /// without one (and for runs of clients before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup_bars: Option<u32>,
 }

@@ -78,7 +78,7 @@ async fn a_run_cut_by_the_loss_limit_exits_3_says_why_and_results_carry_the_reas
     assert_eq!(results["final_state"], "stopped");
     assert_eq!(
         results["strategy"],
-        json!({"name": "buy-and-hold", "built_in": true, "warmup_bars": 0})
+        json!({"name": "buy-and-hold", "built_in": true})
     );
     assert!(
         results["client_version"]

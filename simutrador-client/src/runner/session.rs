@@ -109,9 +109,10 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             tick_encoding: Some(TickEncoding::Block),
             events,
             compact_times: v2.then_some(true),
-            // What ran includes the warm-up asked for: it changes the results.
+            // What ran includes the warm-up asked for, which changes the results (absent for
+            // none, so that a run without one reads as before, to daemons of any version).
             strategy: options.strategy.clone().map(|strategy| StrategyRef {
-                warmup_bars: Some(options.warmup_bars),
+                warmup_bars: (options.warmup_bars > 0).then_some(options.warmup_bars),
                 ..strategy
             }),
             client_version: Some(super::CLIENT_VERSION.to_string()),
