@@ -23,11 +23,11 @@ use history::{CompareSessions, GetHistoryStats, HistoryStats, SessionComparison}
 use lifecycle::{
     GetSessionEvents, SessionEventList, SessionSubscription, StopSession, UpdateSession,
 };
+use results::{GetResults, ResultsReply};
 use server::{
     ConnectionClosing, ConnectionReady, Pong, SessionDeleted, SessionList, SessionPreview,
     SymbolList,
 };
-use results::{GetResults, ResultsReply};
 use simulation::{
     AccountEvent, BarSettled, BatchAck, EventBlock, ExecutionEvent, HistorySnapshot, OrderBatch,
     OrderUpdateEvent, SimulationControl, SimulationEnd, SimulationStarted, StartSimulation, Tick,
