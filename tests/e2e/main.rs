@@ -22,6 +22,7 @@ mod data_import;
 mod data_list;
 mod files;
 mod history;
+mod idle_reads;
 mod journal_recovery;
 mod lifecycle;
 mod local_key;
