@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 use crate::columns::{EquityColumns, TradeColumns};
-use crate::messages::simulation::{ResultsFormat, ResultsReply};
+use crate::messages::results::{ResultsFormat, ResultsReply};
 use crate::results::Metrics;
 use crate::trading::PositionView;
 
@@ -175,13 +175,7 @@ impl ResultsReply {
             equity_curve: None,
             equity_columns: None,
             page,
-            final_state: None,
-            termination_reason: None,
-            settled_ticks: None,
-            total_ticks: None,
-            strategy: None,
-            client_version: None,
-            data_fingerprint: None,
+            outcome: Default::default(),
         };
         match (format, parts) {
             (ResultsFormat::Rows, Some((trades, equity))) => {

@@ -268,15 +268,19 @@ pub struct StrategyRef {
     /// again by name; false for a program's own strategy.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub built_in: bool,
+    /// The run's `warmup_bars` (history before `start_date` the strategy saw first), which
+    /// changes what its indicators start from and so its results: `session rerun` asks for
+    /// the same. The SDK's runner fills it in when it asks for a warm-up; absent for a run
+    /// without one (and for runs of clients before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_bars: Option<u32>,
 }
 
 impl StrategyRef {
-    /// `sma-cross (fast=5, slow=30)`, or just the name without parameters.
+    /// `sma-cross (fast=5, slow=30)`, or just the name without parameters; a warm-up is
+    /// named after them (`sma-cross (fast=5; warmup 40 bars)`).
     pub fn label(&self) -> String {
-        if self.params.is_empty() {
-            return self.name.clone();
-        }
-        let params: Vec<String> = self
+        let parts: Vec<String> = self
             .params
             .iter()
             .map(|(k, v)| match v {
@@ -284,7 +288,19 @@ impl StrategyRef {
                 other => format!("{k}={other}"),
             })
             .collect();
-        format!("{} ({})", self.name, params.join(", "))
+        let mut text = parts.join(", ");
+        if let Some(bars) = self.warmup_bars.filter(|&b| b > 0) {
+            let warmup = format!("warmup {bars} bars");
+            text = if text.is_empty() {
+                warmup
+            } else {
+                format!("{text}; {warmup}")
+            };
+        }
+        if text.is_empty() {
+            return self.name.clone();
+        }
+        format!("{} ({text})", self.name)
     }
 
     /// What is wrong with it for a daemon to store, if anything: an empty or too long name,
@@ -521,9 +537,23 @@ mod tests {
             name: "sma-cross".into(),
             params,
             built_in: true,
+            warmup_bars: Some(0),
         };
         assert_eq!(s.label(), "sma-cross (fast=5, short=true)");
         assert_eq!(s.problem(), None);
+        let warm = StrategyRef {
+            warmup_bars: Some(40),
+            ..s.clone()
+        };
+        assert_eq!(
+            warm.label(),
+            "sma-cross (fast=5, short=true; warmup 40 bars)"
+        );
+        let bare = StrategyRef {
+            params: Map::new(),
+            ..warm.clone()
+        };
+        assert_eq!(bare.label(), "sma-cross (warmup 40 bars)");
         let long = StrategyRef {
             name: "x".repeat(MAX_STRATEGY_NAME_CHARS + 1),
             ..s.clone()

@@ -67,6 +67,28 @@ fn every_server_example_decodes() {
     }
 }
 
+/// `results` carries its outcome fields (`final_state`, `strategy`, …) flat, beside the
+/// statistics, though the type keeps them in one `RunOutcome`: each documented reply is
+/// written back exactly as documented.
+#[test]
+fn results_examples_are_written_back_as_documented() {
+    let mut checked = 0;
+    for text in blocks("server") {
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        if doc["type"] != "results" {
+            continue;
+        }
+        let env: Envelope<ServerMessage> = serde_json::from_str(&text).expect("decodes");
+        let ServerMessage::Results(reply) = &env.message else {
+            panic!("a results example decodes as results: {text}");
+        };
+        let again = serde_json::to_value(reply).expect("encodes");
+        assert_eq!(again, doc["data"], "{text}");
+        checked += usize::from(reply.outcome.termination_reason.is_some());
+    }
+    assert!(checked > 0, "an example with the outcome fields");
+}
+
 #[test]
 fn http_examples_decode() {
     let http = blocks("http");

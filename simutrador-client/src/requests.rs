@@ -9,10 +9,9 @@ use shared_models::messages::client::{
 use shared_models::messages::history::{
     CompareSessions, GetHistoryStats, HistoryStats, SessionComparison,
 };
+use shared_models::messages::results::{GetResults, ResultsFormat};
 use shared_models::messages::server::{SessionList, SessionPreview, SymbolList};
-use shared_models::messages::simulation::{
-    GetResults, ResultsFormat, SimulationStarted, StartSimulation,
-};
+use shared_models::messages::simulation::{SimulationStarted, StartSimulation};
 use shared_models::results::SimulationResults;
 use shared_models::results_page::{MAX_PAGE_LIMIT, ResultsPage};
 use shared_models::trading::AccountSnapshot;

@@ -9,7 +9,8 @@ use simutrador_client::{Client, StrategySpec, build_strategy};
 use simutrador_e2e::{TestDaemon, client_cmd, stderr, stdout};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+
+use crate::support::cli_as;
 
 /// A daemon that lets one user hold and run 10 sessions at once.
 pub(crate) async fn daemon() -> TestDaemon {
@@ -19,17 +20,6 @@ pub(crate) async fn daemon() -> TestDaemon {
     })
     .await
     .unwrap()
-}
-
-/// Run the CLI binary against `d` with `key` (off the async runtime).
-async fn cli(d: &TestDaemon, key: &str, home: &Path, args: &[&str]) -> Output {
-    let mut cmd = client_cmd(home);
-    cmd.args(["--url", &d.url()])
-        .args(args)
-        .env("SIMUTRADOR_API_KEY", key);
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
 }
 
 pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -81,9 +71,12 @@ async fn the_issue_file_runs_five_simulations_and_reports_the_skipped_one() {
     let key = d.add_key("ana").unwrap();
     let home = tempfile::tempdir().unwrap();
     let text = include_str!("../../configs/batch-goog-sweep.toml");
-    let file = write(home.path(), "goog.toml", text);
-    let out = cli(
-        &d,
+    // The file in a folder of its own, as `configs/` is: the results must not land there.
+    let configs = home.path().join("configs");
+    std::fs::create_dir(&configs).unwrap();
+    let file = write(&configs, "goog.toml", text);
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &["batch", "run", file.to_str().unwrap()],
@@ -99,8 +92,10 @@ async fn the_issue_file_runs_five_simulations_and_reports_the_skipped_one() {
     let text = stdout(&out);
     assert!(text.contains("5 of 5 runs succeeded"), "{text}");
     assert!(text.contains("skipped sma-cross fast=20 slow=20"), "{text}");
-    // `dir` resolves against the file's folder.
+    // `dir` resolves against the working directory (`home`, where `client_cmd` runs the
+    // CLI), not against the file's folder.
     let dir = home.path().join("results/goog-sweep");
+    assert!(!configs.join("results").exists());
     let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     let rows: Vec<&str> = summary.lines().skip(1).collect();
     assert_eq!(rows.len(), 6, "{summary}");
@@ -148,8 +143,8 @@ async fn results_are_byte_identical_with_parallel_1_and_8() {
     let file = file.to_str().unwrap();
     let (a, b) = (home.path().join("p1"), home.path().join("p8"));
     for (dir, parallel) in [(&a, "1"), (&b, "8")] {
-        let out = cli(
-            &d,
+        let out = cli_as(
+            &d.url(),
             &key,
             home.path(),
             &[
@@ -213,8 +208,8 @@ symbols = [["ACME"], ["NOSUCH"], ["GLOBEX"]]
 dir = "out"
 "#;
     let file = write(home.path(), "f.toml", text);
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &["batch", "run", file.to_str().unwrap(), "--quiet"],
@@ -249,8 +244,8 @@ dir = "out"
     assert!(runs[2]["metrics"]["return_pct"].is_number());
 
     // --fail-fast: nothing after the failure starts (one at a time, so it is deterministic).
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &[
@@ -285,8 +280,8 @@ async fn bad_files_are_refused_with_key_and_line_and_nothing_starts() {
     let home = tempfile::tempdir().unwrap();
     let text = "[defaults]\nsymbols = [\"ACME\"]\nstart_date = \"2020-01-01\"\nend_date = \"2020-13-01\"\nstrategy = \"sma-cross\"\ncapital = 5\n\n[sweep]\nfast = [5, \"quick\"]\n";
     let file = write(home.path(), "bad.toml", text);
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &["batch", "run", file.to_str().unwrap(), "--keep-sessions"],
@@ -312,8 +307,8 @@ async fn bad_files_are_refused_with_key_and_line_and_nothing_starts() {
 
     // A syntax error, and no server at all: both exit 2.
     let file = write(home.path(), "syntax.toml", "[defaults\n");
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &["batch", "run", file.to_str().unwrap()],
@@ -347,8 +342,8 @@ async fn dry_run_prints_the_expanded_runs_and_starts_nothing() {
     let key = d.add_key("ed").unwrap();
     let home = tempfile::tempdir().unwrap();
     let file = write(home.path(), "acme.toml", ACME_SWEEP);
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &[
@@ -390,8 +385,8 @@ async fn dry_run_prints_the_expanded_runs_and_starts_nothing() {
     assert_eq!(pairs, want);
     assert_eq!(doc["skipped"].as_array().unwrap().len(), 2);
     let text = stdout(
-        &cli(
-            &d,
+        &cli_as(
+            &d.url(),
             &key,
             home.path(),
             &["batch", "run", file.to_str().unwrap(), "--dry-run"],
@@ -416,8 +411,8 @@ async fn output_files_match_the_sdk_results_for_the_same_session() {
     let home = tempfile::tempdir().unwrap();
     let file = write(home.path(), "acme.toml", ACME_SWEEP);
     let out_dir = home.path().join("out");
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &[
@@ -493,8 +488,8 @@ async fn the_default_parallelism_leaves_room_for_sessions_the_user_holds() {
     }
     let home = tempfile::tempdir().unwrap();
     let file = write(home.path(), "acme.toml", ACME_SWEEP);
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &["batch", "run", file.to_str().unwrap(), "--quiet"],
@@ -516,8 +511,8 @@ async fn the_default_parallelism_leaves_room_for_sessions_the_user_holds() {
     for _ in 0..2 {
         held.push(c.create_session(request.clone()).await.unwrap().session_id);
     }
-    let out = cli(
-        &d,
+    let out = cli_as(
+        &d.url(),
         &key,
         home.path(),
         &["batch", "run", file.to_str().unwrap(), "--quiet"],

@@ -3,44 +3,10 @@
 
 use serde_json::Value;
 use simutrador_e2e::{DaemonProcess, bin, client_cmd, run, stderr, stdout};
+
+use crate::support::Setup;
 use std::path::Path;
 use std::process::Command;
-
-/// A temporary home with a daemon whose state dir is where the client looks for `local.key`.
-struct Setup {
-    home: tempfile::TempDir,
-    daemon: DaemonProcess,
-}
-
-impl Setup {
-    fn start(extra: &[&str]) -> Setup {
-        let home = tempfile::tempdir().unwrap();
-        let daemon = DaemonProcess::start(&home.path().join("state/simutrador"), extra).unwrap();
-        Setup { home, daemon }
-    }
-
-    fn client(&self, args: &[&str]) -> std::process::Output {
-        run(client_cmd(self.home.path())
-            .args(["--url", &self.daemon.url()])
-            .args(args))
-        .unwrap()
-    }
-
-    fn client_json(&self, args: &[&str]) -> (i32, Value) {
-        let out = run(client_cmd(self.home.path())
-            .args(["--url", &self.daemon.url(), "--json"])
-            .args(args))
-        .unwrap();
-        let text = stdout(&out);
-        let json = serde_json::from_str(&text).unwrap_or_else(|e| {
-            panic!(
-                "--json prints one JSON document ({e}): {text:?} / {}",
-                stderr(&out)
-            )
-        });
-        (out.status.code().unwrap_or(-1), json)
-    }
-}
 
 fn server(args: &[&str], state: &Path) -> std::process::Output {
     run(Command::new(bin("simutrador-server"))

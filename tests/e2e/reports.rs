@@ -5,25 +5,14 @@
 //! `SIMUTRADOR_SCREENSHOT_DIR=docs/img` refreshes the README's screenshots.
 
 use serde_json::Value;
-use simutrador_e2e::{TestDaemon, client_cmd, stderr, stdout};
+use simutrador_e2e::{TestDaemon, stderr, stdout};
 use std::path::Path;
-use std::process::Output;
 
 use super::reports_browser::{Browser, ChartState};
-
-async fn cli(d: &TestDaemon, key: &str, home: &Path, args: &[&str]) -> Output {
-    let mut cmd = client_cmd(home);
-    cmd.current_dir(home)
-        .args(["--url", &d.url()])
-        .args(args)
-        .env("SIMUTRADOR_API_KEY", key);
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
+use crate::support::cli_as;
 
 async fn ok(d: &TestDaemon, key: &str, home: &Path, args: &[&str]) -> String {
-    let out = cli(d, key, home, args).await;
+    let out = cli_as(&d.url(), key, home, args).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -189,8 +178,8 @@ async fn a_batch_report_opens_in_chromium_with_a_heatmap_and_a_sortable_table() 
     let text = ok(&d, &key, h, &["batch", "report", "sweep-out"]).await;
     assert!(text.contains("report.html"), "{text}");
     // A parameter the batch did not sweep is a usage error that names the swept ones.
-    let bad = cli(
-        &d,
+    let bad = cli_as(
+        &d.url(),
         &key,
         h,
         &["batch", "report", dir.to_str().unwrap(), "--x", "speed"],

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use shared_models::Timeframe;
-use shared_models::messages::simulation::{ResultsFormat, ResultsReply};
+use shared_models::messages::results::{ResultsFormat, ResultsReply};
 use shared_models::results::SimulationResults;
 use simutrador_client::strategies::SmaCross;
 use simutrador_client::{Client, RunOptions, SessionRequestBuilder};

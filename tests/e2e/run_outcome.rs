@@ -2,37 +2,20 @@
 //! port 0 and the real `simutrador-client` binary. A run cut by a loss limit exits 3 and says
 //! why; `--json` results carry `final_state`, `termination_reason` and the run's origin
 //! (strategy, client version, data fingerprint), which also survive a restart; the end's max
-//! drawdown is the results' one; a batch's summary names its cut runs; `session rerun`
-//! repeats a built-in and finds the same results, and refuses a program's own strategy.
+//! drawdown is the results' one; a batch's summary names its cut runs (`session rerun` is
+//! tested in `rerun.rs`).
 
 use serde_json::{Value, json};
 use shared_models::TerminationReason;
 use simutrador_client::{Client, RunOptions, SessionRequestBuilder, StrategySpec, build_strategy};
-use simutrador_e2e::{TestDaemon, client_cmd, demo_catalog, stderr, stdout, test_config};
+use simutrador_e2e::{TestDaemon, demo_catalog, stderr, stdout, test_config};
 use std::path::Path;
-use std::process::Output;
 
-use crate::support::{Raw, error_code, login};
-
-/// Run the CLI binary against `url` with `key` (off the async runtime).
-async fn cli(url: &str, key: &str, home: &Path, args: &[&str]) -> Output {
-    let mut cmd = client_cmd(home);
-    cmd.args(["--url", url])
-        .args(args)
-        .env("SIMUTRADOR_API_KEY", key);
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_str(&stdout(out))
-        .unwrap_or_else(|e| panic!("one JSON document ({e}): {} / {}", stdout(out), stderr(out)))
-}
+use crate::support::{Raw, cli_as, error_code, json_of, login};
 
 /// A session on ACME 2015–2019 that buy-and-hold loses 5 % of (see `lifecycle.rs`).
 async fn losing_session(url: &str, key: &str, home: &Path) -> String {
-    let out = cli(
+    let out = cli_as(
         url,
         key,
         home,
@@ -71,7 +54,7 @@ async fn a_run_cut_by_the_loss_limit_exits_3_says_why_and_results_carry_the_reas
         "buy-and-hold",
         "--quiet",
     ];
-    let out = cli(&url, &key, home.path(), &run).await;
+    let out = cli_as(&url, &key, home.path(), &run).await;
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{text} {}", stderr(&out));
     let line = text
@@ -82,7 +65,7 @@ async fn a_run_cut_by_the_loss_limit_exits_3_says_why_and_results_carry_the_reas
     assert!(text.contains("Equity Final [$]"), "{text}");
 
     // --json results: the reason, the state and what ran.
-    let out = cli(
+    let out = cli_as(
         &url,
         &key,
         home.path(),
@@ -110,7 +93,7 @@ async fn a_run_cut_by_the_loss_limit_exits_3_says_why_and_results_carry_the_reas
     assert!(line.contains(&format!("at bar {settled} of ")), "{line}");
 
     // One max drawdown: the end's (SESSION_ENDED's final_stats) is the results'.
-    let out = cli(
+    let out = cli_as(
         &url,
         &key,
         home.path(),
@@ -134,7 +117,7 @@ async fn a_run_cut_by_the_loss_limit_exits_3_says_why_and_results_carry_the_reas
 
     // `session run --json`: the same document shape, and still exit 3.
     let id2 = losing_session(&url, &key, home.path()).await;
-    let out = cli(
+    let out = cli_as(
         &url,
         &key,
         home.path(),
@@ -151,7 +134,7 @@ async fn a_run_cut_by_the_loss_limit_exits_3_says_why_and_results_carry_the_reas
     );
 
     // Status (human and JSON) and the list show the reason and the origin.
-    let out = cli(&url, &key, home.path(), &["session", "status", &id]).await;
+    let out = cli_as(&url, &key, home.path(), &["session", "status", &id]).await;
     let text = stdout(&out);
     assert!(text.contains("why         loss limit reached"), "{text}");
     assert!(
@@ -159,7 +142,7 @@ async fn a_run_cut_by_the_loss_limit_exits_3_says_why_and_results_carry_the_reas
         "{text}"
     );
     assert!(text.contains(&format!("data        {digest}")), "{text}");
-    let out = cli(&url, &key, home.path(), &["--json", "session", "list"]).await;
+    let out = cli_as(&url, &key, home.path(), &["--json", "session", "list"]).await;
     let list = json_of(&out);
     let listed = list["sessions"]
         .as_array()
@@ -183,8 +166,15 @@ async fn what_ran_is_journaled_and_survives_a_restart() {
     let s = c.create_session(req).await.unwrap();
     let spec = StrategySpec::parse("sma-cross", ["fast=5", "slow=30"]).unwrap();
     let mut strategy = build_strategy(&spec).unwrap();
-    let origin = simutrador_client::strategies::built_in_ref(&spec).unwrap();
-    let options = RunOptions::default().strategy_ref(origin.clone());
+    let described = simutrador_client::strategies::built_in_ref(&spec).unwrap();
+    let options = RunOptions::default()
+        .warmup_bars(20)
+        .strategy_ref(described.clone());
+    // What ran: the description and the warm-up the runner asked for.
+    let origin = shared_models::StrategyRef {
+        warmup_bars: Some(20),
+        ..described
+    };
     let results = c
         .run_simulation(&s.session_id, &mut strategy, options)
         .await
@@ -249,90 +239,6 @@ async fn a_strategy_description_too_large_to_keep_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rerun_repeats_a_built_in_with_identical_results_and_refuses_a_programs_own() {
-    let d = TestDaemon::start().await.unwrap();
-    let key = d.add_key("dave").unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let url = d.url();
-    let out = cli(
-        &url,
-        &key,
-        home.path(),
-        &[
-            "--json",
-            "session",
-            "create",
-            "ACME",
-            "--start",
-            "2019-01-01",
-            "--end",
-            "2020-12-31",
-        ],
-    )
-    .await;
-    let id = json_of(&out)["session_id"].as_str().unwrap().to_string();
-    let run = [
-        "session",
-        "run",
-        &id,
-        "-s",
-        "sma-cross",
-        "-p",
-        "fast=5",
-        "-p",
-        "slow=30",
-        "-q",
-    ];
-    let out = cli(&url, &key, home.path(), &run).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-
-    let out = cli(&url, &key, home.path(), &["session", "rerun", &id, "-q"]).await;
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text} {}", stderr(&out));
-    assert!(
-        text.contains("Reran sma-cross (fast=5, short=true, slow=30) of session")
-            && text.contains("identical results (metrics and trades)"),
-        "{text}"
-    );
-    let out = cli(
-        &url,
-        &key,
-        home.path(),
-        &["--json", "session", "rerun", &id, "-q"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let report = json_of(&out);
-    assert_eq!(report["identical"], true, "{report}");
-    assert_eq!(report["differences"], json!([]));
-    assert_ne!(report["rerun"], id.as_str(), "a fresh session");
-
-    // A program's own strategy: described, kept, but not rerunnable by the CLI.
-    let c = Client::connect_with_api_key(&url, &key).await.unwrap();
-    let req = SessionRequestBuilder::new(["ACME"], "2020-01-01", "2020-03-31").build();
-    let s = c.create_session(req).await.unwrap();
-    let mut strategy = build_strategy(&StrategySpec::new("buy-and-hold")).unwrap();
-    let mut params = serde_json::Map::new();
-    params.insert("lookback".into(), json!(20));
-    let options = RunOptions::default().strategy("my-breakout", params);
-    c.run_simulation(&s.session_id, &mut strategy, options)
-        .await
-        .unwrap();
-    let info = c.get_session(&s.session_id).await.unwrap();
-    let own = info.strategy.unwrap();
-    assert_eq!((own.name.as_str(), own.built_in), ("my-breakout", false));
-    let out = cli(
-        &url,
-        &key,
-        home.path(),
-        &["session", "rerun", &s.session_id],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("not a built-in"), "{}", stderr(&out));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_summary_names_the_runs_a_limit_cut_short() {
     let d = crate::batch::daemon().await;
     let key = d.add_key("erin").unwrap();
@@ -364,7 +270,7 @@ formats = ["csv", "json"]
         out_dir.to_str().unwrap(),
         "--quiet",
     ];
-    let out = cli(&d.url(), &key, home.path(), &args).await;
+    let out = cli_as(&d.url(), &key, home.path(), &args).await;
     let text = stdout(&out);
     assert_eq!(
         out.status.code(),

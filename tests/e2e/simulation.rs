@@ -4,7 +4,7 @@
 
 use crate::support::{Raw, error_code, login};
 use serde_json::{Value, json};
-use shared_models::messages::simulation::ResultsReply;
+use shared_models::messages::results::ResultsReply;
 use simutrador_e2e::TestDaemon;
 use std::collections::{BTreeMap, HashSet};
 

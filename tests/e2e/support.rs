@@ -1,8 +1,11 @@
-//! Raw WebSocket and HTTP helpers for protocol-level tests (the SDK is tested in `sdk.rs`).
+//! Helpers the e2e modules share: raw WebSocket and HTTP for protocol-level tests (the SDK is
+//! tested in `sdk.rs`), and the `simutrador-client` binary run against a test daemon.
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use simutrador_e2e::TestDaemon;
+use simutrador_e2e::{DaemonProcess, TestDaemon, client_cmd, run, stderr, stdout};
+use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -42,6 +45,86 @@ pub async fn login(daemon: &TestDaemon, user: &str) -> String {
         .await
         .expect("json");
     body["access_token"].as_str().expect("token").to_string()
+}
+
+/// A temporary home with a `simutrador-server` process whose state dir is where the client
+/// looks for `local.key`, so the CLI run in that home logs in by itself, as a new user's would.
+pub struct Setup {
+    /// `HOME`, `XDG_*` and the working directory of every client run.
+    pub home: tempfile::TempDir,
+    /// The daemon, started with its state in `home/state/simutrador`.
+    pub daemon: DaemonProcess,
+}
+
+impl Setup {
+    /// A fresh home and a daemon started with `extra` flags.
+    pub fn start(extra: &[&str]) -> Setup {
+        let home = tempfile::tempdir().expect("a temporary home");
+        let daemon = DaemonProcess::start(&home.path().join("state/simutrador"), extra)
+            .expect("the daemon starts");
+        Setup { home, daemon }
+    }
+
+    /// The daemon's state dir.
+    pub fn state_dir(&self) -> PathBuf {
+        self.home.path().join("state/simutrador")
+    }
+
+    /// Run the client with `args` against the daemon; everything it printed.
+    pub fn client(&self, args: &[&str]) -> Output {
+        run(client_cmd(self.home.path())
+            .args(["--url", &self.daemon.url()])
+            .args(args))
+        .expect("the client binary runs")
+    }
+
+    /// Run the client with `--json` and `args`: its exit code and the one JSON document it
+    /// printed.
+    pub fn client_json(&self, args: &[&str]) -> (i32, Value) {
+        let out = run(client_cmd(self.home.path())
+            .args(["--url", &self.daemon.url(), "--json"])
+            .args(args))
+        .expect("the client binary runs");
+        let text = stdout(&out);
+        let json = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "--json prints one JSON document ({e}): {text:?} / {}",
+                stderr(&out)
+            )
+        });
+        (out.status.code().unwrap_or(-1), json)
+    }
+
+    /// `session create ACME --start 2020-01-01 --end 2020-03-31` with `--json`.
+    pub fn create_acme(&self) -> (i32, Value) {
+        self.client_json(&[
+            "session",
+            "create",
+            "ACME",
+            "--start",
+            "2020-01-01",
+            "--end",
+            "2020-03-31",
+        ])
+    }
+}
+
+/// Run the `simutrador-client` binary in `home` (also its working directory) against `url`
+/// with `SIMUTRADOR_API_KEY=key`, off the async runtime.
+pub async fn cli_as(url: &str, key: &str, home: &Path, args: &[&str]) -> Output {
+    let mut cmd = client_cmd(home);
+    cmd.args(["--url", url])
+        .args(args)
+        .env("SIMUTRADOR_API_KEY", key);
+    tokio::task::spawn_blocking(move || cmd.output().expect("the client binary runs"))
+        .await
+        .expect("the client process finished")
+}
+
+/// The one JSON document a `--json` command printed on stdout.
+pub fn json_of(out: &Output) -> Value {
+    serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("one JSON document ({e}): {} / {}", stdout(out), stderr(out)))
 }
 
 /// A raw WebSocket connection.

@@ -2,33 +2,21 @@
 //! the same port and state dir while a watch runs; the watch reconnects (with backoff) and
 //! still prints the session's end when it is stopped.
 
-use simutrador_e2e::{DaemonProcess, client_cmd, run, stderr, stdout};
+use simutrador_e2e::{DaemonProcess, client_cmd, stderr};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
+use crate::support::Setup;
+
 #[test]
 fn watch_reconnects_after_the_daemon_restarts() {
-    let home = tempfile::tempdir().unwrap();
-    let state = home.path().join("state/simutrador");
-    let mut daemon = DaemonProcess::start(&state, &[]).unwrap();
-    let url = daemon.url();
-    let out = run(client_cmd(home.path()).args([
-        "--url",
-        &url,
-        "--json",
-        "session",
-        "create",
-        "ACME",
-        "--start",
-        "2020-01-01",
-        "--end",
-        "2020-03-31",
-    ]))
-    .unwrap();
-    let created: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut s = Setup::start(&[]);
+    let url = s.daemon.url();
+    let (code, created) = s.create_acme();
+    assert_eq!(code, 0, "{created}");
     let id = created["session_id"].as_str().unwrap().to_string();
 
-    let mut watch = client_cmd(home.path())
+    let mut watch = client_cmd(s.home.path())
         .args(["--url", &url, "session", "watch", &id])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -39,8 +27,9 @@ fn watch_reconnects_after_the_daemon_restarts() {
     let first = lines.next().unwrap().unwrap();
     assert!(first.contains("Watching session"), "{first}");
 
-    daemon.kill().unwrap();
-    let daemon = DaemonProcess::start_bound(&state, &daemon.addr.to_string(), &[]).unwrap();
+    s.daemon.kill().unwrap();
+    let addr = s.daemon.addr.to_string();
+    s.daemon = DaemonProcess::start_bound(&s.state_dir(), &addr, &[]).unwrap();
     // Wait until the watch says it is back (it polls with backoff).
     let mut seen = Vec::new();
     loop {
@@ -54,8 +43,7 @@ fn watch_reconnects_after_the_daemon_restarts() {
             break;
         }
     }
-    let stop = run(client_cmd(home.path()).args(["--url", &daemon.url(), "session", "stop", &id]))
-        .unwrap();
+    let stop = s.client(&["session", "stop", &id]);
     assert!(stop.status.success(), "{}", stderr(&stop));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = watch.wait().unwrap();

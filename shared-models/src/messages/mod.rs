@@ -2,12 +2,13 @@
 //! [`ServerMessage`] (server → client).
 //!
 //! On the wire each is `{"type": "<snake_case name>", "request_id": "...", "data": {...}}`; the
-//! envelope (with `request_id`) is in [`crate::envelope`]. Payload structs live in
-//! [`client`] and [`server`].
+//! envelope (with `request_id`) is in [`crate::envelope`]. Payload structs live in the
+//! modules below, one per area ([`client`], [`server`], [`simulation`], [`results`], …).
 
 pub mod client;
 pub mod history;
 pub mod lifecycle;
+pub mod results;
 pub mod server;
 pub mod simulation;
 
@@ -22,14 +23,15 @@ use history::{CompareSessions, GetHistoryStats, HistoryStats, SessionComparison}
 use lifecycle::{
     GetSessionEvents, SessionEventList, SessionSubscription, StopSession, UpdateSession,
 };
+use results::{GetResults, ResultsReply};
 use server::{
     ConnectionClosing, ConnectionReady, Pong, SessionDeleted, SessionList, SessionPreview,
     SymbolList,
 };
 use simulation::{
-    AccountEvent, BarSettled, BatchAck, EventBlock, ExecutionEvent, GetResults, HistorySnapshot,
-    OrderBatch, OrderUpdateEvent, ResultsReply, SimulationControl, SimulationEnd,
-    SimulationStarted, StartSimulation, Tick, TickAck, TickAcks, TickBlock,
+    AccountEvent, BarSettled, BatchAck, EventBlock, ExecutionEvent, HistorySnapshot, OrderBatch,
+    OrderUpdateEvent, SimulationControl, SimulationEnd, SimulationStarted, StartSimulation, Tick,
+    TickAck, TickAcks, TickBlock,
 };
 
 /// A request from the client. Every request may carry a `request_id`, echoed on its reply.

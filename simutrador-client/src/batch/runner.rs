@@ -350,6 +350,7 @@ impl BatchRunner {
                         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                         .collect(),
                     built_in: false,
+                    warmup_bars: None,
                 }
             }),
         );

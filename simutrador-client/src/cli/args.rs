@@ -1,13 +1,18 @@
 //! The command line as `clap` derive types: global flags, one enum per command group, and the
 //! value parsers that turn dates, timeframes and amounts into checked values at parse time.
+//! The `batch` and `data` groups' flags are in [`super::batch_args`] and
+//! [`super::data_args`], the history commands' in [`super::history_args`].
 
 use clap::{Args, Parser, Subcommand};
 use rust_decimal::Decimal;
 use shared_models::dates::DateBound;
 use shared_models::lifecycle::{Performance, SessionSort};
-use shared_models::{AssetClass, SessionState, Timeframe};
+use shared_models::{SessionState, Timeframe};
 use std::path::PathBuf;
 use std::str::FromStr;
+
+pub use super::batch_args::BatchCommand;
+pub use super::data_args::DataCommand;
 
 /// Talk to a SimuTrador daemon: log in, create and manage simulation sessions, browse market
 /// data.
@@ -164,10 +169,10 @@ pub struct RerunArgs {
     #[arg(long, value_name = "N", default_value_t = simutrador_client::runner::DEFAULT_WINDOW,
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub window: u32,
-    /// Bars before the start date sent first to warm indicators up (as the original run's
-    /// `--warmup`, which is not recorded).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub warmup: u32,
+    /// Only for a session run by an older client, which did not record its warm-up: the
+    /// original run's `--warmup` [default: the recorded one, else 0].
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<u32>,
     /// No progress bar: a plain progress line every 10 %.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -373,92 +378,6 @@ pub fn parse_sort(text: &str) -> Result<SessionSort, String> {
 /// A duration like `4h`, checked here so a typo fails before any connection.
 pub fn parse_duration_flag(text: &str) -> Result<String, String> {
     shared_models::lifecycle::parse_duration(text).map(|_| text.trim().to_string())
-}
-
-/// `batch …`.
-#[derive(Debug, Subcommand)]
-pub enum BatchCommand {
-    /// Run every simulation of a batch file (docs/batch.md). Exit codes: 0 all runs
-    /// succeeded, 1 a run failed, 2 bad file or no server, 130 interrupted.
-    Run(BatchRunArgs),
-    /// Write one self-contained HTML report of a batch's output folder: a sortable table of
-    /// the runs and a heatmap of a metric over two swept parameters (docs/reports.md).
-    Report(BatchReportArgs),
-}
-
-/// `batch report DIR …`.
-#[derive(Debug, Args)]
-pub struct BatchReportArgs {
-    /// The batch's output folder (the one holding summary.json).
-    pub dir: PathBuf,
-    /// The metric of the heatmap and the chart: a key of docs/metrics.md such as
-    /// return_pct, sharpe_ratio, max_drawdown_pct, num_trades ("return" means return_pct).
-    #[arg(long, value_name = "METRIC", default_value = "return_pct")]
-    pub metric: String,
-    /// The heatmap's columns: a swept parameter [default: the first one].
-    #[arg(long, value_name = "PARAM")]
-    pub x: Option<String>,
-    /// The heatmap's rows: a swept parameter [default: the second one].
-    #[arg(long, value_name = "PARAM")]
-    pub y: Option<String>,
-    /// The HTML file to write [default: DIR/report.html].
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
-/// `batch run FILE …`.
-#[derive(Debug, Args)]
-pub struct BatchRunArgs {
-    /// The batch file (TOML).
-    pub file: PathBuf,
-    /// Sessions at once [default: what the daemon allows you, max_sessions_per_user].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub parallel: Option<u32>,
-    /// Output folder (overrides `[output] dir`).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Order of the final table: a metric key such as return_pct, sharpe_ratio,
-    /// max_drawdown_pct, num_trades, win_rate_pct (best first) [default: run order].
-    #[arg(long, value_name = "METRIC")]
-    pub sort: Option<String>,
-    /// Stop every run at the first failure.
-    #[arg(long)]
-    pub fail_fast: bool,
-    /// Print the expanded run list (and skipped combinations) and exit.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// No progress bars: one plain line per finished run.
-    #[arg(long)]
-    pub quiet: bool,
-    /// `max_pending_ticks` of every run.
-    #[arg(long, value_name = "N", default_value_t = simutrador_client::runner::DEFAULT_WINDOW,
-          value_parser = clap::value_parser!(u32).range(1..=65536))]
-    pub window: u32,
-    /// Keep the sessions on the daemon after their results are read (default: delete them).
-    #[arg(long)]
-    pub keep_sessions: bool,
-}
-
-/// `data …`.
-#[derive(Debug, Subcommand)]
-pub enum DataCommand {
-    /// List the symbols the daemon has bars for.
-    Symbols {
-        /// Only this asset class: equity, forex or crypto.
-        #[arg(long, value_name = "CLASS", value_parser = AssetClass::from_str)]
-        asset_class: Option<AssetClass>,
-        /// Only symbols with bars at this timeframe.
-        #[arg(long, value_name = "TF", value_parser = parse_timeframe)]
-        timeframe: Option<Timeframe>,
-    },
-    /// Show the first and last bar of a symbol.
-    Range {
-        /// The symbol.
-        symbol: String,
-        /// Bar size [server default: 1d].
-        #[arg(long, value_name = "TF", value_parser = parse_timeframe)]
-        timeframe: Option<Timeframe>,
-    },
 }
 
 /// `key=value` for `-p`.

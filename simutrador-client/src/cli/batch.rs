@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::Context;
-use super::args::{BatchCommand, BatchRunArgs};
+use super::batch_args::{BatchCommand, BatchRunArgs};
 use super::batch_progress::{BarsObserver, LinesObserver};
 use super::output::usage;
 use super::render::table;

@@ -1,6 +1,7 @@
 //! The `simutrador-client` command-line tool, a thin layer over the SDK.
 //!
-//! - [`args`] — the `clap` types (raw flags).
+//! - [`args`] — the `clap` types (raw flags), with [`batch_args`], [`data_args`] and
+//!   [`history_args`] for those command groups.
 //! - [`config`] — flags > env > `client.toml` > defaults, merged into one [`config::Settings`].
 //! - [`credentials`] — stored tokens (owner-only); [`connect`]: getting an authenticated
 //!   connection, logging in again when needed.
@@ -24,12 +25,14 @@
 pub mod args;
 pub mod auth;
 pub mod batch;
+pub mod batch_args;
 pub mod batch_progress;
 pub mod completions;
 pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod data;
+pub mod data_args;
 #[cfg(test)]
 mod docs_examples_tests;
 pub mod export;

@@ -8,7 +8,8 @@ use simutrador_client::report::{self, BatchReport, SessionReport};
 use std::path::{Path, PathBuf};
 
 use super::Context;
-use super::args::{BatchReportArgs, SessionReportArgs};
+use super::args::SessionReportArgs;
+use super::batch_args::BatchReportArgs;
 use super::output::usage;
 
 /// `session report`.

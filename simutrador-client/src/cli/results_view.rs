@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use shared_models::results::{Metrics, SimulationResults};
 use simutrador_client::batch::metrics_table;
 use simutrador_client::batch::output;
-use simutrador_client::report::duration;
+use simutrador_client::report::{TRADE_COLUMNS, duration};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -165,21 +165,8 @@ pub fn render(results: &SimulationResults, trades: bool, equity: bool) -> String
         }
     }
     if trades {
-        let mut t = table(
-            &[
-                "Symbol",
-                "Side",
-                "Qty",
-                "Entry",
-                "Entry Px",
-                "Exit",
-                "Exit Px",
-                "P&L",
-                "Return [%]",
-                "Duration",
-            ],
-            2,
-        );
+        // The report's columns but its last, `Commission`.
+        let mut t = table(&TRADE_COLUMNS[..TRADE_COLUMNS.len() - 1], 2);
         for tr in &results.trades {
             t.add_row(vec![
                 tr.symbol.to_string(),

@@ -1,8 +1,9 @@
-//! `session rerun ID [--window N] [--warmup N] [--quiet]`: run the built-in strategy and
-//! parameters that session `ID` ran (as its `start_simulation` recorded them) again, on a
-//! fresh session with the same parameters and limits (`fork_session`, on the data the daemon
-//! holds now), and say whether the results are identical: the same metrics and the same
-//! closed trades, value for value.
+//! `session rerun ID [--window N] [--quiet]`: run the built-in strategy, parameters and
+//! warm-up that session `ID` ran (as its `start_simulation` recorded them) again, on a fresh
+//! session with the same parameters and limits (`fork_session`, on the data the daemon holds
+//! now), and say whether the results are identical: the same metrics and the same closed
+//! trades, value for value. Everything else `session run` takes (`--window`, `--quiet`) does
+//! not change results.
 //!
 //! A session run by a program's own strategy (`built_in: false`) or by a client that did not
 //! record its strategy cannot be rerun by the CLI: a usage error (exit 2) says so before
@@ -53,6 +54,7 @@ pub async fn rerun(args: RerunArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         ))
     })?;
     let spec = rerun_spec(&strategy).map_err(usage)?;
+    let warmup = warmup_of(id, &strategy, args.warmup).map_err(usage)?;
     if !info.state.is_terminal() {
         return Err(usage(format!(
             "session {id} is {}; rerun compares finished runs, wait until it ends (`session watch {id}`)",
@@ -63,7 +65,7 @@ pub async fn rerun(args: RerunArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let fork = client.fork_session(id).await?;
     let how = HowToRun {
         window: args.window,
-        warmup: args.warmup,
+        warmup,
         quiet: args.quiet,
     };
     let mut ran = run_built_in(&client, &fork.session_id, &spec, how, ctx).await?;
@@ -87,6 +89,18 @@ pub async fn rerun(args: RerunArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         0 if !report.identical => EXIT_DIFFERENT,
         c => c,
     }))
+}
+
+/// The warm-up to run with: the recorded one (a different `--warmup` is an error: rerun runs
+/// what ran), or, for a run that did not record it, `given` (default 0).
+fn warmup_of(id: &str, strategy: &StrategyRef, given: Option<u32>) -> Result<u32, String> {
+    match (strategy.warmup_bars, given) {
+        (Some(recorded), Some(given)) if given != recorded => Err(format!(
+            "session {id} ran with --warmup {recorded}; rerun runs what ran, so leave --warmup out (or run `session run` on a fork for a different one)"
+        )),
+        (Some(recorded), _) => Ok(recorded),
+        (None, given) => Ok(given.unwrap_or(0)),
+    }
 }
 
 /// The human verdict.
@@ -152,6 +166,26 @@ mod tests {
     fn results() -> SimulationResults {
         let json = r#"{"metrics": {"start": "2020-01-01T00:00:00Z", "end": "2020-01-03T00:00:00Z", "duration": 172800, "exposure_time_pct": 66.7, "equity_final": "100120.00", "equity_peak": "100120.00", "commissions": "0", "return_pct": 0.12, "buy_and_hold_return_pct": 0.5, "return_ann_pct": null, "volatility_ann_pct": null, "cagr_pct": null, "sharpe_ratio": null, "sortino_ratio": null, "calmar_ratio": null, "max_drawdown_pct": 0.0, "avg_drawdown_pct": 0.0, "max_drawdown_duration": null, "avg_drawdown_duration": null, "num_trades": 1, "win_rate_pct": 100.0, "best_trade_pct": 1.2, "worst_trade_pct": 1.2, "avg_trade_pct": 1.2, "max_trade_duration": 86400, "avg_trade_duration": 86400, "profit_factor": null, "expectancy_pct": 1.2, "sqn": null}, "trades": [{"symbol": "ACME", "side": "long", "quantity": "100", "entry_time": "2020-01-02T00:00:00Z", "entry_price": "100.00", "exit_time": "2020-01-03T00:00:00Z", "exit_price": "101.20", "pnl": "120.00", "return_pct": 1.2, "commission": "0", "duration": 86400}], "open_positions": [], "equity_curve": [], "data_fingerprint": "00ff00ff00ff00ff"}"#;
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_recorded_warmup_is_used_and_a_different_one_refused() {
+        let mut s = StrategyRef {
+            name: "sma-cross".into(),
+            params: serde_json::Map::new(),
+            built_in: true,
+            warmup_bars: Some(40),
+        };
+        assert_eq!(warmup_of("a", &s, None), Ok(40));
+        assert_eq!(warmup_of("a", &s, Some(40)), Ok(40));
+        assert!(
+            warmup_of("a", &s, Some(10))
+                .unwrap_err()
+                .contains("--warmup 40")
+        );
+        s.warmup_bars = None;
+        assert_eq!(warmup_of("a", &s, None), Ok(0));
+        assert_eq!(warmup_of("a", &s, Some(10)), Ok(10));
     }
 
     #[test]

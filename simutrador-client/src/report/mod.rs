@@ -23,7 +23,7 @@ mod stats;
 
 pub use batch::{BatchReport, TABLE_METRICS, batch_html, swept_keys};
 pub use session::{SessionReport, SymbolPrices, session_html};
-pub use stats::duration;
+pub use stats::{TRADE_COLUMNS, duration};
 
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use super::downsample::{DEFAULT_BUCKETS, min_max};
 use super::page::{Cell, Chart, Series, document, escape, table};
-use super::stats::{duration, fields_table, metrics_table};
+use super::stats::{TRADE_COLUMNS, duration, fields_table, metrics_table};
 
 /// The closes of one symbol over the session's bars (seconds since the epoch, ascending).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -306,29 +306,13 @@ fn trades_table(results: &SimulationResults) -> String {
                 Cell::number(t.exit_price.to_string(), t.exit_price),
                 Cell::number(t.pnl.to_string(), t.pnl),
                 Cell::number(format!("{:.2}", t.return_pct), t.return_pct),
-                Cell::number(t.commission.to_string(), t.commission),
                 Cell::number(duration(t.duration), t.duration),
+                Cell::number(t.commission.to_string(), t.commission),
             ]
         })
         .collect();
     let mut out = String::from("<div class=\"scroll\">");
-    out.push_str(&table(
-        "sortable trades",
-        &[
-            "Symbol",
-            "Side",
-            "Qty",
-            "Entry",
-            "Entry Px",
-            "Exit",
-            "Exit Px",
-            "P&L",
-            "Return [%]",
-            "Commission",
-            "Duration",
-        ],
-        &rows,
-    ));
+    out.push_str(&table("sortable trades", &TRADE_COLUMNS, &rows));
     out.push_str("</div>\n");
     out
 }

@@ -47,6 +47,23 @@ pub fn metric_label(key: &str) -> &str {
     }
 }
 
+/// The columns of a trade list, in order: the HTML report's trade table shows them all;
+/// `session results --trades` shows all but the last, `Commission` (the metrics give the
+/// total), to stay narrow enough for a terminal.
+pub const TRADE_COLUMNS: [&str; 11] = [
+    "Symbol",
+    "Side",
+    "Qty",
+    "Entry",
+    "Entry Px",
+    "Exit",
+    "Exit Px",
+    "P&L",
+    "Return [%]",
+    "Duration",
+    "Commission",
+];
+
 /// `90061` → `1 days 01:01:01` (backtesting.py's Timedelta look); the CLI's results tables
 /// use it too.
 pub fn duration(seconds: i64) -> String {

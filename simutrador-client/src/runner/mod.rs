@@ -190,6 +190,7 @@ impl RunOptions {
             name: name.to_string(),
             params,
             built_in: false,
+            warmup_bars: None,
         });
         self
     }

@@ -28,6 +28,7 @@ pub fn built_in_ref(spec: &StrategySpec) -> Result<StrategyRef, String> {
         name: info.name.to_string(),
         params,
         built_in: true,
+        warmup_bars: None,
     })
 }
 
@@ -80,6 +81,7 @@ mod tests {
             name: "sma-cross".into(),
             params: Map::new(),
             built_in: false,
+            warmup_bars: None,
         };
         let err = rerun_spec(&own).unwrap_err();
         assert!(err.contains("not a built-in"), "{err}");

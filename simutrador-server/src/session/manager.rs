@@ -250,14 +250,20 @@ impl SessionManager {
         self.sessions.insert(session.id.clone(), session);
     }
 
-    /// The user's session `session_id`, marking it used.
+    /// The user's session `session_id`, to read: reading (status, results, events,
+    /// comparisons, a watch) is not use, so its idle timer is left alone.
     pub fn get(&self, user_id: &str, session_id: &str) -> ApiResult<Arc<Session>> {
-        let session = self
-            .sessions
+        self.sessions
             .get(session_id)
             .map(|s| s.value().clone())
             .filter(|s| &*s.user_id == user_id)
-            .ok_or_else(|| not_found(session_id))?;
+            .ok_or_else(|| not_found(session_id))
+    }
+
+    /// The user's session `session_id`, to change or drive (update, start, resume, stop, a
+    /// run's acks and orders): marks it used, which restarts its idle timer.
+    pub fn get_to_use(&self, user_id: &str, session_id: &str) -> ApiResult<Arc<Session>> {
+        let session = self.get(user_id, session_id)?;
         session.touch();
         Ok(session)
     }

@@ -123,7 +123,7 @@ async fn idle_sessions_expire_and_ended_ones_are_removed_after_retention() {
     let idle = m.create("u", params(), 1).unwrap();
     let busy = m.create("u", params(), 1).unwrap();
     tokio::time::advance(Duration::from_secs(59 * 60)).await;
-    m.get("u", &busy.id).unwrap(); // used: its idle timer restarts
+    m.get_to_use("u", &busy.id).unwrap(); // used: its idle timer restarts
     tokio::time::advance(Duration::from_secs(2 * 60)).await;
     let report = m.sweep(Instant::now());
     assert_eq!(
@@ -158,6 +158,27 @@ async fn idle_sessions_expire_and_ended_ones_are_removed_after_retention() {
         "the idle one was removed; the busy one expired in this pass"
     );
     assert_eq!(busy.state(), SessionState::Expired);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reading_a_session_does_not_restart_its_idle_timer() {
+    let m = manager(5);
+    let read = m.create("u", params(), 1).unwrap();
+    let used = m.create("u", params(), 1).unwrap();
+    tokio::time::advance(Duration::from_secs(59 * 60)).await;
+    m.get("u", &read.id).unwrap(); // status, results, events, a watch: reads
+    m.get_to_use("u", &used.id).unwrap();
+    tokio::time::advance(Duration::from_secs(2 * 60)).await;
+    let report = m.sweep(Instant::now());
+    assert_eq!(
+        report,
+        SweepReport {
+            expired: 1,
+            removed: 0
+        }
+    );
+    assert_eq!(read.state(), SessionState::Expired, "a read is not use");
+    assert_eq!(used.state(), SessionState::Created);
 }
 
 #[test]

@@ -57,7 +57,7 @@ pub(super) fn merged(s: &Session, u: &UpdateSession) -> CreateSessionRequest {
 impl Apply for UpdateSession {
     fn apply(self, ctx: &ConnectionContext, _request_id: Option<&str>) -> ApiResult<Reply> {
         let sessions = &ctx.state.sessions;
-        let session = sessions.get(&ctx.user_id, &self.session_id)?;
+        let session = sessions.get_to_use(&ctx.user_id, &self.session_id)?;
         if session.state() != SessionState::Created {
             let state = session.state();
             return Err(api_error(
@@ -92,7 +92,7 @@ impl Apply for UpdateSession {
 impl Apply for StopSession {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
         let sessions = &ctx.state.sessions;
-        let session = sessions.get(&ctx.user_id, &self.session_id)?;
+        let session = sessions.get_to_use(&ctx.user_id, &self.session_id)?;
         if session.state().is_terminal() {
             let state = session.state();
             return Err(api_error(

@@ -8,7 +8,7 @@
 //! daemon encode tens of megabytes at once.
 
 use serde_json::json;
-use shared_models::messages::simulation::{GetResults, ResultsFormat, ResultsReply};
+use shared_models::messages::results::{GetResults, ResultsFormat, ResultsReply};
 use shared_models::results_page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, ResultsPage};
 use shared_models::{ErrorCode, ServerMessage};
 

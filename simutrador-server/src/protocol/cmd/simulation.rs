@@ -40,7 +40,7 @@ fn forward(
     make: impl FnOnce(ReplyTo) -> Control,
     request_id: Option<&str>,
 ) -> ApiResult<Reply> {
-    let session = ctx.state.sessions.get(&ctx.user_id, session_id)?;
+    let session = ctx.state.sessions.get_to_use(&ctx.user_id, session_id)?;
     let handle = session.run_handle().ok_or_else(|| not_running(&session))?;
     // The read loop is synchronous here: a full queue is refused rather than waited for.
     match handle.try_send(make(reply_to(ctx, request_id))) {
@@ -65,7 +65,7 @@ fn forward(
 impl Apply for StartSimulation {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
         let sessions = &ctx.state.sessions;
-        let session = sessions.get(&ctx.user_id, &self.session_id)?;
+        let session = sessions.get_to_use(&ctx.user_id, &self.session_id)?;
         let stream = ctx.outbound.clone();
         start::start(
             sessions,
@@ -115,7 +115,7 @@ impl Apply for Pause {
 impl Apply for Resume {
     fn apply(self, ctx: &ConnectionContext, request_id: Option<&str>) -> ApiResult<Reply> {
         let sessions = &ctx.state.sessions;
-        let session = sessions.get(&ctx.user_id, &self.0.session_id)?;
+        let session = sessions.get_to_use(&ctx.user_id, &self.0.session_id)?;
         if session.run_handle().is_none() && session.state() == SessionState::Paused {
             // Restored after a restart: rebuild the run from its journal first.
             start::rebuild(sessions, &session)?;
