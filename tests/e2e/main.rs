@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod allocator;
 mod audit_keys;
 mod auth;
 mod bankrupt;

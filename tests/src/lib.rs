@@ -222,6 +222,11 @@ impl DaemonProcess {
         bail!("simutrador-server did not start listening within 60 s")
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `ws://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("ws://{}", self.addr)
