@@ -163,6 +163,20 @@ async fn a_live_lease_refuses_another_daemon_and_a_stale_owner_is_fenced_off() {
     );
     assert_eq!(stats, expected_stats);
 
+    // A completed run's results (and the removal of its records) are written just after
+    // `simulation_end`: wait for them in the database.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db
+        .query_one("SELECT count(*) FROM results WHERE session_id = $1", &[&id])
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        assert!(Instant::now() < deadline, "B never stored the results");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     // A wakes up and goes on where it was: its next writes are refused.
     signal(&a, "-CONT");
     on_a.send_text(&ack(&id, 101)).await;
