@@ -78,6 +78,11 @@ pub enum ErrorCode {
     /// The daemon cannot write its session store (disk full, read-only, I/O error), so it
     /// accepts no new session until a write succeeds again (`details.reason`); transient.
     StoreUnavailable,
+    /// The session's run is owned by another daemon sharing the store (its lease is live,
+    /// `details.owner` names that daemon), or this daemon lost the session's lease to another
+    /// one while running it; nothing more is written by this daemon. Resume it where its
+    /// owner is, or once the owner's lease lapsed (`details.lease_seconds`).
+    SessionMoved,
 }
 
 impl ErrorCode {
@@ -112,6 +117,7 @@ impl ErrorCode {
         ErrorCode::TradingHalted,
         ErrorCode::DataChanged,
         ErrorCode::StoreUnavailable,
+        ErrorCode::SessionMoved,
     ];
 
     /// The code as it appears on the wire, e.g. `"SESSION_NOT_FOUND"`.
@@ -146,6 +152,7 @@ impl ErrorCode {
             ErrorCode::TradingHalted => "TRADING_HALTED",
             ErrorCode::DataChanged => "DATA_CHANGED",
             ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
+            ErrorCode::SessionMoved => "SESSION_MOVED",
         }
     }
 

@@ -32,6 +32,7 @@ mod multi_symbol;
 mod no_look_ahead;
 mod pause_resume;
 mod pg;
+mod pg_lease;
 mod pg_store;
 mod protocol_errors;
 mod rate_limits;

@@ -96,6 +96,8 @@ pub const KEYS: &[KeySpec] = &[
     key!(store.url),
     key!(store.pool_size),
     key!(store.connect_timeout_seconds),
+    key!(store.daemon_id),
+    key!(store.lease_seconds),
 ];
 
 /// The variable's value, `None` when unset or empty.

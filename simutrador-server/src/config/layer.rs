@@ -121,6 +121,8 @@ pub struct StoreLayer {
     pub url: Option<String>,
     pub pool_size: Option<u32>,
     pub connect_timeout_seconds: Option<u64>,
+    pub daemon_id: Option<String>,
+    pub lease_seconds: Option<u64>,
 }
 
 /// `dst.field = value` for every field set in the layer section (`opt:` fields are `Option`s
@@ -205,7 +207,7 @@ impl Layer {
             unauthenticated_timeout_seconds, outbound_queue_frames, outbound_queue_bytes,
             slow_consumer_timeout_seconds);
         let (s, d) = (self.store, &mut config.store);
-        merge!(d, s; pool_size, connect_timeout_seconds; opt: url);
+        merge!(d, s; pool_size, connect_timeout_seconds, lease_seconds; opt: url, daemon_id);
     }
 }
 

@@ -241,6 +241,12 @@ pub struct StoreSection {
     pub pool_size: u32,
     /// Time to open a connection, and to wait for a free one in the pool; seconds, default 5.
     pub connect_timeout_seconds: u64,
+    /// This daemon's id among the daemons sharing the database (the owner named by
+    /// `SESSION_MOVED`); default: a random id kept in `<state_dir>/daemon_id`, so a restart
+    /// on the same state dir is the same daemon.
+    pub daemon_id: Option<String>,
+    /// Length of a session's ownership lease; seconds, default 30 (renewed every third).
+    pub lease_seconds: u64,
 }
 
 impl StoreSection {
@@ -256,6 +262,8 @@ impl std::fmt::Debug for StoreSection {
             .field("url", &self.shown_url())
             .field("pool_size", &self.pool_size)
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
+            .field("daemon_id", &self.daemon_id)
+            .field("lease_seconds", &self.lease_seconds)
             .finish()
     }
 }
@@ -378,6 +386,8 @@ impl Default for ServerConfig {
                 url: None,
                 pool_size: 8,
                 connect_timeout_seconds: 5,
+                daemon_id: None,
+                lease_seconds: 30,
             },
         }
     }

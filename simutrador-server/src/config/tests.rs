@@ -269,6 +269,7 @@ fn every_env_var_parses() -> anyhow::Result<()> {
                 "max_message_bytes" | "outbound_queue_bytes" => "100000",
                 "min_initial_capital" => "10",
                 "url" => "postgres://u@db/x",
+                "daemon_id" => "d1",
                 "min_session_duration" | "max_session_duration" | "default_session_duration" => {
                     "2h"
                 }
@@ -286,6 +287,8 @@ fn every_env_var_parses() -> anyhow::Result<()> {
     assert_eq!(c.limits.cleanup_interval_seconds, 11);
     assert_eq!(c.store.url.as_deref(), Some("postgres://u@db/x"));
     assert_eq!(c.store.pool_size, 11);
+    assert_eq!(c.store.daemon_id.as_deref(), Some("d1"));
+    assert_eq!(c.store.lease_seconds, 11);
     Ok(())
 }
 
@@ -403,13 +406,15 @@ fn store_url_from_file_env_and_flag() -> anyhow::Result<()> {
 
 #[test]
 fn store_settings_are_validated_without_showing_the_password() {
-    let text =
-        "[store]\nurl = \"mysql://u:hunter2@db/x\"\npool_size = 0\nconnect_timeout_seconds = 0\n";
+    let text = "[store]\nurl = \"mysql://u:hunter2@db/x\"\npool_size = 0\nconnect_timeout_seconds = 0\n\
+         lease_seconds = 0\ndaemon_id = \" \"\n";
     let err = err_text(ServerConfig::from_toml_str(text, Path::new("s.toml")));
     for needle in [
         "[store] url (SIMUTRADOR_STORE_URL) is \"mysql://u:***@db/x\"; the only shared store is PostgreSQL",
         "[store] pool_size (SIMUTRADOR_STORE_POOL_SIZE) is 0 but must be between 1 and 256",
         "[store] connect_timeout_seconds (SIMUTRADOR_STORE_CONNECT_TIMEOUT_SECONDS) must be at least 1",
+        "[store] lease_seconds (SIMUTRADOR_STORE_LEASE_SECONDS) is 0 but must be between 1 and 3600",
+        "[store] daemon_id (SIMUTRADOR_STORE_DAEMON_ID) must be 1 to 200 printable characters",
     ] {
         assert!(err.contains(needle), "{needle} not in {err}");
     }

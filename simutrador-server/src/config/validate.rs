@@ -177,8 +177,15 @@ pub fn validate(c: &ServerConfig) -> anyhow::Result<()> {
 /// Accepted `[store] pool_size`.
 pub const STORE_POOL_SIZE: std::ops::RangeInclusive<u32> = 1..=256;
 
+/// Accepted `[store] lease_seconds`.
+pub const STORE_LEASE_SECONDS: std::ops::RangeInclusive<u64> = 1..=3600;
+
+/// Longest `[store] daemon_id`.
+pub const MAX_DAEMON_ID_CHARS: usize = 200;
+
 /// `[store]`: a `postgres://` (or `postgresql://`) URL that parses, a pool of 1 to 256
-/// connections, a connect timeout of at least 1 s. The URL's password never appears.
+/// connections, a connect timeout of at least 1 s, a lease of 1 to 3600 s, a daemon id of 1
+/// to 200 printable characters. The URL's password never appears.
 fn store(c: &ServerConfig, problems: &mut Vec<String>) {
     let s = &c.store;
     if let Some(url) = &s.url {
@@ -210,6 +217,24 @@ fn store(c: &ServerConfig, problems: &mut Vec<String>) {
             "{} must be at least 1",
             name("store", "connect_timeout_seconds")
         ));
+    }
+    if !STORE_LEASE_SECONDS.contains(&s.lease_seconds) {
+        problems.push(format!(
+            "{} is {} but must be between {} and {}",
+            name("store", "lease_seconds"),
+            s.lease_seconds,
+            STORE_LEASE_SECONDS.start(),
+            STORE_LEASE_SECONDS.end()
+        ));
+    }
+    if let Some(id) = &s.daemon_id {
+        let count = id.chars().count();
+        if id.trim().is_empty() || count > MAX_DAEMON_ID_CHARS || id.chars().any(char::is_control) {
+            problems.push(format!(
+                "{} must be 1 to {MAX_DAEMON_ID_CHARS} printable characters (it names this daemon to the others sharing the store)",
+                name("store", "daemon_id")
+            ));
+        }
     }
 }
 

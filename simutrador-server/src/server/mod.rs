@@ -97,7 +97,8 @@ fn open_store(
     config: &ServerConfig,
 ) -> anyhow::Result<(Arc<dyn SessionStore>, Vec<StoredSession>)> {
     if config.store.url.is_some() {
-        let store = PgStore::open(&config.store)?;
+        let daemon_id = PgStore::daemon_id(&config.store, &config.server.state_dir)?;
+        let store = PgStore::open(&config.store, &daemon_id)?;
         let stored = store.load().with_context(|| {
             format!(
                 "cannot read the sessions from {}",

@@ -20,6 +20,11 @@ use super::Session;
 pub struct StoreError {
     /// What failed and why (`cannot write …: No space left on device`).
     pub message: String,
+    /// Set when the store refused the write because another daemon sharing it owns the
+    /// session now (its lease, newer than the generation this daemon holds): the daemon named
+    /// here. Not a failure of the store: nothing was written, nothing is kept to retry, and
+    /// the writer has lost the session (`SESSION_MOVED`, `docs/scaling.md`).
+    pub moved: Option<String>,
 }
 
 impl StoreError {
@@ -27,6 +32,15 @@ impl StoreError {
     pub fn io(what: impl std::fmt::Display, e: &std::io::Error) -> StoreError {
         StoreError {
             message: format!("{what}: {e}"),
+            moved: None,
+        }
+    }
+
+    /// The write of session `session_id` was refused: daemon `owner` owns it now.
+    pub fn moved(session_id: &str, owner: &str) -> StoreError {
+        StoreError {
+            message: format!("session {session_id} is owned by daemon {owner} now"),
+            moved: Some(owner.to_string()),
         }
     }
 }

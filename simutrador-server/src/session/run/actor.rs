@@ -17,6 +17,11 @@
 //! it is refused with `STORE_UNAVAILABLE` while the store still cannot be written. A run that
 //! ended but whose end could not be written says so the same way; its end is written once
 //! the store can be written again.
+//!
+//! A flush the store *refuses* because another daemon sharing it took the session's lease
+//! (`StoreError::moved`, the PostgreSQL store's fencing) is handled the same way but for
+//! good: the stream gets `SESSION_MOVED` naming the new owner, the run detaches and pauses
+//! here, nothing of it is written any more, and a resume here is refused with `SESSION_MOVED`.
 
 use serde_json::json;
 use shared_models::{ErrorCode, ServerMessage, SessionState, TerminationReason};
@@ -48,6 +53,8 @@ pub struct RunActor {
     store_failed: Option<String>,
     /// The run was paused for `store_failed` (once per failure).
     store_paused: bool,
+    /// The daemon that took the session's lease from this one: the run is over here.
+    moved: Option<String>,
     /// The id of the request whose answer on the stream was held back by a failed flush.
     withheld_request: Option<String>,
     /// The run's results, between the core's `Results` and the session's end that follows.
@@ -83,6 +90,7 @@ impl RunActor {
             restored: false,
             store_failed: None,
             store_paused: false,
+            moved: None,
             withheld_request: None,
             results: None,
             journal_results: false,
@@ -112,6 +120,7 @@ impl RunActor {
             restored: true,
             store_failed: None,
             store_paused: false,
+            moved: None,
             withheld_request: None,
             results: None,
             journal_results: false,
@@ -249,6 +258,7 @@ impl RunActor {
             && self.store_failed.is_none()
         {
             self.sessions.store_failed(&e);
+            self.moved = e.moved;
             self.store_failed = Some(e.message);
         }
     }
@@ -256,6 +266,12 @@ impl RunActor {
     /// Before a resume after a failed flush: the store must take a probe and the buffered
     /// records, else `STORE_UNAVAILABLE`.
     fn recover_store(&mut self) -> Result<(), crate::error::ApiError> {
+        if let Some(owner) = &self.moved {
+            return Err(crate::session::store::health::session_moved(
+                &self.session.id,
+                owner,
+            ));
+        }
         if self.store_failed.is_none() {
             return Ok(());
         }
@@ -289,7 +305,13 @@ impl RunActor {
                 Output::StreamText(_) if !self.may_send() => {}
                 Output::Reply(_) if !self.may_send() => {
                     if let (Some(r), Some(reason)) = (reply, self.store_failed.as_deref()) {
-                        let e = crate::session::store::health::store_unavailable(reason);
+                        let e = match &self.moved {
+                            Some(owner) => crate::session::store::health::session_moved(
+                                &self.session.id,
+                                owner,
+                            ),
+                            None => crate::session::store::health::store_unavailable(reason),
+                        };
                         send_to(r, ServerMessage::Error(e)).await;
                     }
                 }
@@ -350,7 +372,11 @@ impl RunActor {
     async fn pause_for_store(&mut self, reason: &str) {
         let ended = self.session.state().is_terminal();
         let mut e = crate::session::store::health::store_unavailable(reason);
-        e.message = if ended {
+        e.message = if let Some(owner) = &self.moved {
+            tracing::warn!(session_id = %self.session.id, owner = %owner, "another daemon took the session's lease; its run stops here and nothing more of it is written");
+            e = crate::session::store::health::session_moved(&self.session.id, owner);
+            e.message.clone()
+        } else if ended {
             tracing::warn!(session_id = %self.session.id, "the end of the run cannot be journaled; kept until the store can be written: {reason}");
             format!(
                 "the end of session {} could not be written: {}; its results are kept and written once the store can be written again",

@@ -116,7 +116,7 @@ pub fn start(
     sessions.check_store()?;
     let log = sessions.store().run_log(&session.id, true).map_err(|e| {
         sessions.store_failed(&e);
-        crate::session::store::health::store_unavailable(&e.message)
+        crate::session::store::health::refusal(&session.id, &e)
     })?;
     // Kept with the start: the transition journals it.
     session.set_origin(req.strategy.clone(), req.client_version.clone());
@@ -191,7 +191,7 @@ pub fn rebuild(
     })?;
     let log = sessions.store().run_log(&session.id, false).map_err(|e| {
         sessions.store_failed(&e);
-        crate::session::store::health::store_unavailable(&e.message)
+        crate::session::store::health::refusal(&session.id, &e)
     })?;
     if !session.attach_run_handle(handle) {
         return Ok(None);

@@ -75,6 +75,9 @@ pub(super) struct Health(Mutex<Option<String>>);
 
 impl Health {
     pub(super) fn failed(&self, e: &StoreError) {
+        if e.moved.is_some() {
+            return; // refused by a lease, not a failure of the store
+        }
         let mut failure = self.0.lock();
         if failure.is_none() {
             tracing::error!(

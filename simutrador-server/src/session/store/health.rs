@@ -28,6 +28,11 @@ impl SessionManager {
     /// A journal write failed: count it (the daemon's metrics). The store remembers the
     /// failure until a probe succeeds.
     pub(crate) fn store_failed(&self, e: &crate::session::journal::StoreError) {
+        if let Some(owner) = &e.moved {
+            // Not a failure of the store: another daemon owns the session now.
+            tracing::warn!(owner = %owner, "session write refused: {e}");
+            return;
+        }
         tracing::warn!("session store write failed: {e}");
         self.hooks
             .observer
@@ -39,6 +44,31 @@ impl SessionManager {
     pub fn store_failure(&self) -> Option<String> {
         self.check_store().err().map(|e| e.message)
     }
+}
+
+/// What a client is told when the store refused `e` for `session_id`: `SESSION_MOVED` when
+/// another daemon owns the session, else `STORE_UNAVAILABLE`.
+pub(crate) fn refusal(
+    session_id: &str,
+    e: &crate::session::journal::StoreError,
+) -> crate::error::ApiError {
+    match &e.moved {
+        Some(owner) => session_moved(session_id, owner),
+        None => store_unavailable(&e.message),
+    }
+}
+
+/// `SESSION_MOVED`: daemon `owner` owns session `session_id` (its lease is live, or it took
+/// the lease from this daemon).
+pub(crate) fn session_moved(session_id: &str, owner: &str) -> crate::error::ApiError {
+    api_error(
+        ErrorCode::SessionMoved,
+        format!(
+            "session {session_id} is run by another daemon ({owner}) sharing this store; \
+             resume it there, or here once that daemon's lease has lapsed"
+        ),
+        json!({ "session_id": session_id, "owner": owner }),
+    )
 }
 
 /// `STORE_UNAVAILABLE` with the store's `reason`.

@@ -91,6 +91,19 @@ impl Bridge {
         }
     }
 
+    /// Spawn `work` (given the pool) on the store's runtime, for as long as it runs; `None`
+    /// when the runtime is gone.
+    pub(super) fn spawn<F>(
+        &self,
+        work: impl FnOnce(Pool) -> F,
+    ) -> Option<tokio::task::JoinHandle<()>>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let runtime = self.runtime.as_ref()?;
+        Some(runtime.spawn(work(self.pool.clone())))
+    }
+
     /// [`Bridge::run`] for work that can fail with a [`StoreError`].
     pub(super) fn call<T, F>(&self, work: impl FnOnce(Pool) -> F) -> Result<T, StoreError>
     where
@@ -115,6 +128,7 @@ impl Drop for Bridge {
 pub(super) fn db_error(e: impl std::fmt::Display) -> StoreError {
     StoreError {
         message: format!("PostgreSQL store: {e}"),
+        moved: None,
     }
 }
 

@@ -9,13 +9,18 @@
 //! - `run_log` — run records (`run_records`), one statement per flush, stamped with the
 //!   run's generation.
 //! - `read` — loading at start, run records for a resume, results on demand.
+//! - `lease` — one owner per running session: leases taken and renewed, and the fence every
+//!   write of a session carries (its generation), so a daemon that lost a session's lease
+//!   writes nothing more of it.
 //!
-//! What this store does not do yet (see `docs/scaling.md`): leases and fencing checks, several
-//! daemons on one database, users and API keys in the database. One daemon per database.
+//! What this store does not do yet (see `docs/scaling.md`): forwarding requests to a
+//! session's owner, reads served from the database (each daemon still loads the sessions at
+//! start), the deadline sweeper, users and API keys in the database.
 //!
 //! [`FileStore`]: super::FileStore
 
 mod bridge;
+mod lease;
 mod read;
 mod run_log;
 pub mod schema;
@@ -44,6 +49,8 @@ use write::{Op, Pending, ResultsRow, SavedRow, StateRow, big, json_of, kept, nam
 pub struct PgStore {
     shared: Arc<Shared>,
     results: ResultsCache,
+    /// The lease renewal task, on the store's runtime.
+    renewal: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// What the store and its run logs share.
@@ -52,13 +59,14 @@ struct Shared {
     bridge: Bridge,
     pending: Pending,
     health: Health,
+    leases: Arc<lease::Leases>,
 }
 
 impl PgStore {
-    /// Connect to the database of `settings.url`, create or upgrade its schema, and check
-    /// the pool. Fails with a message naming the URL (password hidden) when the database
+    /// Connect to the database of `settings.url`, create or upgrade its schema, check the
+    /// pool, and start renewing the leases this daemon (`daemon_id`) takes. Fails with a message naming the URL (password hidden) when the database
     /// cannot be reached within the connect timeout or its schema is newer than this daemon.
-    pub fn open(settings: &StoreSection) -> anyhow::Result<PgStore> {
+    pub fn open(settings: &StoreSection, daemon_id: &str) -> anyhow::Result<PgStore> {
         let Some(url) = &settings.url else {
             bail!("no PostgreSQL URL configured ([store] url)");
         };
@@ -100,15 +108,48 @@ impl PgStore {
                 Ok(())
             })
             .with_context(|| format!("cannot open a pooled connection to {shown}"))?;
-        tracing::info!(store = %shown, schema = schema::latest_version(), "session store: PostgreSQL");
+        tracing::info!(store = %shown, schema = schema::latest_version(), daemon_id, lease_seconds = settings.lease_seconds, "session store: PostgreSQL");
+        let leases = Arc::new(lease::Leases::new(
+            daemon_id.to_string(),
+            settings.lease_seconds,
+        ));
+        let renewing = leases.clone();
+        let renewal = bridge.spawn(move |pool| lease::renew_forever(pool, renewing));
         Ok(PgStore {
             shared: Arc::new(Shared {
                 bridge,
                 pending: Pending::default(),
                 health: Health::default(),
+                leases,
             }),
             results: ResultsCache::default(),
+            renewal,
         })
+    }
+
+    /// This daemon's id among those sharing the database: `[store] daemon_id`, else the
+    /// random id kept in `<state_dir>/daemon_id` (created at the first start), so a daemon
+    /// restarted on the same state dir takes its own leases back at once.
+    pub fn daemon_id(
+        settings: &StoreSection,
+        state_dir: &std::path::Path,
+    ) -> anyhow::Result<String> {
+        if let Some(id) = &settings.daemon_id {
+            return Ok(id.clone());
+        }
+        let path = state_dir.join("daemon_id");
+        match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_string()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+        std::fs::create_dir_all(state_dir)
+            .with_context(|| format!("cannot create {}", state_dir.display()))?;
+        let id = uuid::Uuid::new_v4().to_string();
+        std::fs::write(&path, format!("{id}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(id)
     }
 
     /// Write `ops` of session `id` (after its unwritten ones); a failure marks the store
@@ -117,10 +158,12 @@ impl PgStore {
         let shared = &self.shared;
         shared
             .pending
-            .write(&shared.bridge, id, ops)
+            .write(&shared.bridge, &shared.leases, id, ops)
             .inspect_err(|e| {
-                kept(id, e);
-                shared.health.failed(e);
+                if e.moved.is_none() {
+                    kept(id, e);
+                    shared.health.failed(e);
+                }
             })
     }
 
@@ -139,6 +182,14 @@ impl PgStore {
             self.results.put(&s.id, held, tokio::time::Instant::now());
         }
         written
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(renewal) = self.renewal.take() {
+            renewal.abort();
+        }
     }
 }
 
@@ -276,7 +327,7 @@ impl SessionStore for PgStore {
             Ok(())
         });
         probed
-            .and_then(|()| shared.pending.write_all(&shared.bridge))
+            .and_then(|()| shared.pending.write_all(&shared.bridge, &shared.leases))
             .inspect_err(|e| shared.health.failed(e))?;
         if shared.health.clear() {
             tracing::info!("the session store can be written again");

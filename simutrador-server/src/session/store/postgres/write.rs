@@ -9,6 +9,10 @@
 //! run sends anything more, or by the next successful probe. One lock serializes lifecycle
 //! writes, as the file store's does, so a session's changes reach the database in the order
 //! they were made.
+//!
+//! Every transaction first checks the session's lease ([`super::lease::check`], the row
+//! locked): a change refused because another daemon owns the session now is dropped, not
+//! kept (`StoreError::moved`; nothing of it is written, ever).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +23,7 @@ use parking_lot::{Mutex, MutexGuard};
 use serde_json::Value;
 
 use super::bridge::{Bridge, db_error, pg_error};
+use super::lease::{self, Fence, Leases};
 use crate::session::journal::{StoreError, StoreResult};
 
 /// The columns `saved` writes (a new session, or `update_session`).
@@ -92,27 +97,41 @@ impl std::fmt::Debug for Pending {
 impl Pending {
     /// Write `ops` of session `id` after its unwritten ones, all in one transaction; on
     /// failure all of them stay unwritten, in order.
-    pub(super) fn write(&self, bridge: &Bridge, id: &str, ops: Vec<Op>) -> StoreResult {
+    pub(super) fn write(
+        &self,
+        bridge: &Bridge,
+        leases: &Leases,
+        id: &str,
+        ops: Vec<Op>,
+    ) -> StoreResult {
         let mut unwritten = self.unwritten.lock();
         let mut queue = self.take(&mut unwritten, id);
         queue.extend(ops);
-        self.write_queue(bridge, &mut unwritten, id, queue)
+        self.write_queue(bridge, leases.fence(id), &mut unwritten, id, queue)
     }
 
     /// Write the unwritten ops of `id`, if any.
-    pub(super) fn write_unwritten(&self, bridge: &Bridge, id: &str) -> StoreResult {
+    pub(super) fn write_unwritten(
+        &self,
+        bridge: &Bridge,
+        leases: &Leases,
+        id: &str,
+    ) -> StoreResult {
         let mut unwritten = self.unwritten.lock();
         let queue = self.take(&mut unwritten, id);
-        self.write_queue(bridge, &mut unwritten, id, queue)
+        self.write_queue(bridge, leases.fence(id), &mut unwritten, id, queue)
     }
 
     /// Write every session's unwritten ops (after a successful probe).
-    pub(super) fn write_all(&self, bridge: &Bridge) -> StoreResult {
+    pub(super) fn write_all(&self, bridge: &Bridge, leases: &Leases) -> StoreResult {
         let mut unwritten = self.unwritten.lock();
         let ids: Vec<String> = unwritten.keys().cloned().collect();
         for id in ids {
             let queue = self.take(&mut unwritten, &id);
-            self.write_queue(bridge, &mut unwritten, &id, queue)?;
+            match self.write_queue(bridge, leases.fence(&id), &mut unwritten, &id, queue) {
+                Err(e) if e.moved.is_some() => continue,
+                other => other?,
+            }
             tracing::info!(session_id = %id, "session changes kept while the store failed are written");
         }
         Ok(())
@@ -144,6 +163,7 @@ impl Pending {
     fn write_queue(
         &self,
         bridge: &Bridge,
+        fence: Fence,
         unwritten: &mut HashMap<String, VecDeque<Op>>,
         id: &str,
         queue: VecDeque<Op>,
@@ -154,10 +174,16 @@ impl Pending {
         let owned_id = id.to_string();
         let (queue, written) = bridge
             .run(move |pool| async move {
-                let written = commit(&pool, &owned_id, &queue).await;
+                let written = commit(&pool, &owned_id, &fence, &queue).await;
                 (queue, written)
             })
             .unwrap_or_else(|| (VecDeque::new(), Err(db_error("the store is shut down"))));
+        if let Err(e) = &written
+            && e.moved.is_some()
+        {
+            tracing::warn!(session_id = %id, changes = queue.len(), "session changes refused, not written: {e}");
+            return written;
+        }
         if written.is_err() && !queue.is_empty() {
             unwritten.insert(id.to_string(), queue);
             self.sessions.fetch_add(1, Ordering::Relaxed);
@@ -166,10 +192,11 @@ impl Pending {
     }
 }
 
-/// Write `ops` of session `id` in one transaction.
-async fn commit(pool: &Pool, id: &str, ops: &VecDeque<Op>) -> StoreResult {
+/// Write `ops` of session `id` in one transaction, if `fence` holds.
+async fn commit(pool: &Pool, id: &str, fence: &Fence, ops: &VecDeque<Op>) -> StoreResult {
     let mut client = pool.get().await.map_err(db_error)?;
     let tx = client.transaction().await.map_err(pg_error)?;
+    lease::check(&tx, id, fence).await?;
     for op in ops {
         apply(&tx, id, op).await.map_err(pg_error)?;
     }
