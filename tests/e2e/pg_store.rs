@@ -11,10 +11,9 @@ use shared_models::lifecycle::EventKind;
 use simutrador_client::Client;
 use simutrador_e2e::{DaemonProcess, add_key, client_cmd, run, stderr, stdout};
 use std::path::Path;
-use std::sync::mpsc;
 
 use crate::pg::{self, Cluster, assert_no_journals};
-use crate::restart::{json, options, request, strategy};
+use crate::restart::{json, options, request, run_killed_at_half, strategy};
 
 fn start(state: &Path, url: &str, bind: &str) -> DaemonProcess {
     DaemonProcess::start_bound(state, bind, &["--store", url]).unwrap()
@@ -100,7 +99,7 @@ async fn a_run_killed_mid_stream_resumes_from_postgres_to_identical_results() {
     let home = tempfile::tempdir().unwrap();
     let state = home.path().join("state/simutrador");
     let key = add_key(&state, "bob").unwrap();
-    let mut first = start(&state, &url, "127.0.0.1:0");
+    let first = start(&state, &url, "127.0.0.1:0");
     let c = Client::connect_with_api_key(&first.url(), &key)
         .await
         .unwrap();
@@ -113,34 +112,15 @@ async fn a_run_killed_mid_stream_resumes_from_postgres_to_identical_results() {
         .unwrap();
 
     let session = c.create_session(request("24h")).await.unwrap();
-    let total = session.bar_count;
-    let (half_tx, half_rx) = mpsc::channel::<()>();
-    let (killed_tx, killed_rx) = mpsc::channel::<()>();
-    let mut told = false;
-    let opts = opts().on_progress(move |p| {
-        if !told && p.ticks_done >= total / 2 {
-            told = true;
-            let _ = half_tx.send(());
-            tokio::task::block_in_place(|| {
-                let _ = killed_rx.recv();
-            });
-        }
-    });
-    let runner = c.clone();
-    let id = session.session_id.clone();
-    let interrupted =
-        tokio::spawn(async move { runner.run_simulation(&id, &mut strategy(), opts).await });
-    tokio::task::spawn_blocking(move || half_rx.recv().unwrap())
-        .await
-        .unwrap();
-    first.kill().unwrap();
-    killed_tx.send(()).unwrap();
-    let second = start(&state, &url, &first.addr.to_string());
-
-    let results = interrupted
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}; the restarted daemon's log:\n{}", second.log_text()));
+    let (results, second) = run_killed_at_half(
+        &c,
+        &session.session_id,
+        session.bar_count,
+        opts(),
+        first,
+        |bind| start(&state, &url, bind),
+    )
+    .await;
     assert_eq!(json(&results), json(&expected));
     let c2 = Client::connect_with_api_key(&second.url(), &key)
         .await

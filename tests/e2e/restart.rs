@@ -107,6 +107,48 @@ pub(crate) fn json(results: &SimulationResults) -> String {
     serde_json::to_string(results).unwrap()
 }
 
+/// Run `session_id` (of `total` ticks) from `c` with [`strategy`] and `opts`; once half of its
+/// ticks are done, hold the runner, kill -9 `first`, start its successor with `restart` (given
+/// the killed daemon's address, where the SDK reconnects), and let the runner go. Returns the
+/// results of the interrupted run (the SDK resumed it) and the new daemon; panics with the new
+/// daemon's log when the run fails.
+pub(crate) async fn run_killed_at_half(
+    c: &Client,
+    session_id: &str,
+    total: u64,
+    opts: RunOptions,
+    mut first: DaemonProcess,
+    restart: impl FnOnce(&str) -> DaemonProcess,
+) -> (SimulationResults, DaemonProcess) {
+    let (half_tx, half_rx) = mpsc::channel::<()>();
+    let (killed_tx, killed_rx) = mpsc::channel::<()>();
+    let mut told = false;
+    let opts = opts.on_progress(move |p| {
+        if !told && p.ticks_done >= total / 2 {
+            told = true;
+            let _ = half_tx.send(());
+            tokio::task::block_in_place(|| {
+                let _ = killed_rx.recv();
+            });
+        }
+    });
+    let runner = c.clone();
+    let id = session_id.to_string();
+    let interrupted =
+        tokio::spawn(async move { runner.run_simulation(&id, &mut strategy(), opts).await });
+    tokio::task::spawn_blocking(move || half_rx.recv().unwrap())
+        .await
+        .unwrap();
+    first.kill().unwrap();
+    killed_tx.send(()).unwrap();
+    let second = restart(&first.addr.to_string());
+    let results = interrupted
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}; the restarted daemon's log:\n{}", second.log_text()));
+    (results, second)
+}
+
 /// Token lifetime (s) of the kill -9 test: far longer than its steps before the kill take.
 const TOKEN_TTL: i64 = 20;
 /// The clock-skew leeway (s) the daemon adds to a token's expiry (`auth/jwt.rs`).
@@ -272,7 +314,7 @@ async fn a_run_streaming_through_a_crash_ends_like_an_uninterrupted_one() {
     let config = home.path().join("server.toml");
     std::fs::write(&config, "").unwrap();
     let key = add_key(&state, "bob").unwrap();
-    let mut first = start(&state, &config, "127.0.0.1:0");
+    let first = start(&state, &config, "127.0.0.1:0");
     let url = first.url();
     let c = Client::connect_with_api_key(&url, &key).await.unwrap();
     let opts = || options().window(4);
@@ -284,34 +326,15 @@ async fn a_run_streaming_through_a_crash_ends_like_an_uninterrupted_one() {
         .unwrap();
 
     let session = c.create_session(request("24h")).await.unwrap();
-    let total = session.bar_count;
-    let (half_tx, half_rx) = mpsc::channel::<()>();
-    let (killed_tx, killed_rx) = mpsc::channel::<()>();
-    let mut told = false;
-    let opts = opts().on_progress(move |p| {
-        if !told && p.ticks_done >= total / 2 {
-            told = true;
-            let _ = half_tx.send(());
-            tokio::task::block_in_place(|| {
-                let _ = killed_rx.recv();
-            });
-        }
-    });
-    let runner = c.clone();
-    let id = session.session_id.clone();
-    let interrupted =
-        tokio::spawn(async move { runner.run_simulation(&id, &mut strategy(), opts).await });
-    tokio::task::spawn_blocking(move || half_rx.recv().unwrap())
-        .await
-        .unwrap();
-    first.kill().unwrap();
-    killed_tx.send(()).unwrap();
-    let second = start(&state, &config, &first.addr.to_string());
-
-    let results = interrupted
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{e}; the restarted daemon's log:\n{}", second.log_text()));
+    let (results, second) = run_killed_at_half(
+        &c,
+        &session.session_id,
+        session.bar_count,
+        opts(),
+        first,
+        |bind| start(&state, &config, bind),
+    )
+    .await;
     assert_eq!(json(&results), json(&expected));
     let c2 = Client::connect_with_api_key(&second.url(), &key)
         .await
