@@ -44,6 +44,12 @@ pub(crate) async fn end_figures(raw: &mut Raw, id: &str) -> (Value, Value) {
             break;
         }
     }
+    end_figures_after_end(raw, id).await
+}
+
+/// What [`end_figures`] reads, once `simulation_end` has been received: the results (without
+/// the session id) and the final statistics of the `SESSION_ENDED` event.
+pub(crate) async fn end_figures_after_end(raw: &mut Raw, id: &str) -> (Value, Value) {
     let mut results = raw.request("get_results", json!({"session_id": id})).await;
     assert_eq!(results["type"], "results", "{results}");
     results["data"]

@@ -12,7 +12,7 @@ use simutrador_e2e::{DaemonProcess, add_key};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::pause_resume::end_figures;
+use crate::pause_resume::{end_figures, end_figures_after_end};
 use crate::pg;
 use crate::support::{Raw, error_code, order, request_as, wait_tick};
 
@@ -246,32 +246,4 @@ async fn a_live_lease_refuses_another_daemon_and_a_stale_owner_is_fenced_off() {
         ],
         "A's pause after losing the lease is not written (B's refused pause at start-up neither)"
     );
-}
-
-/// What [`end_figures`] reads, once `simulation_end` has been received: the results (without
-/// the session id) and the final statistics of the `SESSION_ENDED` event.
-async fn end_figures_after_end(raw: &mut Raw, id: &str) -> (Value, Value) {
-    let mut results = raw.request("get_results", json!({"session_id": id})).await;
-    assert_eq!(results["type"], "results", "{results}");
-    results["data"]
-        .as_object_mut()
-        .unwrap()
-        .remove("session_id");
-    let events = raw
-        .request(
-            "get_session_events",
-            json!({"session_id": id, "limit": 1000}),
-        )
-        .await;
-    let ended = events["data"]["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|e| e["kind"] == "SESSION_ENDED")
-        .cloned()
-        .unwrap_or_else(|| panic!("no SESSION_ENDED: {events}"));
-    (
-        results["data"].clone(),
-        ended["data"]["final_stats"].clone(),
-    )
 }
