@@ -8,6 +8,8 @@ use simutrador_e2e::{DaemonProcess, client_cmd, run, stderr, stdout};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
+use crate::support::json_output;
+
 /// A daemon whose state dir is where the client of `home` finds `local.key`.
 struct Setup {
     home: tempfile::TempDir,
@@ -32,9 +34,7 @@ impl Setup {
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        let out = self.client(&[&["--json"], args].concat());
-        serde_json::from_str(&stdout(&out))
-            .unwrap_or_else(|e| panic!("{e}: {} / {}", stdout(&out), stderr(&out)))
+        json_output(&self.client(&[&["--json"], args].concat())).1
     }
 
     fn create(&self, args: &[&str]) -> String {

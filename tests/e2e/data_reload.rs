@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{Raw, error_code, request_as};
+use crate::support::{Raw, error_code, json_output, request_as};
 
 /// How long a change may take to show (the poll is 1 s; this only bounds a broken build).
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -88,8 +88,7 @@ impl Setup {
     fn json(&self, args: &[&str]) -> Value {
         let out = self.client(&[&["--json"], args].concat());
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        serde_json::from_str(&stdout(&out))
-            .unwrap_or_else(|e| panic!("{e}: {} / {}", stdout(&out), stderr(&out)))
+        json_output(&out).1
     }
 
     /// The symbols the daemon lists now.

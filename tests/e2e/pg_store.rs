@@ -9,11 +9,12 @@ use serde_json::Value;
 use shared_models::SessionState;
 use shared_models::lifecycle::EventKind;
 use simutrador_client::Client;
-use simutrador_e2e::{DaemonProcess, add_key, client_cmd, run, stderr, stdout};
+use simutrador_e2e::{DaemonProcess, add_key, client_cmd, run};
 use std::path::Path;
 
 use crate::pg::{self, Cluster, assert_no_journals};
 use crate::restart::{json, options, request, run_killed_at_half, strategy};
+use crate::support::json_output;
 
 fn start(state: &Path, url: &str, bind: &str) -> DaemonProcess {
     DaemonProcess::start_bound(state, bind, &["--store", url]).unwrap()
@@ -21,14 +22,13 @@ fn start(state: &Path, url: &str, bind: &str) -> DaemonProcess {
 
 /// `simutrador-client --json ARGS` against `daemon` with `key`: exit code and output.
 fn cli(home: &Path, daemon: &DaemonProcess, key: &str, args: &[&str]) -> (i32, Value) {
-    let out = run(client_cmd(home)
-        .env("SIMUTRADOR_API_KEY", key)
-        .args(["--url", &daemon.url(), "--json"])
-        .args(args))
-    .unwrap();
-    let json = serde_json::from_str(&stdout(&out))
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {} / {}", stdout(&out), stderr(&out)));
-    (out.status.code().unwrap_or(-1), json)
+    json_output(
+        &run(client_cmd(home)
+            .env("SIMUTRADOR_API_KEY", key)
+            .args(["--url", &daemon.url(), "--json"])
+            .args(args))
+        .unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -85,14 +85,7 @@ impl Setup {
             .args(["--url", &self.daemon.url(), "--json"])
             .args(args))
         .expect("the client binary runs");
-        let text = stdout(&out);
-        let json = serde_json::from_str(&text).unwrap_or_else(|e| {
-            panic!(
-                "--json prints one JSON document ({e}): {text:?} / {}",
-                stderr(&out)
-            )
-        });
-        (out.status.code().unwrap_or(-1), json)
+        json_output(&out)
     }
 
     /// `session create ACME --start 2020-01-01 --end 2020-03-31` with `--json`.
@@ -107,6 +100,19 @@ impl Setup {
             "2020-03-31",
         ])
     }
+}
+
+/// The exit code of a `--json` client run and the one JSON document it printed; panics with
+/// its stdout and stderr when the output is not one JSON document.
+pub fn json_output(out: &Output) -> (i32, Value) {
+    let text = stdout(out);
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "--json prints one JSON document ({e}): {text:?} / {}",
+            stderr(out)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
 }
 
 /// Run the `simutrador-client` binary in `home` (also its working directory) against `url`
