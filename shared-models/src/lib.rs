@@ -26,6 +26,7 @@ pub mod messages;
 pub mod results;
 pub mod results_page;
 pub mod session;
+pub mod strategy_ref;
 #[doc(hidden)]
 pub mod test_rng;
 pub mod time_text;
