@@ -143,6 +143,16 @@ impl std::fmt::Debug for RunOptions {
 }
 
 impl RunOptions {
+    /// What `start_simulation` records as the run's strategy: [`RunOptions::strategy`] with
+    /// the warm-up asked for, which changes the results (absent for none, so that a run
+    /// without one reads as before, to daemons of any version).
+    pub(crate) fn strategy_record(&self) -> Option<StrategyRef> {
+        self.strategy.clone().map(|strategy| StrategyRef {
+            warmup_bars: (self.warmup_bars > 0).then_some(self.warmup_bars),
+            ..strategy
+        })
+    }
+
     /// Set the window.
     pub fn window(mut self, window: u32) -> Self {
         self.window = window;

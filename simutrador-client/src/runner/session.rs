@@ -9,7 +9,6 @@
 
 use shared_models::ClientMessage;
 use shared_models::ServerMessage;
-use shared_models::StrategyRef;
 use shared_models::messages::simulation::{
     AccountUpdates, AckEntry, EventMode, HistorySnapshot, SimulationEnd, SimulationStarted,
     StartSimulation, TickAck, TickAcks, TickEncoding,
@@ -109,12 +108,7 @@ pub(crate) async fn run<S: Strategy + ?Sized>(
             tick_encoding: Some(TickEncoding::Block),
             events,
             compact_times: v2.then_some(true),
-            // What ran includes the warm-up asked for, which changes the results (absent for
-            // none, so that a run without one reads as before, to daemons of any version).
-            strategy: options.strategy.clone().map(|strategy| StrategyRef {
-                warmup_bars: (options.warmup_bars > 0).then_some(options.warmup_bars),
-                ..strategy
-            }),
+            strategy: options.strategy_record(),
             client_version: Some(super::CLIENT_VERSION.to_string()),
         })
         .await?;
